@@ -1,0 +1,101 @@
+package cli
+
+import (
+	"fmt"
+	"io/fs"
+	"net/netip"
+	"sort"
+	"strings"
+
+	"github.com/spf13/cobra"
+	"github.com/zonesim/zonesim/pkg/model"
+	"github.com/zonesim/zonesim/pkg/simulate"
+	"github.com/zonesim/zonesim/scenarios"
+)
+
+// globalFlags are the input flags every command that reads a cluster shares.
+type globalFlags struct {
+	files       []string
+	cni         string
+	zoneLabel   string
+	podCIDR     string
+	nodeCIDR    string
+	serviceCIDR string
+}
+
+func (g *globalFlags) register(root *cobra.Command) {
+	d := model.DefaultLoadOptions()
+	f := root.PersistentFlags()
+	f.StringArrayVarP(&g.files, "filename", "f", nil, "manifest file, directory (recursive: .yaml .yml .json) or - for stdin; repeatable")
+	f.StringVar(&g.cni, "cni", simulate.DefaultProfile, "network plugin profile for implementation-defined cases: "+strings.Join(simulate.ProfileNames(), ", "))
+	f.StringVar(&g.zoneLabel, "zone-label", model.DefaultZoneLabel, "namespace label that names a network zone")
+	f.StringVar(&g.podCIDR, "pod-cidr", d.PodCIDR.String(), "pod network for pods without status.podIP")
+	f.StringVar(&g.nodeCIDR, "node-cidr", d.NodeCIDR.String(), "node network for nodes without an InternalIP")
+	f.StringVar(&g.serviceCIDR, "service-cidr", d.ServiceCIDR.String(), "service network for services without a clusterIP")
+	_ = root.RegisterFlagCompletionFunc("cni", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
+		return simulate.ProfileNames(), cobra.ShellCompDirectiveNoFileComp
+	})
+}
+
+// engine loads the input (or the embedded scenario), reports warnings and ignored kinds on stderr, and
+// compiles the engine. Input errors come back as exit code 2, after every problem was printed.
+func (g *globalFlags) engine(s Streams) (*simulate.Engine, error) {
+	profile, err := simulate.LookupProfile(g.cni)
+	if err != nil {
+		return nil, inputError(err)
+	}
+	opts := model.DefaultLoadOptions()
+	for _, c := range []struct {
+		flag, val string
+		dst       *netip.Prefix
+	}{{"--pod-cidr", g.podCIDR, &opts.PodCIDR}, {"--node-cidr", g.nodeCIDR, &opts.NodeCIDR}, {"--service-cidr", g.serviceCIDR, &opts.ServiceCIDR}} {
+		p, err := netip.ParsePrefix(c.val)
+		if err != nil {
+			return nil, inputError(fmt.Errorf("%s %q: not a CIDR", c.flag, c.val))
+		}
+		*c.dst = p.Masked()
+	}
+	l := model.NewLoader(opts, s.In)
+	if len(g.files) == 0 {
+		fmt.Fprintf(s.ErrOut, "using the embedded scenario %q (give -f to read your own manifests)\n", scenarios.Default)
+		sub, err := fs.Sub(scenarios.FS, scenarios.Default)
+		if err != nil {
+			return nil, err
+		}
+		l.AddFS(sub, ".", "scenarios/"+scenarios.Default)
+	}
+	for _, f := range g.files {
+		l.AddPath(f)
+	}
+	cluster, err := l.Cluster()
+	for _, w := range cluster.Warnings {
+		fmt.Fprintln(s.ErrOut, w.String())
+	}
+	if len(cluster.Ignored) > 0 {
+		fmt.Fprintln(s.ErrOut, ignoredSummary(cluster.Ignored))
+	}
+	if probs, ok := err.(model.Problems); ok {
+		for _, p := range probs.Errors() {
+			fmt.Fprintln(s.ErrOut, p.String())
+		}
+		return nil, &exitError{code: ExitInput, err: fmt.Errorf("%d error(s) in the input", len(probs.Errors()))}
+	} else if err != nil {
+		return nil, inputError(err)
+	}
+	return simulate.New(cluster, profile, g.zoneLabel), nil
+}
+
+func ignoredSummary(ignored map[string]int) string {
+	kinds := make([]string, 0, len(ignored))
+	total := 0
+	for k, n := range ignored {
+		kinds = append(kinds, k)
+		total += n
+	}
+	sort.Strings(kinds)
+	parts := make([]string, 0, len(kinds))
+	for _, k := range kinds {
+		parts = append(parts, fmt.Sprintf("%d %s", ignored[k], k))
+	}
+	return fmt.Sprintf("ignored %d object(s) of kinds zonesim does not model: %s", total, strings.Join(parts, ", "))
+}

@@ -1,0 +1,334 @@
+package model
+
+import (
+	"encoding/json"
+	"fmt"
+	"math"
+	"reflect"
+	"strconv"
+	"strings"
+	"sync"
+
+	"go.yaml.in/yaml/v3"
+	"k8s.io/apimachinery/pkg/api/resource"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/intstr"
+)
+
+// The API server reads manifests the way kubectl sends them: YAML 1.1 (through sigs.k8s.io/yaml), then
+// strict JSON decoding into typed structs. These helpers do the same, but walk the YAML node tree so every
+// problem carries its line, and they keep going after the first problem.
+
+// yaml11Bools are the plain scalars that YAML 1.1 reads as booleans while YAML 1.2 reads them as strings.
+var yaml11Bools = map[string]bool{
+	"y": true, "Y": true, "yes": true, "Yes": true, "YES": true, "on": true, "On": true, "ON": true,
+	"n": false, "N": false, "no": false, "No": false, "NO": false, "off": false, "Off": false, "OFF": false,
+}
+
+// scalarKind is what a YAML scalar is, as YAML 1.1 would read it.
+type scalarKind int
+
+const (
+	scalarString scalarKind = iota
+	scalarInt
+	scalarFloat
+	scalarBool
+	scalarNull
+)
+
+func (k scalarKind) String() string {
+	return [...]string{"string", "integer", "number", "boolean", "null"}[k]
+}
+
+func classify(n *yaml.Node) scalarKind {
+	if n.Style&(yaml.DoubleQuotedStyle|yaml.SingleQuotedStyle|yaml.LiteralStyle|yaml.FoldedStyle) != 0 {
+		return scalarString
+	}
+	if _, ok := yaml11Bools[n.Value]; ok && n.Tag == "!!str" {
+		return scalarBool
+	}
+	switch n.ShortTag() {
+	case "!!int":
+		return scalarInt
+	case "!!float":
+		return scalarFloat
+	case "!!bool":
+		return scalarBool
+	case "!!null":
+		return scalarNull
+	}
+	return scalarString
+}
+
+// resolveAlias follows YAML aliases so anchors behave like copies.
+func resolveAlias(n *yaml.Node) *yaml.Node {
+	for n != nil && n.Kind == yaml.AliasNode {
+		n = n.Alias
+	}
+	return n
+}
+
+// toValue converts a YAML node to the JSON-shaped value kubectl would send.
+func toValue(n *yaml.Node) any {
+	n = resolveAlias(n)
+	switch n.Kind {
+	case yaml.DocumentNode:
+		if len(n.Content) == 0 {
+			return nil
+		}
+		return toValue(n.Content[0])
+	case yaml.MappingNode:
+		m := make(map[string]any, len(n.Content)/2)
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			m[resolveAlias(n.Content[i]).Value] = toValue(n.Content[i+1])
+		}
+		return m
+	case yaml.SequenceNode:
+		s := make([]any, 0, len(n.Content))
+		for _, c := range n.Content {
+			s = append(s, toValue(c))
+		}
+		return s
+	}
+	switch classify(n) {
+	case scalarBool:
+		if b, ok := yaml11Bools[n.Value]; ok {
+			return b
+		}
+		b, _ := strconv.ParseBool(strings.ToLower(n.Value))
+		return b
+	case scalarInt:
+		if i, err := strconv.ParseInt(strings.ReplaceAll(n.Value, "_", ""), 0, 64); err == nil {
+			return i
+		}
+		return json.Number(n.Value)
+	case scalarFloat:
+		f, err := strconv.ParseFloat(n.Value, 64)
+		if err != nil || math.IsInf(f, 0) || math.IsNaN(f) {
+			return n.Value
+		}
+		return f
+	case scalarNull:
+		return nil
+	}
+	return n.Value
+}
+
+// mapGet returns the value node of key in a mapping node, or nil.
+func mapGet(n *yaml.Node, key string) *yaml.Node {
+	n = resolveAlias(n)
+	if n == nil || n.Kind != yaml.MappingNode {
+		return nil
+	}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		if resolveAlias(n.Content[i]).Value == key {
+			return resolveAlias(n.Content[i+1])
+		}
+	}
+	return nil
+}
+
+// lineAt follows a path of keys and indexes ("spec", "ingress", 0) and returns the line of the deepest node
+// found on the way, so a problem always points as close to its field as the input allows.
+func lineAt(n *yaml.Node, path ...any) int {
+	n = resolveAlias(n)
+	if n == nil {
+		return 0
+	}
+	line := n.Line
+	for _, p := range path {
+		var next *yaml.Node
+		switch k := p.(type) {
+		case string:
+			next = mapGet(n, k)
+		case int:
+			if n.Kind == yaml.SequenceNode && k >= 0 && k < len(n.Content) {
+				next = resolveAlias(n.Content[k])
+			}
+		}
+		if next == nil {
+			return line
+		}
+		n = next
+		line = n.Line
+	}
+	return line
+}
+
+// schemaChecker reports unknown fields and type mismatches against a Go API type, all of them.
+type schemaChecker struct {
+	file  string
+	probs *Problems
+}
+
+func (c *schemaChecker) add(n *yaml.Node, field, msg string) {
+	*c.probs = append(*c.probs, Problem{File: c.file, Line: n.Line, Field: field, Message: msg})
+}
+
+var (
+	unmarshalerType = reflect.TypeFor[json.Unmarshaler]()
+	intOrStringType = reflect.TypeFor[intstr.IntOrString]()
+	quantityType    = reflect.TypeFor[resource.Quantity]()
+	timeType        = reflect.TypeFor[metav1.Time]()
+)
+
+func (c *schemaChecker) check(n *yaml.Node, t reflect.Type, path string) {
+	n = resolveAlias(n)
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	if n.Kind == yaml.ScalarNode && classify(n) == scalarNull {
+		return
+	}
+	switch t {
+	case intOrStringType:
+		c.scalarOf(n, path, "integer or string", scalarInt, scalarString)
+		return
+	case quantityType:
+		c.scalarOf(n, path, "quantity", scalarInt, scalarFloat, scalarString)
+		return
+	case timeType:
+		c.scalarOf(n, path, "timestamp string", scalarString)
+		return
+	}
+	if reflect.PointerTo(t).Implements(unmarshalerType) {
+		return // other custom types decode themselves; json.Unmarshal reports their problems
+	}
+	switch t.Kind() {
+	case reflect.Struct:
+		if n.Kind != yaml.MappingNode {
+			c.add(n, path, "expected an object, got "+nodeKind(n))
+			return
+		}
+		fields := jsonFields(t)
+		seen := map[string]bool{}
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			k, v := resolveAlias(n.Content[i]), n.Content[i+1]
+			sub := joinPath(path, k.Value)
+			if seen[k.Value] {
+				c.add(k, sub, "duplicate field")
+			}
+			seen[k.Value] = true
+			ft, ok := fields[k.Value]
+			if !ok {
+				c.add(k, sub, fmt.Sprintf("unknown field %q", k.Value))
+				continue
+			}
+			c.check(v, ft, sub)
+		}
+	case reflect.Map:
+		if n.Kind != yaml.MappingNode {
+			c.add(n, path, "expected an object, got "+nodeKind(n))
+			return
+		}
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			k := resolveAlias(n.Content[i])
+			if k.Kind == yaml.ScalarNode && classify(k) == scalarBool {
+				c.add(k, path, fmt.Sprintf("key %q is read as a boolean by YAML 1.1 (kubectl); quote it", k.Value))
+			}
+			c.check(n.Content[i+1], t.Elem(), joinPath(path, k.Value))
+		}
+	case reflect.Slice:
+		if t.Elem().Kind() == reflect.Uint8 {
+			c.scalarOf(n, path, "base64 string", scalarString)
+			return
+		}
+		if n.Kind != yaml.SequenceNode {
+			c.add(n, path, "expected a list, got "+nodeKind(n))
+			return
+		}
+		for i, e := range n.Content {
+			c.check(e, t.Elem(), fmt.Sprintf("%s[%d]", path, i))
+		}
+	case reflect.String:
+		c.scalarOf(n, path, "string", scalarString)
+	case reflect.Bool:
+		c.scalarOf(n, path, "boolean", scalarBool)
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		c.scalarOf(n, path, "integer", scalarInt)
+	case reflect.Float32, reflect.Float64:
+		c.scalarOf(n, path, "number", scalarInt, scalarFloat)
+	}
+}
+
+// scalarOf checks that n is a scalar of one of the wanted kinds and explains YAML 1.1 surprises.
+func (c *schemaChecker) scalarOf(n *yaml.Node, path, want string, kinds ...scalarKind) {
+	if n.Kind != yaml.ScalarNode {
+		c.add(n, path, fmt.Sprintf("expected %s, got %s", want, nodeKind(n)))
+		return
+	}
+	got := classify(n)
+	for _, k := range kinds {
+		if k == got {
+			return
+		}
+	}
+	if _, ok := yaml11Bools[n.Value]; ok && got == scalarBool && n.Tag == "!!str" {
+		c.add(n, path, fmt.Sprintf("unquoted %q is a boolean in YAML 1.1, as kubectl and the API server read it; quote it (\"%s\")", n.Value, n.Value))
+		return
+	}
+	c.add(n, path, fmt.Sprintf("expected %s, got %s %q (quote it if a string is meant)", want, got, n.Value))
+}
+
+func nodeKind(n *yaml.Node) string {
+	switch n.Kind {
+	case yaml.MappingNode:
+		return "an object"
+	case yaml.SequenceNode:
+		return "a list"
+	}
+	return classify(n).String() + " " + strconv.Quote(n.Value)
+}
+
+func joinPath(path, key string) string {
+	if path == "" {
+		return key
+	}
+	return path + "." + key
+}
+
+var fieldCache sync.Map // reflect.Type -> map[string]reflect.Type
+
+// jsonFields maps the JSON names of a struct's fields (inline structs flattened) to their types.
+func jsonFields(t reflect.Type) map[string]reflect.Type {
+	if v, ok := fieldCache.Load(t); ok {
+		return v.(map[string]reflect.Type)
+	}
+	out := map[string]reflect.Type{}
+	for i := 0; i < t.NumField(); i++ {
+		f := t.Field(i)
+		if !f.IsExported() {
+			continue
+		}
+		tag := f.Tag.Get("json")
+		name, opts, _ := strings.Cut(tag, ",")
+		if name == "-" && opts == "" {
+			continue
+		}
+		if f.Anonymous && name == "" {
+			ft := f.Type
+			for ft.Kind() == reflect.Pointer {
+				ft = ft.Elem()
+			}
+			if ft.Kind() == reflect.Struct {
+				for k, v := range jsonFields(ft) {
+					out[k] = v
+				}
+				continue
+			}
+		}
+		if strings.Contains(opts, "inline") {
+			for k, v := range jsonFields(f.Type) {
+				out[k] = v
+			}
+			continue
+		}
+		if name == "" {
+			name = f.Name
+		}
+		out[name] = f.Type
+	}
+	fieldCache.Store(t, out)
+	return out
+}

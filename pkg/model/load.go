@@ -1,0 +1,652 @@
+package model
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"reflect"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+
+	"go.yaml.in/yaml/v3"
+	appsv1 "k8s.io/api/apps/v1"
+	batchv1 "k8s.io/api/batch/v1"
+	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+)
+
+// LoadOptions say how to fill in what the input leaves out.
+type LoadOptions struct {
+	// PodCIDR is where pods without status.podIP get their IPs, in name order.
+	PodCIDR netip.Prefix
+	// NodeCIDR is where nodes without an InternalIP get theirs.
+	NodeCIDR netip.Prefix
+	// ServiceCIDR is where services without a clusterIP get theirs.
+	ServiceCIDR netip.Prefix
+}
+
+// DefaultLoadOptions are OpenShift's default networks.
+func DefaultLoadOptions() LoadOptions {
+	return LoadOptions{
+		PodCIDR:     netip.MustParsePrefix("10.128.0.0/14"),
+		NodeCIDR:    netip.MustParsePrefix("192.168.126.0/24"),
+		ServiceCIDR: netip.MustParsePrefix("172.30.0.0/16"),
+	}
+}
+
+// Loader reads manifests from files, directories, stdin or bytes, and builds a Cluster. It collects every
+// problem of every input before Cluster reports them.
+type Loader struct {
+	opts  LoadOptions
+	stdin io.Reader
+	probs Problems
+
+	cluster      *Cluster
+	seen         map[string]Source // kind/ns/name -> first definition
+	nsRefs       map[string]Source // namespace -> first object that referenced it
+	declaredNS   map[string]bool
+	workloadOf   map[string]*Workload             // kind/ns/name -> workload
+	ownerOf      map[string]metav1.OwnerReference // kind/ns/name of a workload -> its controller
+	podOwners    map[*Pod]metav1.OwnerReference
+	deprecations map[string]bool
+}
+
+// NewLoader returns a Loader; stdin is read for the source "-".
+func NewLoader(opts LoadOptions, stdin io.Reader) *Loader {
+	return &Loader{
+		opts:         opts,
+		stdin:        stdin,
+		cluster:      &Cluster{Ignored: map[string]int{}},
+		seen:         map[string]Source{},
+		nsRefs:       map[string]Source{},
+		declaredNS:   map[string]bool{},
+		workloadOf:   map[string]*Workload{},
+		ownerOf:      map[string]metav1.OwnerReference{},
+		podOwners:    map[*Pod]metav1.OwnerReference{},
+		deprecations: map[string]bool{},
+	}
+}
+
+// AddPath reads a file, a directory (recursively: .yaml, .yml, .json) or "-" for stdin.
+func (l *Loader) AddPath(path string) {
+	if path == "-" {
+		data, err := io.ReadAll(l.stdin)
+		if err != nil {
+			l.problem("<stdin>", 0, "", "read: "+err.Error())
+			return
+		}
+		l.AddBytes("<stdin>", data)
+		return
+	}
+	l.AddFS(os.DirFS("."), path, path)
+}
+
+// AddFS reads a file or directory from fsys; display is how the path is shown in problems.
+func (l *Loader) AddFS(fsys fs.FS, path, display string) {
+	clean := filepath.ToSlash(filepath.Clean(path))
+	if filepath.IsAbs(path) {
+		fsys, clean = os.DirFS("/"), strings.TrimPrefix(filepath.ToSlash(filepath.Clean(path)), "/")
+	}
+	info, err := fs.Stat(fsys, clean)
+	if err != nil {
+		l.problem(display, 0, "", "cannot read: "+unwrapPathError(err))
+		return
+	}
+	if !info.IsDir() {
+		l.addFile(fsys, clean, display)
+		return
+	}
+	var files []string
+	err = fs.WalkDir(fsys, clean, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if !d.IsDir() && isManifest(p) {
+			files = append(files, p)
+		}
+		return nil
+	})
+	if err != nil {
+		l.problem(display, 0, "", "cannot read: "+unwrapPathError(err))
+	}
+	sort.Strings(files)
+	if len(files) == 0 {
+		l.problem(display, 0, "", "no .yaml, .yml or .json files in this directory")
+	}
+	for _, f := range files {
+		rel := strings.TrimPrefix(strings.TrimPrefix(f, clean), "/")
+		l.addFile(fsys, f, filepath.Join(display, rel))
+	}
+}
+
+func isManifest(p string) bool {
+	switch strings.ToLower(filepath.Ext(p)) {
+	case ".yaml", ".yml", ".json":
+		return true
+	}
+	return false
+}
+
+func unwrapPathError(err error) string {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err.Error()
+	}
+	return err.Error()
+}
+
+func (l *Loader) addFile(fsys fs.FS, path, display string) {
+	data, err := fs.ReadFile(fsys, path)
+	if err != nil {
+		l.problem(display, 0, "", "cannot read: "+unwrapPathError(err))
+		return
+	}
+	l.AddBytes(display, data)
+}
+
+var yamlLineRE = regexp.MustCompile(`line (\d+):?\s*`)
+
+// AddBytes parses one file's content: multi-document YAML or JSON.
+func (l *Loader) AddBytes(file string, data []byte) {
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	for {
+		var doc yaml.Node
+		err := dec.Decode(&doc)
+		if errors.Is(err, io.EOF) {
+			return
+		}
+		if err != nil {
+			msg := strings.TrimPrefix(err.Error(), "yaml: ")
+			line := 0
+			if m := yamlLineRE.FindStringSubmatch(msg); m != nil {
+				line, _ = strconv.Atoi(m[1])
+				msg = strings.Replace(msg, m[0], "", 1)
+			}
+			l.problem(file, line, "", "malformed YAML: "+msg)
+			return
+		}
+		if len(doc.Content) == 0 {
+			continue
+		}
+		l.addObject(file, doc.Content[0], "")
+	}
+}
+
+func (l *Loader) problem(file string, line int, field, msg string) {
+	l.probs = append(l.probs, Problem{File: file, Line: line, Field: field, Message: msg})
+}
+
+func (l *Loader) warn(file string, line int, field, msg string) {
+	l.probs = append(l.probs, Problem{File: file, Line: line, Field: field, Message: msg, Severity: Warning})
+}
+
+// kindSpec says how one kind is decoded and added to the cluster.
+type kindSpec struct {
+	versions   []string          // served apiVersions
+	deprecated map[string]string // apiVersion -> replacement, accepted with a warning
+	newObj     func() any
+	add        func(l *Loader, obj any, src Source, root *yaml.Node)
+}
+
+var kindSpecs = map[string]kindSpec{
+	"Namespace":             {versions: []string{"v1"}, newObj: func() any { return &corev1.Namespace{} }, add: (*Loader).addNamespace},
+	"Node":                  {versions: []string{"v1"}, newObj: func() any { return &corev1.Node{} }, add: (*Loader).addNode},
+	"Pod":                   {versions: []string{"v1"}, newObj: func() any { return &corev1.Pod{} }, add: (*Loader).addPod},
+	"Service":               {versions: []string{"v1"}, newObj: func() any { return &corev1.Service{} }, add: (*Loader).addService},
+	"ReplicationController": {versions: []string{"v1"}, newObj: func() any { return &corev1.ReplicationController{} }, add: (*Loader).addWorkload},
+	"Deployment":            {versions: []string{"apps/v1"}, newObj: func() any { return &appsv1.Deployment{} }, add: (*Loader).addWorkload},
+	"ReplicaSet":            {versions: []string{"apps/v1"}, newObj: func() any { return &appsv1.ReplicaSet{} }, add: (*Loader).addWorkload},
+	"StatefulSet":           {versions: []string{"apps/v1"}, newObj: func() any { return &appsv1.StatefulSet{} }, add: (*Loader).addWorkload},
+	"DaemonSet":             {versions: []string{"apps/v1"}, newObj: func() any { return &appsv1.DaemonSet{} }, add: (*Loader).addWorkload},
+	"Job":                   {versions: []string{"batch/v1"}, newObj: func() any { return &batchv1.Job{} }, add: (*Loader).addWorkload},
+	"CronJob":               {versions: []string{"batch/v1"}, newObj: func() any { return &batchv1.CronJob{} }, add: (*Loader).addWorkload},
+	"NetworkPolicy": {
+		versions:   []string{"networking.k8s.io/v1"},
+		deprecated: map[string]string{"extensions/v1beta1": "networking.k8s.io/v1"},
+		newObj:     func() any { return &networkingv1.NetworkPolicy{} },
+		add:        (*Loader).addNetworkPolicy,
+	},
+}
+
+func (l *Loader) addObject(file string, n *yaml.Node, path string) {
+	n = resolveAlias(n)
+	if n.Kind != yaml.MappingNode {
+		l.problem(file, n.Line, path, "expected a Kubernetes object (a mapping with apiVersion and kind), got "+nodeKind(n))
+		return
+	}
+	str := func(key string) string {
+		if v := mapGet(n, key); v != nil && v.Kind == yaml.ScalarNode {
+			return v.Value
+		}
+		return ""
+	}
+	apiVersion, kind := str("apiVersion"), str("kind")
+	if kind == "" || apiVersion == "" {
+		missing := "kind"
+		if kind != "" {
+			missing = "apiVersion"
+		}
+		l.problem(file, n.Line, joinPath(path, missing), "required: every object needs apiVersion and kind")
+		return
+	}
+	if items := mapGet(n, "items"); strings.HasSuffix(kind, "List") && items != nil {
+		if items.Kind != yaml.SequenceNode {
+			l.problem(file, items.Line, joinPath(path, "items"), "expected a list, got "+nodeKind(items))
+			return
+		}
+		for i, it := range items.Content {
+			l.addObject(file, it, fmt.Sprintf("%s[%d]", joinPath(path, "items"), i))
+		}
+		return
+	}
+	spec, ok := kindSpecs[kind]
+	if !ok {
+		l.cluster.Ignored[kind]++
+		return
+	}
+	if repl, ok := spec.deprecated[apiVersion]; ok {
+		key := apiVersion + " " + kind
+		if !l.deprecations[key] {
+			l.deprecations[key] = true
+			l.warn(file, lineAt(n, "apiVersion"), joinPath(path, "apiVersion"),
+				fmt.Sprintf("%s %s is deprecated and no longer served by the API server; read as %s (write it as %s)", apiVersion, kind, repl, repl))
+		}
+	} else if !contains(spec.versions, apiVersion) {
+		l.problem(file, lineAt(n, "apiVersion"), joinPath(path, "apiVersion"),
+			fmt.Sprintf("apiVersion %q is not supported for %s; use %s", apiVersion, kind, strings.Join(spec.versions, " or ")))
+		return
+	}
+	obj := spec.newObj()
+	before := len(l.probs)
+	(&schemaChecker{file: file, probs: &l.probs}).checkAt(n, reflect.TypeOf(obj), path)
+	if len(l.probs) > before {
+		return
+	}
+	raw, err := json.Marshal(toValue(n))
+	if err == nil {
+		err = json.Unmarshal(raw, obj)
+	}
+	if err != nil {
+		l.problem(file, n.Line, path, "cannot decode "+kind+": "+err.Error())
+		return
+	}
+	meta := obj.(metav1.Object)
+	if meta.GetName() == "" {
+		msg := "required"
+		if meta.GetGenerateName() != "" {
+			msg = "required: generateName is not supported, give the object a name"
+		}
+		l.problem(file, lineAt(n, "metadata"), joinPath(path, "metadata.name"), msg)
+		return
+	}
+	if kind != "Namespace" && kind != "Node" && meta.GetNamespace() == "" {
+		meta.SetNamespace("default")
+	}
+	key := kind + "/" + meta.GetNamespace() + "/" + meta.GetName()
+	src := Source{File: file, Line: n.Line}
+	if first, dup := l.seen[key]; dup {
+		l.problem(file, n.Line, path, fmt.Sprintf("duplicate %s %q, first defined at %s:%d", kind, objName(meta), first.File, first.Line))
+		return
+	}
+	l.seen[key] = src
+	if ns := meta.GetNamespace(); ns != "" {
+		if _, ok := l.nsRefs[ns]; !ok {
+			l.nsRefs[ns] = src
+		}
+	}
+	spec.add(l, obj, src, n)
+}
+
+// checkAt checks a whole object; path prefixes fields of list items.
+func (c *schemaChecker) checkAt(n *yaml.Node, t reflect.Type, path string) { c.check(n, t, path) }
+
+func objName(m metav1.Object) string {
+	if m.GetNamespace() == "" {
+		return m.GetName()
+	}
+	return m.GetNamespace() + "/" + m.GetName()
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+func copyLabels(in map[string]string) map[string]string {
+	out := make(map[string]string, len(in))
+	for k, v := range in {
+		out[k] = v
+	}
+	return out
+}
+
+func (l *Loader) addNamespace(obj any, src Source, _ *yaml.Node) {
+	ns := obj.(*corev1.Namespace)
+	labels := copyLabels(ns.Labels)
+	labels[NamespaceNameLabel] = ns.Name // set by the API server on every namespace
+	l.declaredNS[ns.Name] = true
+	l.cluster.Namespaces = append(l.cluster.Namespaces, &Namespace{Name: ns.Name, Labels: labels, Source: src})
+}
+
+func (l *Loader) addNode(obj any, src Source, root *yaml.Node) {
+	n := obj.(*corev1.Node)
+	node := &Node{Name: n.Name, Labels: copyLabels(n.Labels), Source: src}
+	for _, a := range n.Status.Addresses {
+		if a.Type != corev1.NodeInternalIP {
+			continue
+		}
+		ip, err := netip.ParseAddr(a.Address)
+		if err != nil {
+			l.problem(src.File, lineAt(root, "status", "addresses"), "status.addresses", fmt.Sprintf("invalid IP %q", a.Address))
+			continue
+		}
+		node.IP = ip
+		break
+	}
+	l.cluster.Nodes = append(l.cluster.Nodes, node)
+}
+
+func containerPorts(spec *corev1.PodSpec) []ContainerPort {
+	var out []ContainerPort
+	for _, cs := range [][]corev1.Container{spec.InitContainers, spec.Containers} {
+		for _, c := range cs {
+			for _, p := range c.Ports {
+				proto := p.Protocol
+				if proto == "" {
+					proto = corev1.ProtocolTCP
+				}
+				out = append(out, ContainerPort{Name: p.Name, Port: p.ContainerPort, Protocol: proto})
+			}
+		}
+	}
+	return out
+}
+
+func (l *Loader) addPod(obj any, src Source, root *yaml.Node) {
+	p := obj.(*corev1.Pod)
+	pod := &Pod{
+		Namespace:   p.Namespace,
+		Name:        p.Name,
+		Labels:      copyLabels(p.Labels),
+		Ports:       containerPorts(&p.Spec),
+		NodeName:    p.Spec.NodeName,
+		HostNetwork: p.Spec.HostNetwork,
+		Source:      src,
+	}
+	if p.Status.PodIP != "" {
+		ip, err := netip.ParseAddr(p.Status.PodIP)
+		if err != nil {
+			l.problem(src.File, lineAt(root, "status", "podIP"), "status.podIP", fmt.Sprintf("invalid IP %q", p.Status.PodIP))
+		}
+		pod.IP = ip
+	}
+	if ref := metav1.GetControllerOf(p); ref != nil {
+		l.podOwners[pod] = *ref
+	}
+	l.cluster.Pods = append(l.cluster.Pods, pod)
+}
+
+// podTemplate returns the pod template of a workload object.
+func podTemplate(obj any) (kind string, meta metav1.Object, tmpl *corev1.PodTemplateSpec) {
+	switch o := obj.(type) {
+	case *appsv1.Deployment:
+		return "Deployment", o, &o.Spec.Template
+	case *appsv1.ReplicaSet:
+		return "ReplicaSet", o, &o.Spec.Template
+	case *appsv1.StatefulSet:
+		return "StatefulSet", o, &o.Spec.Template
+	case *appsv1.DaemonSet:
+		return "DaemonSet", o, &o.Spec.Template
+	case *batchv1.Job:
+		return "Job", o, &o.Spec.Template
+	case *batchv1.CronJob:
+		return "CronJob", o, &o.Spec.JobTemplate.Spec.Template
+	case *corev1.ReplicationController:
+		return "ReplicationController", o, o.Spec.Template
+	}
+	panic(fmt.Sprintf("podTemplate: unexpected %T", obj))
+}
+
+func (l *Loader) addWorkload(obj any, src Source, _ *yaml.Node) {
+	kind, meta, tmpl := podTemplate(obj)
+	w := &Workload{Kind: kind, Namespace: meta.GetNamespace(), Name: meta.GetName(), Source: src}
+	if tmpl != nil {
+		w.Pods = []*Pod{{
+			Namespace:   w.Namespace,
+			Labels:      copyLabels(tmpl.Labels),
+			Ports:       containerPorts(&tmpl.Spec),
+			NodeName:    tmpl.Spec.NodeName,
+			HostNetwork: tmpl.Spec.HostNetwork,
+			Workload:    w,
+			Source:      src,
+		}}
+	}
+	key := kind + "/" + w.Namespace + "/" + w.Name
+	l.workloadOf[key] = w
+	if ref := metav1.GetControllerOf(meta); ref != nil {
+		l.ownerOf[key] = *ref
+	}
+	l.cluster.Workloads = append(l.cluster.Workloads, w)
+}
+
+func (l *Loader) addService(obj any, src Source, root *yaml.Node) {
+	s := obj.(*corev1.Service)
+	svc := &Service{Namespace: s.Namespace, Name: s.Name, Selector: s.Spec.Selector, Source: src}
+	for _, p := range s.Spec.Ports {
+		proto := p.Protocol
+		if proto == "" {
+			proto = corev1.ProtocolTCP
+		}
+		tp := p.TargetPort
+		if tp.IntValue() == 0 && tp.StrVal == "" {
+			tp.IntVal = p.Port // targetPort defaults to port
+		}
+		svc.Ports = append(svc.Ports, ServicePort{Name: p.Name, Port: p.Port, Protocol: proto, TargetPort: tp})
+	}
+	if ip := s.Spec.ClusterIP; ip != "" && ip != corev1.ClusterIPNone {
+		addr, err := netip.ParseAddr(ip)
+		if err != nil {
+			l.problem(src.File, lineAt(root, "spec", "clusterIP"), "spec.clusterIP", fmt.Sprintf("invalid IP %q", ip))
+		}
+		svc.ClusterIP = addr
+	}
+	l.cluster.Services = append(l.cluster.Services, svc)
+}
+
+func (l *Loader) addNetworkPolicy(obj any, src Source, root *yaml.Node) {
+	np := obj.(*networkingv1.NetworkPolicy)
+	probs := validateNetworkPolicy(np, src.File, root)
+	l.probs = append(l.probs, probs...)
+	if len(probs.Errors()) > 0 {
+		return
+	}
+	p := &NetworkPolicy{Namespace: np.Namespace, Name: np.Name, Spec: np.Spec, Source: src}
+	for i := range np.Spec.Ingress {
+		p.IngressLines = append(p.IngressLines, lineAt(root, "spec", "ingress", i))
+	}
+	for i := range np.Spec.Egress {
+		p.EgressLines = append(p.EgressLines, lineAt(root, "spec", "egress", i))
+	}
+	l.cluster.Policies = append(l.cluster.Policies, p)
+}
+
+// Cluster finishes loading: expands workloads to pods, creates referenced namespaces, assigns IPs. It
+// returns the problems as an error when any is an error; warnings stay in Cluster.Warnings.
+func (l *Loader) Cluster() (*Cluster, error) {
+	c := l.cluster
+	l.expandWorkloads()
+	l.implicitNamespaces()
+	c.sortAll()
+	l.assignIPs()
+	c.index()
+	l.probs.Sort()
+	c.Warnings = l.probs.Warnings()
+	if len(l.probs.Errors()) > 0 {
+		return c, l.probs
+	}
+	return c, nil
+}
+
+// expandWorkloads gives each top-level workload its template pod, unless real pods of it were loaded; real
+// pods get their top-level workload (through ReplicaSet -> Deployment, Job -> CronJob).
+func (l *Loader) expandWorkloads() {
+	top := func(kind, ns, name string) *Workload {
+		for i := 0; i < 4; i++ {
+			key := kind + "/" + ns + "/" + name
+			ref, owned := l.ownerOf[key]
+			if !owned || l.workloadOf[ref.Kind+"/"+ns+"/"+ref.Name] == nil {
+				return l.workloadOf[key]
+			}
+			kind, name = ref.Kind, ref.Name
+		}
+		return nil
+	}
+	hasReal := map[*Workload]bool{}
+	for _, p := range l.cluster.Pods {
+		ref, ok := l.podOwners[p]
+		if !ok {
+			continue
+		}
+		if w := top(ref.Kind, p.Namespace, ref.Name); w != nil {
+			p.Workload = w
+			hasReal[w] = true
+		}
+	}
+	taken := map[string]bool{}
+	for _, p := range l.cluster.Pods {
+		taken[p.Key()] = true
+	}
+	var workloads []*Workload
+	for _, w := range l.cluster.Workloads {
+		if top(w.Kind, w.Namespace, w.Name) != w {
+			continue // a ReplicaSet of a loaded Deployment, a Job of a loaded CronJob
+		}
+		workloads = append(workloads, w)
+		if hasReal[w] {
+			w.Pods = nil
+			for _, p := range l.cluster.Pods {
+				if p.Workload == w {
+					w.Pods = append(w.Pods, p)
+				}
+			}
+			continue
+		}
+		for _, p := range w.Pods {
+			p.Name = w.Name + "-0"
+			for i := 1; taken[p.Key()]; i++ {
+				p.Name = fmt.Sprintf("%s-%s-%d", w.Name, lowerKind(w.Kind), i)
+			}
+			taken[p.Key()] = true
+			l.cluster.Pods = append(l.cluster.Pods, p)
+		}
+	}
+	l.cluster.Workloads = workloads
+}
+
+func lowerKind(kind string) string { return strings.ToLower(kind) }
+
+func (l *Loader) implicitNamespaces() {
+	names := make([]string, 0, len(l.nsRefs))
+	for ns := range l.nsRefs {
+		if !l.declaredNS[ns] {
+			names = append(names, ns)
+		}
+	}
+	sort.Strings(names)
+	for _, ns := range names {
+		src := l.nsRefs[ns]
+		l.cluster.Namespaces = append(l.cluster.Namespaces, &Namespace{
+			Name: ns, Labels: map[string]string{NamespaceNameLabel: ns}, Implicit: true, Source: src,
+		})
+	}
+	if len(names) > 0 {
+		first := l.nsRefs[names[0]]
+		l.warn(first.File, first.Line, "", fmt.Sprintf("%d namespace(s) referenced but not declared, created with only the %s label: %s",
+			len(names), NamespaceNameLabel, strings.Join(names, ", ")))
+	}
+}
+
+// assignIPs fills in missing node, pod and service IPs deterministically, in name order, skipping the
+// addresses the input already uses.
+func (l *Loader) assignIPs() {
+	c := l.cluster
+	used := map[netip.Addr]string{}
+	claim := func(ip netip.Addr, who string, src Source) {
+		if !ip.IsValid() {
+			return
+		}
+		if prev, dup := used[ip]; dup {
+			l.warn(src.File, src.Line, "", fmt.Sprintf("%s has IP %s, also used by %s", who, ip, prev))
+			return
+		}
+		used[ip] = who
+	}
+	for _, n := range c.Nodes {
+		claim(n.IP, "node "+n.Name, n.Source)
+	}
+	for _, p := range c.Pods {
+		if !p.HostNetwork {
+			claim(p.IP, "pod "+p.Key(), p.Source)
+		}
+	}
+	for _, s := range c.Services {
+		claim(s.ClusterIP, "service "+s.Namespace+"/"+s.Name, s.Source)
+	}
+	next := func(prefix netip.Prefix, cur *netip.Addr) netip.Addr {
+		if !cur.IsValid() {
+			*cur = prefix.Masked().Addr()
+		}
+		for {
+			*cur = cur.Next()
+			if !prefix.Contains(*cur) {
+				return netip.Addr{}
+			}
+			if _, ok := used[*cur]; !ok {
+				used[*cur] = "assigned"
+				return *cur
+			}
+		}
+	}
+	var nodeCur, podCur, svcCur netip.Addr
+	nodes := map[string]*Node{}
+	for _, n := range c.Nodes {
+		if !n.IP.IsValid() {
+			n.IP = next(l.opts.NodeCIDR, &nodeCur)
+		}
+		nodes[n.Name] = n
+	}
+	for _, p := range c.Pods {
+		if p.HostNetwork {
+			if n := nodes[p.NodeName]; n != nil {
+				p.IP = n.IP
+			} else if !p.IP.IsValid() {
+				p.IP = next(l.opts.NodeCIDR, &nodeCur)
+			}
+			continue
+		}
+		if !p.IP.IsValid() {
+			p.IP = next(l.opts.PodCIDR, &podCur)
+			if !p.IP.IsValid() {
+				l.problem(p.Source.File, p.Source.Line, "", fmt.Sprintf("pod CIDR %s has no free address left for pod %s", l.opts.PodCIDR, p.Key()))
+			}
+		}
+	}
+	for _, s := range c.Services {
+		if !s.ClusterIP.IsValid() && s.Selector != nil {
+			s.ClusterIP = next(l.opts.ServiceCIDR, &svcCur)
+		}
+	}
+}

@@ -1,0 +1,177 @@
+// Package model holds the cluster graph zonesim reasons about: namespaces, nodes, pods, workloads, services
+// and policies, with where each came from. It loads and validates input; it never evaluates or prints.
+package model
+
+import (
+	"net/netip"
+	"sort"
+
+	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
+	"k8s.io/apimachinery/pkg/util/intstr"
+)
+
+// DefaultZoneLabel is the namespace and node label that names a network zone (ZN-1).
+const DefaultZoneLabel = "network-zone"
+
+// NamespaceNameLabel is set on every namespace by the API server (NP-9).
+const NamespaceNameLabel = "kubernetes.io/metadata.name"
+
+// Protocol is TCP, UDP or SCTP (NP-13).
+type Protocol = corev1.Protocol
+
+// Protocols lists the protocols NetworkPolicy can name, in display order.
+var Protocols = []Protocol{corev1.ProtocolTCP, corev1.ProtocolUDP, corev1.ProtocolSCTP}
+
+// Source is where an object or field was read: file and 1-based line.
+type Source struct {
+	File string `json:"file,omitempty"`
+	Line int    `json:"line,omitempty"`
+}
+
+// Cluster is everything loaded from the input, sorted by namespace and name.
+type Cluster struct {
+	Namespaces []*Namespace
+	Nodes      []*Node
+	Pods       []*Pod
+	Workloads  []*Workload
+	Services   []*Service
+	Policies   []*NetworkPolicy
+
+	// Ignored counts objects of kinds zonesim does not model, by kind.
+	Ignored map[string]int
+	// Warnings holds non-fatal problems (deprecated API versions, implicit namespaces, ...).
+	Warnings Problems
+
+	nsByName map[string]*Namespace
+}
+
+// Namespace is a namespace with its labels; Implicit ones were referenced but not declared.
+type Namespace struct {
+	Name     string
+	Labels   map[string]string
+	Implicit bool
+	Source   Source
+}
+
+// Node is a cluster node with its labels and internal IP.
+type Node struct {
+	Name   string
+	Labels map[string]string
+	IP     netip.Addr
+	Source Source
+}
+
+// ContainerPort is one declared container port; named ports resolve against these (NP-15).
+type ContainerPort struct {
+	Name     string
+	Port     int32
+	Protocol Protocol
+}
+
+// Pod is a pod: declared, or the template pod of a workload.
+type Pod struct {
+	Namespace   string
+	Name        string
+	Labels      map[string]string
+	Ports       []ContainerPort
+	IP          netip.Addr
+	NodeName    string
+	HostNetwork bool
+	// Workload is the workload that owns the pod, nil for a bare pod.
+	Workload *Workload
+	Source   Source
+}
+
+// Key is "namespace/name".
+func (p *Pod) Key() string { return p.Namespace + "/" + p.Name }
+
+// Workload is a controller with a pod template (Deployment, StatefulSet, ...).
+type Workload struct {
+	Kind      string
+	Namespace string
+	Name      string
+	Pods      []*Pod
+	Source    Source
+}
+
+// Key is "namespace/kind/name" with the kind in lower case, as query endpoints spell it.
+func (w *Workload) Key() string { return w.Namespace + "/" + lowerKind(w.Kind) + "/" + w.Name }
+
+// ServicePort maps a service port to a target port on the backends (NP-17).
+type ServicePort struct {
+	Name       string
+	Port       int32
+	Protocol   Protocol
+	TargetPort intstr.IntOrString
+}
+
+// Service selects backend pods and maps ports to them.
+type Service struct {
+	Namespace string
+	Name      string
+	Selector  map[string]string
+	Ports     []ServicePort
+	ClusterIP netip.Addr
+	Source    Source
+}
+
+// NetworkPolicy is a networking.k8s.io/v1 NetworkPolicy with the lines of its rules.
+type NetworkPolicy struct {
+	Namespace string
+	Name      string
+	Spec      networkingv1.NetworkPolicySpec
+	Source    Source
+	// IngressLines and EgressLines give the line of each rule, for explanations.
+	IngressLines []int
+	EgressLines  []int
+}
+
+// Key is "namespace/name".
+func (p *NetworkPolicy) Key() string { return p.Namespace + "/" + p.Name }
+
+// PolicyTypes returns the effective policy types (NP-1): as declared, else Ingress, plus Egress when
+// the policy has egress rules.
+func (p *NetworkPolicy) PolicyTypes() (ingress, egress bool) {
+	if len(p.Spec.PolicyTypes) == 0 {
+		return true, len(p.Spec.Egress) > 0
+	}
+	for _, t := range p.Spec.PolicyTypes {
+		switch t {
+		case networkingv1.PolicyTypeIngress:
+			ingress = true
+		case networkingv1.PolicyTypeEgress:
+			egress = true
+		}
+	}
+	return ingress, egress
+}
+
+// Namespace returns the namespace of that name, or nil.
+func (c *Cluster) Namespace(name string) *Namespace {
+	return c.nsByName[name]
+}
+
+// Zone returns the zone of a namespace by the given label key, "" when unzoned (ZN-1).
+func (n *Namespace) Zone(labelKey string) string {
+	return n.Labels[labelKey]
+}
+
+func (c *Cluster) index() {
+	c.nsByName = make(map[string]*Namespace, len(c.Namespaces))
+	for _, n := range c.Namespaces {
+		c.nsByName[n.Name] = n
+	}
+}
+
+func (c *Cluster) sortAll() {
+	sort.Slice(c.Namespaces, func(i, j int) bool { return c.Namespaces[i].Name < c.Namespaces[j].Name })
+	sort.Slice(c.Nodes, func(i, j int) bool { return c.Nodes[i].Name < c.Nodes[j].Name })
+	sort.Slice(c.Pods, func(i, j int) bool { return c.Pods[i].Key() < c.Pods[j].Key() })
+	sort.Slice(c.Workloads, func(i, j int) bool { return c.Workloads[i].Key() < c.Workloads[j].Key() })
+	sort.Slice(c.Services, func(i, j int) bool {
+		a, b := c.Services[i], c.Services[j]
+		return a.Namespace+"/"+a.Name < b.Namespace+"/"+b.Name
+	})
+	sort.Slice(c.Policies, func(i, j int) bool { return c.Policies[i].Key() < c.Policies[j].Key() })
+}

@@ -1,0 +1,286 @@
+// Package report writes query results and matrices for people (tables) and machines (JSON, CSV, ...).
+package report
+
+import (
+	"bufio"
+	"encoding/json"
+	"fmt"
+	"io"
+	"path/filepath"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/zonesim/zonesim/pkg/model"
+	"github.com/zonesim/zonesim/pkg/simulate"
+)
+
+// QueryFormats and MatrixFormats list the -o values each command accepts.
+var (
+	QueryFormats  = []string{"table", "json"}
+	MatrixFormats = []string{"table", "json", "csv", "md", "dot"}
+)
+
+// CheckFormat returns an error naming the accepted formats when f is not one of them.
+func CheckFormat(f string, accepted []string) error {
+	for _, a := range accepted {
+		if f == a {
+			return nil
+		}
+	}
+	return fmt.Errorf("unknown output format %q: use one of %s", f, strings.Join(accepted, ", "))
+}
+
+// WriteJSON writes v as indented JSON.
+func WriteJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}
+
+func src(s model.Source) string {
+	if s.File == "" {
+		return ""
+	}
+	return fmt.Sprintf("%s:%d", filepath.ToSlash(s.File), s.Line)
+}
+
+// WriteQuery writes a query result as text: the verdict, then each explained pair.
+func WriteQuery(w io.Writer, r *simulate.QueryResult) error {
+	bw := bufio.NewWriter(w)
+	port := ""
+	if r.Port != "" {
+		port = " on " + r.Port
+	}
+	fmt.Fprintf(bw, "%s: %s -> %s%s\n", r.Verdict, r.From, r.To, port)
+	fmt.Fprintf(bw, "connections: %s\n", strings.Join(nonEmpty(r.Connections), ", "))
+	if r.Pairs.Total > 1 {
+		fmt.Fprintf(bw, "pod pairs allowed: %d of %d\n", r.Pairs.Allowed, r.Pairs.Total)
+	}
+	for _, p := range r.Results {
+		verdict := "denied"
+		if p.Allowed {
+			verdict = "allowed"
+		}
+		fmt.Fprintf(bw, "\n%s -> %s: %s (%s)\n", p.From, p.To, verdict, strings.Join(nonEmpty(p.Connections), ", "))
+		if p.Reason != "" {
+			fmt.Fprintf(bw, "  note: %s\n", p.Reason)
+		}
+		for _, s := range []*simulate.Side{p.Egress, p.Ingress} {
+			if s != nil {
+				writeSide(bw, s)
+			}
+		}
+	}
+	if r.Omitted > 0 {
+		fmt.Fprintf(bw, "\n(%d more pairs not shown; use --details to show more)\n", r.Omitted)
+	}
+	return bw.Flush()
+}
+
+func nonEmpty(conns []string) []string {
+	if len(conns) == 0 {
+		return []string{"none"}
+	}
+	return conns
+}
+
+func writeSide(w io.Writer, s *simulate.Side) {
+	who := s.Pod
+	if who == "" {
+		who = "-"
+	}
+	fmt.Fprintf(w, "  %-7s %s: ", s.Direction, who)
+	if len(s.Policies) == 0 {
+		fmt.Fprintf(w, "%s\n", s.Reason)
+		return
+	}
+	var names []string
+	for _, p := range s.Policies {
+		names = append(names, fmt.Sprintf("%s (%s)", p.Name, src(p.Source)))
+	}
+	fmt.Fprintf(w, "isolated by %s\n", strings.Join(names, ", "))
+	if len(s.Rules) == 0 {
+		fmt.Fprintf(w, "          no rule allows it (NP-3)\n")
+	}
+	for _, h := range s.Rules {
+		at := ""
+		if h.Line > 0 && h.Policy.Source.File != "" {
+			at = fmt.Sprintf(" (%s:%d)", filepath.ToSlash(h.Policy.Source.File), h.Line)
+		}
+		fmt.Fprintf(w, "          allowed by %s %s[%d]%s: %s\n", h.Policy.Name, s.Direction, h.Rule, at, strings.Join(h.Conns, ", "))
+	}
+}
+
+// MatrixJSON is the documented JSON shape of a matrix (docs/json-schema.md).
+type matrixHeader struct {
+	Level string                 `json:"level"`
+	CNI   string                 `json:"cni"`
+	Nodes []*simulate.MatrixNode `json:"nodes"`
+}
+
+type matrixEntry struct {
+	From        string   `json:"from"`
+	To          string   `json:"to"`
+	Connections []string `json:"connections"`
+	Uniform     bool     `json:"uniform"`
+	Pairs       struct {
+		Allowed int `json:"allowed"`
+		Full    int `json:"full"`
+		Total   int `json:"total"`
+	} `json:"pairs"`
+}
+
+// WriteMatrix streams a matrix in the given format, row by row.
+func WriteMatrix(w io.Writer, m *simulate.Matrix, format string) error {
+	bw := bufio.NewWriterSize(w, 1<<16)
+	var err error
+	switch format {
+	case "json":
+		err = matrixJSON(bw, m)
+	case "csv":
+		err = matrixCSV(bw, m)
+	case "md":
+		err = matrixMD(bw, m)
+	case "dot":
+		err = matrixDOT(bw, m)
+	default:
+		err = matrixTable(bw, m)
+	}
+	if err != nil {
+		return err
+	}
+	return bw.Flush()
+}
+
+func matrixJSON(w *bufio.Writer, m *simulate.Matrix) error {
+	head, err := json.Marshal(matrixHeader{Level: string(m.Level), CNI: m.Profile, Nodes: m.Nodes})
+	if err != nil {
+		return err
+	}
+	w.Write(head[:len(head)-1])
+	w.WriteString(",\"entries\":[")
+	first := true
+	var row []simulate.Cell
+	for i, from := range m.Nodes {
+		row = m.Row(i, row)
+		for j, c := range row {
+			if c.NA || c.Allowed == 0 {
+				continue
+			}
+			e := matrixEntry{From: from.Name, To: m.Nodes[j].Name, Connections: c.Conns.List(), Uniform: c.Uniform}
+			e.Pairs.Allowed, e.Pairs.Full, e.Pairs.Total = c.Allowed, c.Full, c.Total
+			b, err := json.Marshal(e)
+			if err != nil {
+				return err
+			}
+			if !first {
+				w.WriteByte(',')
+			}
+			first = false
+			w.WriteString("\n")
+			w.Write(b)
+		}
+	}
+	w.WriteString("\n]}\n")
+	return nil
+}
+
+func csvField(s string) string {
+	if strings.ContainsAny(s, ",\"\n") {
+		return `"` + strings.ReplaceAll(s, `"`, `""`) + `"`
+	}
+	return s
+}
+
+func matrixCSV(w *bufio.Writer, m *simulate.Matrix) error {
+	w.WriteString("from,to,connections,allowed_pairs,total_pairs\n")
+	var row []simulate.Cell
+	for i, from := range m.Nodes {
+		row = m.Row(i, row)
+		for j, c := range row {
+			if c.NA {
+				continue
+			}
+			fmt.Fprintf(w, "%s,%s,%s,%d,%d\n", csvField(from.Name), csvField(m.Nodes[j].Name),
+				csvField(strings.Join(c.Conns.List(), " ")), c.Allowed, c.Total)
+		}
+	}
+	return nil
+}
+
+func matrixTable(w *bufio.Writer, m *simulate.Matrix) error {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintf(tw, "FROM \\ TO")
+	for _, n := range m.Nodes {
+		fmt.Fprintf(tw, "\t%s", n.Name)
+	}
+	fmt.Fprintln(tw)
+	var row []simulate.Cell
+	for i, from := range m.Nodes {
+		row = m.Row(i, row)
+		fmt.Fprint(tw, from.Name)
+		for _, c := range row {
+			t := c.Text()
+			if c.NA {
+				t = "n/a"
+			}
+			fmt.Fprintf(tw, "\t%s", t)
+		}
+		fmt.Fprintln(tw)
+	}
+	return tw.Flush()
+}
+
+func matrixMD(w *bufio.Writer, m *simulate.Matrix) error {
+	md := func(s string) string { return strings.ReplaceAll(s, "|", "\\|") }
+	w.WriteString("| from \\ to |")
+	for _, n := range m.Nodes {
+		fmt.Fprintf(w, " %s |", md(n.Name))
+	}
+	w.WriteString("\n|---|")
+	for range m.Nodes {
+		w.WriteString("---|")
+	}
+	w.WriteString("\n")
+	var row []simulate.Cell
+	for i, from := range m.Nodes {
+		row = m.Row(i, row)
+		fmt.Fprintf(w, "| **%s** |", md(from.Name))
+		for _, c := range row {
+			t := c.Text()
+			if c.NA {
+				t = "n/a"
+			}
+			fmt.Fprintf(w, " %s |", md(t))
+		}
+		w.WriteString("\n")
+	}
+	return nil
+}
+
+func matrixDOT(w *bufio.Writer, m *simulate.Matrix) error {
+	fmt.Fprintf(w, "digraph zonesim {\n  label=%q;\n  rankdir=LR;\n", fmt.Sprintf("%s-level reachability (cni %s)", m.Level, m.Profile))
+	for _, n := range m.Nodes {
+		shape := "box"
+		if n.Kind == "external" {
+			shape = "ellipse"
+		}
+		fmt.Fprintf(w, "  %q [shape=%s];\n", n.Name, shape)
+	}
+	var row []simulate.Cell
+	for i, from := range m.Nodes {
+		row = m.Row(i, row)
+		for j, c := range row {
+			if c.NA || c.Allowed == 0 || i == j {
+				continue
+			}
+			style := "solid"
+			if !c.Uniform {
+				style = "dashed"
+			}
+			fmt.Fprintf(w, "  %q -> %q [label=%q, style=%s];\n", from.Name, m.Nodes[j].Name, c.Text(), style)
+		}
+	}
+	w.WriteString("}\n")
+	return nil
+}

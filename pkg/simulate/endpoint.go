@@ -1,0 +1,290 @@
+package simulate
+
+import (
+	"fmt"
+	"net/netip"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/zonesim/zonesim/pkg/model"
+)
+
+// Member is one end of a pod pair: a pod, or an address outside the pod network.
+type Member struct {
+	Pod  *model.Pod
+	IP   netip.Addr
+	Name string
+}
+
+// Endpoint is what a query names: a pod, a workload, a namespace, a zone, a service, an address or block.
+type Endpoint struct {
+	Kind    string // pod, workload, namespace, zone, service, ip, cidr, internet
+	Name    string
+	Members []Member
+	Service *model.Service
+}
+
+// IsSet reports whether the endpoint stands for more than one pod or block.
+func (ep *Endpoint) IsSet() bool {
+	switch ep.Kind {
+	case "pod", "ip", "internet":
+		return false
+	}
+	return len(ep.Members) != 1
+}
+
+func podMembers(pods []*model.Pod) []Member {
+	out := make([]Member, 0, len(pods))
+	for _, p := range pods {
+		out = append(out, Member{Pod: p, Name: p.Key()})
+	}
+	return out
+}
+
+// ResolveEndpoint parses an endpoint: ns/pod, ns/<kind>/name, ns, zone:Z, svc:ns/name, an IP, a CIDR or
+// internet. An unknown name gets an error listing close matches.
+func (e *Engine) ResolveEndpoint(s string) (*Endpoint, error) {
+	c := e.Cluster
+	switch {
+	case s == InternetName:
+		for _, a := range e.ExternalAtoms() {
+			if a.Name == InternetName {
+				return &Endpoint{Kind: "internet", Name: s, Members: []Member{{IP: a.IP, Name: InternetName}}}, nil
+			}
+		}
+	case strings.HasPrefix(s, "zone:"):
+		z := strings.TrimPrefix(s, "zone:")
+		var pods []*model.Pod
+		found := false
+		for _, ns := range c.Namespaces {
+			if ns.Zone(e.ZoneLabel) == z {
+				found = true
+				pods = append(pods, e.podsOf(ns.Name)...)
+			}
+		}
+		if found {
+			return &Endpoint{Kind: "zone", Name: s, Members: podMembers(pods)}, nil
+		}
+	case strings.HasPrefix(s, "svc:"):
+		for _, svc := range c.Services {
+			if "svc:"+svc.Namespace+"/"+svc.Name == s {
+				return e.serviceEndpoint(svc)
+			}
+		}
+	default:
+		if ip, err := netip.ParseAddr(s); err == nil {
+			return e.ipEndpoint(ip), nil
+		}
+		if p, err := netip.ParsePrefix(s); err == nil {
+			return e.cidrEndpoint(p.Masked()), nil
+		}
+		parts := strings.Split(s, "/")
+		switch len(parts) {
+		case 1:
+			if ns := c.Namespace(s); ns != nil {
+				return &Endpoint{Kind: "namespace", Name: s, Members: podMembers(e.podsOf(s))}, nil
+			}
+		case 2:
+			for _, p := range c.Pods {
+				if p.Key() == s {
+					return &Endpoint{Kind: "pod", Name: s, Members: podMembers([]*model.Pod{p})}, nil
+				}
+			}
+		case 3:
+			for _, w := range c.Workloads {
+				if w.Key() == parts[0]+"/"+strings.ToLower(parts[1])+"/"+parts[2] {
+					return &Endpoint{Kind: "workload", Name: w.Key(), Members: podMembers(w.Pods)}, nil
+				}
+			}
+		}
+	}
+	return nil, e.unknownEndpoint(s)
+}
+
+func (e *Engine) podsOf(ns string) []*model.Pod {
+	var out []*model.Pod
+	for _, c := range e.nsIndex[ns] {
+		out = append(out, c.Pods...)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Key() < out[j].Key() })
+	return out
+}
+
+func (e *Engine) serviceEndpoint(svc *model.Service) (*Endpoint, error) {
+	var pods []*model.Pod
+	if len(svc.Selector) > 0 {
+		sel := &selector{labels: svc.Selector}
+		for _, p := range e.podsOf(svc.Namespace) {
+			if sel.matches(p.Labels) {
+				pods = append(pods, p)
+			}
+		}
+	}
+	name := "svc:" + svc.Namespace + "/" + svc.Name
+	if len(pods) == 0 {
+		return nil, fmt.Errorf("service %s selects no pods, so no traffic reaches a backend (NP-17)", name)
+	}
+	return &Endpoint{Kind: "service", Name: name, Members: podMembers(pods), Service: svc}, nil
+}
+
+func (e *Engine) ipEndpoint(ip netip.Addr) *Endpoint {
+	if p, ok := e.podByIP[ip]; ok {
+		return &Endpoint{Kind: "pod", Name: p.Key(), Members: podMembers([]*model.Pod{p})}
+	}
+	for _, s := range e.Cluster.Services {
+		if s.ClusterIP == ip {
+			if ep, err := e.serviceEndpoint(s); err == nil {
+				return ep
+			}
+		}
+	}
+	name := ip.String()
+	if n, ok := e.nodeByIP[ip]; ok {
+		name = "node:" + n.Name + " (" + ip.String() + ")"
+	}
+	return &Endpoint{Kind: "ip", Name: name, Members: []Member{{IP: ip, Name: name}}}
+}
+
+// cidrEndpoint splits a block at the ipBlock boundaries inside it, so each member is decided alike.
+func (e *Engine) cidrEndpoint(p netip.Prefix) *Endpoint {
+	prefixes := []netip.Prefix{p}
+	for _, b := range e.ipBlocks {
+		for _, q := range append([]netip.Prefix{b.cidr}, b.except...) {
+			if q.Bits() > p.Bits() && p.Contains(q.Addr()) {
+				prefixes = append(prefixes, q)
+			}
+		}
+	}
+	ep := &Endpoint{Kind: "cidr", Name: p.String()}
+	for _, a := range e.atomsOf(prefixes) {
+		name := a.Prefix.String()
+		if a.Prefix != p || len(prefixes) > 1 {
+			name = a.Prefix.String() + " (" + a.IP.String() + ")"
+		}
+		ep.Members = append(ep.Members, Member{IP: a.IP, Name: name})
+	}
+	return ep
+}
+
+func (e *Engine) endpointNames() []string {
+	c := e.Cluster
+	var names []string
+	zones := map[string]bool{}
+	for _, ns := range c.Namespaces {
+		names = append(names, ns.Name)
+		if z := ns.Zone(e.ZoneLabel); z != "" && !zones[z] {
+			zones[z] = true
+			names = append(names, "zone:"+z)
+		}
+	}
+	for _, p := range c.Pods {
+		names = append(names, p.Key())
+	}
+	for _, w := range c.Workloads {
+		names = append(names, w.Key())
+	}
+	for _, s := range c.Services {
+		names = append(names, "svc:"+s.Namespace+"/"+s.Name)
+	}
+	return append(names, InternetName)
+}
+
+func (e *Engine) unknownEndpoint(s string) error {
+	type scored struct {
+		name string
+		d    int
+	}
+	var cands []scored
+	for _, n := range e.endpointNames() {
+		d := levenshtein(strings.ToLower(s), strings.ToLower(n))
+		if strings.Contains(n, s) || d <= max(2, len(s)/3) {
+			cands = append(cands, scored{n, d})
+		}
+	}
+	sort.SliceStable(cands, func(i, j int) bool { return cands[i].d < cands[j].d })
+	msg := fmt.Sprintf("unknown endpoint %q (forms: ns/pod, ns/<kind>/name, ns, zone:Z, svc:ns/name, IP, CIDR, internet)", s)
+	if len(cands) > 0 {
+		var list []string
+		for i, c := range cands {
+			if i == 5 {
+				break
+			}
+			list = append(list, c.name)
+		}
+		msg += "; did you mean: " + strings.Join(list, ", ")
+	}
+	return fmt.Errorf("%s", msg)
+}
+
+func levenshtein(a, b string) int {
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
+}
+
+// PortSpec is a port in a query: a number, a range or a name, with a protocol (TCP when not given).
+type PortSpec struct {
+	Protocol model.Protocol
+	Lo, Hi   int32
+	Name     string
+}
+
+func (p PortSpec) String() string {
+	switch {
+	case p.Name != "":
+		return string(p.Protocol) + "/" + p.Name
+	case p.Lo == p.Hi:
+		return fmt.Sprintf("%s/%d", p.Protocol, p.Lo)
+	}
+	return fmt.Sprintf("%s/%d-%d", p.Protocol, p.Lo, p.Hi)
+}
+
+// ParsePort reads 443, tcp/443, udp/53, 8080-8090, http or sctp/http.
+func ParsePort(s string) (PortSpec, error) {
+	ps := PortSpec{Protocol: "TCP"}
+	rest := s
+	if proto, r, ok := strings.Cut(s, "/"); ok {
+		ps.Protocol = model.Protocol(strings.ToUpper(proto))
+		rest = r
+		switch ps.Protocol {
+		case "TCP", "UDP", "SCTP":
+		default:
+			return ps, fmt.Errorf("port %q: protocol must be tcp, udp or sctp", s)
+		}
+	}
+	lo, hi, isRange := strings.Cut(rest, "-")
+	n, err := strconv.Atoi(lo)
+	if err != nil {
+		if isRange || rest == "" {
+			return ps, fmt.Errorf("port %q: expected a number, a range like 8080-8090, or a port name", s)
+		}
+		ps.Name = rest
+		return ps, nil
+	}
+	m := n
+	if isRange {
+		if m, err = strconv.Atoi(hi); err != nil {
+			return ps, fmt.Errorf("port %q: range end is not a number", s)
+		}
+	}
+	if n < 1 || m > MaxPort || m < n {
+		return ps, fmt.Errorf("port %q: must be within 1-65535 and the range end not below its start", s)
+	}
+	ps.Lo, ps.Hi = int32(n), int32(m)
+	return ps, nil
+}

@@ -1,0 +1,182 @@
+package simulate
+
+import (
+	"net/netip"
+	"sort"
+
+	"github.com/zonesim/zonesim/pkg/model"
+)
+
+// PolicyRef names a NetworkPolicy and where it was read.
+type PolicyRef struct {
+	Name   string       `json:"name"`
+	Source model.Source `json:"source"`
+}
+
+// RuleHit is one rule that allowed some of the connections.
+type RuleHit struct {
+	Policy PolicyRef `json:"policy"`
+	// Rule is the index of the rule in spec.ingress or spec.egress.
+	Rule  int      `json:"rule"`
+	Line  int      `json:"line,omitempty"`
+	Conns []string `json:"connections"`
+}
+
+// Side is the verdict of one direction: the source's egress or the destination's ingress.
+type Side struct {
+	Direction string `json:"direction"`
+	// Pod is the pod whose policies decide this side; empty when the end is not a pod.
+	Pod      string      `json:"pod,omitempty"`
+	Isolated bool        `json:"isolated"`
+	Policies []PolicyRef `json:"isolatedBy,omitempty"`
+	Rules    []RuleHit   `json:"allowedBy,omitempty"`
+	// Reason says why the side allows or denies when no rule decides (rule IDs from SEMANTICS.md).
+	Reason string  `json:"reason"`
+	Conns  ConnSet `json:"-"`
+}
+
+func sortedHas(list []int32) func(int32) bool {
+	return func(id int32) bool {
+		i := sort.Search(len(list), func(i int) bool { return list[i] >= id })
+		return i < len(list) && list[i] == id
+	}
+}
+
+// allowedBy computes what the rules of the isolating policies allow (NP-3, NP-6): the union, over rules
+// whose peers include the other end, of the rule's ports resolved on the destination (NP-13..NP-15).
+// With hits non-nil it records each allowing rule.
+func (e *Engine) allowedBy(d Direction, pols []int32, has func(int32) bool, dstPorts []model.ContainerPort, dstIsPod bool, hits *[]RuleHit) ConnSet {
+	var out ConnSet
+	for _, pi := range pols {
+		p := e.policies[pi]
+		for _, r := range p.rules[d] {
+			ok := r.allPeers
+			for _, id := range r.peers {
+				if ok {
+					break
+				}
+				ok = has(id)
+			}
+			if !ok {
+				continue
+			}
+			c := r.conns(dstPorts, dstIsPod)
+			if c.IsEmpty() {
+				continue
+			}
+			out = out.Union(c)
+			if hits != nil {
+				*hits = append(*hits, RuleHit{Policy: policyRef(p.src), Rule: r.index, Line: r.line, Conns: c.List()})
+			}
+		}
+	}
+	return out
+}
+
+// conns resolves a rule's ports on the destination. Named ports resolve on the destination pod's
+// container ports with the same protocol, and never on a non-pod destination (NP-15).
+func (r *crule) conns(dstPorts []model.ContainerPort, dstIsPod bool) ConnSet {
+	if r.allPorts {
+		return AllConns()
+	}
+	var c ConnSet
+	for _, p := range r.ports {
+		if p.name == "" {
+			c.Add(p.proto, p.lo, p.hi)
+			continue
+		}
+		if !dstIsPod {
+			continue
+		}
+		for _, cp := range dstPorts {
+			if cp.Name == p.name && cp.Protocol == p.proto {
+				c.Add(p.proto, cp.Port, cp.Port)
+			}
+		}
+	}
+	return c
+}
+
+func policyRef(p *model.NetworkPolicy) PolicyRef { return PolicyRef{Name: p.Key(), Source: p.Source} }
+
+func (e *Engine) side(d Direction, pod string, pols []int32, has func(int32) bool, dstPorts []model.ContainerPort, dstIsPod, explain bool) Side {
+	s := Side{Direction: d.String(), Pod: pod, Isolated: len(pols) > 0}
+	if !s.Isolated {
+		s.Conns = AllConns()
+		if explain {
+			s.Reason = "not isolated: no NetworkPolicy selects it for " + d.String() + " (NP-2, NP-3)"
+			if d == Egress && !e.Profile.EnforcesEgress {
+				s.Reason = "egress is not enforced by the " + e.Profile.Name + " profile (SDN-2)"
+			}
+		}
+		return s
+	}
+	var hits *[]RuleHit
+	if explain {
+		hits = &s.Rules
+		for _, pi := range pols {
+			s.Policies = append(s.Policies, policyRef(e.policies[pi].src))
+		}
+	}
+	s.Conns = e.allowedBy(d, pols, has, dstPorts, dstIsPod, hits)
+	if explain && s.Conns.IsEmpty() {
+		s.Reason = "isolated and no rule of the isolating policies allows it (NP-3)"
+	} else if explain {
+		s.Reason = "allowed by the rules listed (NP-3: rules add up)"
+	}
+	return s
+}
+
+// egressToClass is what s may send to pods of d.
+func (e *Engine) egressToClass(s, d *Class, explain bool) Side {
+	return e.side(Egress, "", s.policies[Egress], sortedHas(d.matched[Egress]), d.NamedPorts, true, explain)
+}
+
+// ingressFromClass is what d accepts from pods of s.
+func (e *Engine) ingressFromClass(d, s *Class, explain bool) Side {
+	if s.HostNetwork && s.Node != "" && s.Node == d.Node {
+		return Side{Direction: "ingress", Isolated: len(d.policies[Ingress]) > 0, Conns: AllConns(),
+			Reason: "from the pod's own node (host-network source on " + s.Node + "): always allowed (NP-19)"}
+	}
+	return e.side(Ingress, "", d.policies[Ingress], sortedHas(s.matched[Ingress]), d.NamedPorts, true, explain)
+}
+
+func (e *Engine) ipHas(d Direction, ip netip.Addr) func(int32) bool {
+	peers := e.peers[d].peers
+	return func(id int32) bool {
+		p := peers[id]
+		return p.ipb != nil && p.ipb.contains(ip)
+	}
+}
+
+// egressToIP is what s may send to an address outside the pod network (NP-10, NP-15).
+func (e *Engine) egressToIP(s *Class, ip netip.Addr, explain bool) Side {
+	return e.side(Egress, "", s.policies[Egress], e.ipHas(Egress, ip), nil, false, explain)
+}
+
+// ingressFromIP is what d accepts from an address outside the pod network; its own node always gets in (NP-19).
+func (e *Engine) ingressFromIP(d *Class, ip netip.Addr, explain bool) Side {
+	for _, p := range d.Pods[:1] {
+		if n := e.nodes[p.NodeName]; n != nil && n.IP == ip {
+			return Side{Direction: "ingress", Isolated: len(d.policies[Ingress]) > 0, Conns: AllConns(),
+				Reason: "from the pod's own node " + n.Name + ": always allowed (NP-19)"}
+		}
+	}
+	return e.side(Ingress, "", d.policies[Ingress], e.ipHas(Ingress, ip), nil, true, explain)
+}
+
+// classPair returns the interned connections from any pod of s to any other pod of d (NP-4: egress of
+// the source AND ingress of the destination), memoized by the classes' keys.
+func (e *Engine) classPair(s, d *Class) int32 {
+	if s.HostNetwork && s.Node != "" && s.Node == d.Node {
+		return e.conns.id(e.egressToClass(s, d, false).Conns)
+	}
+	k := uint64(s.srcKey)<<32 | uint64(uint32(d.dstKey))
+	if id, ok := e.memo[k]; ok {
+		return id
+	}
+	c := e.egressToClass(s, d, false).Conns.Intersect(e.ingressFromClass(d, s, false).Conns)
+	id := e.conns.id(c)
+	e.memo[k] = id
+	return id
+}

@@ -1,0 +1,266 @@
+package simulate
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/zonesim/zonesim/pkg/model"
+)
+
+// Level is the granularity of a matrix.
+type Level string
+
+// Matrix levels.
+const (
+	LevelPod       Level = "pod"
+	LevelWorkload  Level = "workload"
+	LevelNamespace Level = "namespace"
+	LevelZone      Level = "zone"
+)
+
+// ParseLevel accepts pod, workload, namespace or zone.
+func ParseLevel(s string) (Level, error) {
+	switch l := Level(s); l {
+	case LevelPod, LevelWorkload, LevelNamespace, LevelZone:
+		return l, nil
+	}
+	return "", fmt.Errorf("unknown --level %q: use pod, workload, namespace or zone", s)
+}
+
+// UnzonedName is the zone-level node of namespaces without a zone label (ZN-1).
+const UnzonedName = "(unzoned)"
+
+// MatrixNode is a row and column of a matrix: a group of pods, or an external address block.
+type MatrixNode struct {
+	Name string `json:"name"`
+	Kind string `json:"kind"` // pod, workload, namespace, zone, external
+	Pods int    `json:"pods,omitempty"`
+
+	src, dst []group
+	atom     *Atom
+	pod      *model.Pod
+}
+
+// group is pods of one node that share a key on one side, with their count.
+type group struct {
+	class *Class
+	n     int
+}
+
+// Cell is the aggregate of every pod pair of a matrix cell.
+type Cell struct {
+	// Conns is the union of what the pairs allow.
+	Conns ConnSet
+	// Allowed counts pairs that allow some connection; Full those that allow all; Total all pairs.
+	Allowed, Full, Total int
+	// Uniform is true when every pair allows exactly Conns.
+	Uniform bool
+	// NA marks cells NetworkPolicy does not decide (external to external).
+	NA bool
+}
+
+// Text renders a cell: "all", "-", a connection list, or "partial: … (k/n pairs)" when pairs differ.
+func (c Cell) Text() string {
+	if c.NA {
+		return ""
+	}
+	if c.Uniform || c.Allowed == 0 {
+		return c.Conns.String()
+	}
+	return fmt.Sprintf("partial: %s (%d/%d pairs)", c.Conns, c.Allowed, c.Total)
+}
+
+// Matrix is a reachability matrix whose rows are computed on demand, so large ones stream.
+type Matrix struct {
+	Level   Level
+	Profile string
+	Nodes   []*MatrixNode
+	e       *Engine
+	unions  map[uint64]int32
+}
+
+// Matrix builds the matrix at a level: nodes for pods/workloads/namespaces/zones, then the external
+// address blocks named by ipBlocks and internet (as sources they reach pods' ingress; as destinations
+// they are reached by pods' egress).
+func (e *Engine) Matrix(level Level) *Matrix {
+	m := &Matrix{Level: level, Profile: e.Profile.Name, e: e, unions: map[uint64]int32{}}
+	byName := map[string]*MatrixNode{}
+	var order []string
+	add := func(name, kind string, p *model.Pod) {
+		n, ok := byName[name]
+		if !ok {
+			n = &MatrixNode{Name: name, Kind: kind}
+			byName[name] = n
+			order = append(order, name)
+		}
+		n.Pods++
+		c := e.classOf[p]
+		n.src = addGroup(n.src, c, func(g group) bool { return g.class.srcKey == c.srcKey })
+		n.dst = addGroup(n.dst, c, func(g group) bool { return g.class.dstKey == c.dstKey })
+		if level == LevelPod {
+			n.pod = p
+		}
+	}
+	for _, p := range e.Cluster.Pods {
+		switch level {
+		case LevelPod:
+			add(p.Key(), "pod", p)
+		case LevelWorkload:
+			if p.Workload != nil {
+				add(p.Workload.Key(), "workload", p)
+			} else {
+				add(p.Key(), "pod", p)
+			}
+		case LevelNamespace:
+			add(p.Namespace, "namespace", p)
+		case LevelZone:
+			z := e.Cluster.Namespace(p.Namespace).Zone(e.ZoneLabel)
+			if z == "" {
+				z = UnzonedName
+			}
+			add(z, "zone", p)
+		}
+	}
+	sort.SliceStable(order, func(i, j int) bool {
+		if level == LevelZone && (order[i] == UnzonedName) != (order[j] == UnzonedName) {
+			return order[j] == UnzonedName
+		}
+		return order[i] < order[j]
+	})
+	for _, name := range order {
+		m.Nodes = append(m.Nodes, byName[name])
+	}
+	for _, a := range e.ExternalAtoms() {
+		a := a
+		m.Nodes = append(m.Nodes, &MatrixNode{Name: a.Name, Kind: "external", atom: &a})
+	}
+	return m
+}
+
+func addGroup(gs []group, c *Class, same func(group) bool) []group {
+	for i := range gs {
+		if same(gs[i]) {
+			gs[i].n++
+			return gs
+		}
+	}
+	return append(gs, group{class: c, n: 1})
+}
+
+// Row computes the cells of row i into buf (reused when large enough).
+func (m *Matrix) Row(i int, buf []Cell) []Cell {
+	buf = buf[:0]
+	from := m.Nodes[i]
+	for _, to := range m.Nodes {
+		buf = append(buf, m.cell(from, to))
+	}
+	return buf
+}
+
+// Cell computes one cell.
+func (m *Matrix) Cell(i, j int) Cell { return m.cell(m.Nodes[i], m.Nodes[j]) }
+
+func (m *Matrix) cell(from, to *MatrixNode) Cell {
+	e := m.e
+	switch {
+	case from.atom != nil && to.atom != nil:
+		return Cell{NA: true}
+	case from.pod != nil && from.pod == to.pod:
+		return Cell{Conns: AllConns(), Allowed: 1, Full: 1, Total: 1, Uniform: true} // NP-18
+	}
+	var agg cellAgg
+	switch {
+	case from.atom != nil:
+		for _, g := range to.dst {
+			agg.add(m, e.ingressFromIPID(g.class, from.atom), g.n)
+		}
+	case to.atom != nil:
+		for _, g := range from.src {
+			agg.add(m, e.egressToIPID(g.class, to.atom), g.n)
+		}
+	default:
+		for _, s := range from.src {
+			for _, d := range to.dst {
+				agg.add(m, e.classPair(s.class, d.class), s.n*d.n)
+			}
+		}
+	}
+	return agg.cell(e)
+}
+
+type cellAgg struct {
+	union, first         int32
+	allowed, full, total int
+	mixed, started       bool
+}
+
+func (a *cellAgg) add(m *Matrix, id int32, n int) {
+	if !a.started {
+		a.started, a.first, a.union = true, id, id
+	} else if id != a.first {
+		a.mixed = true
+		a.union = m.unionID(a.union, id)
+	}
+	a.total += n
+	if id != connNone {
+		a.allowed += n
+	}
+	if id == connAll {
+		a.full += n
+	}
+}
+
+func (a *cellAgg) cell(e *Engine) Cell {
+	return Cell{Conns: e.conns.sets[a.union], Allowed: a.allowed, Full: a.full, Total: a.total, Uniform: !a.mixed}
+}
+
+func (m *Matrix) unionID(a, b int32) int32 {
+	if a == b {
+		return a
+	}
+	if a > b {
+		a, b = b, a
+	}
+	k := uint64(a)<<32 | uint64(b)
+	if id, ok := m.unions[k]; ok {
+		return id
+	}
+	id := m.e.conns.id(m.e.conns.sets[a].Union(m.e.conns.sets[b]))
+	m.unions[k] = id
+	return id
+}
+
+func (e *Engine) atomMemoKey(side uint64, key int32, a *Atom) string {
+	return fmt.Sprintf("%d/%d/%s", side, key, a.Prefix)
+}
+
+// egressToIPID is the interned egress result of a class to an external block, memoized by source key.
+func (e *Engine) egressToIPID(c *Class, a *Atom) int32 {
+	k := e.atomMemoKey(0, c.srcKey, a)
+	if id, ok := e.atomMemo[k]; ok {
+		return id
+	}
+	id := e.conns.id(e.egressToIP(c, a.IP, false).Conns)
+	e.atomMemo[k] = id
+	return id
+}
+
+// ingressFromIPID is the interned ingress result of a class from an external block.
+func (e *Engine) ingressFromIPID(c *Class, a *Atom) int32 {
+	k := e.atomMemoKey(1, c.dstKey, a)
+	if id, ok := e.atomMemo[k]; ok {
+		return id
+	}
+	id := e.conns.id(e.ingressFromIP(c, a.IP, false).Conns)
+	e.atomMemo[k] = id
+	return id
+}
+
+// Describe summarises the engine for progress output.
+func (e *Engine) Describe() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%d namespaces, %d pods in %d classes, %d policies (cni profile %s)",
+		len(e.Cluster.Namespaces), len(e.Cluster.Pods), len(e.classes), len(e.policies), e.Profile.Name)
+	return b.String()
+}

@@ -1,0 +1,223 @@
+package simulate
+
+import (
+	"fmt"
+
+	"github.com/zonesim/zonesim/pkg/model"
+	"k8s.io/apimachinery/pkg/util/intstr"
+)
+
+// PairResult is the verdict for one source and one destination member, with its explanation.
+type PairResult struct {
+	From        string   `json:"from"`
+	To          string   `json:"to"`
+	Allowed     bool     `json:"allowed"`
+	Connections []string `json:"connections"`
+	// SourceIP is the address the destination sees.
+	SourceIP string `json:"sourceIP,omitempty"`
+	Reason   string `json:"reason,omitempty"`
+	Egress   *Side  `json:"egress,omitempty"`
+	Ingress  *Side  `json:"ingress,omitempty"`
+}
+
+// PairCount counts the member pairs of a set query.
+type PairCount struct {
+	Allowed int `json:"allowed"`
+	Total   int `json:"total"`
+}
+
+// QueryResult answers "can From reach To (on Port)?" for every member pair.
+type QueryResult struct {
+	From    string `json:"from"`
+	To      string `json:"to"`
+	Port    string `json:"port,omitempty"`
+	Profile string `json:"cni"`
+	// Allowed is true when every pair is allowed (on Port, or on some connection without a port).
+	Allowed bool `json:"allowed"`
+	// Verdict is ALLOWED, DENIED or PARTIAL (some pairs only).
+	Verdict string `json:"verdict"`
+	// Connections is the union of what the pairs allow; for a service, in service ports.
+	Connections []string  `json:"connections"`
+	Pairs       PairCount `json:"pairs"`
+	// Results explains each pair; for large sets, the first pairs and every denied one up to a limit.
+	Results []PairResult `json:"results"`
+	// Omitted counts pairs not listed in Results.
+	Omitted int `json:"omitted,omitempty"`
+}
+
+// Query evaluates every pair of members. detail bounds how many pairs are explained in full.
+func (e *Engine) Query(from, to *Endpoint, port *PortSpec, detail int) (*QueryResult, error) {
+	if from.Members == nil || to.Members == nil || (from.Members[0].Pod == nil && to.Members[0].Pod == nil) {
+		if len(from.Members) == 0 || len(to.Members) == 0 {
+			return nil, fmt.Errorf("%s has no pods", pick(len(from.Members) == 0, from.Name, to.Name))
+		}
+		return nil, fmt.Errorf("neither %s nor %s is a pod: NetworkPolicy only decides traffic to or from pods", from.Name, to.Name)
+	}
+	if port != nil && port.Name != "" && to.Members[0].Pod == nil {
+		return nil, fmt.Errorf("named port %q needs a pod destination: a named port never matches %s (NP-15)", port.Name, to.Name)
+	}
+	if port != nil && to.Service != nil {
+		if _, err := servicePort(to.Service, *port); err != nil {
+			return nil, err
+		}
+	}
+	res := &QueryResult{From: from.Name, To: to.Name, Profile: e.Profile.Name}
+	if port != nil {
+		res.Port = port.String()
+	}
+	var union ConnSet
+	for _, s := range from.Members {
+		for _, d := range to.Members {
+			if s.Pod != nil && s.Pod == d.Pod && (from.IsSet() || to.IsSet()) {
+				continue // a pod to itself is not a pair of a set
+			}
+			res.Pairs.Total++
+			pr, conns := e.pair(s, d, to.Service, port, true)
+			union = union.Union(conns)
+			if pr.Allowed {
+				res.Pairs.Allowed++
+			}
+			if res.Pairs.Total <= detail || (!pr.Allowed && len(res.Results) < 2*detail) {
+				res.Results = append(res.Results, pr)
+			}
+		}
+	}
+	res.Omitted = res.Pairs.Total - len(res.Results)
+	res.Connections = union.List()
+	switch {
+	case res.Pairs.Total > 0 && res.Pairs.Allowed == res.Pairs.Total:
+		res.Allowed, res.Verdict = true, "ALLOWED"
+	case res.Pairs.Allowed == 0:
+		res.Verdict = "DENIED"
+	default:
+		res.Verdict = "PARTIAL"
+	}
+	return res, nil
+}
+
+func pick(cond bool, a, b string) string {
+	if cond {
+		return a
+	}
+	return b
+}
+
+// pair evaluates one member pair; conns are the allowed connections (for a service: in service-port
+// terms encoded as the service port numbers).
+func (e *Engine) pair(s, d Member, svc *model.Service, port *PortSpec, explain bool) (PairResult, ConnSet) {
+	pr := PairResult{From: s.Name, To: d.Name}
+	var conns ConnSet
+	switch {
+	case s.Pod != nil && s.Pod == d.Pod:
+		conns = AllConns()
+		pr.Reason = "a pod can always reach itself (NP-18)"
+	case s.Pod != nil && d.Pod != nil:
+		sc, dc := e.classOf[s.Pod], e.classOf[d.Pod]
+		eg, in := e.egressToClass(sc, dc, explain), e.ingressFromClass(dc, sc, explain)
+		eg.Pod, in.Pod = s.Pod.Key(), d.Pod.Key()
+		conns = eg.Conns.Intersect(in.Conns)
+		pr.Egress, pr.Ingress = &eg, &in
+		pr.SourceIP = s.Pod.IP.String()
+		if s.Pod.HostNetwork {
+			pr.Reason = "the source is a host-network pod: its traffic is node traffic from " + s.Pod.IP.String() + " (NP-20)"
+		}
+	case s.Pod != nil:
+		eg := e.egressToIP(e.classOf[s.Pod], d.IP, explain)
+		eg.Pod = s.Pod.Key()
+		in := Side{Direction: "ingress", Conns: AllConns(), Reason: "the destination is not a pod: no NetworkPolicy applies to it (NP-4)"}
+		conns = eg.Conns
+		pr.Egress, pr.Ingress = &eg, &in
+		pr.SourceIP = s.Pod.IP.String()
+	default:
+		in := e.ingressFromIP(e.classOf[d.Pod], s.IP, explain)
+		in.Pod = d.Pod.Key()
+		eg := Side{Direction: "egress", Conns: AllConns(), Reason: "the source is not a pod: no NetworkPolicy applies to it (NP-4)"}
+		conns = in.Conns
+		pr.Egress, pr.Ingress = &eg, &in
+		pr.SourceIP = s.IP.String()
+	}
+	if svc != nil && d.Pod != nil {
+		conns = e.throughService(conns, svc, d.Pod, &pr)
+	}
+	pr.Allowed = !conns.IsEmpty()
+	if port != nil {
+		pr.Allowed = e.portAllowed(conns, *port, d, svc, &pr)
+	}
+	pr.Connections = conns.List()
+	return pr, conns
+}
+
+// throughService keeps the service ports whose target port on this backend is allowed (NP-17: policy
+// sees the backend pod and the target port after DNAT). The result holds service port numbers.
+func (e *Engine) throughService(conns ConnSet, svc *model.Service, backend *model.Pod, pr *PairResult) ConnSet {
+	var out ConnSet
+	for _, sp := range svc.Ports {
+		target, ok := resolveTarget(sp, backend)
+		if ok && conns.Contains(sp.Protocol, target) {
+			out.Add(sp.Protocol, sp.Port, sp.Port)
+		}
+	}
+	pr.Reason = joinReason(pr.Reason, "evaluated on backend "+backend.Key()+" at the target ports of "+
+		"svc:"+svc.Namespace+"/"+svc.Name+" (NP-17)")
+	return out
+}
+
+func joinReason(a, b string) string {
+	if a == "" {
+		return b
+	}
+	return a + "; " + b
+}
+
+func resolveTarget(sp model.ServicePort, backend *model.Pod) (int32, bool) {
+	if sp.TargetPort.Type == intstr.Int {
+		return sp.TargetPort.IntVal, true
+	}
+	for _, cp := range backend.Ports {
+		if cp.Name == sp.TargetPort.StrVal && cp.Protocol == sp.Protocol {
+			return cp.Port, true
+		}
+	}
+	return 0, false
+}
+
+func servicePort(svc *model.Service, p PortSpec) (model.ServicePort, error) {
+	for _, sp := range svc.Ports {
+		if sp.Protocol == p.Protocol && (p.Name != "" && sp.Name == p.Name || p.Name == "" && sp.Port == p.Lo && p.Hi == p.Lo) {
+			return sp, nil
+		}
+	}
+	var have []string
+	for _, sp := range svc.Ports {
+		have = append(have, fmt.Sprintf("%s/%d (%s)", sp.Protocol, sp.Port, sp.Name))
+	}
+	return model.ServicePort{}, fmt.Errorf("svc:%s/%s has no port %s; it has %v", svc.Namespace, svc.Name, p, have)
+}
+
+func (e *Engine) portAllowed(conns ConnSet, p PortSpec, d Member, svc *model.Service, pr *PairResult) bool {
+	if svc != nil {
+		sp, _ := servicePort(svc, p)
+		return conns.Contains(sp.Protocol, sp.Port)
+	}
+	if p.Name != "" {
+		found := false
+		for _, cp := range d.Pod.Ports {
+			if cp.Name == p.Name && cp.Protocol == p.Protocol {
+				found = true
+				if !conns.Contains(cp.Protocol, cp.Port) {
+					return false
+				}
+			}
+		}
+		if !found {
+			pr.Reason = joinReason(pr.Reason, fmt.Sprintf("%s has no %s container port named %q (NP-15)", d.Pod.Key(), p.Protocol, p.Name))
+		}
+		return found
+	}
+	for port := p.Lo; port <= p.Hi; port++ {
+		if !conns.Contains(p.Protocol, port) {
+			return false
+		}
+	}
+	return true
+}
