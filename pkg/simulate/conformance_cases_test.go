@@ -18,7 +18,7 @@ var (
 	p81      = intstr.FromInt32(81)
 )
 
-func nsIs(name string) *metav1.LabelSelector { return ptrSel(labels(nsLabel, name)) }
+func nsIs(name string) *metav1.LabelSelector  { return ptrSel(labels(nsLabel, name)) }
 func podIs(name string) *metav1.LabelSelector { return ptrSel(labels("pod", name)) }
 
 func one(mutate func(*fixture), checks ...check) []step {
