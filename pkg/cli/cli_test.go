@@ -1,0 +1,108 @@
+package cli_test
+
+import (
+	"bytes"
+	"context"
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"github.com/zonesim/zonesim/pkg/cli"
+)
+
+var update = flag.Bool("update", false, "rewrite golden files under testdata/")
+
+func run(args ...string) (code int, stdout, stderr string) {
+	var out, errOut bytes.Buffer
+	code = cli.Run(context.Background(), cli.Streams{In: strings.NewReader(""), Out: &out, ErrOut: &errOut}, args)
+	return code, out.String(), errOut.String()
+}
+
+func golden(t *testing.T, name, got string) {
+	t.Helper()
+	path := filepath.Join("testdata", name)
+	if *update {
+		require.NoError(t, os.WriteFile(path, []byte(got), 0o644))
+	}
+	want, err := os.ReadFile(path)
+	require.NoError(t, err, "run go test ./pkg/cli -update to create it")
+	assert.Equal(t, string(want), got)
+}
+
+// Every output format of every command, on the embedded scenario, against golden files.
+func TestGoldenOutputs(t *testing.T) {
+	tests := []struct {
+		name     string
+		args     []string
+		wantCode int
+	}{
+		{"matrix-zone.txt", []string{"matrix", "--level", "zone"}, 0},
+		{"matrix-namespace.txt", []string{"matrix", "--level", "namespace"}, 0},
+		{"matrix-workload.json", []string{"matrix", "--level", "workload", "-o", "json"}, 0},
+		{"matrix-pod.csv", []string{"matrix", "--level", "pod", "-o", "csv"}, 0},
+		{"matrix-namespace.md", []string{"matrix", "--level", "namespace", "-o", "md"}, 0},
+		{"matrix-zone.dot", []string{"matrix", "--level", "zone", "-o", "dot"}, 0},
+		{"query-allowed.txt", []string{"query", "from", "shop-web/deployment/frontend", "to", "svc:payments/payments", "--port", "443"}, 0},
+		{"query-denied.txt", []string{"query", "from", "payments/deployment/payments", "to", "shop-web/deployment/frontend", "--port", "8080"}, 1},
+		{"query-zone.json", []string{"query", "from", "zone:B", "to", "zone:A", "-o", "json"}, 1},
+		{"query-internet.txt", []string{"query", "from", "internet", "to", "ledger"}, 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, out, stderr := run(tt.args...)
+			assert.Equal(t, tt.wantCode, code, stderr)
+			assert.Contains(t, stderr, `using the embedded scenario "two-zone"`)
+			golden(t, tt.name, out)
+		})
+	}
+}
+
+func TestExitCodesAndErrors(t *testing.T) {
+	bad := filepath.Join(t.TempDir(), "bad.yaml")
+	require.NoError(t, os.WriteFile(bad, []byte("apiVersion: v1\nkind: Namespace\nmetadata:\n  name: a\n  labels: {x: no}\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\n"), 0o644))
+	tests := []struct {
+		name       string
+		args       []string
+		wantCode   int
+		wantStderr string
+	}{
+		{"unknown endpoint", []string{"query", "from", "shop-web/deploymnt/frontend", "to", "ledger"}, 2, "did you mean: shop-web/deployment/frontend"},
+		{"bad input collected", []string{"matrix", "-f", bad}, 2, bad + `:5: metadata.labels.x: unquoted "no" is a boolean in YAML 1.1`},
+		{"ignored kinds listed", []string{"matrix", "-f", bad}, 2, "ignored 1 object(s) of kinds zonesim does not model: 1 ConfigMap"},
+		{"missing file", []string{"matrix", "-f", "does-not-exist.yaml"}, 2, "does-not-exist.yaml: cannot read: no such file or directory"},
+		{"bad level", []string{"matrix", "--level", "cluster"}, 2, `unknown --level "cluster"`},
+		{"bad format", []string{"matrix", "-o", "xml"}, 2, `unknown output format "xml"`},
+		{"bad cni", []string{"matrix", "--cni", "calico"}, 2, `unknown --cni "calico"`},
+		{"bad query form", []string{"query", "a", "b"}, 2, "usage: zonesim query from SOURCE to DESTINATION"},
+		{"bad port", []string{"query", "from", "ledger", "to", "payments", "--port", "icmp/1"}, 2, "protocol must be tcp, udp or sctp"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, _, stderr := run(tt.args...)
+			assert.Equal(t, tt.wantCode, code)
+			assert.Contains(t, stderr, tt.wantStderr)
+		})
+	}
+}
+
+func TestGenIsDeterministicAndLoads(t *testing.T) {
+	code, a, _ := run("gen", "--size", "S")
+	require.Equal(t, 0, code)
+	_, b, _ := run("gen", "--size", "S")
+	assert.Equal(t, a, b)
+	file := filepath.Join(t.TempDir(), "s.yaml")
+	require.NoError(t, os.WriteFile(file, []byte(a), 0o644))
+	code, out, stderr := run("matrix", "-f", file, "--level", "zone")
+	require.Equal(t, 0, code, stderr)
+	assert.Contains(t, out, "zone-0")
+}
+
+func TestVersion(t *testing.T) {
+	code, out, _ := run("version")
+	assert.Equal(t, 0, code)
+	assert.True(t, strings.HasPrefix(out, "zonesim "))
+}
