@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 
@@ -118,18 +119,6 @@ type matrixHeader struct {
 	Nodes []*simulate.MatrixNode `json:"nodes"`
 }
 
-type matrixEntry struct {
-	From        string   `json:"from"`
-	To          string   `json:"to"`
-	Connections []string `json:"connections"`
-	Uniform     bool     `json:"uniform"`
-	Pairs       struct {
-		Allowed int `json:"allowed"`
-		Full    int `json:"full"`
-		Total   int `json:"total"`
-	} `json:"pairs"`
-}
-
 // WriteMatrix streams a matrix in the given format, row by row.
 func WriteMatrix(w io.Writer, m *simulate.Matrix, format string) error {
 	bw := bufio.NewWriterSize(w, 1<<16)
@@ -152,33 +141,55 @@ func WriteMatrix(w io.Writer, m *simulate.Matrix, format string) error {
 	return bw.Flush()
 }
 
+// matrixJSON streams {level, cni, nodes, entries}; entries hold only cells with some allowed pair, in row
+// order. Fragments are cached per node and per connection set, since large matrices repeat them.
 func matrixJSON(w *bufio.Writer, m *simulate.Matrix) error {
 	head, err := json.Marshal(matrixHeader{Level: string(m.Level), CNI: m.Profile, Nodes: m.Nodes})
 	if err != nil {
 		return err
 	}
 	w.Write(head[:len(head)-1])
-	w.WriteString(",\"entries\":[")
+	w.WriteString(`,"entries":[`)
+	names := make([][]byte, len(m.Nodes))
+	for i, n := range m.Nodes {
+		names[i] = strconv.AppendQuote(nil, n.Name)
+	}
+	conns := map[int32][]byte{}
 	first := true
 	var row []simulate.Cell
-	for i, from := range m.Nodes {
+	var buf []byte
+	for i := range m.Nodes {
 		row = m.Row(i, row)
 		for j, c := range row {
 			if c.NA || c.Allowed == 0 {
 				continue
 			}
-			e := matrixEntry{From: from.Name, To: m.Nodes[j].Name, Connections: c.Conns.List(), Uniform: c.Uniform}
-			e.Pairs.Allowed, e.Pairs.Full, e.Pairs.Total = c.Allowed, c.Full, c.Total
-			b, err := json.Marshal(e)
-			if err != nil {
-				return err
+			cj, ok := conns[c.ConnID]
+			if !ok {
+				cj, _ = json.Marshal(c.Conns.List())
+				conns[c.ConnID] = cj
 			}
+			buf = buf[:0]
 			if !first {
-				w.WriteByte(',')
+				buf = append(buf, ',')
 			}
 			first = false
-			w.WriteString("\n")
-			w.Write(b)
+			buf = append(buf, "\n{\"from\":"...)
+			buf = append(buf, names[i]...)
+			buf = append(buf, `,"to":`...)
+			buf = append(buf, names[j]...)
+			buf = append(buf, `,"connections":`...)
+			buf = append(buf, cj...)
+			buf = append(buf, `,"uniform":`...)
+			buf = strconv.AppendBool(buf, c.Uniform)
+			buf = append(buf, `,"pairs":{"allowed":`...)
+			buf = strconv.AppendInt(buf, int64(c.Allowed), 10)
+			buf = append(buf, `,"full":`...)
+			buf = strconv.AppendInt(buf, int64(c.Full), 10)
+			buf = append(buf, `,"total":`...)
+			buf = strconv.AppendInt(buf, int64(c.Total), 10)
+			buf = append(buf, "}}"...)
+			w.Write(buf)
 		}
 	}
 	w.WriteString("\n]}\n")

@@ -20,20 +20,23 @@ type Engine struct {
 	Profile   Profile
 	ZoneLabel string
 
-	policies []*cpolicy
-	peers    [2]*peerTable // by direction
-	ipBlocks []*cipBlock
-	classes  []*Class
-	classOf  map[*model.Pod]*Class
-	nsIndex  map[string][]*Class
-	nodeByIP map[netip.Addr]*model.Node
-	nodes    map[string]*model.Node
-	podByIP  map[netip.Addr]*model.Pod
-	conns    *connTable
-	memo     map[uint64]int32
-	atomMemo map[string]int32
-	srcKeys  map[string]int32
-	dstKeys  map[string]int32
+	policies  []*cpolicy
+	peers     [2]*peerTable // by direction
+	ipBlocks  []*cipBlock
+	classes   []*Class
+	classOf   map[*model.Pod]*Class
+	nsIndex   map[string][]*Class
+	nodeByIP  map[netip.Addr]*model.Node
+	nodes     map[string]*model.Node
+	podByIP   map[netip.Addr]*model.Pod
+	conns     *connTable
+	peerBits  [2][]bitset // by direction, per peer: the classes it selects
+	sideMemo  map[sideKey]int32
+	interMemo map[uint64]int32
+	polKeys   map[string]int32
+	atomMemo  map[string]int32
+	srcKeys   map[string]int32
+	dstKeys   map[string]int32
 }
 
 // Direction is ingress or egress.
@@ -64,6 +67,9 @@ type Class struct {
 	matched  [2][]int32 // peers (by direction of the rule) that select the class, sorted
 	srcKey   int32
 	dstKey   int32
+	rel      [2][]int32 // peers named by the rules of the isolating policies, by direction
+	polKey   [2]int32   // interned isolating policy list, by direction
+	portsKey int32      // interned named ports
 }
 
 type cpolicy struct {
@@ -129,17 +135,19 @@ func New(c *model.Cluster, p Profile, zoneLabel string) *Engine {
 	}
 	e := &Engine{
 		Cluster: c, Profile: p, ZoneLabel: zoneLabel,
-		classOf:  map[*model.Pod]*Class{},
-		nsIndex:  map[string][]*Class{},
-		nodeByIP: map[netip.Addr]*model.Node{},
-		nodes:    map[string]*model.Node{},
-		podByIP:  map[netip.Addr]*model.Pod{},
-		conns:    newConnTable(),
-		memo:     map[uint64]int32{},
-		atomMemo: map[string]int32{},
-		srcKeys:  map[string]int32{},
-		dstKeys:  map[string]int32{},
-		peers:    [2]*peerTable{{byKey: map[string]int32{}}, {byKey: map[string]int32{}}},
+		classOf:   map[*model.Pod]*Class{},
+		nsIndex:   map[string][]*Class{},
+		nodeByIP:  map[netip.Addr]*model.Node{},
+		nodes:     map[string]*model.Node{},
+		podByIP:   map[netip.Addr]*model.Pod{},
+		conns:     newConnTable(),
+		sideMemo:  map[sideKey]int32{},
+		interMemo: map[uint64]int32{},
+		polKeys:   map[string]int32{},
+		atomMemo:  map[string]int32{},
+		srcKeys:   map[string]int32{},
+		dstKeys:   map[string]int32{},
+		peers:     [2]*peerTable{{byKey: map[string]int32{}}, {byKey: map[string]int32{}}},
 	}
 	for _, n := range c.Nodes {
 		e.nodes[n.Name] = n
@@ -363,12 +371,16 @@ func (e *Engine) candidates(p *cpeer, nsCache map[string][]string) []*Class {
 func (e *Engine) matchPeers() {
 	nsCache := map[string][]string{}
 	for d, t := range e.peers {
+		e.peerBits[d] = make([]bitset, len(t.peers))
 		for _, p := range t.peers {
+			bits := newBitset(len(e.classes))
 			for _, c := range e.candidates(p, nsCache) {
 				if e.peerMatchesClass(p, c) {
 					c.matched[d] = append(c.matched[d], p.id)
+					bits.set(c.ID)
 				}
 			}
+			e.peerBits[d][p.id] = bits
 		}
 	}
 }
@@ -398,6 +410,11 @@ func (e *Engine) assignKeys() {
 		dst := encodeKey(c.Node, c.HostNetwork, c.NamedPorts, c.policies[Ingress], c.matched[Egress])
 		c.srcKey = intern(e.srcKeys, src)
 		c.dstKey = intern(e.dstKeys, dst)
+		for d := range c.policies {
+			c.rel[d] = e.relevantPeers(Direction(d), c.policies[d])
+			c.polKey[d] = intern(e.polKeys, encodeKey("", false, nil, c.policies[d], nil))
+		}
+		c.portsKey = intern(e.polKeys, encodeKey("ports", false, c.NamedPorts, nil, nil))
 	}
 }
 

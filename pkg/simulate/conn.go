@@ -2,6 +2,7 @@ package simulate
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/zonesim/zonesim/pkg/model"
@@ -128,7 +129,10 @@ func (c ConnSet) Key() string {
 			b.WriteByte('|')
 		}
 		for _, r := range s {
-			fmt.Fprintf(&b, "%d-%d,", r.Lo, r.Hi)
+			b.WriteString(strconv.Itoa(int(r.Lo)))
+			b.WriteByte('-')
+			b.WriteString(strconv.Itoa(int(r.Hi)))
+			b.WriteByte(',')
 		}
 	}
 	return b.String()

@@ -164,19 +164,3 @@ func (e *Engine) ingressFromIP(d *Class, ip netip.Addr, explain bool) Side {
 	}
 	return e.side(Ingress, "", d.policies[Ingress], e.ipHas(Ingress, ip), nil, true, explain)
 }
-
-// classPair returns the interned connections from any pod of s to any other pod of d (NP-4: egress of
-// the source AND ingress of the destination), memoized by the classes' keys.
-func (e *Engine) classPair(s, d *Class) int32 {
-	if s.HostNetwork && s.Node != "" && s.Node == d.Node {
-		return e.conns.id(e.egressToClass(s, d, false).Conns)
-	}
-	k := uint64(s.srcKey)<<32 | uint64(uint32(d.dstKey))
-	if id, ok := e.memo[k]; ok {
-		return id
-	}
-	c := e.egressToClass(s, d, false).Conns.Intersect(e.ingressFromClass(d, s, false).Conns)
-	id := e.conns.id(c)
-	e.memo[k] = id
-	return id
-}

@@ -58,6 +58,8 @@ type Cell struct {
 	Uniform bool
 	// NA marks cells NetworkPolicy does not decide (external to external).
 	NA bool
+	// ConnID identifies Conns within one engine: equal IDs mean equal sets, so writers can cache text.
+	ConnID int32
 }
 
 // Text renders a cell: "all", "-", a connection list, or "partial: … (k/n pairs)" when pairs differ.
@@ -167,7 +169,7 @@ func (m *Matrix) cell(from, to *MatrixNode) Cell {
 	case from.atom != nil && to.atom != nil:
 		return Cell{NA: true}
 	case from.pod != nil && from.pod == to.pod:
-		return Cell{Conns: AllConns(), Allowed: 1, Full: 1, Total: 1, Uniform: true} // NP-18
+		return Cell{Conns: AllConns(), ConnID: connAll, Allowed: 1, Full: 1, Total: 1, Uniform: true} // NP-18
 	}
 	var agg cellAgg
 	switch {
@@ -212,7 +214,7 @@ func (a *cellAgg) add(m *Matrix, id int32, n int) {
 }
 
 func (a *cellAgg) cell(e *Engine) Cell {
-	return Cell{Conns: e.conns.sets[a.union], Allowed: a.allowed, Full: a.full, Total: a.total, Uniform: !a.mixed}
+	return Cell{Conns: e.conns.sets[a.union], ConnID: a.union, Allowed: a.allowed, Full: a.full, Total: a.total, Uniform: !a.mixed}
 }
 
 func (m *Matrix) unionID(a, b int32) int32 {

@@ -1,0 +1,45 @@
+package simulate_test
+
+import (
+	"bytes"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"github.com/zonesim/zonesim/pkg/gen"
+	"github.com/zonesim/zonesim/pkg/model"
+	"github.com/zonesim/zonesim/pkg/simulate"
+)
+
+// The memoized matrix path and the explained query path must agree on every pod pair, for every profile.
+func TestMatrixAgreesWithQuery(t *testing.T) {
+	var buf bytes.Buffer
+	require.NoError(t, gen.Write(&buf, gen.Options{Namespaces: 8, Workloads: 4, Zones: 3, Seed: 3}))
+	for _, cni := range simulate.ProfileNames() {
+		t.Run(cni, func(t *testing.T) {
+			l := model.NewLoader(model.DefaultLoadOptions(), nil)
+			l.AddBytes("gen.yaml", buf.Bytes())
+			l.AddBytes("world.yaml", []byte(world))
+			c, err := l.Cluster()
+			require.NoError(t, err)
+			e := simulate.New(c, mustProfile(t, cni), "")
+			m := e.Matrix(simulate.LevelPod)
+			var row []simulate.Cell
+			for i, from := range m.Nodes {
+				row = m.Row(i, row)
+				for j, to := range m.Nodes {
+					if from.Kind == "external" && to.Kind == "external" {
+						continue
+					}
+					src, err := e.ResolveEndpoint(from.Name)
+					require.NoError(t, err)
+					dst, err := e.ResolveEndpoint(to.Name)
+					require.NoError(t, err)
+					res, err := e.Query(src, dst, nil, 0)
+					require.NoError(t, err)
+					assert.Equal(t, res.Connections, row[j].Conns.List(), "%s -> %s", from.Name, to.Name)
+				}
+			}
+		})
+	}
+}

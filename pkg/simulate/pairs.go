@@ -1,0 +1,117 @@
+package simulate
+
+// Fast pair evaluation for matrices. What one side allows depends only on (a) the policies that isolate
+// the pod on that side, (b) the destination's named ports, and (c) which of the peers named by those
+// policies' rules select the other end. (c) is a small bitmask, so results are memoized per
+// (policies, ports, mask) and a pair costs a few bit tests and two lookups in small tables.
+
+// bitset is a set of class IDs.
+type bitset []uint64
+
+func newBitset(n int) bitset { return make(bitset, (n+63)/64) }
+
+func (b bitset) set(i int)      { b[i>>6] |= 1 << (uint(i) & 63) }
+func (b bitset) has(i int) bool { return b[i>>6]&(1<<(uint(i)&63)) != 0 }
+
+type sideKey struct {
+	dir   Direction
+	pol   int32
+	ports int32
+	mask  uint64
+}
+
+// relevantPeers lists the distinct peers named by the rules of the given policies in direction d.
+func (e *Engine) relevantPeers(d Direction, pols []int32) []int32 {
+	seen := map[int32]bool{}
+	var out []int32
+	for _, pi := range pols {
+		for _, r := range e.policies[pi].rules[d] {
+			for _, id := range r.peers {
+				if !seen[id] {
+					seen[id] = true
+					out = append(out, id)
+				}
+			}
+		}
+	}
+	return out
+}
+
+// mask says which of rel select class c; ok is false when rel has more peers than a mask holds.
+func (e *Engine) mask(d Direction, rel []int32, c *Class) (m uint64, ok bool) {
+	if len(rel) > 64 {
+		return 0, false
+	}
+	bits := e.peerBits[d]
+	for i, id := range rel {
+		if bits[id].has(c.ID) {
+			m |= 1 << uint(i)
+		}
+	}
+	return m, true
+}
+
+// egressID is the interned egress verdict of s towards pods of d.
+func (e *Engine) egressID(s, d *Class) int32 {
+	if len(s.policies[Egress]) == 0 {
+		return connAll
+	}
+	m, ok := e.mask(Egress, s.rel[Egress], d)
+	if !ok {
+		return e.conns.id(e.egressToClass(s, d, false).Conns)
+	}
+	k := sideKey{dir: Egress, pol: s.polKey[Egress], ports: d.portsKey, mask: m}
+	if id, ok := e.sideMemo[k]; ok {
+		return id
+	}
+	id := e.conns.id(e.egressToClass(s, d, false).Conns)
+	e.sideMemo[k] = id
+	return id
+}
+
+// ingressID is the interned ingress verdict of d for pods of s.
+func (e *Engine) ingressID(d, s *Class) int32 {
+	if len(d.policies[Ingress]) == 0 {
+		return connAll
+	}
+	m, ok := e.mask(Ingress, d.rel[Ingress], s)
+	if !ok {
+		return e.conns.id(e.ingressFromClass(d, s, false).Conns)
+	}
+	k := sideKey{dir: Ingress, pol: d.polKey[Ingress], ports: d.portsKey, mask: m}
+	if id, ok := e.sideMemo[k]; ok {
+		return id
+	}
+	id := e.conns.id(e.ingressFromClass(d, s, false).Conns)
+	e.sideMemo[k] = id
+	return id
+}
+
+// intersectID interns a ∩ b.
+func (e *Engine) intersectID(a, b int32) int32 {
+	switch {
+	case a == connAll:
+		return b
+	case b == connAll, a == b:
+		return a
+	case a == connNone || b == connNone:
+		return connNone
+	}
+	k := uint64(a)<<32 | uint64(uint32(b))
+	if id, ok := e.interMemo[k]; ok {
+		return id
+	}
+	id := e.conns.id(e.conns.sets[a].Intersect(e.conns.sets[b]))
+	e.interMemo[k] = id
+	return id
+}
+
+// classPair returns the interned connections from a pod of s to another pod of d (NP-4: the source's
+// egress AND the destination's ingress). A host-network source on the destination's node is the node
+// itself, whose ingress is always allowed (NP-19).
+func (e *Engine) classPair(s, d *Class) int32 {
+	if s.HostNetwork && s.Node != "" && s.Node == d.Node {
+		return e.egressID(s, d)
+	}
+	return e.intersectID(e.egressID(s, d), e.ingressID(d, s))
+}
