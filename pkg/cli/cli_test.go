@@ -106,3 +106,30 @@ func TestVersion(t *testing.T) {
 	assert.Equal(t, 0, code)
 	assert.True(t, strings.HasPrefix(out, "zonesim "))
 }
+
+func TestInputSources(t *testing.T) {
+	dir := t.TempDir()
+	require.NoError(t, os.MkdirAll(filepath.Join(dir, "sub"), 0o755))
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "ns.yaml"), []byte("apiVersion: v1\nkind: Namespace\nmetadata: {name: a}\n"), 0o644))
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "sub", "pod.json"),
+		[]byte(`{"apiVersion":"v1","kind":"Pod","metadata":{"name":"p","namespace":"a"},"spec":{"containers":[{"name":"c","image":"i"}]}}`), 0o644))
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "notes.txt"), []byte("not a manifest"), 0o644))
+
+	code, out, stderr := run("matrix", "-f", dir, "--level", "pod")
+	require.Equal(t, 0, code, stderr)
+	assert.Contains(t, out, "a/p")
+
+	wd, err := os.Getwd()
+	require.NoError(t, err)
+	rel, err := filepath.Rel(wd, dir)
+	require.NoError(t, err)
+	code, _, stderr = run("matrix", "-f", rel)
+	assert.Equal(t, 0, code, stderr)
+
+	var o, e bytes.Buffer
+	stdin := strings.NewReader("apiVersion: v1\nkind: Pod\nmetadata: {name: q, namespace: b}\nspec: {containers: [{name: c, image: i}]}\n")
+	code = cli.Run(context.Background(), cli.Streams{In: stdin, Out: &o, ErrOut: &e}, []string{"matrix", "-f", "-", "--level", "pod"})
+	require.Equal(t, 0, code, e.String())
+	assert.Contains(t, o.String(), "b/q")
+	assert.Contains(t, e.String(), "1 namespace(s) referenced but not declared")
+}

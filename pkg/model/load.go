@@ -87,15 +87,17 @@ func (l *Loader) AddPath(path string) {
 		l.AddBytes("<stdin>", data)
 		return
 	}
-	l.AddFS(os.DirFS("."), path, path)
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		l.problem(path, 0, "", "cannot read: "+err.Error())
+		return
+	}
+	l.AddFS(os.DirFS("/"), strings.TrimPrefix(filepath.ToSlash(abs), "/"), path)
 }
 
 // AddFS reads a file or directory from fsys; display is how the path is shown in problems.
 func (l *Loader) AddFS(fsys fs.FS, path, display string) {
 	clean := filepath.ToSlash(filepath.Clean(path))
-	if filepath.IsAbs(path) {
-		fsys, clean = os.DirFS("/"), strings.TrimPrefix(filepath.ToSlash(filepath.Clean(path)), "/")
-	}
 	info, err := fs.Stat(fsys, clean)
 	if err != nil {
 		l.problem(display, 0, "", "cannot read: "+unwrapPathError(err))

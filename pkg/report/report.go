@@ -104,12 +104,20 @@ func writeSide(w io.Writer, s *simulate.Side) {
 		fmt.Fprintf(w, "          no rule allows it (NP-3)\n")
 	}
 	for _, h := range s.Rules {
-		at := ""
-		if h.Line > 0 && h.Policy.Source.File != "" {
-			at = fmt.Sprintf(" (%s:%d)", filepath.ToSlash(h.Policy.Source.File), h.Line)
-		}
-		fmt.Fprintf(w, "          allowed by %s %s[%d]%s: %s\n", h.Policy.Name, s.Direction, h.Rule, at, strings.Join(h.Conns, ", "))
+		fmt.Fprintf(w, "          allowed by %s %s[%d]%s: %s\n", h.Policy.Name, s.Direction, h.Rule, ruleAt(h.Policy, h.Line), strings.Join(h.Conns, ", "))
 	}
+	if len(s.Rules) == 0 {
+		for _, m := range s.Misses {
+			fmt.Fprintf(w, "          not %s %s[%d]%s: %s\n", m.Policy.Name, s.Direction, m.Rule, ruleAt(m.Policy, m.Line), m.Why)
+		}
+	}
+}
+
+func ruleAt(p simulate.PolicyRef, line int) string {
+	if line == 0 || p.Source.File == "" {
+		return ""
+	}
+	return fmt.Sprintf(" (%s:%d)", filepath.ToSlash(p.Source.File), line)
 }
 
 // MatrixJSON is the documented JSON shape of a matrix (docs/json-schema.md).

@@ -3,6 +3,7 @@ package simulate
 import (
 	"net/netip"
 	"sort"
+	"strings"
 
 	"github.com/zonesim/zonesim/pkg/model"
 )
@@ -22,6 +23,14 @@ type RuleHit struct {
 	Conns []string `json:"connections"`
 }
 
+// RuleMiss is a rule of an isolating policy that did not allow the traffic, and why.
+type RuleMiss struct {
+	Policy PolicyRef `json:"policy"`
+	Rule   int       `json:"rule"`
+	Line   int       `json:"line,omitempty"`
+	Why    string    `json:"why"`
+}
+
 // Side is the verdict of one direction: the source's egress or the destination's ingress.
 type Side struct {
 	Direction string `json:"direction"`
@@ -30,6 +39,7 @@ type Side struct {
 	Isolated bool        `json:"isolated"`
 	Policies []PolicyRef `json:"isolatedBy,omitempty"`
 	Rules    []RuleHit   `json:"allowedBy,omitempty"`
+	Misses   []RuleMiss  `json:"notMatching,omitempty"`
 	// Reason says why the side allows or denies when no rule decides (rule IDs from SEMANTICS.md).
 	Reason string  `json:"reason"`
 	Conns  ConnSet `json:"-"`
@@ -44,8 +54,8 @@ func sortedHas(list []int32) func(int32) bool {
 
 // allowedBy computes what the rules of the isolating policies allow (NP-3, NP-6): the union, over rules
 // whose peers include the other end, of the rule's ports resolved on the destination (NP-13..NP-15).
-// With hits non-nil it records each allowing rule.
-func (e *Engine) allowedBy(d Direction, pols []int32, has func(int32) bool, dstPorts []model.ContainerPort, dstIsPod bool, hits *[]RuleHit) ConnSet {
+// With why non-nil it records each allowing rule and why each other rule did not allow.
+func (e *Engine) allowedBy(d Direction, pols []int32, has func(int32) bool, dstPorts []model.ContainerPort, dstIsPod bool, why *Side) ConnSet {
 	var out ConnSet
 	for _, pi := range pols {
 		p := e.policies[pi]
@@ -58,15 +68,23 @@ func (e *Engine) allowedBy(d Direction, pols []int32, has func(int32) bool, dstP
 				ok = has(id)
 			}
 			if !ok {
+				if why != nil {
+					why.Misses = append(why.Misses, RuleMiss{Policy: policyRef(p.src), Rule: r.index, Line: r.line,
+						Why: "its peers do not select the " + other(d) + ": " + e.describePeers(d, r)})
+				}
 				continue
 			}
 			c := r.conns(dstPorts, dstIsPod)
 			if c.IsEmpty() {
+				if why != nil {
+					why.Misses = append(why.Misses, RuleMiss{Policy: policyRef(p.src), Rule: r.index, Line: r.line,
+						Why: "its ports resolve to nothing on the destination (named ports need a matching container port, NP-15)"})
+				}
 				continue
 			}
 			out = out.Union(c)
-			if hits != nil {
-				*hits = append(*hits, RuleHit{Policy: policyRef(p.src), Rule: r.index, Line: r.line, Conns: c.List()})
+			if why != nil {
+				why.Rules = append(why.Rules, RuleHit{Policy: policyRef(p.src), Rule: r.index, Line: r.line, Conns: c.List()})
 			}
 		}
 	}
@@ -111,14 +129,14 @@ func (e *Engine) side(d Direction, pod string, pols []int32, has func(int32) boo
 		}
 		return s
 	}
-	var hits *[]RuleHit
+	var why *Side
 	if explain {
-		hits = &s.Rules
+		why = &s
 		for _, pi := range pols {
 			s.Policies = append(s.Policies, policyRef(e.policies[pi].src))
 		}
 	}
-	s.Conns = e.allowedBy(d, pols, has, dstPorts, dstIsPod, hits)
+	s.Conns = e.allowedBy(d, pols, has, dstPorts, dstIsPod, why)
 	if explain && s.Conns.IsEmpty() {
 		s.Reason = "isolated and no rule of the isolating policies allows it (NP-3)"
 	} else if explain {
@@ -163,4 +181,44 @@ func (e *Engine) ingressFromIP(d *Class, ip netip.Addr, explain bool) Side {
 		}
 	}
 	return e.side(Ingress, "", d.policies[Ingress], e.ipHas(Ingress, ip), nil, true, explain)
+}
+
+func other(d Direction) string {
+	if d == Ingress {
+		return "source"
+	}
+	return "destination"
+}
+
+// describePeers renders a rule's peers the way a reader of the YAML would name them.
+func (e *Engine) describePeers(d Direction, r *crule) string {
+	var parts []string
+	for _, id := range r.peers {
+		p := e.peers[d].peers[id]
+		switch {
+		case p.ipb != nil:
+			parts = append(parts, "ipBlock "+p.ipb.text)
+		case p.nss == nil:
+			parts = append(parts, podsText(p.pod)+" of namespace "+p.ns)
+		case p.pod == nil:
+			parts = append(parts, "all pods of "+nsText(p.nss))
+		default:
+			parts = append(parts, podsText(p.pod)+" of "+nsText(p.nss))
+		}
+	}
+	return strings.Join(parts, "; ")
+}
+
+func podsText(s *selector) string {
+	if s.empty() {
+		return "all pods"
+	}
+	return "pods " + s.String()
+}
+
+func nsText(s *selector) string {
+	if s.empty() {
+		return "all namespaces"
+	}
+	return "namespaces " + s.String()
 }
