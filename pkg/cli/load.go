@@ -68,16 +68,17 @@ func (g *globalFlags) engine(s Streams) (*simulate.Engine, error) {
 		l.AddPath(f)
 	}
 	cluster, err := l.Cluster()
-	for _, w := range cluster.Warnings {
-		fmt.Fprintln(s.ErrOut, w.String())
-	}
 	if len(cluster.Ignored) > 0 {
 		fmt.Fprintln(s.ErrOut, ignoredSummary(cluster.Ignored))
 	}
-	if probs, ok := err.(model.Problems); ok {
-		for _, p := range probs.Errors() {
-			fmt.Fprintln(s.ErrOut, p.String())
-		}
+	probs, failed := err.(model.Problems)
+	if !failed {
+		probs = cluster.Warnings
+	}
+	for _, p := range probs { // errors and warnings together, in file:line order
+		fmt.Fprintln(s.ErrOut, p.String())
+	}
+	if failed {
 		return nil, &exitError{code: ExitInput, err: fmt.Errorf("%d error(s) in the input", len(probs.Errors()))}
 	} else if err != nil {
 		return nil, inputError(err)

@@ -267,6 +267,12 @@ func (l *Loader) addObject(file string, n *yaml.Node, path string) {
 			fmt.Sprintf("apiVersion %q is not supported for %s; use %s", apiVersion, kind, strings.Join(spec.versions, " or ")))
 		return
 	}
+	if kind == "Namespace" {
+		// Declared even when invalid, so the error is not followed by an "implicit namespace" warning.
+		if name := mapGet(mapGet(n, "metadata"), "name"); name != nil {
+			l.declaredNS[name.Value] = true
+		}
+	}
 	obj := spec.newObj()
 	before := len(l.probs)
 	(&schemaChecker{file: file, probs: &l.probs}).checkAt(n, reflect.TypeOf(obj), path)
