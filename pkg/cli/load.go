@@ -83,7 +83,11 @@ func (g *globalFlags) engine(s Streams) (*simulate.Engine, error) {
 	} else if err != nil {
 		return nil, inputError(err)
 	}
-	return simulate.New(cluster, profile, g.zoneLabel), nil
+	e := simulate.New(cluster, profile, g.zoneLabel)
+	for _, n := range e.Notes() {
+		fmt.Fprintln(s.ErrOut, "note: "+n)
+	}
+	return e, nil
 }
 
 func ignoredSummary(ignored map[string]int) string {

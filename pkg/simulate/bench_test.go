@@ -57,10 +57,10 @@ func BenchmarkLoadCompile(b *testing.B) {
 
 // BenchmarkMatrix computes the full matrix and writes every allowed cell as JSON text.
 func BenchmarkMatrix(b *testing.B) {
-	for _, level := range []simulate.Level{simulate.LevelWorkload, simulate.LevelNamespace, simulate.LevelZone} {
+	for _, level := range []simulate.Level{simulate.LevelPod, simulate.LevelWorkload, simulate.LevelNamespace, simulate.LevelZone} {
 		for _, size := range sizes {
-			if level == simulate.LevelWorkload && size == "XL" {
-				continue // 400M workload pairs: not a target of issue 3
+			if (level == simulate.LevelPod || level == simulate.LevelWorkload) && size == "XL" {
+				continue // 400M pod pairs: not a target of issue 3
 			}
 			b.Run(string(level)+"/"+size, func(b *testing.B) {
 				e := loadCompile(b, generated(b, size))

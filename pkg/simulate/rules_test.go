@@ -254,3 +254,23 @@ func TestParsePort(t *testing.T) {
 		})
 	}
 }
+
+func TestNotesNameTheProfileDecisions(t *testing.T) {
+	policies := `
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: p, namespace: a}
+spec:
+  podSelector: {}
+  egress: [{to: [{ipBlock: {cidr: 10.0.0.0/16, except: [10.0.9.0/24]}}]}]`
+	assert.Equal(t, []string{
+		"1 ipBlock(s) cover pod IPs; whether they match pods is plugin-defined (NP-11): with --cni generic they match pod IPs",
+		"1 host-network pod(s): never isolated; as peers (NP-20, --cni generic) they are node traffic, selected only by ipBlocks on their node IP",
+	}, engine(t, "generic", policies).Notes())
+	assert.Equal(t, []string{
+		"1 ipBlock(s) cover pod IPs; whether they match pods is plugin-defined (NP-11): with --cni openshift-sdn they match pod IPs",
+		"1 ipBlock peer(s) with except are ignored by --cni openshift-sdn (NP-11)",
+		"1 policy(ies) have egress rules that --cni openshift-sdn does not enforce (SDN-2)",
+		"1 host-network pod(s): never isolated; as peers (NP-20, --cni openshift-sdn) they are node traffic, selected only by ipBlocks on their node IP",
+	}, engine(t, "openshift-sdn", policies).Notes())
+}

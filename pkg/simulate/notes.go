@@ -1,0 +1,57 @@
+package simulate
+
+import "fmt"
+
+// Notes says where the loaded input meets a case the network plugin decides (NP-11, NP-20, SDN-2), and how
+// the chosen profile decided it, so the choice is visible on every run that depends on it.
+func (e *Engine) Notes() []string {
+	var notes []string
+	podIPBlocks, ignored := 0, 0
+	for _, b := range e.ipBlocks {
+		if b.ignored {
+			ignored++
+		}
+		for _, p := range e.podByIP {
+			if b.cidr.Contains(p.IP) {
+				podIPBlocks++
+				break
+			}
+		}
+	}
+	if podIPBlocks > 0 {
+		verdict := "match pod IPs"
+		if !e.Profile.IPBlockMatchesPods {
+			verdict = "do not match pod IPs"
+		}
+		notes = append(notes, fmt.Sprintf("%d ipBlock(s) cover pod IPs; whether they match pods is plugin-defined (NP-11): with --cni %s they %s",
+			podIPBlocks, e.Profile.Name, verdict))
+	}
+	if ignored > 0 {
+		notes = append(notes, fmt.Sprintf("%d ipBlock peer(s) with except are ignored by --cni %s (NP-11)", ignored, e.Profile.Name))
+	}
+	if !e.Profile.EnforcesEgress {
+		n := 0
+		for _, p := range e.policies {
+			if p.types[Egress] {
+				n++
+			}
+		}
+		if n > 0 {
+			notes = append(notes, fmt.Sprintf("%d policy(ies) have egress rules that --cni %s does not enforce (SDN-2)", n, e.Profile.Name))
+		}
+	}
+	hostNet := 0
+	for _, c := range e.classes {
+		if c.HostNetwork {
+			hostNet += len(c.Pods)
+		}
+	}
+	if hostNet > 0 {
+		how := "they are node traffic, selected only by ipBlocks on their node IP"
+		if e.Profile.HostNetworkBySelector {
+			how = "a namespaceSelector with an empty podSelector also selects them"
+		}
+		notes = append(notes, fmt.Sprintf("%d host-network pod(s): never isolated; as peers (NP-20, --cni %s) %s", hostNet, e.Profile.Name, how))
+	}
+	return notes
+}
