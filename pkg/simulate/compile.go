@@ -34,7 +34,7 @@ type Engine struct {
 	sideMemo  map[sideKey]int32
 	interMemo map[uint64]int32
 	polKeys   map[string]int32
-	atomMemo  map[string]int32
+	atomMemo  map[atomKey]int32
 	srcKeys   map[string]int32
 	dstKeys   map[string]int32
 }
@@ -144,7 +144,7 @@ func New(c *model.Cluster, p Profile, zoneLabel string) *Engine {
 		sideMemo:  map[sideKey]int32{},
 		interMemo: map[uint64]int32{},
 		polKeys:   map[string]int32{},
-		atomMemo:  map[string]int32{},
+		atomMemo:  map[atomKey]int32{},
 		srcKeys:   map[string]int32{},
 		dstKeys:   map[string]int32{},
 		peers:     [2]*peerTable{{byKey: map[string]int32{}}, {byKey: map[string]int32{}}},

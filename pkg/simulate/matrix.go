@@ -2,6 +2,7 @@ package simulate
 
 import (
 	"fmt"
+	"net/netip"
 	"sort"
 	"strings"
 
@@ -233,28 +234,29 @@ func (m *Matrix) unionID(a, b int32) int32 {
 	return id
 }
 
-func (e *Engine) atomMemoKey(side uint64, key int32, a *Atom) string {
-	return fmt.Sprintf("%d/%d/%s", side, key, a.Prefix)
-}
-
 // egressToIPID is the interned egress result of a class to an external block, memoized by source key.
 func (e *Engine) egressToIPID(c *Class, a *Atom) int32 {
-	k := e.atomMemoKey(0, c.srcKey, a)
-	if id, ok := e.atomMemo[k]; ok {
-		return id
-	}
-	id := e.conns.id(e.egressToIP(c, a.IP, false).Conns)
-	e.atomMemo[k] = id
-	return id
+	return e.atomID(Egress, c.srcKey, a, func() ConnSet { return e.egressToIP(c, a.IP, false).Conns })
 }
 
-// ingressFromIPID is the interned ingress result of a class from an external block.
+// ingressFromIPID is the interned ingress result of a class from an external block, memoized by
+// destination key.
 func (e *Engine) ingressFromIPID(c *Class, a *Atom) int32 {
-	k := e.atomMemoKey(1, c.dstKey, a)
+	return e.atomID(Ingress, c.dstKey, a, func() ConnSet { return e.ingressFromIP(c, a.IP, false).Conns })
+}
+
+type atomKey struct {
+	dir   Direction
+	class int32
+	block netip.Prefix
+}
+
+func (e *Engine) atomID(d Direction, classKey int32, a *Atom, eval func() ConnSet) int32 {
+	k := atomKey{d, classKey, a.Prefix}
 	if id, ok := e.atomMemo[k]; ok {
 		return id
 	}
-	id := e.conns.id(e.ingressFromIP(c, a.IP, false).Conns)
+	id := e.conns.id(eval())
 	e.atomMemo[k] = id
 	return id
 }

@@ -53,36 +53,29 @@ func (e *Engine) mask(d Direction, rel []int32, c *Class) (m uint64, ok bool) {
 
 // egressID is the interned egress verdict of s towards pods of d.
 func (e *Engine) egressID(s, d *Class) int32 {
-	if len(s.policies[Egress]) == 0 {
-		return connAll
-	}
-	m, ok := e.mask(Egress, s.rel[Egress], d)
-	if !ok {
-		return e.conns.id(e.egressToClass(s, d, false).Conns)
-	}
-	k := sideKey{dir: Egress, pol: s.polKey[Egress], ports: d.portsKey, mask: m}
-	if id, ok := e.sideMemo[k]; ok {
-		return id
-	}
-	id := e.conns.id(e.egressToClass(s, d, false).Conns)
-	e.sideMemo[k] = id
-	return id
+	return e.sideID(Egress, s, d, d, func() ConnSet { return e.egressToClass(s, d, false).Conns })
 }
 
 // ingressID is the interned ingress verdict of d for pods of s.
 func (e *Engine) ingressID(d, s *Class) int32 {
-	if len(d.policies[Ingress]) == 0 {
+	return e.sideID(Ingress, d, s, d, func() ConnSet { return e.ingressFromClass(d, s, false).Conns })
+}
+
+// sideID memoizes one side: owner's isolating policies in direction d, against the other end, with
+// named ports resolved on dst.
+func (e *Engine) sideID(d Direction, owner, other, dst *Class, eval func() ConnSet) int32 {
+	if len(owner.policies[d]) == 0 {
 		return connAll
 	}
-	m, ok := e.mask(Ingress, d.rel[Ingress], s)
+	m, ok := e.mask(d, owner.rel[d], other)
 	if !ok {
-		return e.conns.id(e.ingressFromClass(d, s, false).Conns)
+		return e.conns.id(eval())
 	}
-	k := sideKey{dir: Ingress, pol: d.polKey[Ingress], ports: d.portsKey, mask: m}
+	k := sideKey{dir: d, pol: owner.polKey[d], ports: dst.portsKey, mask: m}
 	if id, ok := e.sideMemo[k]; ok {
 		return id
 	}
-	id := e.conns.id(e.ingressFromClass(d, s, false).Conns)
+	id := e.conns.id(eval())
 	e.sideMemo[k] = id
 	return id
 }
