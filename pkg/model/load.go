@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"net/netip"
 	"os"
+	"path"
 	"path/filepath"
 	"reflect"
 	"regexp"
@@ -58,6 +59,11 @@ type Loader struct {
 	ownerOf      map[string]metav1.OwnerReference // kind/ns/name of a workload -> its controller
 	podOwners    map[*Pod]metav1.OwnerReference
 	deprecations map[string]bool
+	// cur is the file being read, so a Scenario's includes resolve relative to it.
+	cur struct {
+		fsys fs.FS
+		dir  string
+	}
 }
 
 // NewLoader returns a Loader; stdin is read for the source "-".
@@ -146,13 +152,15 @@ func unwrapPathError(err error) string {
 	return err.Error()
 }
 
-func (l *Loader) addFile(fsys fs.FS, path, display string) {
-	data, err := fs.ReadFile(fsys, path)
+func (l *Loader) addFile(fsys fs.FS, p, display string) {
+	data, err := fs.ReadFile(fsys, p)
 	if err != nil {
 		l.problem(display, 0, "", "cannot read: "+unwrapPathError(err))
 		return
 	}
+	l.cur.fsys, l.cur.dir = fsys, path.Dir(p)
 	l.AddBytes(display, data)
+	l.cur.fsys = nil
 }
 
 var yamlLineRE = regexp.MustCompile(`line (\d+):?\s*`)
@@ -197,11 +205,12 @@ type kindSpec struct {
 	deprecated map[string]string // apiVersion -> replacement, accepted with a warning
 	newObj     func() any
 	add        func(l *Loader, obj any, src Source, root *yaml.Node)
+	cluster    bool // cluster-scoped: no namespace
 }
 
 var kindSpecs = map[string]kindSpec{
-	"Namespace":             {versions: []string{"v1"}, newObj: func() any { return &corev1.Namespace{} }, add: (*Loader).addNamespace},
-	"Node":                  {versions: []string{"v1"}, newObj: func() any { return &corev1.Node{} }, add: (*Loader).addNode},
+	"Namespace":             {versions: []string{"v1"}, newObj: func() any { return &corev1.Namespace{} }, add: (*Loader).addNamespace, cluster: true},
+	"Node":                  {versions: []string{"v1"}, newObj: func() any { return &corev1.Node{} }, add: (*Loader).addNode, cluster: true},
 	"Pod":                   {versions: []string{"v1"}, newObj: func() any { return &corev1.Pod{} }, add: (*Loader).addPod},
 	"Service":               {versions: []string{"v1"}, newObj: func() any { return &corev1.Service{} }, add: (*Loader).addService},
 	"ReplicationController": {versions: []string{"v1"}, newObj: func() any { return &corev1.ReplicationController{} }, add: (*Loader).addWorkload},
@@ -250,6 +259,14 @@ func (l *Loader) addObject(file string, n *yaml.Node, path string) {
 		}
 		return
 	}
+	if kind == "Scenario" {
+		if apiVersion != ScenarioAPIVersion {
+			l.problem(file, lineAt(n, "apiVersion"), joinPath(path, "apiVersion"), fmt.Sprintf("apiVersion %q is not supported for Scenario; use %s", apiVersion, ScenarioAPIVersion))
+			return
+		}
+		l.addScenario(file, n, path)
+		return
+	}
 	spec, ok := kindSpecs[kind]
 	if !ok {
 		l.cluster.Ignored[kind]++
@@ -267,7 +284,7 @@ func (l *Loader) addObject(file string, n *yaml.Node, path string) {
 			fmt.Sprintf("apiVersion %q is not supported for %s; use %s", apiVersion, kind, strings.Join(spec.versions, " or ")))
 		return
 	}
-	if kind == "Namespace" {
+	if kind == "Namespace" && apiVersion == "v1" {
 		// Declared even when invalid, so the error is not followed by an "implicit namespace" warning.
 		if name := mapGet(mapGet(n, "metadata"), "name"); name != nil {
 			l.declaredNS[name.Value] = true
@@ -279,11 +296,7 @@ func (l *Loader) addObject(file string, n *yaml.Node, path string) {
 	if len(l.probs) > before {
 		return
 	}
-	raw, err := json.Marshal(toValue(n))
-	if err == nil {
-		err = json.Unmarshal(raw, obj)
-	}
-	if err != nil {
+	if err := decodeInto(n, obj); err != nil {
 		l.problem(file, n.Line, path, "cannot decode "+kind+": "+err.Error())
 		return
 	}
@@ -296,7 +309,9 @@ func (l *Loader) addObject(file string, n *yaml.Node, path string) {
 		l.problem(file, lineAt(n, "metadata"), joinPath(path, "metadata.name"), msg)
 		return
 	}
-	if kind != "Namespace" && kind != "Node" && meta.GetNamespace() == "" {
+	if spec.cluster {
+		meta.SetNamespace("")
+	} else if meta.GetNamespace() == "" {
 		meta.SetNamespace("default")
 	}
 	key := kind + "/" + meta.GetNamespace() + "/" + meta.GetName()
@@ -316,6 +331,15 @@ func (l *Loader) addObject(file string, n *yaml.Node, path string) {
 
 // checkAt checks a whole object; path prefixes fields of list items.
 func (c *schemaChecker) checkAt(n *yaml.Node, t reflect.Type, path string) { c.check(n, t, path) }
+
+// decodeInto decodes a checked YAML node into a typed object through JSON, as the API server would.
+func decodeInto(n *yaml.Node, obj any) error {
+	raw, err := json.Marshal(toValue(n))
+	if err != nil {
+		return err
+	}
+	return json.Unmarshal(raw, obj)
+}
 
 func objName(m metav1.Object) string {
 	if m.GetNamespace() == "" {
@@ -346,7 +370,7 @@ func (l *Loader) addNamespace(obj any, src Source, _ *yaml.Node) {
 	labels := copyLabels(ns.Labels)
 	labels[NamespaceNameLabel] = ns.Name // set by the API server on every namespace
 	l.declaredNS[ns.Name] = true
-	l.cluster.Namespaces = append(l.cluster.Namespaces, &Namespace{Name: ns.Name, Labels: labels, Source: src})
+	l.cluster.Namespaces = append(l.cluster.Namespaces, &Namespace{Name: ns.Name, Labels: labels, Annotations: ns.Annotations, Source: src})
 }
 
 func (l *Loader) addNode(obj any, src Source, root *yaml.Node) {
@@ -495,7 +519,9 @@ func (l *Loader) addNetworkPolicy(obj any, src Source, root *yaml.Node) {
 // returns the problems as an error when any is an error; warnings stay in Cluster.Warnings.
 func (l *Loader) Cluster() (*Cluster, error) {
 	c := l.cluster
+	l.finishNodes()
 	l.expandWorkloads()
+	l.finishRouters()
 	l.implicitNamespaces()
 	c.sortAll()
 	l.assignIPs()

@@ -38,6 +38,19 @@ type Cluster struct {
 	Services   []*Service
 	Policies   []*NetworkPolicy
 
+	Routes             []*Route
+	IngressControllers []*IngressController
+	EgressFirewalls    []*EgressFirewall
+	EgressIPs          []*EgressIP
+	HostSubnets        []*HostSubnet
+	StorageClasses     []*StorageClass
+	ResourceQuotas     []*ResourceQuota
+	Roles              []*Role
+	RoleBindings       []*RoleBinding
+
+	// Scenario is what a kind: Scenario added (zones, externals, perimeter, contract); nil without one.
+	Scenario *Scenario
+
 	// Ignored counts objects of kinds zonesim does not model, by kind.
 	Ignored map[string]int
 	// Warnings holds non-fatal problems (deprecated API versions, implicit namespaces, ...).
@@ -48,10 +61,11 @@ type Cluster struct {
 
 // Namespace is a namespace with its labels; Implicit ones were referenced but not declared.
 type Namespace struct {
-	Name     string
-	Labels   map[string]string
-	Implicit bool
-	Source   Source
+	Name        string
+	Labels      map[string]string
+	Annotations map[string]string
+	Implicit    bool
+	Source      Source
 }
 
 // Node is a cluster node with its labels and internal IP.
@@ -59,6 +73,8 @@ type Node struct {
 	Name   string
 	Labels map[string]string
 	IP     netip.Addr
+	// Zone is the node's network zone: its zone label, or the scenario's zone for it (ZN-1).
+	Zone   string
 	Source Source
 }
 
@@ -174,4 +190,7 @@ func (c *Cluster) sortAll() {
 		return a.Namespace+"/"+a.Name < b.Namespace+"/"+b.Name
 	})
 	sort.Slice(c.Policies, func(i, j int) bool { return c.Policies[i].Key() < c.Policies[j].Key() })
+	sort.Slice(c.Routes, func(i, j int) bool {
+		return c.Routes[i].Namespace+"/"+c.Routes[i].Name < c.Routes[j].Namespace+"/"+c.Routes[j].Name
+	})
 }
