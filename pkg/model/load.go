@@ -321,7 +321,7 @@ func (l *Loader) addObject(file string, n *yaml.Node, path string) {
 		return
 	}
 	l.seen[key] = src
-	if ns := meta.GetNamespace(); ns != "" {
+	if ns := meta.GetNamespace(); ns != "" && kind != "IngressController" { // the operator's namespace holds no pods
 		if _, ok := l.nsRefs[ns]; !ok {
 			l.nsRefs[ns] = src
 		}

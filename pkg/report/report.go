@@ -71,6 +71,17 @@ func WriteQuery(w io.Writer, r *simulate.QueryResult) error {
 				writeSide(bw, s)
 			}
 		}
+		for _, st := range p.Steps {
+			at := ""
+			if st.Source.File != "" {
+				at = " (" + src(st.Source) + ")"
+			}
+			obj := st.Object
+			if obj != "" {
+				obj += at + ": "
+			}
+			fmt.Fprintf(bw, "  %-7s %s%s\n", st.Step, obj, st.Detail)
+		}
 	}
 	if r.Omitted > 0 {
 		fmt.Fprintf(bw, "\n(%d more pairs not shown; use --details to show more)\n", r.Omitted)

@@ -3,6 +3,8 @@ package simulate
 import (
 	"net/netip"
 	"sort"
+
+	"github.com/zonesim/zonesim/pkg/model"
 )
 
 // Atom is a block of addresses outside the pod network that every ipBlock treats alike: a prefix named in
@@ -12,7 +14,11 @@ type Atom struct {
 	Prefix netip.Prefix
 	// IP is an address of the block that no pod, node or service uses, to evaluate it by.
 	IP netip.Addr
+	// External is the scenario endpoint the block stands for, if any.
+	External *model.External
 }
+
+func (a *Atom) member() Member { return Member{IP: a.IP, Name: a.Name, External: a.External} }
 
 // InternetName names the addresses that no ipBlock names.
 const InternetName = "internet"
@@ -81,6 +87,9 @@ func (e *Engine) atomsOf(prefixes []netip.Prefix) []Atom {
 // representative finds an address in p, outside every child prefix, that no pod, node or service uses.
 func (e *Engine) representative(p netip.Prefix, children []netip.Prefix) (netip.Addr, bool) {
 	ip := p.Addr()
+	if p.Bits() == 0 && ip.Is4() {
+		ip = netip.MustParseAddr("192.0.2.1") // a documentation address stands for "some host on the internet"
+	}
 	for tries := 0; tries < 1<<16; tries++ {
 		if !p.Contains(ip) {
 			return netip.Addr{}, false
@@ -107,6 +116,9 @@ func (e *Engine) representative(p netip.Prefix, children []netip.Prefix) (netip.
 }
 
 func (e *Engine) isClusterIP(ip netip.Addr) bool {
+	if e.ZoneOfIP(ip) != "" {
+		return true // a zone's own network is not "outside"
+	}
 	if _, ok := e.podByIP[ip]; ok {
 		return true
 	}

@@ -210,3 +210,54 @@ func (t *connTable) id(c ConnSet) int32 {
 	t.ids[k] = id
 	return id
 }
+
+// Subtract returns c minus o.
+func (c ConnSet) Subtract(o ConnSet) ConnSet {
+	var r ConnSet
+	for i := range c.p {
+		r.p[i] = c.p[i].subtract(o.p[i])
+	}
+	return r
+}
+
+func (s PortSet) subtract(o PortSet) PortSet {
+	var out PortSet
+	for _, r := range s {
+		lo := r.Lo
+		for _, x := range o {
+			if x.Hi < lo || x.Lo > r.Hi {
+				continue
+			}
+			if x.Lo > lo {
+				out = append(out, Range{lo, x.Lo - 1})
+			}
+			lo = x.Hi + 1
+			if lo > r.Hi {
+				break
+			}
+		}
+		if lo <= r.Hi {
+			out = append(out, Range{lo, r.Hi})
+		}
+	}
+	return out
+}
+
+// portRangeConns is the set of one model.PortRange.
+func portRangeConns(p model.PortRange) ConnSet {
+	var c ConnSet
+	c.Add(p.Protocol, p.Lo, p.Hi)
+	return c
+}
+
+// portRangesConns is the union of port ranges; no range means every port.
+func portRangesConns(ps []model.PortRange) ConnSet {
+	if len(ps) == 0 {
+		return AllConns()
+	}
+	var c ConnSet
+	for _, p := range ps {
+		c = c.Union(portRangeConns(p))
+	}
+	return c
+}

@@ -12,9 +12,11 @@ import (
 
 // Member is one end of a pod pair: a pod, or an address outside the pod network.
 type Member struct {
-	Pod  *model.Pod
-	IP   netip.Addr
-	Name string
+	Pod      *model.Pod
+	IP       netip.Addr
+	Name     string
+	Node     *model.Node     // set for a node:name endpoint or a node IP
+	External *model.External // set for an ext:name endpoint
 }
 
 // Endpoint is what a query names: a pod, a workload, a namespace, a zone, a service, an address or block.
@@ -23,6 +25,7 @@ type Endpoint struct {
 	Name    string
 	Members []Member
 	Service *model.Service
+	Route   *model.Route
 }
 
 // IsSet reports whether the endpoint stands for more than one pod or block.
@@ -66,6 +69,24 @@ func (e *Engine) ResolveEndpoint(s string) (*Endpoint, error) {
 		if found {
 			return &Endpoint{Kind: "zone", Name: s, Members: podMembers(pods)}, nil
 		}
+	case strings.HasPrefix(s, "node:"):
+		if n := e.nodes[strings.TrimPrefix(s, "node:")]; n != nil {
+			return &Endpoint{Kind: "node", Name: s, Members: []Member{{IP: n.IP, Name: s, Node: n}}}, nil
+		}
+	case strings.HasPrefix(s, "ext:"):
+		if x := e.external(strings.TrimPrefix(s, "ext:")); x != nil {
+			ep := &Endpoint{Kind: "external", Name: s}
+			for _, a := range x.Addresses {
+				name := s
+				if len(x.Addresses) > 1 {
+					name = s + " (" + a.Addr().String() + ")"
+				}
+				ep.Members = append(ep.Members, Member{IP: a.Addr(), Name: name, External: x})
+			}
+			return ep, nil
+		}
+	case strings.HasPrefix(s, "route:"):
+		return e.routeEndpoint(s)
 	case strings.HasPrefix(s, "svc:"):
 		for _, svc := range c.Services {
 			if "svc:"+svc.Namespace+"/"+svc.Name == s {
@@ -140,10 +161,20 @@ func (e *Engine) ipEndpoint(ip netip.Addr) *Endpoint {
 		}
 	}
 	name := ip.String()
+	m := Member{IP: ip}
 	if n, ok := e.nodeByIP[ip]; ok {
 		name = "node:" + n.Name + " (" + ip.String() + ")"
+		m.Node = n
 	}
-	return &Endpoint{Kind: "ip", Name: name, Members: []Member{{IP: ip, Name: name}}}
+	if sc := e.Cluster.Scenario; sc != nil {
+		for _, x := range sc.Externals {
+			if containsAddr(x.Addresses, ip) {
+				name, m.External = "ext:"+x.Name+" ("+ip.String()+")", x
+			}
+		}
+	}
+	m.Name = name
+	return &Endpoint{Kind: "ip", Name: name, Members: []Member{m}}
 }
 
 // cidrEndpoint splits a block at the ipBlock boundaries inside it, so each member is decided alike.
@@ -187,6 +218,17 @@ func (e *Engine) endpointNames() []string {
 	for _, s := range c.Services {
 		names = append(names, "svc:"+s.Namespace+"/"+s.Name)
 	}
+	for _, n := range c.Nodes {
+		names = append(names, "node:"+n.Name)
+	}
+	for _, r := range c.Routes {
+		names = append(names, "route:"+r.Namespace+"/"+r.Name)
+	}
+	if c.Scenario != nil {
+		for _, x := range c.Scenario.Externals {
+			names = append(names, "ext:"+x.Name)
+		}
+	}
 	return append(names, InternetName)
 }
 
@@ -203,7 +245,7 @@ func (e *Engine) unknownEndpoint(s string) error {
 		}
 	}
 	sort.SliceStable(cands, func(i, j int) bool { return cands[i].d < cands[j].d })
-	msg := fmt.Sprintf("unknown endpoint %q (forms: ns/pod, ns/<kind>/name, ns, zone:Z, svc:ns/name, IP, CIDR, internet)", s)
+	msg := fmt.Sprintf("unknown endpoint %q (forms: ns/pod, ns/<kind>/name, ns, zone:Z, svc:ns/name, node:N, route:ns/name, ext:name, IP, CIDR, internet)", s)
 	if len(cands) > 0 {
 		var list []string
 		for i, c := range cands {

@@ -41,6 +41,7 @@ type MatrixNode struct {
 	src, dst []group
 	atom     *Atom
 	pod      *model.Pod
+	pods     []*model.Pod
 }
 
 // group is pods of one node that share a key on one side, with their count.
@@ -98,6 +99,7 @@ func (e *Engine) Matrix(level Level) *Matrix {
 			order = append(order, name)
 		}
 		n.Pods++
+		n.pods = append(n.pods, p)
 		c := e.classOf[p]
 		n.src = addGroup(n.src, c, func(g group) bool { return g.class.srcKey == c.srcKey })
 		n.dst = addGroup(n.dst, c, func(g group) bool { return g.class.dstKey == c.dstKey })
@@ -133,6 +135,15 @@ func (e *Engine) Matrix(level Level) *Matrix {
 	})
 	for _, name := range order {
 		m.Nodes = append(m.Nodes, byName[name])
+	}
+	if sc := e.Cluster.Scenario; sc != nil {
+		for _, x := range sc.Externals {
+			if len(x.Addresses) == 0 {
+				continue
+			}
+			m.Nodes = append(m.Nodes, &MatrixNode{Name: "ext:" + x.Name, Kind: "external",
+				atom: &Atom{Name: "ext:" + x.Name, Prefix: x.Addresses[0], IP: x.Addresses[0].Addr(), External: x}})
+		}
 	}
 	for _, a := range e.ExternalAtoms() {
 		a := a
@@ -177,6 +188,10 @@ func (m *Matrix) cell(from, to *MatrixNode) Cell {
 	case from.atom != nil:
 		for _, g := range to.dst {
 			agg.add(m, e.ingressFromIPID(g.class, from.atom), g.n)
+		}
+	case to.atom != nil && e.hasPipeline():
+		for _, p := range from.pods { // SNAT and EgressFirewall differ per pod: evaluate each (few columns)
+			agg.add(m, e.leaveClusterID(p, to.atom), 1)
 		}
 	case to.atom != nil:
 		for _, g := range from.src {
@@ -267,4 +282,11 @@ func (e *Engine) Describe() string {
 	fmt.Fprintf(&b, "%d namespaces, %d pods in %d classes, %d policies (cni profile %s)",
 		len(e.Cluster.Namespaces), len(e.Cluster.Pods), len(e.classes), len(e.policies), e.Profile.Name)
 	return b.String()
+}
+
+// leaveClusterID is the interned result of the whole egress pipeline from a pod to an external block.
+func (e *Engine) leaveClusterID(p *model.Pod, a *Atom) int32 {
+	var pr PairResult
+	eg := e.egressToIPID(e.classOf[p], a)
+	return e.conns.id(e.leaveCluster(p, a.member(), e.conns.sets[eg], &pr))
 }

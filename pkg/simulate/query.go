@@ -18,6 +18,8 @@ type PairResult struct {
 	Reason   string `json:"reason,omitempty"`
 	Egress   *Side  `json:"egress,omitempty"`
 	Ingress  *Side  `json:"ingress,omitempty"`
+	// Steps are the pipeline after the pod's egress policy, for traffic leaving the pod network.
+	Steps []FlowStep `json:"steps,omitempty"`
 }
 
 // PairCount counts the member pairs of a set query.
@@ -56,6 +58,12 @@ func (e *Engine) Query(from, to *Endpoint, port *PortSpec, detail int) (*QueryRe
 	if port != nil && port.Name != "" && to.Members[0].Pod == nil {
 		return nil, fmt.Errorf("named port %q needs a pod destination: a named port never matches %s (NP-15)", port.Name, to.Name)
 	}
+	if to.Route != nil && port != nil && !(port.Protocol == "TCP" && port.Name == "" && (port.Lo == 80 || port.Lo == 443) && port.Lo == port.Hi) {
+		return nil, fmt.Errorf("a route is reached on the router's TCP/80 or TCP/443; --port %s does not apply", port)
+	}
+	if from.Route != nil {
+		return nil, fmt.Errorf("%s can only be a destination", from.Name)
+	}
 	if port != nil && to.Service != nil {
 		if _, err := servicePort(to.Service, *port); err != nil {
 			return nil, err
@@ -72,7 +80,13 @@ func (e *Engine) Query(from, to *Endpoint, port *PortSpec, detail int) (*QueryRe
 				continue // a pod to itself is not a pair of a set
 			}
 			res.Pairs.Total++
-			pr, conns := e.pair(s, d, to.Service, port, true)
+			var pr PairResult
+			var conns ConnSet
+			if to.Route != nil {
+				pr, conns = e.routePair(s, d, to.Route, port)
+			} else {
+				pr, conns = e.pair(s, d, to.Service, port, true)
+			}
 			union = union.Union(conns)
 			if pr.Allowed {
 				res.Pairs.Allowed++
@@ -125,9 +139,9 @@ func (e *Engine) pair(s, d Member, svc *model.Service, port *PortSpec, explain b
 		eg := e.egressToIP(e.classOf[s.Pod], d.IP, explain)
 		eg.Pod = s.Pod.Key()
 		in := Side{Direction: "ingress", Conns: AllConns(), Reason: "the destination is not a pod: no NetworkPolicy applies to it (NP-4)"}
-		conns = eg.Conns
 		pr.Egress, pr.Ingress = &eg, &in
 		pr.SourceIP = s.Pod.IP.String()
+		conns = e.leaveCluster(s.Pod, d, eg.Conns, &pr)
 	default:
 		in := e.ingressFromIP(e.classOf[d.Pod], s.IP, explain)
 		in.Pod = d.Pod.Key()
@@ -220,4 +234,21 @@ func (e *Engine) portAllowed(conns ConnSet, p PortSpec, d Member, svc *model.Ser
 		}
 	}
 	return true
+}
+
+// routePair evaluates one client and one backend of a route.
+func (e *Engine) routePair(s, d Member, r *model.Route, port *PortSpec) (PairResult, ConnSet) {
+	pr := PairResult{From: s.Name, To: d.Name}
+	if s.Pod != nil {
+		pr.SourceIP = s.Pod.IP.String()
+	} else {
+		pr.SourceIP = s.IP.String()
+	}
+	conns := e.viaRoute(s, d, r, &pr)
+	pr.Allowed = !conns.IsEmpty()
+	if port != nil {
+		pr.Allowed = conns.Contains(port.Protocol, port.Lo)
+	}
+	pr.Connections = conns.List()
+	return pr, conns
 }

@@ -1,0 +1,432 @@
+package simulate
+
+import (
+	"fmt"
+	"net/netip"
+	"strings"
+
+	"github.com/zonesim/zonesim/pkg/model"
+)
+
+// The flow pipeline of traffic that leaves the pod network (SEMANTICS "Flow pipeline"): the source's
+// egress policy, then the namespace's EgressFirewall, then SNAT to an egress IP or the node IP, then the
+// perimeter firewall, then the destination's source allowlist. Each step narrows the connections and
+// says which object decided.
+
+// FlowStep is one step of a flow's pipeline, with the object that decided it.
+type FlowStep struct {
+	Step        string       `json:"step"` // egress-firewall, snat, perimeter, allowlist, endpoint-ports, route
+	Object      string       `json:"object,omitempty"`
+	Source      model.Source `json:"source,omitempty"`
+	Connections []string     `json:"connections"`
+	Detail      string       `json:"detail"`
+}
+
+func step(name, object string, src model.Source, c ConnSet, detail string) FlowStep {
+	return FlowStep{Step: name, Object: object, Source: src, Connections: c.List(), Detail: detail}
+}
+
+// egressFirewall evaluates the EgressFirewall (or EgressNetworkPolicy) of the pod's namespace towards d,
+// first match per port (EF-3), everything not matched allowed. Host-network pods are exempt (EF-4).
+func (e *Engine) egressFirewall(p *model.Pod, d Member) (ConnSet, *FlowStep) {
+	if p.HostNetwork {
+		return AllConns(), nil
+	}
+	var ef *model.EgressFirewall
+	for _, f := range e.Cluster.EgressFirewalls {
+		if f.Namespace == p.Namespace {
+			ef = f
+			break
+		}
+	}
+	if ef == nil {
+		return AllConns(), nil
+	}
+	remaining, allowed := AllConns(), ConnSet{}
+	var decided []string
+	for i, r := range ef.Rules {
+		if !e.firewallRuleMatches(r, d) {
+			continue
+		}
+		ports := AllConns()
+		if len(r.Ports) > 0 {
+			ports = ConnSet{}
+			for _, fp := range r.Ports {
+				if fp.Port == 0 {
+					ports.AddProtocol(fp.Protocol)
+				} else {
+					ports.Add(fp.Protocol, fp.Port, fp.Port)
+				}
+			}
+		}
+		hit := remaining.Intersect(ports)
+		if hit.IsEmpty() {
+			continue
+		}
+		verb := "Deny"
+		if r.Allow {
+			verb = "Allow"
+			allowed = allowed.Union(hit)
+		}
+		decided = append(decided, fmt.Sprintf("rule %d %s %s (line %d)", i, verb, hit, r.Line))
+		remaining = remaining.Subtract(ports)
+	}
+	allowed = allowed.Union(remaining) // no match: allowed (EF-3)
+	detail := "no rule matches: allowed (EF-3)"
+	if len(decided) > 0 {
+		detail = "first match per port (EF-3): " + strings.Join(decided, "; ")
+		if !remaining.IsEmpty() {
+			detail += "; the rest matches no rule: allowed"
+		}
+	}
+	s := step("egress-firewall", ef.Kind+" "+ef.Namespace+"/"+ef.Name, ef.Source, allowed, detail)
+	return allowed, &s
+}
+
+func (e *Engine) firewallRuleMatches(r model.EgressFirewallRule, d Member) bool {
+	switch {
+	case r.CIDR.IsValid():
+		return r.CIDR.Contains(d.IP)
+	case r.DNSName != "":
+		if d.External == nil {
+			return false
+		}
+		for _, n := range d.External.DNSNames {
+			if dnsMatches(r.DNSName, n) {
+				return true
+			}
+		}
+		return false
+	case r.NodeSelector != nil:
+		n := e.nodeByIP[d.IP]
+		return n != nil && newSelector(r.NodeSelector).matches(n.Labels)
+	}
+	return false
+}
+
+// dnsMatches matches an EgressFirewall dnsName; "*." matches exactly one label (EF-1).
+func dnsMatches(pattern, name string) bool {
+	pattern, name = strings.TrimSuffix(strings.ToLower(pattern), "."), strings.TrimSuffix(strings.ToLower(name), ".")
+	if rest, ok := strings.CutPrefix(pattern, "*."); ok {
+		label, tail, found := strings.Cut(name, ".")
+		return found && label != "" && tail == rest
+	}
+	return pattern == name
+}
+
+// SNAT is the source address traffic leaving the cluster carries (ZN-6, EIP-*, SDN-1).
+type SNAT struct {
+	IP      netip.Addr
+	Dropped bool
+	Step    FlowStep
+}
+
+// snat finds the egress identity of a pod's traffic to outside the cluster.
+func (e *Engine) snat(p *model.Pod) SNAT {
+	node := e.nodes[p.NodeName]
+	nodeIP := func(reason string) SNAT {
+		if node == nil {
+			nodes := e.schedulableNodes(p)
+			if len(nodes) == 0 {
+				return SNAT{Step: step("snat", "", model.Source{}, AllConns(), reason+"; the pod's node is unknown and no node is declared, so its source IP is unknown")}
+			}
+			node = nodes[0]
+			reason += fmt.Sprintf("; the pod has no nodeName, so a node it can run on is assumed: %s", node.Name)
+		}
+		return SNAT{IP: node.IP, Step: step("snat", "Node "+node.Name, node.Source, AllConns(),
+			fmt.Sprintf("%s: leaves with the node IP %s (ZN-6)", reason, node.IP))}
+	}
+	if p.HostNetwork {
+		return nodeIP("host-network pod")
+	}
+	ns := e.Cluster.Namespace(p.Namespace)
+	for _, eip := range e.Cluster.EgressIPs {
+		if eip.Kind == "NetNamespace" {
+			if eip.Namespace != p.Namespace {
+				continue
+			}
+		} else if !newSelector(eip.NamespaceSelector).matches(ns.Labels) || !newSelector(eip.PodSelector).matches(p.Labels) {
+			continue
+		}
+		obj := eip.Kind + " " + eip.Name
+		for _, ip := range eip.IPs {
+			if host := e.egressHost(eip, ip); host != nil {
+				return SNAT{IP: ip, Step: step("snat", obj, eip.Source, AllConns(),
+					fmt.Sprintf("leaves with egress IP %s, hosted on node %s (EIP-1, EIP-2)", ip, host.Name))}
+			}
+		}
+		if eip.Kind == "NetNamespace" {
+			return SNAT{Dropped: true, Step: step("snat", obj, eip.Source, ConnSet{},
+				fmt.Sprintf("egress IPs %v are set but no HostSubnet hosts them: external traffic is dropped (SDN-1)", eip.IPs))}
+		}
+		s := nodeIP(fmt.Sprintf("egress IPs %v of %s have no node that can host them (EIP-2) [assumption: OVN-Kubernetes then SNATs to the node]", eip.IPs, obj))
+		s.Step.Object, s.Step.Source = obj, eip.Source
+		return s
+	}
+	return nodeIP("no EgressIP selects the pod")
+}
+
+// egressHost is the node that hosts an egress IP: from status, else an egress-assignable node whose zone
+// network holds the IP (EIP-2); for NetNamespace, the HostSubnet that lists it (SDN-1).
+func (e *Engine) egressHost(eip *model.EgressIP, ip netip.Addr) *model.Node {
+	if eip.Kind == "NetNamespace" {
+		for _, h := range e.Cluster.HostSubnets {
+			for _, x := range h.EgressIPs {
+				if x == ip {
+					return e.nodes[h.Node]
+				}
+			}
+			for _, c := range h.EgressCIDRs {
+				if c.Contains(ip) {
+					return e.nodes[h.Node]
+				}
+			}
+		}
+		return nil
+	}
+	if n, ok := eip.Assigned[ip]; ok {
+		return e.nodes[n]
+	}
+	hosts := e.EgressHosts(ip)
+	if len(hosts) == 0 {
+		return nil
+	}
+	return hosts[0]
+}
+
+// EgressHosts lists the nodes that may host an egress IP (EIP-2): egress-assignable, and in a zone whose
+// node networks hold the IP (any such node when the scenario gives no zone networks).
+func (e *Engine) EgressHosts(ip netip.Addr) []*model.Node {
+	var out []*model.Node
+	for _, n := range e.Cluster.Nodes {
+		if _, ok := n.Labels[model.EgressAssignableLabel]; !ok {
+			continue
+		}
+		if z := e.zone(n.Zone); z != nil && !containsAddr(z.NodeNetworks, ip) {
+			continue
+		}
+		out = append(out, n)
+	}
+	return out
+}
+
+func containsAddr(ps []netip.Prefix, a netip.Addr) bool {
+	for _, p := range ps {
+		if p.Contains(a) {
+			return true
+		}
+	}
+	return false
+}
+
+func (e *Engine) zone(name string) *model.Zone {
+	if e.Cluster.Scenario == nil {
+		return nil
+	}
+	for _, z := range e.Cluster.Scenario.Zones {
+		if z.Name == name {
+			return z
+		}
+	}
+	return nil
+}
+
+// ZoneOfIP names the zone whose node networks hold ip; "" is outside every zone.
+func (e *Engine) ZoneOfIP(ip netip.Addr) string {
+	if e.Cluster.Scenario == nil {
+		return ""
+	}
+	for _, z := range e.Cluster.Scenario.Zones {
+		if containsAddr(z.NodeNetworks, ip) || containsAddr(z.EgressRanges, ip) {
+			return z.Name
+		}
+		for _, v := range z.IngressVIPs {
+			if v == ip {
+				return z.Name
+			}
+		}
+	}
+	return ""
+}
+
+// schedulableNodes are the nodes a pod may run on: its namespace's node selector (NS-1) and its zone.
+func (e *Engine) schedulableNodes(p *model.Pod) []*model.Node {
+	sel := map[string]string{}
+	if ns := e.Cluster.Namespace(p.Namespace); ns != nil {
+		for k, v := range ParseNodeSelector(ns.Annotations[model.NodeSelectorAnnotation]) {
+			sel[k] = v
+		}
+	}
+	var out []*model.Node
+	for _, n := range e.Cluster.NodesMatching(sel) {
+		if _, master := n.Labels["node-role.kubernetes.io/master"]; !master {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+// ParseNodeSelector reads the openshift.io/node-selector annotation: k=v[,k=v] (NS-1).
+func ParseNodeSelector(s string) map[string]string {
+	out := map[string]string{}
+	for _, kv := range strings.Split(s, ",") {
+		k, v, ok := strings.Cut(strings.TrimSpace(kv), "=")
+		if ok && k != "" {
+			out[k] = v
+		}
+	}
+	return out
+}
+
+// perimeterMatch reports whether an address is in a perimeter rule's from/to list.
+func (e *Engine) perimeterMatch(list []string, ip netip.Addr) bool {
+	for _, v := range list {
+		switch {
+		case v == "any":
+			return true
+		case v == "outside":
+			if e.ZoneOfIP(ip) == "" {
+				return true
+			}
+		case strings.HasPrefix(v, "zone:"):
+			if e.ZoneOfIP(ip) == strings.TrimPrefix(v, "zone:") {
+				return true
+			}
+		case strings.HasPrefix(v, "ext:"):
+			if x := e.external(strings.TrimPrefix(v, "ext:")); x != nil && containsAddr(x.Addresses, ip) {
+				return true
+			}
+		default:
+			if p, err := netip.ParsePrefix(v); err == nil && p.Contains(ip) {
+				return true
+			}
+			if a, err := netip.ParseAddr(v); err == nil && a == ip {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// perimeter evaluates the perimeter firewall from src to dst: first matching rule per port, then the default.
+func (e *Engine) perimeter(src, dst netip.Addr) (ConnSet, *FlowStep) {
+	sc := e.Cluster.Scenario
+	if sc == nil || !src.IsValid() {
+		return AllConns(), nil
+	}
+	if e.ZoneOfIP(src) != "" && e.ZoneOfIP(src) == e.ZoneOfIP(dst) {
+		s := step("perimeter", "", model.Source{}, AllConns(), fmt.Sprintf("%s and %s are in zone %s: the perimeter is not crossed", src, dst, e.ZoneOfIP(src)))
+		return AllConns(), &s
+	}
+	remaining, allowed := AllConns(), ConnSet{}
+	var decided []string
+	var first *model.PerimeterRule
+	for _, r := range sc.Perimeter.Rules {
+		if !e.perimeterMatch(r.From, src) || !e.perimeterMatch(r.To, dst) {
+			continue
+		}
+		hit := remaining.Intersect(portRangesConns(r.Ports))
+		if hit.IsEmpty() {
+			continue
+		}
+		if first == nil {
+			first = r
+		}
+		verb := "deny"
+		if r.Allow {
+			verb = "allow"
+			allowed = allowed.Union(hit)
+		}
+		decided = append(decided, fmt.Sprintf("%s %s %s", r.Name, verb, hit))
+		remaining = remaining.Subtract(portRangesConns(r.Ports))
+	}
+	def := "deny"
+	if sc.Perimeter.DefaultAllow {
+		def = "allow"
+		allowed = allowed.Union(remaining)
+	}
+	detail := fmt.Sprintf("%s -> %s: ", src, dst)
+	if len(decided) > 0 {
+		detail += strings.Join(decided, "; ")
+		if !remaining.IsEmpty() {
+			detail += "; the rest: default " + def
+		}
+	} else {
+		detail += "no rule matches: default " + def
+	}
+	obj, src0 := "perimeter default", sc.Source
+	if first != nil {
+		obj, src0 = "perimeter rule "+first.Name, first.Source
+	}
+	s := step("perimeter", obj, src0, allowed, detail)
+	return allowed, &s
+}
+
+func (e *Engine) external(name string) *model.External {
+	if e.Cluster.Scenario == nil {
+		return nil
+	}
+	for _, x := range e.Cluster.Scenario.Externals {
+		if x.Name == name {
+			return x
+		}
+	}
+	return nil
+}
+
+// leaveCluster narrows what a pod may send to an address outside the pod network through the pipeline:
+// EgressFirewall, SNAT, perimeter, the destination's allowlist and listening ports. conns is what the
+// pod's egress policy allows.
+func (e *Engine) leaveCluster(p *model.Pod, d Member, conns ConnSet, pr *PairResult) ConnSet {
+	if ef, s := e.egressFirewall(p, d); s != nil {
+		conns = conns.Intersect(ef)
+		pr.Steps = append(pr.Steps, *s)
+	}
+	if d.Node != nil {
+		return conns // to a node: no SNAT and no perimeter (EIP-3); the node sees the pod IP
+	}
+	if !e.hasEgressIdentity() {
+		return conns
+	}
+	sn := e.snat(p)
+	pr.Steps = append(pr.Steps, sn.Step)
+	if sn.Dropped {
+		return ConnSet{}
+	}
+	if sn.IP.IsValid() {
+		pr.SourceIP = sn.IP.String()
+	} else {
+		pr.SourceIP = ""
+	}
+	if per, s := e.perimeter(sn.IP, d.IP); s != nil {
+		conns = conns.Intersect(per)
+		pr.Steps = append(pr.Steps, *s)
+	}
+	if x := d.External; x != nil {
+		if len(x.AcceptsFrom) > 0 {
+			ok := sn.IP.IsValid() && containsAddr(x.AcceptsFrom, sn.IP)
+			detail := fmt.Sprintf("ext:%s accepts %v; the flow arrives from %s", x.Name, x.AcceptsFrom, pr.SourceIP)
+			if !ok {
+				conns = ConnSet{}
+				detail += ": not on the allowlist (OB-3)"
+			}
+			pr.Steps = append(pr.Steps, step("allowlist", "ext:"+x.Name, x.Source, conns, detail))
+		}
+		if len(x.Ports) > 0 {
+			conns = conns.Intersect(portRangesConns(x.Ports))
+			pr.Steps = append(pr.Steps, step("endpoint-ports", "ext:"+x.Name, x.Source, conns, fmt.Sprintf("ext:%s listens on %v", x.Name, x.Ports)))
+		}
+	}
+	return conns
+}
+
+// hasEgressIdentity reports whether the input says anything about where traffic leaves the cluster:
+// a scenario, nodes or egress IPs. Without any, the SNAT and perimeter steps are not evaluated.
+func (e *Engine) hasEgressIdentity() bool {
+	return e.Cluster.Scenario != nil || len(e.Cluster.Nodes) > 0 || len(e.Cluster.EgressIPs) > 0
+}
+
+// hasPipeline reports whether traffic leaving the pod network passes more than the egress policy.
+func (e *Engine) hasPipeline() bool {
+	return e.hasEgressIdentity() || len(e.Cluster.EgressFirewalls) > 0
+}
