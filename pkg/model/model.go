@@ -126,6 +126,7 @@ type ServicePort struct {
 type Service struct {
 	Namespace string
 	Name      string
+	Type      string // ClusterIP, NodePort, LoadBalancer, ExternalName
 	Selector  map[string]string
 	Ports     []ServicePort
 	ClusterIP netip.Addr

@@ -261,3 +261,6 @@ func portRangesConns(ps []model.PortRange) ConnSet {
 	}
 	return c
 }
+
+// ConnsOf is the connection set of scenario port ranges; none means every port.
+func ConnsOf(ps []model.PortRange) ConnSet { return portRangesConns(ps) }

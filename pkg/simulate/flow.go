@@ -3,6 +3,7 @@ package simulate
 import (
 	"fmt"
 	"net/netip"
+	"sort"
 	"strings"
 
 	"github.com/zonesim/zonesim/pkg/model"
@@ -257,12 +258,28 @@ func (e *Engine) schedulableNodes(p *model.Pod) []*model.Node {
 			sel[k] = v
 		}
 	}
+	zone := ""
+	if ns := e.Cluster.Namespace(p.Namespace); ns != nil {
+		zone = ns.Zone(e.ZoneLabel)
+	}
+	// Prefer, in order: the namespace's own zone, workers, then name order.
+	rank := func(n *model.Node) int {
+		r := 0
+		if n.Zone != zone {
+			r += 2
+		}
+		if _, w := n.Labels["node-role.kubernetes.io/worker"]; !w {
+			r++
+		}
+		return r
+	}
 	var out []*model.Node
 	for _, n := range e.Cluster.NodesMatching(sel) {
 		if _, master := n.Labels["node-role.kubernetes.io/master"]; !master {
 			out = append(out, n)
 		}
 	}
+	sort.SliceStable(out, func(i, j int) bool { return rank(out[i]) < rank(out[j]) })
 	return out
 }
 
@@ -430,3 +447,15 @@ func (e *Engine) hasEgressIdentity() bool {
 func (e *Engine) hasPipeline() bool {
 	return e.hasEgressIdentity() || len(e.Cluster.EgressFirewalls) > 0
 }
+
+// PerimeterBetween is what the perimeter firewall lets through from src to dst, with the deciding step
+// (nil when the input has no scenario).
+func (e *Engine) PerimeterBetween(src, dst netip.Addr) (ConnSet, *FlowStep) {
+	return e.perimeter(src, dst)
+}
+
+// External returns the scenario endpoint of that name, or nil.
+func (e *Engine) External(name string) *model.External { return e.external(name) }
+
+// Zone returns the scenario zone of that name, or nil.
+func (e *Engine) Zone(name string) *model.Zone { return e.zone(name) }
