@@ -234,3 +234,13 @@ func splitRule(id string) (string, int) {
 	fmt.Sscanf(num, "%d", &n)
 	return fam, n
 }
+
+// zoned lists the zoned application namespaces in name order, so findings come out deterministically.
+func (ch *checker) zoned() []string {
+	out := make([]string, 0, len(ch.zoneOf))
+	for ns := range ch.zoneOf {
+		out = append(out, ns)
+	}
+	sort.Strings(out)
+	return out
+}

@@ -297,7 +297,8 @@ func (ch *checker) egressIdentity() {
 				Fix:     "make a second node of the zone egress-assignable"})
 		}
 	}
-	for ns, z := range ch.zoneOf {
+	for _, ns := range ch.zoned() {
+		z := ch.zoneOf[ns]
 		if zone := ch.e.Zone(z); zone != nil && len(zone.EgressRanges) > 0 && !covered[ns] {
 			ch.add(Finding{Rule: "ZN-6", Severity: Warning, Objects: []Object{nsObject(ch.c.Namespace(ns))},
 				Message: fmt.Sprintf("namespace %s (zone %s) has no egress IP: its external traffic leaves with node IPs, not the zone's range %v", ns, z, zone.EgressRanges),
@@ -333,7 +334,8 @@ func keys(m map[string]bool) []string {
 
 // ZN-7: a zoned namespace's pods can only be scheduled on nodes of its zone (NS-1).
 func (ch *checker) computeIsolation() {
-	for nsName, zone := range ch.zoneOf {
+	for _, nsName := range ch.zoned() {
+		zone := ch.zoneOf[nsName]
 		ns := ch.c.Namespace(nsName)
 		ann, ok := ns.Annotations[model.NodeSelectorAnnotation]
 		if !ok || ann == "" {
@@ -380,7 +382,8 @@ func (ch *checker) nodeNamed(name string) *model.Node {
 
 // ZN-8: each zone's namespaces have a zero quota for every other zone's storage class (SQ-1).
 func (ch *checker) storageIsolation() {
-	for nsName, zone := range ch.zoneOf {
+	for _, nsName := range ch.zoned() {
+		zone := ch.zoneOf[nsName]
 		for _, z := range ch.sc.Zones {
 			if z.Name == zone || z.StorageClass == "" {
 				continue
@@ -569,8 +572,8 @@ func (ch *checker) egressScoped() []string {
 func (ch *checker) allowanceNamespaces(eg *model.EgressAllowance) []string {
 	if z, ok := strings.CutPrefix(eg.From, "zone:"); ok {
 		var out []string
-		for ns, nz := range ch.zoneOf {
-			if nz == z {
+		for _, ns := range ch.zoned() {
+			if ch.zoneOf[ns] == z {
 				out = append(out, ns)
 			}
 		}

@@ -3,6 +3,7 @@ package cli_test
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"flag"
 	"os"
 	"path/filepath"
@@ -132,4 +133,54 @@ func TestInputSources(t *testing.T) {
 	require.Equal(t, 0, code, e.String())
 	assert.Contains(t, o.String(), "b/q")
 	assert.Contains(t, e.String(), "1 namespace(s) referenced but not declared")
+}
+
+// Every finding's query command reproduces the offending flow: an allowed flow the contract forbids
+// (exit 0) or a contracted flow that is denied (exit 1).
+func TestCheckFindingsReproduce(t *testing.T) {
+	for _, s := range []string{"three-tier", "outbound-only"} {
+		path := "../../scenarios/" + s + "/testdata/broken/scenario.yaml"
+		code, out, stderr := run("check", "-f", path, "-o", "json")
+		require.Equal(t, 1, code, stderr)
+		var r struct {
+			Findings []struct {
+				Rule, Message, Query string
+			}
+		}
+		require.NoError(t, json.Unmarshal([]byte(out), &r))
+		reproduced := 0
+		for _, f := range r.Findings {
+			if f.Query == "" {
+				continue
+			}
+			args := strings.Fields(strings.TrimPrefix(f.Query, "zonesim "))
+			code, _, stderr := run(args...)
+			switch {
+			case f.Rule == "ZN-3" || f.Rule == "ZN-4" || f.Rule == "OB-1":
+				assert.Equal(t, 0, code, "%s: the forbidden flow must be allowed: %s\n%s", f.Rule, f.Query, stderr)
+				reproduced++
+			case strings.Contains(f.Message, "but the flow is"):
+				assert.Equal(t, 1, code, "%s: the contracted flow must be denied: %s\n%s", f.Rule, f.Query, stderr)
+				reproduced++
+			default:
+				assert.NotEqual(t, 2, code, "%s: %s\n%s", f.Rule, f.Query, stderr)
+			}
+		}
+		assert.GreaterOrEqual(t, reproduced, 1, s)
+	}
+}
+
+func TestCheckFormats(t *testing.T) {
+	path := "../../scenarios/three-tier/testdata/broken/scenario.yaml"
+	for _, f := range []string{"text", "json", "junit", "sarif"} {
+		t.Run(f, func(t *testing.T) {
+			code, out, stderr := run("check", "-f", path, "-o", f)
+			assert.Equal(t, 1, code, stderr)
+			golden(t, "check-broken."+f, out)
+		})
+	}
+	code, _, _ := run("check", "-f", path, "--fail-on", "none")
+	assert.Equal(t, 0, code)
+	code, _, _ = run("check", "-f", "../../scenarios/three-tier/scenario.yaml", "--fail-on", "info")
+	assert.Equal(t, 0, code)
 }

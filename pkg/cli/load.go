@@ -62,7 +62,7 @@ func (g *globalFlags) engine(s Streams) (*simulate.Engine, error) {
 		if err != nil {
 			return nil, err
 		}
-		l.AddFS(sub, ".", "scenarios/"+scenarios.Default)
+		l.AddFS(sub, scenarios.DefaultFile, "scenarios/"+scenarios.Default+"/"+scenarios.DefaultFile)
 	}
 	for _, f := range g.files {
 		l.AddPath(f)

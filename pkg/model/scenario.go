@@ -73,6 +73,8 @@ func (p PortRange) String() string {
 
 // Perimeter is the firewall between zone networks and to the outside, on node-network traffic.
 type Perimeter struct {
+	// Declared is false when the scenario has no perimeter section: the networks are open to each other.
+	Declared bool
 	// DefaultAllow is the action when no rule matches (default deny).
 	DefaultAllow bool
 	Rules        []*PerimeterRule
@@ -482,6 +484,7 @@ func (s *scenarioLoader) perimeter(sc *Scenario, in *perimeterDoc, zones map[str
 		sc.Perimeter.DefaultAllow = true // no perimeter declared: the networks are open to each other
 		return
 	}
+	sc.Perimeter.Declared = true
 	switch in.Default {
 	case "", "deny":
 	case "allow":

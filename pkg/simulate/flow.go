@@ -328,7 +328,7 @@ func (e *Engine) perimeterMatch(list []string, ip netip.Addr) bool {
 // perimeter evaluates the perimeter firewall from src to dst: first matching rule per port, then the default.
 func (e *Engine) perimeter(src, dst netip.Addr) (ConnSet, *FlowStep) {
 	sc := e.Cluster.Scenario
-	if sc == nil || !src.IsValid() {
+	if sc == nil || !sc.Perimeter.Declared || !src.IsValid() {
 		return AllConns(), nil
 	}
 	if e.ZoneOfIP(src) != "" && e.ZoneOfIP(src) == e.ZoneOfIP(dst) {
