@@ -523,6 +523,7 @@ func (l *Loader) addNetworkPolicy(obj any, src Source, root *yaml.Node) {
 func (l *Loader) Cluster() (*Cluster, error) {
 	c := l.cluster
 	l.finishNodes()
+	l.finishZoneNamespaces()
 	l.expandWorkloads()
 	l.finishRouters()
 	l.implicitNamespaces()

@@ -13,6 +13,34 @@ func (c *Cluster) zoneLabel() string {
 	return DefaultZoneLabel
 }
 
+// finishZoneNamespaces creates the namespaces a scenario puts in its zones, labelled with the zone, and
+// reports declared ones whose label says otherwise (ZN-1).
+func (l *Loader) finishZoneNamespaces() {
+	sc := l.cluster.Scenario
+	if sc == nil {
+		return
+	}
+	declared := map[string]*Namespace{}
+	for _, ns := range l.cluster.Namespaces {
+		declared[ns.Name] = ns
+	}
+	for _, z := range sc.Zones {
+		for _, name := range z.Namespaces {
+			if ns := declared[name]; ns != nil {
+				if got := ns.Labels[sc.ZoneLabel]; got != z.Name {
+					l.warn(ns.Source.File, ns.Source.Line, "metadata.labels",
+						fmt.Sprintf("namespace %s is labelled %s=%q, but the scenario puts it in zone %s", name, sc.ZoneLabel, got, z.Name))
+				}
+				continue
+			}
+			ns := &Namespace{Name: name, Labels: map[string]string{NamespaceNameLabel: name, sc.ZoneLabel: z.Name}, Source: z.Source}
+			declared[name] = ns
+			l.declaredNS[name] = true
+			l.cluster.Namespaces = append(l.cluster.Namespaces, ns)
+		}
+	}
+}
+
 // finishNodes gives labelled nodes their zone (ZN-1).
 func (l *Loader) finishNodes() {
 	key := l.cluster.zoneLabel()

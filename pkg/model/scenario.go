@@ -38,7 +38,9 @@ type Zone struct {
 	EgressRanges []netip.Prefix
 	IngressVIPs  []netip.Addr
 	StorageClass string
-	Source       Source
+	// Namespaces are the application namespaces the design puts in the zone (render labels them).
+	Namespaces []string
+	Source     Source
 }
 
 // External is an endpoint outside the cluster: a SaaS API, a registry mirror, a zone service.
@@ -156,6 +158,7 @@ type zoneDoc struct {
 	EgressRanges []string `json:"egressRanges,omitempty"`
 	IngressVIPs  []string `json:"ingressVIPs,omitempty"`
 	StorageClass string   `json:"storageClass,omitempty"`
+	Namespaces   []string `json:"namespaces,omitempty"`
 }
 
 type nodeDoc struct {
@@ -253,7 +256,8 @@ func (l *Loader) addScenario(file string, n *yaml.Node, path0 string) {
 	zones := map[string]*Zone{}
 	for i, z := range doc.Spec.Zones {
 		p := []any{"spec", "zones", i}
-		zone := &Zone{Name: z.Name, Description: z.Description, Trust: z.Trust, StorageClass: z.StorageClass, Source: Source{file, lineAt(n, p...)}}
+		zone := &Zone{Name: z.Name, Description: z.Description, Trust: z.Trust, StorageClass: z.StorageClass, Namespaces: z.Namespaces,
+			Source: Source{file, lineAt(n, p...)}}
 		if z.Name == "" {
 			s.err(extend(p, "name"), "required")
 		} else if zones[z.Name] != nil {
