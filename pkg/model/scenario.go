@@ -130,88 +130,89 @@ type EgressAllowance struct {
 	Source Source
 }
 
-// The served shape of kind: Scenario; every field is checked like an API object's.
+// The served shape of kind: Scenario; every field is checked like an API object's. The doc tags are the
+// reference text of docs/scenario.md and the JSON Schema (ScenarioSchema).
 type scenarioDoc struct {
-	APIVersion string `json:"apiVersion"`
-	Kind       string `json:"kind"`
+	APIVersion string `json:"apiVersion" doc:"zonesim.dev/v1alpha1"`
+	Kind       string `json:"kind" doc:"Scenario"`
 	Metadata   struct {
-		Name        string `json:"name"`
-		Description string `json:"description,omitempty"`
+		Name        string `json:"name" doc:"the scenario's name, shown in reports"`
+		Description string `json:"description,omitempty" doc:"free text"`
 	} `json:"metadata"`
 	Spec struct {
-		ZoneLabel string        `json:"zoneLabel,omitempty"`
-		Zones     []zoneDoc     `json:"zones"`
-		Nodes     []nodeDoc     `json:"nodes,omitempty"`
-		Externals []externalDoc `json:"externals,omitempty"`
-		Perimeter *perimeterDoc `json:"perimeter,omitempty"`
-		Contract  *contractDoc  `json:"contract,omitempty"`
-		Include   []string      `json:"include,omitempty"`
-		Objects   []any         `json:"objects,omitempty"`
+		ZoneLabel string        `json:"zoneLabel,omitempty" doc:"namespace and node label naming the zone (default network-zone, ZN-1)"`
+		Zones     []zoneDoc     `json:"zones" doc:"the network zones"`
+		Nodes     []nodeDoc     `json:"nodes,omitempty" doc:"cluster nodes, each in a zone"`
+		Externals []externalDoc `json:"externals,omitempty" doc:"endpoints outside the cluster: SaaS APIs, mirrors, partner services"`
+		Perimeter *perimeterDoc `json:"perimeter,omitempty" doc:"the firewall between zone networks and to the outside; absent means open"`
+		Contract  *contractDoc  `json:"contract,omitempty" doc:"what the security team signs off (ZN-*, OB-*)"`
+		Include   []string      `json:"include,omitempty" doc:"manifest files or directories, relative to this file"`
+		Objects   []any         `json:"objects,omitempty" doc:"Kubernetes/OpenShift objects inline, read like included manifests"`
 	} `json:"spec"`
 }
 
 type zoneDoc struct {
-	Name         string   `json:"name"`
-	Description  string   `json:"description,omitempty"`
-	Trust        int      `json:"trust,omitempty"`
-	NodeNetworks []string `json:"nodeNetworks"`
-	EgressRanges []string `json:"egressRanges,omitempty"`
-	IngressVIPs  []string `json:"ingressVIPs,omitempty"`
-	StorageClass string   `json:"storageClass,omitempty"`
-	Namespaces   []string `json:"namespaces,omitempty"`
+	Name         string   `json:"name" doc:"the zone's name, the value of the zone label"`
+	Description  string   `json:"description,omitempty" doc:"free text"`
+	Trust        int      `json:"trust,omitempty" doc:"trust level, higher is more trusted (informational)"`
+	NodeNetworks []string `json:"nodeNetworks" doc:"CIDRs of the zone's node network"`
+	EgressRanges []string `json:"egressRanges,omitempty" doc:"CIDRs the zone's egress IPs must come from (ZN-6)"`
+	IngressVIPs  []string `json:"ingressVIPs,omitempty" doc:"load-balancer VIPs in front of the zone's routers (ZN-4)"`
+	StorageClass string   `json:"storageClass,omitempty" doc:"the zone's storage class, for storage isolation (ZN-8)"`
+	Namespaces   []string `json:"namespaces,omitempty" doc:"application namespaces of the zone; created with the zone label if not declared"`
 }
 
 type nodeDoc struct {
-	Name   string            `json:"name"`
-	Zone   string            `json:"zone"`
-	Roles  []string          `json:"roles,omitempty"`
-	IP     string            `json:"ip,omitempty"`
-	Labels map[string]string `json:"labels,omitempty"`
+	Name   string            `json:"name" doc:"node name"`
+	Zone   string            `json:"zone" doc:"the zone whose network the node is in"`
+	Roles  []string          `json:"roles,omitempty" doc:"infra, router, egress (egress-assignable), worker or master"`
+	IP     string            `json:"ip,omitempty" doc:"the node IP; default: the zone network's .11, .12, ..."`
+	Labels map[string]string `json:"labels,omitempty" doc:"extra node labels"`
 }
 
 type externalDoc struct {
-	Name        string   `json:"name"`
-	Description string   `json:"description,omitempty"`
-	DNSNames    []string `json:"dnsNames,omitempty"`
-	Addresses   []string `json:"addresses"`
-	Ports       []string `json:"ports,omitempty"`
-	AcceptsFrom []string `json:"acceptsFrom,omitempty"`
-	Zone        string   `json:"zone,omitempty"`
+	Name        string   `json:"name" doc:"endpoint name; ext:<name> in queries"`
+	Description string   `json:"description,omitempty" doc:"free text"`
+	DNSNames    []string `json:"dnsNames,omitempty" doc:"DNS names, matched by EgressFirewall dnsName rules"`
+	Addresses   []string `json:"addresses" doc:"IPs or CIDRs of the endpoint"`
+	Ports       []string `json:"ports,omitempty" doc:"ports it listens on: tcp/443, udp/53, tcp/8000-8100; default all"`
+	AcceptsFrom []string `json:"acceptsFrom,omitempty" doc:"source allowlist (IPs or CIDRs); empty accepts every source (OB-3)"`
+	Zone        string   `json:"zone,omitempty" doc:"a zone whose network holds the endpoint; empty is outside the organization"`
 }
 
 type perimeterDoc struct {
-	Default string `json:"default,omitempty"`
+	Default string `json:"default,omitempty" doc:"allow or deny (default) when no rule matches"`
 	Rules   []struct {
-		Name   string   `json:"name"`
-		From   []string `json:"from"`
-		To     []string `json:"to"`
-		Ports  []string `json:"ports,omitempty"`
-		Action string   `json:"action"`
-	} `json:"rules,omitempty"`
+		Name   string   `json:"name" doc:"rule name, shown in explanations"`
+		From   []string `json:"from" doc:"zone:Z, ext:name, outside, any, or a CIDR"`
+		To     []string `json:"to" doc:"zone:Z, ext:name, outside, any, or a CIDR"`
+		Ports  []string `json:"ports,omitempty" doc:"tcp/443, udp/53, tcp/8000-8100; default all"`
+		Action string   `json:"action" doc:"allow or deny"`
+	} `json:"rules,omitempty" doc:"ordered rules; the first that matches a port decides"`
 }
 
 type contractDoc struct {
 	Flows []struct {
-		From   string   `json:"from"`
-		To     string   `json:"to"`
-		Ports  []string `json:"ports,omitempty"`
-		Reason string   `json:"reason,omitempty"`
-	} `json:"flows,omitempty"`
-	InboundZones []string `json:"inboundZones,omitempty"`
+		From   string   `json:"from" doc:"source zone"`
+		To     string   `json:"to" doc:"destination zone"`
+		Ports  []string `json:"ports,omitempty" doc:"allowed ports; default all"`
+		Reason string   `json:"reason,omitempty" doc:"why the flow exists"`
+	} `json:"flows,omitempty" doc:"allowed directed zone pairs (ZN-3); every other inter-zone flow is a violation"`
+	InboundZones []string `json:"inboundZones,omitempty" doc:"the only zones traffic from outside may enter (ZN-4)"`
 	OutboundOnly []struct {
-		Namespace  string   `json:"namespace"`
-		Exceptions []string `json:"exceptions,omitempty"`
-		Reason     string   `json:"reason,omitempty"`
-	} `json:"outboundOnly,omitempty"`
+		Namespace  string   `json:"namespace" doc:"the namespace"`
+		Exceptions []string `json:"exceptions,omitempty" doc:"namespaces allowed to connect in anyway"`
+		Reason     string   `json:"reason,omitempty" doc:"why"`
+	} `json:"outboundOnly,omitempty" doc:"namespaces nothing may connect into (OB-1, OB-4)"`
 	Egress []struct {
-		From   string   `json:"from"`
-		To     []string `json:"to"`
-		Reason string   `json:"reason,omitempty"`
-	} `json:"egress,omitempty"`
-	ComputeIsolation     bool     `json:"computeIsolation,omitempty"`
-	StorageIsolation     bool     `json:"storageIsolation,omitempty"`
-	PlatformNamespaces   []string `json:"platformNamespaces,omitempty"`
-	NetworkPolicyWriters []string `json:"networkPolicyWriters,omitempty"`
+		From   string   `json:"from" doc:"zone:Z or a namespace"`
+		To     []string `json:"to" doc:"external endpoint names"`
+		Reason string   `json:"reason,omitempty" doc:"why"`
+	} `json:"egress,omitempty" doc:"external endpoints a zone or namespace may reach (OB-2, OB-3)"`
+	ComputeIsolation     bool     `json:"computeIsolation,omitempty" doc:"pods run only on their zone's nodes (ZN-7)"`
+	StorageIsolation     bool     `json:"storageIsolation,omitempty" doc:"namespaces cannot claim other zones' storage classes (ZN-8)"`
+	PlatformNamespaces   []string `json:"platformNamespaces,omitempty" doc:"glob patterns of namespaces exempt from zoning; default openshift-*, kube-*, default"`
+	NetworkPolicyWriters []string `json:"networkPolicyWriters,omitempty" doc:"subjects allowed to write NetworkPolicies, as Kind:name (ZN-10)"`
 }
 
 // DefaultPlatformNamespaces are exempt from zoning unless the contract names others.
