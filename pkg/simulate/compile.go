@@ -333,10 +333,16 @@ func (e *Engine) peerMatchesClass(p *cpeer, c *Class) bool {
 		return (c.HostNetwork || e.Profile.IPBlockMatchesPods) && p.ipb.contains(c.IP)
 	}
 	if c.HostNetwork {
-		// NP-20: host-network pods are node traffic; OVN-Kubernetes lets a namespaceSelector with an
-		// empty podSelector select them.
-		return e.Profile.HostNetworkBySelector && p.nss != nil && p.pod != nil && p.pod.empty() &&
-			p.nss.matches(c.Namespace.Labels)
+		// NP-20: host-network pods are node traffic. OVN-Kubernetes [derived] lets a namespaceSelector
+		// with an empty podSelector select them, and a namespace-only peer too when the namespace is a
+		// policy group (RT-4: openshift-ingress with host-network routers).
+		if !e.Profile.HostNetworkBySelector || p.nss == nil || !p.nss.matches(c.Namespace.Labels) {
+			return false
+		}
+		if p.pod != nil {
+			return p.pod.empty()
+		}
+		return isPolicyGroup(c.Namespace.Labels)
 	}
 	if p.nss == nil {
 		return c.Namespace.Name == p.ns && p.pod.matches(c.Labels)
@@ -453,3 +459,13 @@ func (e *Engine) Classes() []*Class { return e.classes }
 
 // ClassOf returns the class of a pod.
 func (e *Engine) ClassOf(p *model.Pod) *Class { return e.classOf[p] }
+
+// isPolicyGroup reports whether a namespace carries an OpenShift policy-group label (RT-4, NP-20).
+func isPolicyGroup(labels map[string]string) bool {
+	for k := range labels {
+		if strings.HasPrefix(k, "policy-group.network.openshift.io/") {
+			return true
+		}
+	}
+	return false
+}
