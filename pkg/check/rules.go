@@ -297,6 +297,15 @@ func (ch *checker) egressIdentity() {
 				Fix:     "make a second node of the zone egress-assignable"})
 		}
 	}
+	for _, er := range ch.c.EgressRouters {
+		zone := ch.e.Zone(ch.zoneOf[er.Namespace])
+		if zone == nil || containsAddr(zone.EgressRanges, er.Address) {
+			continue
+		}
+		ch.add(Finding{Rule: "ZN-6", Severity: Error, Objects: []Object{{Kind: "EgressRouter", Name: er.Namespace + "/" + er.Name, Source: er.Source}},
+			Message: fmt.Sprintf("egress router %s/%s leaves from %s, outside zone %s's egress ranges %v", er.Namespace, er.Name, er.Address, zone.Name, zone.EgressRanges),
+			Fix:     fmt.Sprintf("give the egress router an address from %v", zone.EgressRanges)})
+	}
 	for _, ns := range ch.zoned() {
 		z := ch.zoneOf[ns]
 		if zone := ch.e.Zone(z); zone != nil && len(zone.EgressRanges) > 0 && !covered[ns] {
@@ -337,7 +346,7 @@ func (ch *checker) computeIsolation() {
 	for _, nsName := range ch.zoned() {
 		zone := ch.zoneOf[nsName]
 		ns := ch.c.Namespace(nsName)
-		ann, ok := ns.Annotations[model.NodeSelectorAnnotation]
+		ann, ok := ns.NodeSelector()
 		if !ok || ann == "" {
 			ch.add(Finding{Rule: "ZN-7", Severity: Error, Objects: []Object{nsObject(ns)},
 				Message: fmt.Sprintf("namespace %s (zone %s) has no %s annotation: its pods may run on any zone's nodes", nsName, zone, model.NodeSelectorAnnotation),

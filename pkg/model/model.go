@@ -43,6 +43,7 @@ type Cluster struct {
 	EgressFirewalls    []*EgressFirewall
 	EgressIPs          []*EgressIP
 	HostSubnets        []*HostSubnet
+	EgressRouters      []*EgressRouter
 	StorageClasses     []*StorageClass
 	ResourceQuotas     []*ResourceQuota
 	Roles              []*Role
@@ -96,7 +97,9 @@ type Pod struct {
 	HostNetwork bool
 	// Workload is the workload that owns the pod, nil for a bare pod.
 	Workload *Workload
-	Source   Source
+	// EgressRouter is set on the pod the operator runs for an EgressRouter.
+	EgressRouter *EgressRouter
+	Source       Source
 }
 
 // Key is "namespace/name".
@@ -167,6 +170,16 @@ func (p *NetworkPolicy) PolicyTypes() (ingress, egress bool) {
 // Namespace returns the namespace of that name, or nil.
 func (c *Cluster) Namespace(name string) *Namespace {
 	return c.nsByName[name]
+}
+
+// NodeSelector returns the namespace's effective project node selector (NS-1): the
+// scheduler.alpha.kubernetes.io/node-selector annotation takes precedence over openshift.io/node-selector.
+func (n *Namespace) NodeSelector() (string, bool) {
+	if v, ok := n.Annotations["scheduler.alpha.kubernetes.io/node-selector"]; ok {
+		return v, true
+	}
+	v, ok := n.Annotations[NodeSelectorAnnotation]
+	return v, ok
 }
 
 // Zone returns the zone of a namespace by the given label key, "" when unzoned (ZN-1).

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	netv1 "github.com/openshift/api/network/v1"
+	netopv1 "github.com/openshift/api/networkoperator/v1"
 	operatorv1 "github.com/openshift/api/operator/v1"
 	routev1 "github.com/openshift/api/route/v1"
 	"go.yaml.in/yaml/v3"
@@ -127,6 +128,28 @@ type EgressIP struct {
 	Source   Source
 }
 
+// EgressRouter gives one component its own egress identity: clients send to the router pod (through a
+// service), which redirects each port to a destination, leaving from its own address (ZN-6).
+type EgressRouter struct {
+	Namespace string
+	Name      string
+	Address   netip.Addr
+	Rules     []RedirectRule
+	Fallback  netip.Addr
+	Source    Source
+}
+
+// RedirectRule sends Port/Protocol arriving at the router to Destination:TargetPort.
+type RedirectRule struct {
+	Protocol    Protocol
+	Port        int32
+	Destination netip.Addr
+	TargetPort  int32
+}
+
+// EgressRouterPodLabel labels the router pod the operator runs for an EgressRouter.
+const EgressRouterPodLabel = "app"
+
 // HostSubnet is openshift-sdn's per-node egress IP hosting (SDN-1).
 type HostSubnet struct {
 	Node        string
@@ -179,6 +202,7 @@ func init() {
 		"EgressIP":            {versions: []string{"k8s.ovn.org/v1"}, newObj: func() any { return &OVNEgressIP{} }, add: (*Loader).addEgressIP, cluster: true},
 		"NetNamespace":        {versions: []string{"network.openshift.io/v1"}, newObj: func() any { return &netv1.NetNamespace{} }, add: (*Loader).addNetNamespace, cluster: true},
 		"HostSubnet":          {versions: []string{"network.openshift.io/v1"}, newObj: func() any { return &netv1.HostSubnet{} }, add: (*Loader).addHostSubnet, cluster: true},
+		"EgressRouter":        {versions: []string{"network.operator.openshift.io/v1"}, newObj: func() any { return &netopv1.EgressRouter{} }, add: (*Loader).addEgressRouter},
 		"StorageClass":        {versions: []string{"storage.k8s.io/v1"}, newObj: func() any { return &storagev1.StorageClass{} }, add: (*Loader).addStorageClass, cluster: true},
 		"ResourceQuota":       {versions: []string{"v1"}, newObj: func() any { return &corev1.ResourceQuota{} }, add: (*Loader).addResourceQuota},
 		"Role":                {versions: []string{"rbac.authorization.k8s.io/v1"}, newObj: func() any { return &rbacv1.Role{} }, add: (*Loader).addRole},
@@ -432,4 +456,43 @@ func (l *Loader) addRoleBinding(obj any, src Source, _ *yaml.Node) {
 		l.cluster.RoleBindings = append(l.cluster.RoleBindings, &RoleBinding{Kind: "ClusterRoleBinding", Name: b.Name,
 			RoleKind: b.RoleRef.Kind, RoleName: b.RoleRef.Name, Subjects: b.Subjects, Source: src})
 	}
+}
+
+func (l *Loader) addEgressRouter(obj any, src Source, root *yaml.Node) {
+	er := obj.(*netopv1.EgressRouter)
+	out := &EgressRouter{Namespace: er.Namespace, Name: er.Name, Source: src}
+	if er.Spec.Mode != netopv1.EgressRouterModeRedirect {
+		l.problem(src.File, lineAt(root, "spec", "mode"), "spec.mode", fmt.Sprintf("unsupported value %q: must be Redirect", er.Spec.Mode))
+	}
+	if len(er.Spec.Addresses) == 0 {
+		l.problem(src.File, lineAt(root, "spec"), "spec.addresses", "required: the router's own address")
+	} else {
+		ip := er.Spec.Addresses[0].IP
+		if p, err := netip.ParsePrefix(ip); err == nil {
+			out.Address = p.Addr() // the router's own address, not its network
+		} else {
+			out.Address = l.addr(src.File, root, []any{"spec", "addresses", 0, "ip"}, ip)
+		}
+	}
+	if r := er.Spec.Redirect; r != nil {
+		for i, rr := range r.RedirectRules {
+			p := []any{"spec", "redirect", "redirectRules", i}
+			rule := RedirectRule{Protocol: Protocol(rr.Protocol), Port: rr.Port, TargetPort: rr.TargetPort,
+				Destination: l.addr(src.File, root, extend(p, "destinationIP"), rr.DestinationIP)}
+			if rule.TargetPort == 0 {
+				rule.TargetPort = rule.Port
+			}
+			out.Rules = append(out.Rules, rule)
+		}
+		if r.FallbackIP != "" {
+			out.Fallback = l.addr(src.File, root, []any{"spec", "redirect", "fallbackIP"}, r.FallbackIP)
+		}
+	}
+	l.cluster.EgressRouters = append(l.cluster.EgressRouters, out)
+	ports := []ContainerPort{}
+	for _, r := range out.Rules {
+		ports = append(ports, ContainerPort{Port: r.Port, Protocol: r.Protocol})
+	}
+	l.cluster.Pods = append(l.cluster.Pods, &Pod{Namespace: er.Namespace, Name: "egress-router-" + er.Name + "-0",
+		Labels: map[string]string{EgressRouterPodLabel: "egress-router-cni"}, Ports: ports, Source: src, EgressRouter: out})
 }

@@ -254,7 +254,8 @@ func (e *Engine) ZoneOfIP(ip netip.Addr) string {
 func (e *Engine) schedulableNodes(p *model.Pod) []*model.Node {
 	sel := map[string]string{}
 	if ns := e.Cluster.Namespace(p.Namespace); ns != nil {
-		for k, v := range ParseNodeSelector(ns.Annotations[model.NodeSelectorAnnotation]) {
+		ann, _ := ns.NodeSelector()
+		for k, v := range ParseNodeSelector(ann) {
 			sel[k] = v
 		}
 	}
@@ -459,3 +460,58 @@ func (e *Engine) External(name string) *model.External { return e.external(name)
 
 // Zone returns the scenario zone of that name, or nil.
 func (e *Engine) Zone(name string) *model.Zone { return e.zone(name) }
+
+// throughEgressRouter follows each allowed service port through the egress router's redirect rule to its
+// destination: the flow leaves from the router's own address (ZN-6, per-component identity), through the
+// perimeter and the destination's allowlist. The router's macvlan traffic bypasses the pod network, so no
+// EgressFirewall or EgressIP applies to it.
+func (e *Engine) throughEgressRouter(svcPorts ConnSet, svc *model.Service, router *model.Pod, er *model.EgressRouter, pr *PairResult) ConnSet {
+	var out ConnSet
+	for _, sp := range svc.Ports {
+		if !svcPorts.Contains(sp.Protocol, sp.Port) {
+			continue
+		}
+		target, ok := resolveTarget(sp, router)
+		if !ok {
+			continue
+		}
+		var rule *model.RedirectRule
+		for i := range er.Rules {
+			if er.Rules[i].Port == target && er.Rules[i].Protocol == sp.Protocol {
+				rule = &er.Rules[i]
+			}
+		}
+		dst, dport := er.Fallback, target
+		if rule != nil {
+			dst, dport = rule.Destination, rule.TargetPort
+		}
+		if !dst.IsValid() {
+			pr.Steps = append(pr.Steps, step("egress-router", "EgressRouter "+er.Namespace+"/"+er.Name, er.Source, ConnSet{},
+				fmt.Sprintf("no redirect rule for %s/%d and no fallbackIP", sp.Protocol, target)))
+			continue
+		}
+		var leg ConnSet
+		leg.Add(sp.Protocol, dport, dport)
+		detail := fmt.Sprintf("%s/%d redirected to %s:%d, leaving from the router's address %s", sp.Protocol, target, dst, dport, er.Address)
+		pr.Steps = append(pr.Steps, step("egress-router", "EgressRouter "+er.Namespace+"/"+er.Name, er.Source, leg, detail))
+		dm := e.ipEndpoint(dst).Members[0]
+		if per, s := e.perimeter(er.Address, dst); s != nil {
+			leg = leg.Intersect(per)
+			pr.Steps = append(pr.Steps, *s)
+		}
+		if x := dm.External; x != nil && len(x.AcceptsFrom) > 0 {
+			ok := containsAddr(x.AcceptsFrom, er.Address)
+			d := fmt.Sprintf("ext:%s accepts %v; the flow arrives from %s", x.Name, x.AcceptsFrom, er.Address)
+			if !ok {
+				leg = ConnSet{}
+				d += ": not on the allowlist (OB-3)"
+			}
+			pr.Steps = append(pr.Steps, step("allowlist", "ext:"+x.Name, x.Source, leg, d))
+		}
+		if !leg.IsEmpty() {
+			out.Add(sp.Protocol, sp.Port, sp.Port)
+			pr.SourceIP = er.Address.String()
+		}
+	}
+	return out
+}

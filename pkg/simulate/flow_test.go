@@ -258,3 +258,45 @@ spec:
 		})
 	}
 }
+
+func TestEgressRouterGivesAComponentItsOwnIdentity(t *testing.T) {
+	router := func(addr string) string {
+		return `apiVersion: network.operator.openshift.io/v1
+kind: EgressRouter
+metadata: {name: api, namespace: app}
+spec:
+  mode: Redirect
+  networkInterface: {macvlan: {mode: Bridge}}
+  addresses: [{ip: "` + addr + `/24", gateway: 10.1.0.1}]
+  redirect:
+    redirectRules: [{destinationIP: 203.0.113.5, port: 8443, targetPort: 443, protocol: TCP}]
+---
+apiVersion: v1
+kind: Service
+metadata: {name: to-api, namespace: app}
+spec:
+  selector: {app: egress-router-cni}
+  ports: [{name: https, port: 443, targetPort: 8443}]`
+	}
+	// ZN-6: the router's address is the source the API sees; only .201 is on its allowlist (OB-3).
+	res := ask(t, zonedEngine(t, "ovn-kubernetes", router("10.1.0.201")), "app/web", "svc:app/to-api", "443")
+	assert.True(t, res.Allowed, steps(res))
+	assert.Contains(t, steps(res), "TCP/8443 redirected to 203.0.113.5:443, leaving from the router's address 10.1.0.201")
+	require.Len(t, res.Results, 1)
+	assert.Equal(t, "10.1.0.201", res.Results[0].SourceIP)
+
+	res = ask(t, zonedEngine(t, "ovn-kubernetes", router("10.1.0.205")), "app/web", "svc:app/to-api", "443")
+	assert.False(t, res.Allowed, steps(res))
+	assert.Contains(t, steps(res), "not on the allowlist (OB-3)")
+}
+
+func TestProjectNodeSelectorPrecedence(t *testing.T) {
+	// NS-1: scheduler.alpha.kubernetes.io/node-selector takes precedence over openshift.io/node-selector.
+	ns := model.Namespace{Annotations: map[string]string{
+		model.NodeSelectorAnnotation:                  "network-zone=a",
+		"scheduler.alpha.kubernetes.io/node-selector": "network-zone=b",
+	}}
+	got, ok := ns.NodeSelector()
+	assert.True(t, ok)
+	assert.Equal(t, map[string]string{"network-zone": "b"}, simulate.ParseNodeSelector(got))
+}

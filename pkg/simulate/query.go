@@ -152,6 +152,9 @@ func (e *Engine) pair(s, d Member, svc *model.Service, port *PortSpec, explain b
 	}
 	if svc != nil && d.Pod != nil {
 		conns = e.throughService(conns, svc, d.Pod, &pr)
+		if er := d.Pod.EgressRouter; er != nil {
+			conns = e.throughEgressRouter(conns, svc, d.Pod, er, &pr)
+		}
 	}
 	pr.Allowed = !conns.IsEmpty()
 	if port != nil {
