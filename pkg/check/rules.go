@@ -449,7 +449,8 @@ func (ch *checker) nodeToNode() {
 				Message: fmt.Sprintf("the perimeter blocks node traffic from zone %s to zone %s (%s -> %s allows only %s); OpenShift needs every node to reach every node", a, b, na.Name, nb.Name, conns),
 				Fix:     fmt.Sprintf("allow all traffic between the node networks of %s and %s; separate zones with NetworkPolicy, not the perimeter", a, b)}
 			if st != nil {
-				f.Objects = []Object{{Kind: "PerimeterRule", Name: st.Object, Source: st.Source}}
+				kind, name, _ := strings.Cut(st.Object, " ")
+				f.Objects = []Object{{Kind: kind, Name: name, Source: st.Source}}
 			}
 			ch.add(f)
 		}

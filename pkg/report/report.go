@@ -80,7 +80,7 @@ func WriteQuery(w io.Writer, r *simulate.QueryResult) error {
 			if obj != "" {
 				obj += at + ": "
 			}
-			fmt.Fprintf(bw, "  %-7s %s%s\n", st.Step, obj, st.Detail)
+			fmt.Fprintf(bw, "  %-15s %s%s\n", st.Step, obj, st.Detail)
 		}
 	}
 	if r.Omitted > 0 {
@@ -101,7 +101,7 @@ func writeSide(w io.Writer, s *simulate.Side) {
 	if who == "" {
 		who = "-"
 	}
-	fmt.Fprintf(w, "  %-7s %s: ", s.Direction, who)
+	fmt.Fprintf(w, "  %-15s %s: ", s.Direction, who)
 	if len(s.Policies) == 0 {
 		fmt.Fprintf(w, "%s\n", s.Reason)
 		return
@@ -112,14 +112,14 @@ func writeSide(w io.Writer, s *simulate.Side) {
 	}
 	fmt.Fprintf(w, "isolated by %s\n", strings.Join(names, ", "))
 	if len(s.Rules) == 0 {
-		fmt.Fprintf(w, "          no rule allows it (NP-3)\n")
+		fmt.Fprintf(w, "%18sno rule allows it (NP-3)\n", "")
 	}
 	for _, h := range s.Rules {
-		fmt.Fprintf(w, "          allowed by %s %s[%d]%s: %s\n", h.Policy.Name, s.Direction, h.Rule, ruleAt(h.Policy, h.Line), strings.Join(h.Conns, ", "))
+		fmt.Fprintf(w, "%18sallowed by %s %s[%d]%s: %s\n", "", h.Policy.Name, s.Direction, h.Rule, ruleAt(h.Policy, h.Line), strings.Join(h.Conns, ", "))
 	}
 	if len(s.Rules) == 0 {
 		for _, m := range s.Misses {
-			fmt.Fprintf(w, "          not %s %s[%d]%s: %s\n", m.Policy.Name, s.Direction, m.Rule, ruleAt(m.Policy, m.Line), m.Why)
+			fmt.Fprintf(w, "%18snot %s %s[%d]%s: %s\n", "", m.Policy.Name, s.Direction, m.Rule, ruleAt(m.Policy, m.Line), m.Why)
 		}
 	}
 }

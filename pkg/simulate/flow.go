@@ -372,9 +372,9 @@ func (e *Engine) perimeter(src, dst netip.Addr) (ConnSet, *FlowStep) {
 	} else {
 		detail += "no rule matches: default " + def
 	}
-	obj, src0 := "perimeter default", sc.Source
+	obj, src0 := "Perimeter default", sc.Source
 	if first != nil {
-		obj, src0 = "perimeter rule "+first.Name, first.Source
+		obj, src0 = "PerimeterRule "+first.Name, first.Source
 	}
 	s := step("perimeter", obj, src0, allowed, detail)
 	return allowed, &s
