@@ -159,7 +159,7 @@ func (r *renderer) policies() []any {
 	for _, ns := range r.order {
 		z := r.zoneOf[ns]
 		np := &networkingv1.NetworkPolicy{TypeMeta: meta("NetworkPolicy", "networking.k8s.io/v1"),
-			ObjectMeta: metav1.ObjectMeta{Name: "zone-" + z, Namespace: ns},
+			ObjectMeta: metav1.ObjectMeta{Name: "zone-" + objectName(z), Namespace: ns},
 			Spec:       networkingv1.NetworkPolicySpec{PolicyTypes: []networkingv1.PolicyType{networkingv1.PolicyTypeIngress}, Ingress: []networkingv1.NetworkPolicyIngressRule{}}}
 		if ob := r.outboundOnly(ns); ob != nil {
 			np.Name = "outbound-only"
@@ -178,7 +178,7 @@ func (r *renderer) policies() []any {
 			networkingv1.NetworkPolicyIngressRule{From: []networkingv1.NetworkPolicyPeer{r.zonePeer(z)}},
 			networkingv1.NetworkPolicyIngressRule{From: []networkingv1.NetworkPolicyPeer{{
 				NamespaceSelector: &metav1.LabelSelector{MatchLabels: map[string]string{model.NamespaceNameLabel: model.IngressNamespace}},
-				PodSelector:       &metav1.LabelSelector{MatchLabels: map[string]string{model.RouterPodLabel: z}},
+				PodSelector:       &metav1.LabelSelector{MatchLabels: map[string]string{model.RouterPodLabel: shardName(z)}},
 			}}})
 		for _, f := range r.sc.Contract.Flows {
 			if f.To == z && f.From != z {
@@ -259,7 +259,7 @@ func (r *renderer) ingressControllers() []any {
 	}
 	out := []any{ic("default", &metav1.LabelSelector{MatchExpressions: []metav1.LabelSelectorRequirement{{Key: r.label, Operator: metav1.LabelSelectorOpDoesNotExist}}}, nil)}
 	for _, z := range r.zonesInUse() {
-		out = append(out, ic(z.Name, &metav1.LabelSelector{MatchLabels: map[string]string{r.label: z.Name}},
+		out = append(out, ic(shardName(z.Name), &metav1.LabelSelector{MatchLabels: map[string]string{r.label: z.Name}},
 			map[string]string{r.label: z.Name, "node-role.kubernetes.io/infra": ""}))
 	}
 	return out
@@ -273,7 +273,7 @@ func (r *renderer) egress() []any {
 		if len(z.EgressRanges) == 0 {
 			continue
 		}
-		e := &model.OVNEgressIP{TypeMeta: meta("EgressIP", "k8s.ovn.org/v1"), ObjectMeta: metav1.ObjectMeta{Name: z.Name}}
+		e := &model.OVNEgressIP{TypeMeta: meta("EgressIP", "k8s.ovn.org/v1"), ObjectMeta: metav1.ObjectMeta{Name: "zone-" + objectName(z.Name)}}
 		e.Spec.NamespaceSelector = metav1.LabelSelector{MatchLabels: map[string]string{r.label: z.Name}}
 		ip := z.EgressRanges[0].Masked().Addr()
 		for i := 0; i < 2; i++ {
@@ -384,4 +384,26 @@ func prune(m map[string]any) {
 			delete(m, k)
 		}
 	}
+}
+
+// objectName turns a zone name into an RFC 1123 object name: lower case, other characters as '-'.
+func objectName(zone string) string {
+	var b strings.Builder
+	for _, r := range strings.ToLower(zone) {
+		if r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '-' {
+			b.WriteRune(r)
+		} else {
+			b.WriteByte('-')
+		}
+	}
+	return strings.Trim(b.String(), "-")
+}
+
+// shardName names a zone's IngressController (and so its router pods' label, RT-4); never "default".
+func shardName(zone string) string {
+	n := objectName(zone)
+	if n == "default" {
+		return "zone-default"
+	}
+	return n
 }

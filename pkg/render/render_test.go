@@ -29,6 +29,7 @@ func load(t *testing.T, design string, rendered []byte) *simulate.Engine {
 // connectivity iff the contract lists it, and only on the contract's ports.
 func TestRoundTrip(t *testing.T) {
 	for _, design := range []string{
+		"../../scenarios/two-zone/testdata/roundtrip/design.yaml",
 		"../../scenarios/three-tier/testdata/roundtrip/design.yaml",
 		"../../scenarios/outbound-only/testdata/roundtrip/design.yaml",
 	} {

@@ -145,7 +145,16 @@ func (e *Engine) Matrix(level Level) *Matrix {
 				atom: &Atom{Name: "ext:" + x.Name, Prefix: x.Addresses[0], IP: x.Addresses[0].Addr(), External: x}})
 		}
 	}
+	named := map[netip.Prefix]bool{}
+	for _, n := range m.Nodes {
+		if n.atom != nil {
+			named[n.atom.Prefix] = true
+		}
+	}
 	for _, a := range e.ExternalAtoms() {
+		if named[a.Prefix] {
+			continue // the block is a scenario endpoint's address, already a row and column as ext:<name>
+		}
 		a := a
 		m.Nodes = append(m.Nodes, &MatrixNode{Name: a.Name, Kind: "external", atom: &a})
 	}
