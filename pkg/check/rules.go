@@ -116,7 +116,7 @@ func (ch *checker) inbound() {
 	}
 	for _, z := range ch.sc.Zones {
 		for _, v := range z.IngressVIPs {
-			if !containsAddr(z.NodeNetworks, v) {
+			if !model.ContainsAddr(z.NodeNetworks, v) {
 				ch.add(Finding{Rule: "ZN-4", Severity: Warning, Objects: []Object{{Kind: "Zone", Name: z.Name, Source: z.Source}},
 					Message: fmt.Sprintf("zone %s's ingress VIP %s is not in the zone's node networks %v", z.Name, v, z.NodeNetworks),
 					Fix:     "give the zone's load balancer a VIP from the zone's own network"})
@@ -136,15 +136,6 @@ func (ch *checker) queryResult(from, to string) *simulate.QueryResult {
 		return nil
 	}
 	return res
-}
-
-func containsAddr(ps []netip.Prefix, a netip.Addr) bool {
-	for _, p := range ps {
-		if p.Contains(a) {
-			return true
-		}
-	}
-	return false
 }
 
 func icObject(ic *model.IngressController) Object {
@@ -271,7 +262,7 @@ func (ch *checker) egressIdentity() {
 		}
 		hosts := 0
 		for _, ip := range eip.IPs {
-			if zone != nil && !containsAddr(zone.EgressRanges, ip) {
+			if zone != nil && !model.ContainsAddr(zone.EgressRanges, ip) {
 				ch.add(Finding{Rule: "ZN-6", Severity: Error, Objects: []Object{obj, {Kind: "Zone", Name: zone.Name, Source: zone.Source}},
 					Message: fmt.Sprintf("egress IP %s of %s %s is outside zone %s's egress ranges %v", ip, eip.Kind, eip.Name, zone.Name, zone.EgressRanges),
 					Fix:     fmt.Sprintf("take the egress IP from %v", zone.EgressRanges)})
@@ -299,7 +290,7 @@ func (ch *checker) egressIdentity() {
 	}
 	for _, er := range ch.c.EgressRouters {
 		zone := ch.e.Zone(ch.zoneOf[er.Namespace])
-		if zone == nil || containsAddr(zone.EgressRanges, er.Address) {
+		if zone == nil || model.ContainsAddr(zone.EgressRanges, er.Address) {
 			continue
 		}
 		ch.add(Finding{Rule: "ZN-6", Severity: Error, Objects: []Object{{Kind: "EgressRouter", Name: er.Namespace + "/" + er.Name, Source: er.Source}},
@@ -319,7 +310,7 @@ func (ch *checker) egressIdentity() {
 func (ch *checker) hostSubnetsFor(ip netip.Addr) int {
 	n := 0
 	for _, h := range ch.c.HostSubnets {
-		if containsAddr(h.EgressCIDRs, ip) {
+		if model.ContainsAddr(h.EgressCIDRs, ip) {
 			n++
 			continue
 		}
@@ -625,7 +616,7 @@ func (ch *checker) egressScope() {
 				}
 			}
 		}
-		ef := ch.firewallOf(ns)
+		ef := ch.c.EgressFirewallOf(ns)
 		if ef == nil {
 			ch.add(Finding{Rule: "OB-2", Severity: Error, Objects: []Object{nsObj},
 				Message: fmt.Sprintf("namespace %s has no EgressFirewall: its egress is not limited to known hosts", ns),
@@ -662,15 +653,6 @@ func (ch *checker) laterDenyAll(ef *model.EgressFirewall, i int) bool {
 		}
 	}
 	return false
-}
-
-func (ch *checker) firewallOf(ns string) *model.EgressFirewall {
-	for _, f := range ch.c.EgressFirewalls {
-		if f.Namespace == ns {
-			return f
-		}
-	}
-	return nil
 }
 
 // OB-3: every egress the contract allows works end to end, with each egress IP of the zone on the
@@ -718,7 +700,7 @@ func (ch *checker) allowlistCovers(ns string, x *model.External, eg *model.Egres
 			continue
 		}
 		for _, ip := range eip.IPs {
-			if containsAddr(x.AcceptsFrom, ip) {
+			if model.ContainsAddr(x.AcceptsFrom, ip) {
 				continue
 			}
 			ch.add(Finding{Rule: "OB-3", Severity: Error,

@@ -167,6 +167,16 @@ func (p *NetworkPolicy) PolicyTypes() (ingress, egress bool) {
 	return ingress, egress
 }
 
+// EgressFirewallOf returns the enforced EgressFirewall (or EgressNetworkPolicy) of a namespace, or nil.
+func (c *Cluster) EgressFirewallOf(ns string) *EgressFirewall {
+	for _, f := range c.EgressFirewalls {
+		if f.Namespace == ns {
+			return f
+		}
+	}
+	return nil
+}
+
 // Namespace returns the namespace of that name, or nil.
 func (c *Cluster) Namespace(name string) *Namespace {
 	return c.nsByName[name]

@@ -130,6 +130,32 @@ type EgressAllowance struct {
 	Source Source
 }
 
+// Zone returns the zone of that name; nil for an unknown name or no scenario.
+func (s *Scenario) Zone(name string) *Zone {
+	if s == nil {
+		return nil
+	}
+	for _, z := range s.Zones {
+		if z.Name == name {
+			return z
+		}
+	}
+	return nil
+}
+
+// External returns the external endpoint of that name; nil for an unknown name or no scenario.
+func (s *Scenario) External(name string) *External {
+	if s == nil {
+		return nil
+	}
+	for _, x := range s.Externals {
+		if x.Name == name {
+			return x
+		}
+	}
+	return nil
+}
+
 // The served shape of kind: Scenario; every field is checked like an API object's. The doc tags are the
 // reference text of docs/scenario.md and the JSON Schema (ScenarioSchema).
 type scenarioDoc struct {
@@ -394,7 +420,7 @@ func (s *scenarioLoader) nodes(in []nodeDoc, zones map[string]*Zone, zoneLabel s
 		node := &Node{Name: nd.Name, Labels: labels, Zone: nd.Zone, Source: Source{s.file, lineAt(s.root, p...)}}
 		if nd.IP != "" {
 			node.IP = s.l.addr(s.file, s.root, extend(p, "ip"), nd.IP)
-			if node.IP.IsValid() && !containsAddr(zone.NodeNetworks, node.IP) {
+			if node.IP.IsValid() && !ContainsAddr(zone.NodeNetworks, node.IP) {
 				s.err(extend(p, "ip"), fmt.Sprintf("%s is outside zone %s's node networks %v", node.IP, zone.Name, zone.NodeNetworks))
 			}
 		} else if len(zone.NodeNetworks) > 0 {
@@ -413,7 +439,8 @@ func (s *scenarioLoader) nodes(in []nodeDoc, zones map[string]*Zone, zoneLabel s
 	}
 }
 
-func containsAddr(ps []netip.Prefix, a netip.Addr) bool {
+// ContainsAddr reports whether any of the prefixes holds a.
+func ContainsAddr(ps []netip.Prefix, a netip.Addr) bool {
 	for _, p := range ps {
 		if p.Contains(a) {
 			return true

@@ -83,7 +83,7 @@ func (r *renderer) collectNamespaces() error {
 		}
 	}
 	for _, ns := range r.c.Namespaces {
-		if z := ns.Labels[r.label]; z != "" && r.zone(z) != nil {
+		if z := ns.Labels[r.label]; z != "" && r.sc.Zone(z) != nil {
 			if err := add(ns.Name, z); err != nil {
 				return err
 			}
@@ -92,15 +92,6 @@ func (r *renderer) collectNamespaces() error {
 	sort.Strings(r.order)
 	if len(r.order) == 0 {
 		return fmt.Errorf("no namespace is in a zone: list them under spec.zones[].namespaces or label them %s=<zone>", r.label)
-	}
-	return nil
-}
-
-func (r *renderer) zone(name string) *model.Zone {
-	for _, z := range r.sc.Zones {
-		if z.Name == name {
-			return z
-		}
 	}
 	return nil
 }

@@ -168,7 +168,7 @@ func (e *Engine) ipEndpoint(ip netip.Addr) *Endpoint {
 	}
 	if sc := e.Cluster.Scenario; sc != nil {
 		for _, x := range sc.Externals {
-			if containsAddr(x.Addresses, ip) {
+			if model.ContainsAddr(x.Addresses, ip) {
 				name, m.External = "ext:"+x.Name+" ("+ip.String()+")", x
 			}
 		}

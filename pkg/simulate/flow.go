@@ -33,13 +33,7 @@ func (e *Engine) egressFirewall(p *model.Pod, d Member) (ConnSet, *FlowStep) {
 	if p.HostNetwork {
 		return AllConns(), nil
 	}
-	var ef *model.EgressFirewall
-	for _, f := range e.Cluster.EgressFirewalls {
-		if f.Namespace == p.Namespace {
-			ef = f
-			break
-		}
-	}
+	ef := e.Cluster.EgressFirewallOf(p.Namespace)
 	if ef == nil {
 		return AllConns(), nil
 	}
@@ -203,7 +197,7 @@ func (e *Engine) EgressHosts(ip netip.Addr) []*model.Node {
 		if _, ok := n.Labels[model.EgressAssignableLabel]; !ok {
 			continue
 		}
-		if z := e.zone(n.Zone); z != nil && !containsAddr(z.NodeNetworks, ip) {
+		if z := e.zone(n.Zone); z != nil && !model.ContainsAddr(z.NodeNetworks, ip) {
 			continue
 		}
 		out = append(out, n)
@@ -211,26 +205,7 @@ func (e *Engine) EgressHosts(ip netip.Addr) []*model.Node {
 	return out
 }
 
-func containsAddr(ps []netip.Prefix, a netip.Addr) bool {
-	for _, p := range ps {
-		if p.Contains(a) {
-			return true
-		}
-	}
-	return false
-}
-
-func (e *Engine) zone(name string) *model.Zone {
-	if e.Cluster.Scenario == nil {
-		return nil
-	}
-	for _, z := range e.Cluster.Scenario.Zones {
-		if z.Name == name {
-			return z
-		}
-	}
-	return nil
-}
+func (e *Engine) zone(name string) *model.Zone { return e.Cluster.Scenario.Zone(name) }
 
 // ZoneOfIP names the zone whose node networks hold ip; "" is outside every zone.
 func (e *Engine) ZoneOfIP(ip netip.Addr) string {
@@ -238,7 +213,7 @@ func (e *Engine) ZoneOfIP(ip netip.Addr) string {
 		return ""
 	}
 	for _, z := range e.Cluster.Scenario.Zones {
-		if containsAddr(z.NodeNetworks, ip) || containsAddr(z.EgressRanges, ip) {
+		if model.ContainsAddr(z.NodeNetworks, ip) || model.ContainsAddr(z.EgressRanges, ip) {
 			return z.Name
 		}
 		for _, v := range z.IngressVIPs {
@@ -311,7 +286,7 @@ func (e *Engine) perimeterMatch(list []string, ip netip.Addr) bool {
 				return true
 			}
 		case strings.HasPrefix(v, "ext:"):
-			if x := e.external(strings.TrimPrefix(v, "ext:")); x != nil && containsAddr(x.Addresses, ip) {
+			if x := e.external(strings.TrimPrefix(v, "ext:")); x != nil && model.ContainsAddr(x.Addresses, ip) {
 				return true
 			}
 		default:
@@ -380,17 +355,7 @@ func (e *Engine) perimeter(src, dst netip.Addr) (ConnSet, *FlowStep) {
 	return allowed, &s
 }
 
-func (e *Engine) external(name string) *model.External {
-	if e.Cluster.Scenario == nil {
-		return nil
-	}
-	for _, x := range e.Cluster.Scenario.Externals {
-		if x.Name == name {
-			return x
-		}
-	}
-	return nil
-}
+func (e *Engine) external(name string) *model.External { return e.Cluster.Scenario.External(name) }
 
 // leaveCluster narrows what a pod may send to an address outside the pod network through the pipeline:
 // EgressFirewall, SNAT, perimeter, the destination's allowlist and listening ports. conns is what the
@@ -421,15 +386,7 @@ func (e *Engine) leaveCluster(p *model.Pod, d Member, conns ConnSet, pr *PairRes
 		pr.Steps = append(pr.Steps, *s)
 	}
 	if x := d.External; x != nil {
-		if len(x.AcceptsFrom) > 0 {
-			ok := sn.IP.IsValid() && containsAddr(x.AcceptsFrom, sn.IP)
-			detail := fmt.Sprintf("ext:%s accepts %v; the flow arrives from %s", x.Name, x.AcceptsFrom, pr.SourceIP)
-			if !ok {
-				conns = ConnSet{}
-				detail += ": not on the allowlist (OB-3)"
-			}
-			pr.Steps = append(pr.Steps, step("allowlist", "ext:"+x.Name, x.Source, conns, detail))
-		}
+		conns = e.allowlist(x, sn.IP, conns, pr)
 		if len(x.Ports) > 0 {
 			conns = conns.Intersect(portRangesConns(x.Ports))
 			pr.Steps = append(pr.Steps, step("endpoint-ports", "ext:"+x.Name, x.Source, conns, fmt.Sprintf("ext:%s listens on %v", x.Name, x.Ports)))
@@ -499,14 +456,8 @@ func (e *Engine) throughEgressRouter(svcPorts ConnSet, svc *model.Service, route
 			leg = leg.Intersect(per)
 			pr.Steps = append(pr.Steps, *s)
 		}
-		if x := dm.External; x != nil && len(x.AcceptsFrom) > 0 {
-			ok := containsAddr(x.AcceptsFrom, er.Address)
-			d := fmt.Sprintf("ext:%s accepts %v; the flow arrives from %s", x.Name, x.AcceptsFrom, er.Address)
-			if !ok {
-				leg = ConnSet{}
-				d += ": not on the allowlist (OB-3)"
-			}
-			pr.Steps = append(pr.Steps, step("allowlist", "ext:"+x.Name, x.Source, leg, d))
+		if x := dm.External; x != nil {
+			leg = e.allowlist(x, er.Address, leg, pr)
 		}
 		if !leg.IsEmpty() {
 			out.Add(sp.Protocol, sp.Port, sp.Port)
@@ -514,4 +465,22 @@ func (e *Engine) throughEgressRouter(svcPorts ConnSet, svc *model.Service, route
 		}
 	}
 	return out
+}
+
+// allowlist applies an endpoint's source allowlist to a flow arriving from src (OB-3).
+func (e *Engine) allowlist(x *model.External, src netip.Addr, conns ConnSet, pr *PairResult) ConnSet {
+	if len(x.AcceptsFrom) == 0 {
+		return conns
+	}
+	from := "an unknown address"
+	if src.IsValid() {
+		from = src.String()
+	}
+	detail := fmt.Sprintf("ext:%s accepts %v; the flow arrives from %s", x.Name, x.AcceptsFrom, from)
+	if !src.IsValid() || !model.ContainsAddr(x.AcceptsFrom, src) {
+		conns = ConnSet{}
+		detail += ": not on the allowlist (OB-3)"
+	}
+	pr.Steps = append(pr.Steps, step("allowlist", "ext:"+x.Name, x.Source, conns, detail))
+	return conns
 }
