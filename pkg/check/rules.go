@@ -361,6 +361,7 @@ func (ch *checker) computeIsolation() {
 				Fix:     "label the zone's worker nodes, or correct the annotation"})
 		}
 	}
+	ch.zoneSelectorEditors()
 	for _, p := range ch.c.Pods {
 		zone := ch.zoneOf[p.Namespace]
 		if n := ch.nodeNamed(p.NodeName); n != nil && zone != "" && n.Zone != zone {
@@ -448,34 +449,49 @@ func (ch *checker) nodeToNode() {
 	}
 }
 
-// writerRoles are the built-in cluster roles that may write NetworkPolicies.
-var writerRoles = map[string]bool{"admin": true, "edit": true, "cluster-admin": true}
+// builtinRoles are what the built-in cluster roles grant: admin and edit write NetworkPolicies; only
+// cluster-admin updates namespaces.
+var builtinRoles = map[string]model.Role{
+	"admin":         {WritesNetworkPolicies: true},
+	"edit":          {WritesNetworkPolicies: true},
+	"cluster-admin": {WritesNetworkPolicies: true, UpdatesNamespaces: true},
+}
 
-// ZN-10: only the designated subjects may write NetworkPolicies in zoned namespaces.
-func (ch *checker) ownership() {
+// grantedSubject is a subject that a binding gives a role's permissions, in a scope.
+type grantedSubject struct {
+	name    string // Kind:name, as contract.networkPolicyWriters spells it
+	scope   string // "every namespace" or "namespace X"
+	binding *model.RoleBinding
+}
+
+// grantsOutside lists the subjects, other than the contract's writers, that bindings give a role for
+// which want holds, in a scope covering a zoned namespace.
+func (ch *checker) grantsOutside(want func(model.Role) bool) []grantedSubject {
 	allowed := map[string]bool{"Group:system:masters": true}
 	if ch.sc != nil {
 		for _, w := range ch.sc.Contract.NetworkPolicyWriters {
 			allowed[w] = true
 		}
 	}
-	writes := map[string]bool{}
-	for k := range writerRoles {
-		writes["ClusterRole/"+k] = true
+	roles := map[string]model.Role{}
+	for k, r := range builtinRoles {
+		roles["ClusterRole/"+k] = r
 	}
 	for _, r := range ch.c.Roles {
 		key := r.Kind + "/" + r.Name
 		if r.Kind == "Role" {
 			key = "Role/" + r.Namespace + "/" + r.Name
 		}
-		writes[key] = r.WritesNetworkPolicies
+		roles[key] = *r
 	}
+	var out []grantedSubject
 	for _, b := range ch.c.RoleBindings {
 		key := b.RoleKind + "/" + b.RoleName
 		if b.RoleKind == "Role" {
 			key = "Role/" + b.Namespace + "/" + b.RoleName
 		}
-		if !writes[key] {
+		role, ok := roles[key]
+		if !ok || !want(role) {
 			continue
 		}
 		scope := "every namespace"
@@ -492,13 +508,33 @@ func (ch *checker) ownership() {
 			if s.Kind == "ServiceAccount" {
 				name = "ServiceAccount:" + s.Namespace + "/" + s.Name
 			}
-			if allowed[name] {
-				continue
+			if !allowed[name] {
+				out = append(out, grantedSubject{name: name, scope: scope, binding: b})
 			}
-			ch.add(Finding{Rule: "ZN-10", Severity: Error, Objects: []Object{{Kind: b.Kind, Name: strings.TrimPrefix(b.Namespace+"/"+b.Name, "/"), Source: b.Source}},
-				Message: fmt.Sprintf("%s can write NetworkPolicies in %s through %s %s: NetworkPolicies carry the zone design", name, scope, b.RoleKind, b.RoleName),
-				Fix:     "bind a role without create/update/patch/delete on networkpolicies, or list the subject in contract.networkPolicyWriters"})
 		}
+	}
+	return out
+}
+
+func bindingObject(b *model.RoleBinding) Object {
+	return Object{Kind: b.Kind, Name: strings.TrimPrefix(b.Namespace+"/"+b.Name, "/"), Source: b.Source}
+}
+
+// ZN-10: only the designated subjects may write NetworkPolicies in zoned namespaces.
+func (ch *checker) ownership() {
+	for _, g := range ch.grantsOutside(func(r model.Role) bool { return r.WritesNetworkPolicies }) {
+		ch.add(Finding{Rule: "ZN-10", Severity: Error, Objects: []Object{bindingObject(g.binding)},
+			Message: fmt.Sprintf("%s can write NetworkPolicies in %s through %s %s: NetworkPolicies carry the zone design", g.name, g.scope, g.binding.RoleKind, g.binding.RoleName),
+			Fix:     "bind a role without create/update/patch/delete on networkpolicies, or list the subject in contract.networkPolicyWriters"})
+	}
+}
+
+// zoneSelectorEditors is the RBAC half of ZN-7: who else may change a zoned namespace's node selector.
+func (ch *checker) zoneSelectorEditors() {
+	for _, g := range ch.grantsOutside(func(r model.Role) bool { return r.UpdatesNamespaces }) {
+		ch.add(Finding{Rule: "ZN-7", Severity: Error, Objects: []Object{bindingObject(g.binding)},
+			Message: fmt.Sprintf("%s can update namespaces in %s through %s %s, so it can change the node selector that pins a zone's pods to its nodes", g.name, g.scope, g.binding.RoleKind, g.binding.RoleName),
+			Fix:     "bind a role without update/patch on namespaces, or list the subject in contract.networkPolicyWriters"})
 	}
 }
 

@@ -173,13 +173,15 @@ type ResourceQuota struct {
 	Source    Source
 }
 
-// Role is a Role or ClusterRole, reduced to whether it may write NetworkPolicies (ZN-10).
+// Role is a Role or ClusterRole, reduced to what zone checks ask of it (ZN-7, ZN-10).
 type Role struct {
 	Kind                  string
 	Namespace             string
 	Name                  string
 	WritesNetworkPolicies bool
-	Source                Source
+	// UpdatesNamespaces: the role may update or patch namespaces, so their node selector (ZN-7, NS-1).
+	UpdatesNamespaces bool
+	Source            Source
 }
 
 // RoleBinding is a RoleBinding or ClusterRoleBinding.
@@ -422,13 +424,13 @@ func (l *Loader) addResourceQuota(obj any, src Source, _ *yaml.Node) {
 	l.cluster.ResourceQuotas = append(l.cluster.ResourceQuotas, &ResourceQuota{Namespace: q.Namespace, Name: q.Name, Hard: hard, Source: src})
 }
 
-// writesNetworkPolicies reports whether rules grant create, update, patch or delete on networkpolicies.
-func writesNetworkPolicies(rules []rbacv1.PolicyRule) bool {
+// grants reports whether rules allow one of verbs on resource of apiGroup (wildcards included).
+func grants(rules []rbacv1.PolicyRule, apiGroup, resource string, verbs ...string) bool {
 	for _, r := range rules {
-		group := contains(r.APIGroups, "networking.k8s.io") || contains(r.APIGroups, "*")
-		res := contains(r.Resources, "networkpolicies") || contains(r.Resources, "*")
+		group := contains(r.APIGroups, apiGroup) || contains(r.APIGroups, "*")
+		res := contains(r.Resources, resource) || contains(r.Resources, "*")
 		verb := contains(r.Verbs, "*")
-		for _, v := range []string{"create", "update", "patch", "delete"} {
+		for _, v := range verbs {
 			verb = verb || contains(r.Verbs, v)
 		}
 		if group && res && verb {
@@ -438,12 +440,18 @@ func writesNetworkPolicies(rules []rbacv1.PolicyRule) bool {
 	return false
 }
 
+func roleOf(kind, ns, name string, rules []rbacv1.PolicyRule, src Source) *Role {
+	return &Role{Kind: kind, Namespace: ns, Name: name, Source: src,
+		WritesNetworkPolicies: grants(rules, "networking.k8s.io", "networkpolicies", "create", "update", "patch", "delete"),
+		UpdatesNamespaces:     grants(rules, "", "namespaces", "update", "patch")}
+}
+
 func (l *Loader) addRole(obj any, src Source, _ *yaml.Node) {
 	switch r := obj.(type) {
 	case *rbacv1.Role:
-		l.cluster.Roles = append(l.cluster.Roles, &Role{Kind: "Role", Namespace: r.Namespace, Name: r.Name, WritesNetworkPolicies: writesNetworkPolicies(r.Rules), Source: src})
+		l.cluster.Roles = append(l.cluster.Roles, roleOf("Role", r.Namespace, r.Name, r.Rules, src))
 	case *rbacv1.ClusterRole:
-		l.cluster.Roles = append(l.cluster.Roles, &Role{Kind: "ClusterRole", Name: r.Name, WritesNetworkPolicies: writesNetworkPolicies(r.Rules), Source: src})
+		l.cluster.Roles = append(l.cluster.Roles, roleOf("ClusterRole", "", r.Name, r.Rules, src))
 	}
 }
 
