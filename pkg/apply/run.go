@@ -1,0 +1,305 @@
+package apply
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/zonesim/zonesim/pkg/model"
+	"github.com/zonesim/zonesim/pkg/simulate"
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/kubernetes"
+)
+
+// Capabilities say, as data, what a backend enforces; cells it cannot enforce are skipped with the reason.
+type Capabilities struct {
+	// CNI is the zonesim --cni profile the backend's enforcer behaves like.
+	CNI string
+	// Unsupported maps a protocol the backend cannot carry to the reason.
+	Unsupported map[model.Protocol]string
+}
+
+// Backend is a cluster the probes run on.
+type Backend interface {
+	Name() string
+	Capabilities() Capabilities
+	Client() (kubernetes.Interface, error)
+	// CreatePods starts the probe pods, serving ports, and fills in their IPs.
+	CreatePods(ctx context.Context, pods []*ProbePod, ports []Port) error
+	// DeletePods removes them again.
+	DeletePods(ctx context.Context, pods []*ProbePod) error
+	// Probe opens one connection from a probe pod.
+	Probe(ctx context.Context, from *ProbePod, proto model.Protocol, addr string, timeout time.Duration) (bool, error)
+	// ProbeCommand is the command that reproduces a probe by hand.
+	ProbeCommand(from *ProbePod, proto model.Protocol, addr string) string
+}
+
+// Options tune a run.
+type Options struct {
+	Timeout  time.Duration // per probe
+	Parallel int           // probes at once
+	Retries  int           // extra probes of a disagreeing cell, for the enforcer to converge
+	Keep     bool          // leave the objects on the cluster
+	Inputs   []string      // the -f arguments, for query commands
+	Log      io.Writer
+}
+
+// Cell is one probed connection.
+type Cell struct {
+	From      string `json:"from"`
+	To        string `json:"to"`
+	Port      string `json:"port"`
+	Predicted bool   `json:"predicted"`
+	Observed  bool   `json:"observed"`
+	Skipped   string `json:"skipped,omitempty"`
+	Agree     bool   `json:"agree"`
+	Query     string `json:"query,omitempty"`
+	Probe     string `json:"probe,omitempty"`
+}
+
+// Result is a run's outcome.
+type Result struct {
+	Backend    string   `json:"backend"`
+	RunID      string   `json:"run"`
+	CNI        string   `json:"cni"`
+	Pods       []string `json:"pods"`
+	Ports      []string `json:"ports"`
+	Cells      []Cell   `json:"cells"`
+	Skipped    []string `json:"skipped,omitempty"`
+	Mismatches int      `json:"mismatches"`
+	Probed     int      `json:"probed"`
+}
+
+// Run applies the cluster's pods and policies to the backend, probes every pod pair on every port, and
+// compares with zonesim's prediction for exactly what was applied. It cleans up on every path, also when
+// ctx is cancelled, unless opts.Keep.
+func Run(ctx context.Context, b Backend, c *model.Cluster, opts Options) (res *Result, err error) {
+	if opts.Timeout == 0 {
+		opts.Timeout = time.Second
+	}
+	if opts.Parallel == 0 {
+		opts.Parallel = 16
+	}
+	if opts.Log == nil {
+		opts.Log = io.Discard
+	}
+	client, err := b.Client()
+	if err != nil {
+		return nil, err
+	}
+	plan := NewPlan(c, NewRunID())
+	fmt.Fprintf(opts.Log, "run %s on %s: %d namespaces, %d pods, %d policies, ports %v\n", plan.RunID, b.Name(), len(plan.Namespaces), len(plan.Pods), len(plan.Policies), plan.Ports)
+	if !opts.Keep {
+		defer func() {
+			cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Minute)
+			defer cancel()
+			if cerr := cleanup(cctx, b, client, plan); cerr != nil {
+				err = errors.Join(err, fmt.Errorf("cleanup: %w", cerr))
+			}
+		}()
+	}
+	for _, ns := range plan.Namespaces {
+		if _, err := client.CoreV1().Namespaces().Create(ctx, ns, metav1.CreateOptions{FieldManager: "zonesim"}); err != nil {
+			return nil, fmt.Errorf("create namespace %s: %w", ns.Name, err)
+		}
+	}
+	if err := b.CreatePods(ctx, plan.Pods, plan.Ports); err != nil {
+		return nil, err
+	}
+	engine, err := predict(plan, b.Capabilities().CNI)
+	if err != nil {
+		return nil, err
+	}
+	for _, np := range plan.Policies {
+		body, err := json.Marshal(np)
+		if err != nil {
+			return nil, err
+		}
+		force := true
+		if _, err := client.NetworkingV1().NetworkPolicies(np.Namespace).Patch(ctx, np.Name, types.ApplyPatchType, body,
+			metav1.PatchOptions{FieldManager: "zonesim", Force: &force}); err != nil {
+			return nil, fmt.Errorf("apply NetworkPolicy %s/%s: %w", np.Namespace, np.Name, err)
+		}
+	}
+	res = &Result{Backend: b.Name(), RunID: plan.RunID, CNI: b.Capabilities().CNI, Skipped: plan.Skipped}
+	for _, p := range plan.Pods {
+		res.Pods = append(res.Pods, p.Original)
+	}
+	for _, p := range plan.Ports {
+		res.Ports = append(res.Ports, p.String())
+	}
+	cells := predictCells(engine, plan, b, opts)
+	probeAll(ctx, b, cells, opts)
+	for _, cl := range cells {
+		res.Cells = append(res.Cells, cl.Cell)
+		if cl.Skipped == "" {
+			res.Probed++
+			if !cl.Agree {
+				res.Mismatches++
+			}
+		}
+	}
+	return res, ctx.Err()
+}
+
+// predict loads exactly what the run applied, with the pods' cluster IPs, and compiles it.
+func predict(plan *Plan, cni string) (*simulate.Engine, error) {
+	docs, err := plan.Manifests()
+	if err != nil {
+		return nil, err
+	}
+	l := model.NewLoader(model.DefaultLoadOptions(), nil)
+	l.AddBytes("run-"+plan.RunID+".yaml", docs)
+	c, err := l.Cluster()
+	if err != nil {
+		return nil, fmt.Errorf("predict: %w", err)
+	}
+	profile, err := simulate.LookupProfile(cni)
+	if err != nil {
+		return nil, err
+	}
+	return simulate.New(c, profile, ""), nil
+}
+
+type cell struct {
+	Cell
+	from, to *ProbePod
+	port     Port
+}
+
+func predictCells(e *simulate.Engine, plan *Plan, b Backend, opts Options) []*cell {
+	var out []*cell
+	caps := b.Capabilities()
+	for _, from := range plan.Pods {
+		src, _ := e.ResolveEndpoint(from.Key())
+		for _, to := range plan.Pods {
+			if from == to {
+				continue // a pod to itself: always allowed (NP-18), not probed, as upstream
+			}
+			dst, _ := e.ResolveEndpoint(to.Key())
+			for _, port := range plan.Ports {
+				cl := &cell{from: from, to: to, port: port}
+				cl.From, cl.To, cl.Port = from.Original, to.Original, port.String()
+				cl.Query = queryCommand(opts.Inputs, from.Original, to.Original, port)
+				if reason, ok := caps.Unsupported[port.Protocol]; ok {
+					cl.Skipped = reason
+					out = append(out, cl)
+					continue
+				}
+				if src != nil && dst != nil {
+					if r, err := e.Query(src, dst, &simulate.PortSpec{Protocol: port.Protocol, Lo: port.Port, Hi: port.Port}, 0); err == nil {
+						cl.Predicted = r.Allowed
+					}
+				}
+				addr := net.JoinHostPort(to.IP, strconv.Itoa(int(port.Port)))
+				cl.Probe = b.ProbeCommand(from, port.Protocol, addr)
+				out = append(out, cl)
+			}
+		}
+	}
+	return out
+}
+
+func queryCommand(inputs []string, from, to string, port Port) string {
+	var b strings.Builder
+	b.WriteString("zonesim query")
+	for _, in := range inputs {
+		b.WriteString(" -f " + in)
+	}
+	fmt.Fprintf(&b, " from %s to %s --port %s/%d", from, to, strings.ToLower(string(port.Protocol)), port.Port)
+	return b.String()
+}
+
+// probeAll probes every cell with bounded parallelism; a disagreeing cell is probed again (the enforcer
+// may still be converging) up to opts.Retries times, a second apart.
+func probeAll(ctx context.Context, b Backend, cells []*cell, opts Options) {
+	sem := make(chan struct{}, opts.Parallel)
+	var wg sync.WaitGroup
+	for _, cl := range cells {
+		if cl.Skipped != "" {
+			continue
+		}
+		wg.Add(1)
+		sem <- struct{}{}
+		go func(cl *cell) {
+			defer wg.Done()
+			defer func() { <-sem }()
+			addr := net.JoinHostPort(cl.to.IP, strconv.Itoa(int(cl.port.Port)))
+			for attempt := 0; ; attempt++ {
+				ok, err := b.Probe(ctx, cl.from, cl.port.Protocol, addr, opts.Timeout)
+				if err != nil {
+					cl.Skipped = "probe failed: " + err.Error()
+					return
+				}
+				cl.Observed = ok
+				cl.Agree = ok == cl.Predicted
+				if cl.Agree || attempt >= opts.Retries || ctx.Err() != nil {
+					return
+				}
+				select {
+				case <-ctx.Done():
+					return
+				case <-time.After(time.Second):
+				}
+			}
+		}(cl)
+	}
+	wg.Wait()
+	sort.SliceStable(cells, func(i, j int) bool {
+		a, b := cells[i], cells[j]
+		if a.Port != b.Port {
+			return a.Port < b.Port
+		}
+		if a.From != b.From {
+			return a.From < b.From
+		}
+		return a.To < b.To
+	})
+}
+
+// cleanup deletes what the run created, and only that: policies, pods, then the probe namespaces, which it
+// finalizes itself where no controller-manager runs (the lab).
+func cleanup(ctx context.Context, b Backend, client kubernetes.Interface, plan *Plan) error {
+	var errs []error
+	sel := metav1.ListOptions{LabelSelector: ProbeLabel + "=" + plan.RunID}
+	for _, ns := range plan.Namespaces {
+		if err := client.NetworkingV1().NetworkPolicies(ns.Name).DeleteCollection(ctx, metav1.DeleteOptions{}, sel); err != nil && !apierrors.IsNotFound(err) {
+			errs = append(errs, err)
+		}
+	}
+	if err := b.DeletePods(ctx, plan.Pods); err != nil {
+		errs = append(errs, err)
+	}
+	for _, ns := range plan.Namespaces {
+		got, err := client.CoreV1().Namespaces().Get(ctx, ns.Name, metav1.GetOptions{})
+		if apierrors.IsNotFound(err) {
+			continue
+		}
+		if err != nil || got.Labels[ProbeLabel] != plan.RunID {
+			continue // never delete what this run did not create
+		}
+		if err := client.CoreV1().Namespaces().Delete(ctx, ns.Name, metav1.DeleteOptions{}); err != nil && !apierrors.IsNotFound(err) {
+			errs = append(errs, err)
+			continue
+		}
+		got, err = client.CoreV1().Namespaces().Get(ctx, ns.Name, metav1.GetOptions{})
+		if err == nil && len(got.Spec.Finalizers) > 0 {
+			got.Spec.Finalizers = []corev1.FinalizerName{}
+			if _, err := client.CoreV1().Namespaces().Finalize(ctx, got, metav1.UpdateOptions{}); err != nil && !apierrors.IsNotFound(err) {
+				errs = append(errs, err)
+			}
+		}
+	}
+	return errors.Join(errs...)
+}
