@@ -3,7 +3,9 @@ package apply
 import (
 	"context"
 	"fmt"
-	"os"
+	"net"
+	"net/netip"
+	"strconv"
 	"time"
 
 	"github.com/zonesim/zonesim/pkg/lab"
@@ -25,7 +27,7 @@ func NewLabBackend(name string) (*LabBackend, error) {
 	if err != nil {
 		return nil, err
 	}
-	self, err := os.Executable()
+	self, err := lab.Self()
 	if err != nil {
 		return nil, err
 	}
@@ -64,13 +66,51 @@ func (b *LabBackend) CreatePods(ctx context.Context, pods []*ProbePod, ports []P
 			}
 		}
 		spec.Serve = serve
+		if ip, err := netip.ParseAddr(p.IP); err == nil {
+			spec.IP = ip // keep the model's address where the lab can, so ipBlocks mean the same
+		}
 		ps, err := b.state.AddPod(ctx, client, spec)
 		if err != nil {
 			return err
 		}
 		p.IP = ps.IP
 	}
+	for _, p := range pods {
+		if err := waitServing(ctx, p, ports); err != nil {
+			return err
+		}
+	}
 	return nil
+}
+
+// waitServing polls a pod from the host until its agent answers (no policy applies yet, so only
+// readiness is measured), with a deadline.
+func waitServing(ctx context.Context, p *ProbePod, ports []Port) error {
+	var probe *Port
+	for i := range ports {
+		if ports[i].Protocol == "TCP" || ports[i].Protocol == "UDP" {
+			probe = &ports[i]
+			break
+		}
+	}
+	if probe == nil {
+		return nil
+	}
+	addr := net.JoinHostPort(p.IP, strconv.Itoa(int(probe.Port)))
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		if ok, _ := lab.Connect(string(probe.Protocol), addr, 300*time.Millisecond); ok {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("pod %s (%s) does not answer on %s after 20s", p.Key(), p.IP, probe)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
 }
 
 // DeletePods removes the probe pods and their namespaces.

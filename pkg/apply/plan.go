@@ -93,6 +93,9 @@ func NewPlan(c *model.Cluster, runID string) *Plan {
 		for _, cp := range pod.Ports {
 			pp.Ports = append(pp.Ports, corev1.ContainerPort{Name: cp.Name, ContainerPort: cp.Port, Protocol: cp.Protocol})
 		}
+		if pod.IP.IsValid() {
+			pp.IP = pod.IP.String() // requested; the backend fills in the address the pod really got
+		}
 		p.Pods = append(p.Pods, pp)
 	}
 	for _, np := range c.Policies {

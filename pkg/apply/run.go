@@ -53,6 +53,9 @@ type Options struct {
 	Keep     bool          // leave the objects on the cluster
 	Inputs   []string      // the -f arguments, for query commands
 	Log      io.Writer
+	// Flip inverts the prediction of the cells from one pod to another ("ns/pod"), to show that the
+	// harness catches a wrong prediction with a readable diff.
+	Flip [2]string
 }
 
 // Cell is one probed connection.
@@ -140,6 +143,9 @@ func Run(ctx context.Context, b Backend, c *model.Cluster, opts Options) (res *R
 		res.Ports = append(res.Ports, p.String())
 	}
 	cells := predictCells(engine, plan, b, opts)
+	if err := converge(ctx, b, cells, opts); err != nil {
+		return res, err
+	}
 	probeAll(ctx, b, cells, opts)
 	for _, cl := range cells {
 		res.Cells = append(res.Cells, cl.Cell)
@@ -202,6 +208,9 @@ func predictCells(e *simulate.Engine, plan *Plan, b Backend, opts Options) []*ce
 						cl.Predicted = r.Allowed
 					}
 				}
+				if opts.Flip == [2]string{from.Original, to.Original} {
+					cl.Predicted = !cl.Predicted
+				}
 				addr := net.JoinHostPort(to.IP, strconv.Itoa(int(port.Port)))
 				cl.Probe = b.ProbeCommand(from, port.Protocol, addr)
 				out = append(out, cl)
@@ -219,6 +228,42 @@ func queryCommand(inputs []string, from, to string, port Port) string {
 	}
 	fmt.Fprintf(&b, " from %s to %s --port %s/%d", from, to, strings.ToLower(string(port.Protocol)), port.Port)
 	return b.String()
+}
+
+// converge waits until the enforcer has taken the policies in: a cell predicted denied must be observed
+// denied (polled, with a deadline). Before that, everything is open, and an early "allowed" could pass
+// for agreement.
+func converge(ctx context.Context, b Backend, cells []*cell, opts Options) error {
+	var sentinel *cell
+	for _, cl := range cells {
+		if cl.Skipped == "" && !cl.Predicted {
+			sentinel = cl
+			break
+		}
+	}
+	if sentinel == nil {
+		return nil // nothing is predicted denied: no policy takes effect that a probe could see
+	}
+	addr := net.JoinHostPort(sentinel.to.IP, strconv.Itoa(int(sentinel.port.Port)))
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		ok, err := b.Probe(ctx, sentinel.from, sentinel.port.Protocol, addr, opts.Timeout)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			fmt.Fprintf(opts.Log, "policies did not take effect within 30s: %s -> %s on %s still connects\n", sentinel.From, sentinel.To, sentinel.Port)
+			return nil // the mismatch shows in the report
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
 }
 
 // probeAll probes every cell with bounded parallelism; a disagreeing cell is probed again (the enforcer

@@ -77,5 +77,28 @@ Exit code: 0 when observation matches prediction, 1 on any mismatch, 2 for bad i
 	f.IntVar(&opts.Parallel, "parallel", 16, "probes at once")
 	f.IntVar(&opts.Retries, "retries", 3, "extra probes of a disagreeing cell while the enforcer converges")
 	f.BoolVar(&opts.Keep, "keep", false, "leave the probe namespaces, pods and policies on the cluster")
+	f.Var(flipValue{&opts.Flip}, "flip", "invert the prediction from one pod to another (FROM,TO as ns/pod), to see a mismatch reported")
+	_ = f.MarkHidden("flip")
 	return cmd
 }
+
+// flipValue parses --flip FROM,TO.
+type flipValue struct{ dst *[2]string }
+
+func (f flipValue) String() string {
+	if f.dst == nil || f.dst[0] == "" {
+		return ""
+	}
+	return f.dst[0] + "," + f.dst[1]
+}
+
+func (f flipValue) Set(s string) error {
+	from, to, ok := strings.Cut(s, ",")
+	if !ok || from == "" || to == "" {
+		return fmt.Errorf("want FROM,TO (ns/pod,ns/pod)")
+	}
+	*f.dst = [2]string{from, to}
+	return nil
+}
+
+func (flipValue) Type() string { return "from,to" }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"os"
 	"os/exec"
 	"strconv"
 	"strings"
@@ -89,6 +90,15 @@ func Connect(proto, addr string, timeout time.Duration) (bool, error) {
 		return err == nil && string(buf[:n]) == "zonesim", nil
 	}
 	return false, fmt.Errorf("not supported: probing %s (the lab kernel has TCP and UDP only)", proto)
+}
+
+// Self is the zonesim binary that serves and probes inside pods: $ZONESIM_BIN (for test binaries), else
+// the running executable.
+func Self() (string, error) {
+	if b := os.Getenv("ZONESIM_BIN"); b != "" {
+		return b, nil
+	}
+	return os.Executable()
 }
 
 // ProbeCommand is the shell command that reproduces one probe by hand.

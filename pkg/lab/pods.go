@@ -27,6 +27,8 @@ type PodSpec struct {
 	Ports []corev1.ContainerPort
 	// Serve are the ports the agent listens on; default Ports.
 	Serve []corev1.ContainerPort
+	// IP is the address to give the pod, when free and in PodCIDR; else the next free one.
+	IP netip.Addr
 }
 
 // ProbeLabel marks every object zonesim creates, so cleanup never touches anything else.
@@ -41,11 +43,10 @@ func short(s string) string {
 // and a /32 route (proxy ARP answers at once), an agent serving the pod's ports inside it, and the pod
 // status a kubelet would report, so the enforcer sees a running pod with a real IP.
 func (s *State) AddPod(ctx context.Context, client *kubernetes.Clientset, p PodSpec) (PodState, error) {
-	ip, err := netip.ParseAddr(s.NextIP)
-	if err != nil || !PodCIDR.Contains(ip) {
-		return PodState{}, fmt.Errorf("the lab pod network %s is full", PodCIDR)
+	ip, err := s.allocate(p.IP)
+	if err != nil {
+		return PodState{}, err
 	}
-	s.NextIP = ip.Next().String()
 	id := short(p.Namespace + "/" + p.Name + "/" + ip.String())
 	ps := PodState{Namespace: p.Namespace, Name: p.Name, NetNS: "zs-" + id, Veth: "zsv" + id, IP: ip.String()}
 
@@ -101,6 +102,26 @@ func (s *State) AddPod(ctx context.Context, client *kubernetes.Clientset, p PodS
 	return ps, nil
 }
 
+// allocate returns want when it is a free address of PodCIDR, else the next free one.
+func (s *State) allocate(want netip.Addr) (netip.Addr, error) {
+	used := map[string]bool{}
+	for _, p := range s.Pods {
+		used[p.IP] = true
+	}
+	if want.IsValid() && PodCIDR.Contains(want) && want != PodCIDR.Addr() && !used[want.String()] {
+		return want, nil
+	}
+	ip, err := netip.ParseAddr(s.NextIP)
+	for err == nil && PodCIDR.Contains(ip) && used[ip.String()] {
+		ip = ip.Next()
+	}
+	if err != nil || !PodCIDR.Contains(ip) {
+		return netip.Addr{}, fmt.Errorf("the lab pod network %s is full", PodCIDR)
+	}
+	s.NextIP = ip.Next().String()
+	return ip, nil
+}
+
 // wire makes the pod's network: netns, veth (host end in the root namespace), addresses and routes.
 func wire(ctx context.Context, p PodState) error {
 	steps := [][]string{
@@ -132,7 +153,7 @@ func wire(ctx context.Context, p PodState) error {
 
 // startAgent runs `zonesim lab agent` inside the pod's network namespace, serving its ports.
 func (s *State) startAgent(p PodState, ports []corev1.ContainerPort) (int, error) {
-	self, err := os.Executable()
+	self, err := Self()
 	if err != nil {
 		return 0, err
 	}

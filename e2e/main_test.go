@@ -1,0 +1,81 @@
+//go:build e2e
+
+// Package e2e checks zonesim's predictions against real enforcement: it brings up the local lab (or uses a
+// lab named by ZONESIM_LAB), applies scenarios and the upstream NetworkPolicy cases, probes every cell
+// with real traffic, and requires prediction and observation to agree. Run it with `make e2e` (root).
+package e2e
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+
+	"github.com/zonesim/zonesim/pkg/lab"
+	"sigs.k8s.io/e2e-framework/pkg/env"
+	"sigs.k8s.io/e2e-framework/pkg/envconf"
+)
+
+var (
+	testenv env.Environment
+	labName = "e2e"
+)
+
+func TestMain(m *testing.M) {
+	cfg, err := envconf.NewFromFlags()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(2)
+	}
+	testenv = env.NewWithConfig(cfg)
+	bin, err := buildZonesim()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(2)
+	}
+	os.Setenv("ZONESIM_BIN", bin) // the lab's pods run `zonesim lab agent`, probes `zonesim lab connect`
+	own := os.Getenv("ZONESIM_LAB") == ""
+	if !own {
+		labName = os.Getenv("ZONESIM_LAB")
+	}
+	testenv.Setup(func(ctx context.Context, cfg *envconf.Config) (context.Context, error) {
+		if !own {
+			st, err := lab.Load(labName)
+			if err != nil {
+				return ctx, err
+			}
+			cfg.WithKubeconfigFile(st.Kubeconfig)
+			return ctx, nil
+		}
+		st, err := lab.Up(ctx, labName, os.Stderr)
+		if err != nil {
+			return ctx, fmt.Errorf("lab up: %w", err)
+		}
+		cfg.WithKubeconfigFile(st.Kubeconfig)
+		return ctx, nil
+	})
+	testenv.Finish(func(ctx context.Context, _ *envconf.Config) (context.Context, error) {
+		if own {
+			return ctx, lab.Down(ctx, labName, os.Stderr)
+		}
+		return ctx, nil
+	})
+	os.Exit(testenv.Run(m))
+}
+
+// buildZonesim builds the binary the lab runs inside pod network namespaces.
+func buildZonesim() (string, error) {
+	dir, err := os.MkdirTemp("", "zonesim-e2e-")
+	if err != nil {
+		return "", err
+	}
+	bin := filepath.Join(dir, "zonesim")
+	cmd := exec.Command("go", "build", "-o", bin, "../cmd/zonesim")
+	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
+	if err := cmd.Run(); err != nil {
+		return "", fmt.Errorf("build zonesim: %w", err)
+	}
+	return bin, nil
+}

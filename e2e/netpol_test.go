@@ -1,0 +1,169 @@
+//go:build e2e
+
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"io/fs"
+	"net/netip"
+	"os"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"github.com/zonesim/zonesim/pkg/apply"
+	"github.com/zonesim/zonesim/pkg/conformance"
+	"github.com/zonesim/zonesim/pkg/lab"
+	"github.com/zonesim/zonesim/pkg/model"
+	"github.com/zonesim/zonesim/pkg/report"
+	"github.com/zonesim/zonesim/scenarios"
+	"sigs.k8s.io/e2e-framework/pkg/envconf"
+	"sigs.k8s.io/e2e-framework/pkg/features"
+)
+
+// runCIDR hands every run a fresh /24 of the lab's pod network: the lab keeps the model's addresses (so
+// ipBlocks mean the same on the cluster), and no address is reused while the enforcer may still hold
+// rules of an earlier run for it.
+var runCIDR = func() func(next bool) netip.Prefix {
+	n := 0
+	return func(next bool) netip.Prefix {
+		if next {
+			n++
+		}
+		b := lab.PodCIDR.Addr().As4()
+		b[2] = byte(1 + n%250)
+		return netip.PrefixFrom(netip.AddrFrom4(b), 24)
+	}
+}()
+
+func labOptions() model.LoadOptions {
+	o := model.DefaultLoadOptions()
+	o.PodCIDR = runCIDR(false)
+	return o
+}
+
+func loadBytes(t *testing.T, name string, data []byte) *model.Cluster {
+	t.Helper()
+	l := model.NewLoader(labOptions(), nil)
+	l.AddBytes(name, data)
+	c, err := l.Cluster()
+	require.NoError(t, err)
+	return c
+}
+
+func backend(t *testing.T) apply.Backend {
+	t.Helper()
+	b, err := apply.NewLabBackend(labName)
+	require.NoError(t, err)
+	return b
+}
+
+func run(ctx context.Context, t *testing.T, c *model.Cluster, opts apply.Options) *apply.Result {
+	t.Helper()
+	opts.Log = testWriter{t}
+	res, err := apply.Run(ctx, backend(t), c, opts)
+	require.NoError(t, err)
+	runCIDR(true) // the next run gets fresh addresses
+	return res
+}
+
+type testWriter struct{ t *testing.T }
+
+func (w testWriter) Write(p []byte) (int, error) {
+	w.t.Log(strings.TrimRight(string(p), "\n"))
+	return len(p), nil
+}
+
+func table(t *testing.T, res *apply.Result) string {
+	var b bytes.Buffer
+	require.NoError(t, report.WriteE2E(&b, res, "text"))
+	return b.String()
+}
+
+// The embedded two-zone scenario: every pod pair on every port the model cares about.
+func TestTwoZoneScenario(t *testing.T) {
+	f := features.New("two-zone scenario").
+		Assess("prediction matches real traffic", func(ctx context.Context, t *testing.T, _ *envconf.Config) context.Context {
+			sub, err := fs.Sub(scenarios.FS, scenarios.Default)
+			require.NoError(t, err)
+			l := model.NewLoader(labOptions(), nil)
+			l.AddFS(sub, scenarios.DefaultFile, "scenarios/two-zone/scenario.yaml")
+			c, err := l.Cluster()
+			require.NoError(t, err)
+			res := run(ctx, t, c, apply.Options{})
+			assert.Greater(t, res.Probed, 100)
+			assert.Zero(t, res.Mismatches, table(t, res))
+			return ctx
+		}).
+		Assess("a deliberately wrong prediction fails with a readable diff", func(ctx context.Context, t *testing.T, _ *envconf.Config) context.Context {
+			sub, err := fs.Sub(scenarios.FS, scenarios.Default)
+			require.NoError(t, err)
+			l := model.NewLoader(labOptions(), nil)
+			l.AddFS(sub, scenarios.DefaultFile, "scenarios/two-zone/scenario.yaml")
+			c, err := l.Cluster()
+			require.NoError(t, err)
+			res := run(ctx, t, c, apply.Options{Flip: [2]string{"payments/payments-0", "shop-web/frontend-0"}})
+			assert.Equal(t, len(res.Ports), res.Mismatches, "one flipped pod pair disagrees on every port")
+			out := table(t, res)
+			assert.Contains(t, out, "MISMATCH payments/payments-0 -> shop-web/frontend-0 on TCP/8080: predicted allowed, observed denied")
+			assert.Contains(t, out, "explain: zonesim query from payments/payments-0 to shop-web/frontend-0 --port tcp/8080")
+			assert.Contains(t, out, " X ")
+			return ctx
+		}).Feature()
+	testenv.Test(t, f)
+}
+
+// The upstream Kubernetes NetworkPolicy cases: the lab must observe exactly the upstream expectation,
+// and exactly what zonesim predicts.
+func TestUpstreamNetworkPolicyCases(t *testing.T) {
+	cases := conformance.Cases()
+	if n := os.Getenv("ZONESIM_E2E_CASES"); n == "short" {
+		cases = cases[:20]
+	}
+	fb := features.New("upstream netpol cases")
+	for _, c := range cases {
+		c := c
+		fb = fb.Assess(c.Name, func(ctx context.Context, t *testing.T, _ *envconf.Config) context.Context {
+			resolve := func(m []byte) (map[string]netip.Addr, error) {
+				ips := map[string]netip.Addr{}
+				for _, p := range loadBytes(t, "resolve.yaml", m).Pods {
+					ips[p.Key()] = p.IP
+				}
+				return ips, nil
+			}
+			err := c.Walk(resolve, func(step int, m []byte, checks []conformance.Check) error {
+				res := run(ctx, t, loadBytes(t, "case.yaml", m), apply.Options{})
+				assert.Zero(t, res.Mismatches, "step %d: observation differs from zonesim's prediction\n%s", step, table(t, res))
+				for _, ch := range checks {
+					port := strings.ToUpper(string(ch.Protocol)) + "/" + itoa(ch.Port)
+					want := ch.Want(c.Pods)
+					got := map[[2]string]bool{}
+					probed := false
+					for _, cell := range res.Cells {
+						if cell.Port == port && cell.Skipped == "" {
+							got[[2]string{cell.From, cell.To}] = cell.Observed
+							probed = true
+						}
+					}
+					if !probed {
+						t.Logf("step %d %s: not probed on this backend (skipped cells)", step, port)
+						continue
+					}
+					if !want.Agrees(got) {
+						t.Errorf("step %d %s: real traffic differs from the upstream expectation\nexpected:\n%s\nobserved:\n%s\ncomparison:\n%s",
+							step, port, want.Table(want.Want, false), want.Table(got, false), want.Table(got, true))
+					}
+				}
+				return nil
+			})
+			require.NoError(t, err)
+			return ctx
+		})
+	}
+	testenv.Test(t, fb.Feature())
+}
+
+func itoa(n int32) string { return strconv.Itoa(int(n)) }
