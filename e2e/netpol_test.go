@@ -167,3 +167,34 @@ func TestUpstreamNetworkPolicyCases(t *testing.T) {
 }
 
 func itoa(n int32) string { return strconv.Itoa(int(n)) }
+
+// Seeded random policy sets: whatever the policies, the real cluster must do what zonesim predicts.
+// ZONESIM_E2E_SEEDS sets how many (default 12); a failing seed reproduces with the same number.
+func TestRandomPolicySets(t *testing.T) {
+	seeds := 12
+	if s := os.Getenv("ZONESIM_E2E_SEEDS"); s != "" {
+		n, err := strconv.Atoi(s)
+		require.NoError(t, err)
+		seeds = n
+	}
+	fb := features.New("random policy sets")
+	for seed := 1; seed <= seeds; seed++ {
+		c := conformance.Random(uint64(seed))
+		fb = fb.Assess(c.Name, func(ctx context.Context, t *testing.T, _ *envconf.Config) context.Context {
+			resolve := func(m []byte) (map[string]netip.Addr, error) {
+				ips := map[string]netip.Addr{}
+				for _, p := range loadBytes(t, "resolve.yaml", m).Pods {
+					ips[p.Key()] = p.IP
+				}
+				return ips, nil
+			}
+			require.NoError(t, c.Walk(resolve, func(_ int, m []byte, _ []conformance.Check) error {
+				res := run(ctx, t, loadBytes(t, "random.yaml", m), apply.Options{})
+				assert.Zero(t, res.Mismatches, "%s: observation differs from zonesim's prediction\n%s\npolicies:\n%s", c.Name, table(t, res), m)
+				return nil
+			}))
+			return ctx
+		})
+	}
+	testenv.Test(t, fb.Feature())
+}

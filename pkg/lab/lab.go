@@ -110,7 +110,17 @@ func Up(ctx context.Context, name string, log io.Writer) (*State, error) {
 		}
 	}
 	if s, err := Load(name); err == nil {
-		return nil, fmt.Errorf("lab %q is already up (kubeconfig %s); zonesim lab down --name %s first", name, s.Kubeconfig, name)
+		alive := false
+		for _, up := range s.Alive() {
+			alive = alive || up
+		}
+		if alive {
+			return nil, fmt.Errorf("lab %q is already up (kubeconfig %s); zonesim lab down --name %s first", name, s.Kubeconfig, name)
+		}
+		fmt.Fprintf(log, "removing what a lab %q that stopped without 'lab down' left behind\n", name)
+		if err := Down(ctx, name, log); err != nil {
+			return nil, fmt.Errorf("clean up the stopped lab %q: %w", name, err)
+		}
 	}
 	bins, err := EnsureBinaries(ctx, log)
 	if err != nil {

@@ -184,8 +184,8 @@ func (l *Loader) AddBytes(file string, data []byte) {
 			l.problem(file, line, "", "malformed YAML: "+msg)
 			return
 		}
-		if len(doc.Content) == 0 {
-			continue
+		if len(doc.Content) == 0 || isNull(doc.Content[0]) {
+			continue // an empty or comment-only document, which kubectl skips too
 		}
 		l.addObject(file, doc.Content[0], "")
 	}
@@ -688,3 +688,5 @@ func (l *Loader) assignIPs() {
 		}
 	}
 }
+
+func isNull(n *yaml.Node) bool { return n.Kind == yaml.ScalarNode && classify(n) == scalarNull }

@@ -195,3 +195,9 @@ status: {podIP: 10.129.3.7}
 	assert.Equal(t, c.Workloads[0], c.Pods[0].Workload)
 	assert.Equal(t, "10.129.3.7", c.Pods[0].IP.String())
 }
+
+func TestLoaderSkipsEmptyDocuments(t *testing.T) {
+	c, probs := load(t, "---\n# only a comment\n---\napiVersion: v1\nkind: Namespace\nmetadata: {name: a}\n---\n")
+	assert.Empty(t, probs.Errors())
+	require.Len(t, c.Namespaces, 1)
+}
