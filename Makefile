@@ -4,7 +4,7 @@ BIN := bin/zonesim
 STATICCHECK_VERSION := v0.8.2
 GOBIN_DIR := $(shell $(GO) env GOPATH)/bin
 
-.PHONY: all build demo test vet lint bench install clean
+.PHONY: all build demo test vet lint bench install clean e2e e2e-deps
 
 all: build
 
@@ -37,6 +37,19 @@ vet:
 lint:
 	@test -x $(GOBIN_DIR)/staticcheck || GOFLAGS= $(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
 	$(GOBIN_DIR)/staticcheck ./...
+
+# Real-traffic e2e on the local lab (root): etcd, kube-apiserver and kube-router, pods as network namespaces.
+# Installs the system packages it needs; kube-apiserver and kube-router are built from the Go module proxy
+# once and cached in ~/.cache/zonesim (ZONESIM_CACHE). ZONESIM_E2E_SEEDS sets the random policy sets.
+e2e: e2e-deps
+	$(GO) test -tags e2e -count=1 -timeout 80m -v ./e2e/
+
+e2e-deps:
+	@for t in etcd iptables ipset ip; do command -v $$t >/dev/null || missing=1; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing etcd-server iptables ipset iproute2"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq etcd-server iptables ipset iproute2 >/dev/null; \
+	fi
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime 1x ./pkg/simulate/
