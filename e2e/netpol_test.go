@@ -5,7 +5,6 @@ package e2e
 import (
 	"bytes"
 	"context"
-	"io/fs"
 	"net/netip"
 	"os"
 	"strconv"
@@ -54,6 +53,27 @@ func loadBytes(t *testing.T, name string, data []byte) *model.Cluster {
 	return c
 }
 
+// embedded loads the embedded two-zone scenario with lab addresses.
+func embedded(t *testing.T) *model.Cluster {
+	t.Helper()
+	l := model.NewLoader(labOptions(), nil)
+	require.NoError(t, scenarios.AddDefault(l))
+	c, err := l.Cluster()
+	require.NoError(t, err)
+	return c
+}
+
+// resolver gives a case's steps the pods' addresses, as the lab will keep them.
+func resolver(t *testing.T) func([]byte) (map[string]netip.Addr, error) {
+	return func(m []byte) (map[string]netip.Addr, error) {
+		ips := map[string]netip.Addr{}
+		for _, p := range loadBytes(t, "resolve.yaml", m).Pods {
+			ips[p.Key()] = p.IP
+		}
+		return ips, nil
+	}
+}
+
 func backend(t *testing.T) apply.Backend {
 	t.Helper()
 	b, err := apply.NewLabBackend(labName)
@@ -87,24 +107,14 @@ func table(t *testing.T, res *apply.Result) string {
 func TestTwoZoneScenario(t *testing.T) {
 	f := features.New("two-zone scenario").
 		Assess("prediction matches real traffic", func(ctx context.Context, t *testing.T, _ *envconf.Config) context.Context {
-			sub, err := fs.Sub(scenarios.FS, scenarios.Default)
-			require.NoError(t, err)
-			l := model.NewLoader(labOptions(), nil)
-			l.AddFS(sub, scenarios.DefaultFile, "scenarios/two-zone/scenario.yaml")
-			c, err := l.Cluster()
-			require.NoError(t, err)
+			c := embedded(t)
 			res := run(ctx, t, c, apply.Options{})
 			assert.Greater(t, res.Probed, 100)
 			assert.Zero(t, res.Mismatches, table(t, res))
 			return ctx
 		}).
 		Assess("a deliberately wrong prediction fails with a readable diff", func(ctx context.Context, t *testing.T, _ *envconf.Config) context.Context {
-			sub, err := fs.Sub(scenarios.FS, scenarios.Default)
-			require.NoError(t, err)
-			l := model.NewLoader(labOptions(), nil)
-			l.AddFS(sub, scenarios.DefaultFile, "scenarios/two-zone/scenario.yaml")
-			c, err := l.Cluster()
-			require.NoError(t, err)
+			c := embedded(t)
 			res := run(ctx, t, c, apply.Options{Flip: [2]string{"payments/payments-0", "shop-web/frontend-0"}})
 			assert.Equal(t, len(res.Ports), res.Mismatches, "one flipped pod pair disagrees on every port")
 			out := table(t, res)
@@ -127,13 +137,7 @@ func TestUpstreamNetworkPolicyCases(t *testing.T) {
 	for _, c := range cases {
 		c := c
 		fb = fb.Assess(c.Name, func(ctx context.Context, t *testing.T, _ *envconf.Config) context.Context {
-			resolve := func(m []byte) (map[string]netip.Addr, error) {
-				ips := map[string]netip.Addr{}
-				for _, p := range loadBytes(t, "resolve.yaml", m).Pods {
-					ips[p.Key()] = p.IP
-				}
-				return ips, nil
-			}
+			resolve := resolver(t)
 			err := c.Walk(resolve, func(step int, m []byte, checks []conformance.Check) error {
 				res := run(ctx, t, loadBytes(t, "case.yaml", m), apply.Options{})
 				assert.Zero(t, res.Mismatches, "step %d: observation differs from zonesim's prediction\n%s", step, table(t, res))
@@ -181,13 +185,7 @@ func TestRandomPolicySets(t *testing.T) {
 	for seed := 1; seed <= seeds; seed++ {
 		c := conformance.Random(uint64(seed))
 		fb = fb.Assess(c.Name, func(ctx context.Context, t *testing.T, _ *envconf.Config) context.Context {
-			resolve := func(m []byte) (map[string]netip.Addr, error) {
-				ips := map[string]netip.Addr{}
-				for _, p := range loadBytes(t, "resolve.yaml", m).Pods {
-					ips[p.Key()] = p.IP
-				}
-				return ips, nil
-			}
+			resolve := resolver(t)
 			require.NoError(t, c.Walk(resolve, func(_ int, m []byte, _ []conformance.Check) error {
 				res := run(ctx, t, loadBytes(t, "random.yaml", m), apply.Options{})
 				assert.Zero(t, res.Mismatches, "%s: observation differs from zonesim's prediction\n%s\npolicies:\n%s", c.Name, table(t, res), m)

@@ -2,7 +2,6 @@ package cli
 
 import (
 	"fmt"
-	"io/fs"
 	"net/netip"
 	"sort"
 	"strings"
@@ -58,11 +57,9 @@ func (g *globalFlags) engine(s Streams) (*simulate.Engine, error) {
 	l := model.NewLoader(opts, s.In)
 	if len(g.files) == 0 {
 		fmt.Fprintf(s.ErrOut, "using the embedded scenario %q (give -f to read your own manifests)\n", scenarios.Default)
-		sub, err := fs.Sub(scenarios.FS, scenarios.Default)
-		if err != nil {
+		if err := scenarios.AddDefault(l); err != nil {
 			return nil, err
 		}
-		l.AddFS(sub, scenarios.DefaultFile, "scenarios/"+scenarios.Default+"/"+scenarios.DefaultFile)
 	}
 	for _, f := range g.files {
 		l.AddPath(f)

@@ -125,6 +125,11 @@ func checkJUnit(w io.Writer, r *check.Report) error {
 		}{why}})
 		suite.Skipped++
 	}
+	return suite.write(w)
+}
+
+// write writes the suite as a JUnit XML document.
+func (suite junitSuite) write(w io.Writer) error {
 	suite.Tests = len(suite.Cases)
 	if _, err := io.WriteString(w, xml.Header); err != nil {
 		return err
