@@ -127,7 +127,8 @@ func TestTwoZoneScenario(t *testing.T) {
 }
 
 // The upstream Kubernetes NetworkPolicy cases: the lab must observe exactly the upstream expectation,
-// and exactly what zonesim predicts.
+// and exactly what zonesim predicts. A case's later steps update the running configuration in place
+// (labels, policy changes and deletions), as upstream does, so the enforcer's handling of updates is tested.
 func TestUpstreamNetworkPolicyCases(t *testing.T) {
 	cases := conformance.Cases()
 	if n := os.Getenv("ZONESIM_E2E_CASES"); n == "short" {
@@ -137,9 +138,24 @@ func TestUpstreamNetworkPolicyCases(t *testing.T) {
 	for _, c := range cases {
 		c := c
 		fb = fb.Assess(c.Name, func(ctx context.Context, t *testing.T, _ *envconf.Config) context.Context {
-			resolve := resolver(t)
-			err := c.Walk(resolve, func(step int, m []byte, checks []conformance.Check) error {
-				res := run(ctx, t, loadBytes(t, "case.yaml", m), apply.Options{})
+			var session *apply.Session
+			defer func() {
+				if session != nil {
+					assert.NoError(t, session.Close(ctx))
+				}
+				runCIDR(true) // the next case gets fresh addresses
+			}()
+			err := c.Walk(resolver(t), func(step int, m []byte, checks []conformance.Check) error {
+				cluster := loadBytes(t, "case.yaml", m)
+				var err error
+				if session == nil {
+					session, err = apply.Start(ctx, backend(t), cluster, apply.Options{Log: testWriter{t}})
+				} else {
+					err = session.Update(ctx, cluster)
+				}
+				require.NoError(t, err)
+				res, err := session.Probe(ctx)
+				require.NoError(t, err)
 				assert.Zero(t, res.Mismatches, "step %d: observation differs from zonesim's prediction\n%s", step, table(t, res))
 				for _, ch := range checks {
 					port := strings.ToUpper(string(ch.Protocol)) + "/" + itoa(ch.Port)

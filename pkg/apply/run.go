@@ -16,6 +16,7 @@ import (
 	"github.com/zonesim/zonesim/pkg/model"
 	"github.com/zonesim/zonesim/pkg/simulate"
 	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
@@ -88,6 +89,29 @@ type Result struct {
 // compares with zonesim's prediction for exactly what was applied. It cleans up on every path, also when
 // ctx is cancelled, unless opts.Keep.
 func Run(ctx context.Context, b Backend, c *model.Cluster, opts Options) (res *Result, err error) {
+	s, err := Start(ctx, b, c, opts)
+	if err != nil {
+		return nil, err
+	}
+	defer func() {
+		if cerr := s.Close(ctx); cerr != nil {
+			err = errors.Join(err, cerr)
+		}
+	}()
+	return s.Probe(ctx)
+}
+
+// Session is a configuration running on a cluster; Update changes it in place, as a user would, so the
+// enforcer's handling of changes is what the next Probe sees.
+type Session struct {
+	b      Backend
+	client kubernetes.Interface
+	plan   *Plan
+	opts   Options
+}
+
+// Start creates the probe namespaces and pods and applies the policies. Close it, also on failure.
+func Start(ctx context.Context, b Backend, c *model.Cluster, opts Options) (*Session, error) {
 	if opts.Timeout == 0 {
 		opts.Timeout = time.Second
 	}
@@ -101,52 +125,131 @@ func Run(ctx context.Context, b Backend, c *model.Cluster, opts Options) (res *R
 	if err != nil {
 		return nil, err
 	}
-	plan := NewPlan(c, NewRunID())
-	fmt.Fprintf(opts.Log, "run %s on %s: %d namespaces, %d pods, %d policies, ports %v\n", plan.RunID, b.Name(), len(plan.Namespaces), len(plan.Pods), len(plan.Policies), plan.Ports)
-	if !opts.Keep {
-		defer func() {
-			cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Minute)
-			defer cancel()
-			if cerr := cleanup(cctx, b, client, plan); cerr != nil {
-				err = errors.Join(err, fmt.Errorf("cleanup: %w", cerr))
-			}
-		}()
-	}
-	for _, ns := range plan.Namespaces {
+	s := &Session{b: b, client: client, plan: NewPlan(c, NewRunID()), opts: opts}
+	p := s.plan
+	fmt.Fprintf(opts.Log, "run %s on %s: %d namespaces, %d pods, %d policies, ports %v\n", p.RunID, b.Name(), len(p.Namespaces), len(p.Pods), len(p.Policies), p.Ports)
+	for _, ns := range p.Namespaces {
 		if _, err := client.CoreV1().Namespaces().Create(ctx, ns, metav1.CreateOptions{FieldManager: "zonesim"}); err != nil {
-			return nil, fmt.Errorf("create namespace %s: %w", ns.Name, err)
+			return s, fmt.Errorf("create namespace %s: %w", ns.Name, err)
 		}
 	}
-	if err := b.CreatePods(ctx, plan.Pods, plan.Ports); err != nil {
-		return nil, err
+	if err := b.CreatePods(ctx, p.Pods, p.Ports); err != nil {
+		return s, err
 	}
-	engine, err := predict(plan, b.Capabilities().CNI)
+	return s, s.applyPolicies(ctx, nil)
+}
+
+func (s *Session) applyPolicies(ctx context.Context, previous []*networkingv1.NetworkPolicy) error {
+	keep := map[string]bool{}
+	for _, np := range s.plan.Policies {
+		keep[np.Namespace+"/"+np.Name] = true
+		body, err := json.Marshal(np)
+		if err != nil {
+			return err
+		}
+		force := true
+		if _, err := s.client.NetworkingV1().NetworkPolicies(np.Namespace).Patch(ctx, np.Name, types.ApplyPatchType, body,
+			metav1.PatchOptions{FieldManager: "zonesim", Force: &force}); err != nil {
+			return fmt.Errorf("apply NetworkPolicy %s/%s: %w", np.Namespace, np.Name, err)
+		}
+	}
+	for _, np := range previous {
+		if keep[np.Namespace+"/"+np.Name] {
+			continue
+		}
+		if err := s.client.NetworkingV1().NetworkPolicies(np.Namespace).Delete(ctx, np.Name, metav1.DeleteOptions{}); err != nil && !apierrors.IsNotFound(err) {
+			return fmt.Errorf("delete NetworkPolicy %s/%s: %w", np.Namespace, np.Name, err)
+		}
+	}
+	return nil
+}
+
+// Update moves the running configuration to c, which must have the same pods: namespace and pod labels
+// are patched, policies applied, and policies c no longer has deleted.
+func (s *Session) Update(ctx context.Context, c *model.Cluster) error {
+	next := NewPlan(c, s.plan.RunID)
+	if len(next.Pods) != len(s.plan.Pods) {
+		return fmt.Errorf("update: the pods changed (%d, was %d); start a new session", len(next.Pods), len(s.plan.Pods))
+	}
+	for i, ns := range next.Namespaces {
+		if !sameLabels(ns.Labels, s.plan.Namespaces[i].Labels) {
+			if err := s.patchLabels(ctx, "", ns.Name, s.plan.Namespaces[i].Labels, ns.Labels); err != nil {
+				return err
+			}
+		}
+	}
+	for i, p := range next.Pods {
+		old := s.plan.Pods[i]
+		if p.Key() != old.Key() {
+			return fmt.Errorf("update: pod %s is not %s; start a new session", p.Key(), old.Key())
+		}
+		p.IP = old.IP
+		if !sameLabels(p.Labels, old.Labels) {
+			if err := s.patchLabels(ctx, p.Namespace, p.Name, old.Labels, p.Labels); err != nil {
+				return err
+			}
+		}
+	}
+	previous := s.plan.Policies
+	s.plan = next
+	return s.applyPolicies(ctx, previous)
+}
+
+func sameLabels(a, b map[string]string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for k, v := range a {
+		if w, ok := b[k]; !ok || w != v {
+			return false
+		}
+	}
+	return true
+}
+
+// patchLabels sets labels to want on a namespace (ns "") or a pod, removing those only in have.
+func (s *Session) patchLabels(ctx context.Context, ns, name string, have, want map[string]string) error {
+	labels := map[string]any{}
+	for k := range have {
+		labels[k] = nil
+	}
+	for k, v := range want {
+		labels[k] = v
+	}
+	body, err := json.Marshal(map[string]any{"metadata": map[string]any{"labels": labels}})
+	if err != nil {
+		return err
+	}
+	if ns == "" {
+		_, err = s.client.CoreV1().Namespaces().Patch(ctx, name, types.MergePatchType, body, metav1.PatchOptions{FieldManager: "zonesim"})
+	} else {
+		_, err = s.client.CoreV1().Pods(ns).Patch(ctx, name, types.MergePatchType, body, metav1.PatchOptions{FieldManager: "zonesim"})
+	}
+	if err != nil {
+		return fmt.Errorf("label %s %s: %w", strings.TrimPrefix(ns+"/", "/"), name, err)
+	}
+	return nil
+}
+
+// Probe predicts the current configuration, waits for the enforcer to take it in, and probes every cell.
+func (s *Session) Probe(ctx context.Context) (*Result, error) {
+	p, b := s.plan, s.b
+	engine, err := predict(p, b.Capabilities().CNI)
 	if err != nil {
 		return nil, err
 	}
-	for _, np := range plan.Policies {
-		body, err := json.Marshal(np)
-		if err != nil {
-			return nil, err
-		}
-		force := true
-		if _, err := client.NetworkingV1().NetworkPolicies(np.Namespace).Patch(ctx, np.Name, types.ApplyPatchType, body,
-			metav1.PatchOptions{FieldManager: "zonesim", Force: &force}); err != nil {
-			return nil, fmt.Errorf("apply NetworkPolicy %s/%s: %w", np.Namespace, np.Name, err)
-		}
+	res := &Result{Backend: b.Name(), RunID: p.RunID, CNI: b.Capabilities().CNI, Skipped: p.Skipped}
+	for _, pod := range p.Pods {
+		res.Pods = append(res.Pods, pod.Original)
 	}
-	res = &Result{Backend: b.Name(), RunID: plan.RunID, CNI: b.Capabilities().CNI, Skipped: plan.Skipped}
-	for _, p := range plan.Pods {
-		res.Pods = append(res.Pods, p.Original)
+	for _, port := range p.Ports {
+		res.Ports = append(res.Ports, port.String())
 	}
-	for _, p := range plan.Ports {
-		res.Ports = append(res.Ports, p.String())
-	}
-	cells := predictCells(engine, plan, b, opts)
-	if err := converge(ctx, b, cells, opts); err != nil {
+	cells := predictCells(engine, p, b, s.opts)
+	if err := converge(ctx, b, cells, s.opts); err != nil {
 		return res, err
 	}
-	probeAll(ctx, b, cells, opts)
+	probeAll(ctx, b, cells, s.opts)
 	for _, cl := range cells {
 		res.Cells = append(res.Cells, cl.Cell)
 		if cl.Skipped == "" {
@@ -157,6 +260,19 @@ func Run(ctx context.Context, b Backend, c *model.Cluster, opts Options) (res *R
 		}
 	}
 	return res, ctx.Err()
+}
+
+// Close deletes what the session created, unless opts.Keep; it runs even when ctx was cancelled.
+func (s *Session) Close(ctx context.Context) error {
+	if s.opts.Keep {
+		return nil
+	}
+	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Minute)
+	defer cancel()
+	if err := cleanup(cctx, s.b, s.client, s.plan); err != nil {
+		return fmt.Errorf("cleanup: %w", err)
+	}
+	return nil
 }
 
 // predict loads exactly what the run applied, with the pods' cluster IPs, and compiles it.
