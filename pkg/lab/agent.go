@@ -32,7 +32,7 @@ func Serve(ctx context.Context, tcp, udp []int) error {
 					errc <- err
 					return
 				}
-				c.Write([]byte("ok\n")) //nolint:errcheck // the probe only needs the connection
+				_, _ = c.Write([]byte("ok\n")) // the probe only needs the connection
 				c.Close()
 			}
 		}()
@@ -54,7 +54,7 @@ func Serve(ctx context.Context, tcp, udp []int) error {
 					errc <- err
 					return
 				}
-				pc.WriteTo(buf[:n], addr) //nolint:errcheck // best effort echo
+				_, _ = pc.WriteTo(buf[:n], addr) // best-effort echo: a lost reply is a denied probe
 			}
 		}()
 	}

@@ -179,7 +179,7 @@ func (s *State) startAgent(p PodState, ports []corev1.ContainerPort) (int, error
 	if err := cmd.Start(); err != nil {
 		return 0, fmt.Errorf("start agent in %s: %w", p.NetNS, err)
 	}
-	go cmd.Wait() //nolint:errcheck // reaped when it exits during this run
+	go cmd.Wait() // reap it if it exits while this process runs; its error is in its log
 	return cmd.Process.Pid, nil
 }
 

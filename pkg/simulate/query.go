@@ -49,10 +49,12 @@ type QueryResult struct {
 
 // Query evaluates every pair of members. detail bounds how many pairs are explained in full.
 func (e *Engine) Query(from, to *Endpoint, port *PortSpec, detail int) (*QueryResult, error) {
-	if from.Members == nil || to.Members == nil || (from.Members[0].Pod == nil && to.Members[0].Pod == nil) {
-		if len(from.Members) == 0 || len(to.Members) == 0 {
-			return nil, fmt.Errorf("%s has no pods", pick(len(from.Members) == 0, from.Name, to.Name))
+	for _, ep := range []*Endpoint{from, to} {
+		if len(ep.Members) == 0 {
+			return nil, fmt.Errorf("%s has no pods", ep.Name)
 		}
+	}
+	if from.Members[0].Pod == nil && to.Members[0].Pod == nil {
 		return nil, fmt.Errorf("neither %s nor %s is a pod: NetworkPolicy only decides traffic to or from pods", from.Name, to.Name)
 	}
 	if port != nil && port.Name != "" && to.Members[0].Pod == nil {
@@ -107,13 +109,6 @@ func (e *Engine) Query(from, to *Endpoint, port *PortSpec, detail int) (*QueryRe
 		res.Verdict = "PARTIAL"
 	}
 	return res, nil
-}
-
-func pick(cond bool, a, b string) string {
-	if cond {
-		return a
-	}
-	return b
 }
 
 // pair evaluates one member pair; conns are the allowed connections (for a service: in service-port

@@ -138,25 +138,16 @@ func (e *Engine) viaRoute(s, d Member, r *model.Route, pr *PairResult) ConnSet {
 			}
 		}
 		back := targets.Intersect(e.conns.sets[e.classPair(rc, e.classOf[d.Pod])])
-		ok := !in.IsEmpty() && !back.IsEmpty()
-		verdict := "blocked"
-		if ok {
-			verdict = "open"
+		verdict, through := "blocked", ConnSet{}
+		if !in.IsEmpty() && !back.IsEmpty() {
+			verdict, through = "open", in
 			out = out.Union(in)
 		}
 		detail := fmt.Sprintf("admits the route (RT-1); %s; router -> %s at %s: %s (the backend sees the router pod %s, RT-3); path %s",
 			how, d.Pod.Key(), targets, back, router.IP, verdict)
-		st := step("route", obj, ic.Source, pick2(ok, in, ConnSet{}), detail)
-		pr.Steps = append(pr.Steps, st)
+		pr.Steps = append(pr.Steps, step("route", obj, ic.Source, through, detail))
 	}
 	return out
-}
-
-func pick2(cond bool, a, b ConnSet) ConnSet {
-	if cond {
-		return a
-	}
-	return b
 }
 
 // shardVIPs are the ingress VIPs of the zone a shard serves from.
