@@ -2,6 +2,7 @@ package cli
 
 import (
 	"fmt"
+	"os/exec"
 	"strings"
 	"time"
 
@@ -44,8 +45,14 @@ Exit code: 0 when observation matches prediction, 1 on any mismatch, 2 for bad i
 					return inputError(err)
 				}
 				b = lb
-			case "existing", "kind":
-				return inputError(fmt.Errorf("not supported yet: --backend %s (probe pods from an image, exec probes); use --backend lab", backend))
+			case "kind":
+				if out, err := exec.CommandContext(c.Context(), "docker", "info").CombinedOutput(); err != nil {
+					return inputError(fmt.Errorf("--backend kind needs a running Docker engine, and this machine has none (docker info: %v: %s); use --backend lab",
+						err, strings.TrimSpace(lastLine(string(out)))))
+				}
+				return inputError(fmt.Errorf("not supported yet: --backend kind (probe pods from an image, exec probes); use --backend lab"))
+			case "existing":
+				return inputError(fmt.Errorf("not supported yet: --backend existing (probe pods from an image, exec probes); use --backend lab"))
 			default:
 				return inputError(fmt.Errorf("unknown --backend %q: use lab", backend))
 			}
@@ -102,3 +109,8 @@ func (f flipValue) Set(s string) error {
 }
 
 func (flipValue) Type() string { return "from,to" }
+
+func lastLine(s string) string {
+	lines := strings.Split(strings.TrimSpace(s), "\n")
+	return lines[len(lines)-1]
+}
