@@ -109,18 +109,8 @@ func Up(ctx context.Context, name string, log io.Writer) (*State, error) {
 			return nil, fmt.Errorf("%s not found: apt-get install -y iproute2 iptables ipset", tool)
 		}
 	}
-	if s, err := Load(name); err == nil {
-		alive := false
-		for _, up := range s.Alive() {
-			alive = alive || up
-		}
-		if alive {
-			return nil, fmt.Errorf("lab %q is already up (kubeconfig %s); zonesim lab down --name %s first", name, s.Kubeconfig, name)
-		}
-		fmt.Fprintf(log, "removing what a lab %q that stopped without 'lab down' left behind\n", name)
-		if err := Down(ctx, name, log); err != nil {
-			return nil, fmt.Errorf("clean up the stopped lab %q: %w", name, err)
-		}
+	if err := clearOthers(ctx, name, log); err != nil {
+		return nil, err
 	}
 	bins, err := EnsureBinaries(ctx, log)
 	if err != nil {
@@ -168,8 +158,10 @@ func Up(ctx context.Context, name string, log io.Writer) (*State, error) {
 		"--disable-admission-plugins=ServiceAccount"); err != nil {
 		return nil, err
 	}
-	if err := waitReady(ctx, token, 90*time.Second); err != nil {
-		return nil, fmt.Errorf("kube-apiserver: %w (log: %s)", err, filepath.Join(dir, "kube-apiserver.log"))
+	if err := waitReady(ctx, token, 90*time.Second, func() bool { return s.Alive()["kube-apiserver"] }); err != nil {
+		logFile := filepath.Join(dir, "kube-apiserver.log")
+		last, _ := os.ReadFile(logFile)
+		return nil, fmt.Errorf("kube-apiserver: %w\n%s\n(log: %s)", err, tail(string(last), 5), logFile)
 	}
 	if err := s.writeKubeconfig(token); err != nil {
 		return nil, err
@@ -188,6 +180,34 @@ func Up(ctx context.Context, name string, log io.Writer) (*State, error) {
 	}
 	ok = true
 	return s, s.save()
+}
+
+// clearOthers makes room for a lab: one lab runs at a time (kube-router owns the host's iptables and its
+// ports are fixed), and a lab that stopped without 'lab down' (a crash, a killed session) is cleaned up.
+func clearOthers(ctx context.Context, name string, log io.Writer) error {
+	entries, err := os.ReadDir(filepath.Join(CacheDir(), "lab"))
+	if err != nil {
+		return nil // no lab was ever up
+	}
+	for _, e := range entries {
+		s, err := Load(e.Name())
+		if err != nil {
+			continue
+		}
+		for _, up := range s.Alive() {
+			if up {
+				if e.Name() == name {
+					return fmt.Errorf("lab %q is already up (kubeconfig %s)", name, s.Kubeconfig)
+				}
+				return fmt.Errorf("lab %q is up: one lab runs at a time (zonesim lab down --name %s first)", e.Name(), e.Name())
+			}
+		}
+		fmt.Fprintf(log, "removing what lab %q, stopped without 'lab down', left behind\n", e.Name())
+		if err := Down(ctx, e.Name(), log); err != nil {
+			return fmt.Errorf("clean up the stopped lab %q: %w", e.Name(), err)
+		}
+	}
+	return nil
 }
 
 func writeFile(path, content string) error { return os.WriteFile(path, []byte(content), 0o644) }
@@ -228,12 +248,15 @@ func (s *State) start(name, bin string, args ...string) error {
 	return s.save()
 }
 
-func waitReady(ctx context.Context, token string, within time.Duration) error {
+func waitReady(ctx context.Context, token string, within time.Duration, alive func() bool) error {
 	// The lab's API server has a self-signed certificate and listens on loopback only.
 	hc := &http.Client{Timeout: 2 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}}
 	deadline := time.Now().Add(within)
 	var last error
 	for time.Now().Before(deadline) {
+		if !alive() {
+			return errors.New("exited before it was ready")
+		}
 		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, fmt.Sprintf("https://127.0.0.1:%d/readyz", apiServerPort), nil)
 		req.Header.Set("Authorization", "Bearer "+token)
 		resp, err := hc.Do(req)
