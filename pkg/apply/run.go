@@ -108,6 +108,8 @@ type Session struct {
 	client kubernetes.Interface
 	plan   *Plan
 	opts   Options
+	// predicted is the last probe's prediction per cell, to tell which cells an update changes.
+	predicted map[string]bool
 }
 
 // Start creates the probe namespaces and pods and applies the policies. Close it, also on failure.
@@ -246,8 +248,23 @@ func (s *Session) Probe(ctx context.Context) (*Result, error) {
 		res.Ports = append(res.Ports, port.String())
 	}
 	cells := predictCells(engine, p, b, s.opts)
-	if err := converge(ctx, b, cells, s.opts); err != nil {
+	var changed []*cell
+	for _, cl := range cells {
+		if was, ok := s.predicted[cl.key()]; ok && was != cl.Predicted && cl.Skipped == "" {
+			changed = append(changed, cl)
+		}
+	}
+	if s.predicted == nil {
+		err = converge(ctx, b, cells, s.opts)
+	} else {
+		err = awaitChanges(ctx, b, changed, s.opts)
+	}
+	if err != nil {
 		return res, err
+	}
+	s.predicted = map[string]bool{}
+	for _, cl := range cells {
+		s.predicted[cl.key()] = cl.Predicted
 	}
 	probeAll(ctx, b, cells, s.opts)
 	for _, cl := range cells {
@@ -380,6 +397,45 @@ func converge(ctx context.Context, b Backend, cells []*cell, opts Options) error
 		case <-time.After(200 * time.Millisecond):
 		}
 	}
+}
+
+func (c *cell) key() string { return c.From + "|" + c.To + "|" + c.Port }
+
+// awaitChanges waits, after an update, until the cells whose prediction changed observe the new value
+// (polled, a 30 s deadline): the enforcer applies an update some time after the API accepts it, and
+// opening traffic is as much a change as closing it.
+func awaitChanges(ctx context.Context, b Backend, changed []*cell, opts Options) error {
+	if len(changed) > 8 {
+		step := len(changed) / 8 // a sample across the changed cells is enough to see the update applied
+		var sample []*cell
+		for i := 0; i < len(changed); i += step {
+			sample = append(sample, changed[i])
+		}
+		changed = sample
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for _, cl := range changed {
+		addr := net.JoinHostPort(cl.to.IP, strconv.Itoa(int(cl.port.Port)))
+		for {
+			ok, err := b.Probe(ctx, cl.from, cl.port.Protocol, addr, opts.Timeout)
+			if err != nil {
+				return err
+			}
+			if ok == cl.Predicted {
+				break
+			}
+			if time.Now().After(deadline) {
+				fmt.Fprintf(opts.Log, "the update did not take effect within 30s: %s -> %s on %s\n", cl.From, cl.To, cl.Port)
+				return nil // the mismatch shows in the report
+			}
+			select {
+			case <-ctx.Done():
+				return ctx.Err()
+			case <-time.After(200 * time.Millisecond):
+			}
+		}
+	}
+	return nil
 }
 
 // probeAll probes every cell with bounded parallelism; a disagreeing cell is probed again (the enforcer
