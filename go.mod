@@ -3,6 +3,7 @@ module github.com/zonesim/zonesim
 go 1.26.0
 
 require (
+	github.com/google/gopacket v1.1.19
 	github.com/openshift/api v0.0.0-20260813212709-d4bb0b443cb8
 	github.com/spf13/cobra v1.10.2
 	github.com/stretchr/testify v1.12.1

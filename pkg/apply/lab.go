@@ -136,3 +136,65 @@ func (b *LabBackend) ProbeCommand(from *ProbePod, proto model.Protocol, addr str
 	netns, _ := b.state.NetNS(from.Namespace, from.Name)
 	return lab.ProbeCommand(b.self, netns, string(proto), addr)
 }
+
+// SetupZones runs the scenario's endpoints as network namespaces and installs the egress SNAT and the
+// egress firewalls on the host.
+func (b *LabBackend) SetupZones(ctx context.Context, z ZoneSetup) error {
+	if err := b.state.SetHostRules(ctx, z.NAT, z.Filter); err != nil {
+		return err
+	}
+	for _, x := range z.Externals {
+		if _, err := b.state.AddExternal(ctx, x.Name, x.IP, x.TCP, x.UDP, x.Input); err != nil {
+			return err
+		}
+	}
+	for _, x := range z.Externals {
+		var port *Port
+		if len(x.TCP) > 0 {
+			port = &Port{"TCP", int32(x.TCP[0])}
+		}
+		if port == nil {
+			continue
+		}
+		// The endpoint's firewall may drop the host; wait for the agent through its own namespace instead.
+		if err := waitExternal(ctx, b.state, x.Name, port.Port); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// TeardownZones removes the endpoints and the host rules.
+func (b *LabBackend) TeardownZones(ctx context.Context) error { return b.state.RemoveExternals(ctx) }
+
+// Sources reads what an endpoint captured.
+func (b *LabBackend) Sources(_ context.Context, name string) (map[string][]netip.Addr, error) {
+	x, ok := b.state.External(name)
+	if !ok {
+		return nil, fmt.Errorf("no lab endpoint %s", name)
+	}
+	return lab.Sources(x.Capture)
+}
+
+func waitExternal(ctx context.Context, st *lab.State, name string, port int32) error {
+	x, _ := st.External(name)
+	self, err := lab.Self()
+	if err != nil {
+		return err
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		ok, err := lab.Probe(ctx, self, x.NetNS, "tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(int(port))), 300*time.Millisecond)
+		if err == nil && ok {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("endpoint %s does not answer on TCP/%d after 20s", name, port)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}

@@ -52,7 +52,10 @@ type Plan struct {
 	Ports []Port
 	// Skipped lists what the input holds that the plan leaves out, with the reason.
 	Skipped []string
-	nsMap   map[string]string
+	// Externals are the scenario's endpoints outside the cluster, probed where the backend can run them.
+	Externals []ProbeExternal
+	nsMap     map[string]string
+	source    *model.Cluster
 }
 
 // NewRunID returns a short random run identifier.
@@ -66,7 +69,7 @@ func NewRunID() string {
 // rewriting namespace-name selectors (kubernetes.io/metadata.name) to follow, so every policy means on
 // the cluster what it means in the input.
 func NewPlan(c *model.Cluster, runID string) *Plan {
-	p := &Plan{RunID: runID, nsMap: map[string]string{}}
+	p := &Plan{RunID: runID, nsMap: map[string]string{}, source: c}
 	for _, ns := range c.Namespaces {
 		mapped := "zs-" + runID + "-" + ns.Name
 		if len(mapped) > 63 {
@@ -108,6 +111,7 @@ func NewPlan(c *model.Cluster, runID string) *Plan {
 		})
 	}
 	p.Ports = probePorts(c)
+	p.Externals = externals(c, p.Ports)
 	for kind, objs := range map[string]int{
 		"EgressFirewall": len(c.EgressFirewalls), "EgressIP": len(c.EgressIPs), "Route": len(c.Routes),
 		"IngressController": len(c.IngressControllers), "EgressRouter": len(c.EgressRouters),

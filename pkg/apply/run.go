@@ -83,6 +83,8 @@ type Result struct {
 	Skipped    []string `json:"skipped,omitempty"`
 	Mismatches int      `json:"mismatches"`
 	Probed     int      `json:"probed"`
+	// Identity compares the sources external endpoints saw with the predicted egress identities.
+	Identity []IdentityCheck `json:"identity,omitempty"`
 }
 
 // Run applies the cluster's pods and policies to the backend, probes every pod pair on every port, and
@@ -110,6 +112,8 @@ type Session struct {
 	opts   Options
 	// predicted is the last probe's prediction per cell, to tell which cells an update changes.
 	predicted map[string]bool
+	// zones is set when the backend runs the scenario's networks around the cluster.
+	zones ZoneBackend
 }
 
 // Start creates the probe namespaces and pods and applies the policies. Close it, also on failure.
@@ -138,7 +142,29 @@ func Start(ctx context.Context, b Backend, c *model.Cluster, opts Options) (*Ses
 	if err := b.CreatePods(ctx, p.Pods, p.Ports); err != nil {
 		return s, err
 	}
+	if zb, ok := b.(ZoneBackend); ok && len(p.Externals) > 0 {
+		e, err := predict(p, b.Capabilities().CNI)
+		if err != nil {
+			return s, err
+		}
+		s.zones = zb
+		if err := zb.SetupZones(ctx, zoneSetup(e, p, p.Externals)); err != nil {
+			return s, err
+		}
+		p.Skipped = emulated(p.Skipped)
+	}
 	return s, s.applyPolicies(ctx, nil)
+}
+
+// emulated drops the kinds a zone backend emulates from the list of what is not probed.
+func emulated(skipped []string) []string {
+	var out []string
+	for _, s := range skipped {
+		if !strings.Contains(s, "EgressFirewall") && !strings.Contains(s, "EgressIP") {
+			out = append(out, s)
+		}
+	}
+	return out
 }
 
 func (s *Session) applyPolicies(ctx context.Context, previous []*networkingv1.NetworkPolicy) error {
@@ -276,7 +302,54 @@ func (s *Session) Probe(ctx context.Context) (*Result, error) {
 			}
 		}
 	}
+	if s.zones != nil {
+		ids, err := identities(ctx, s.zones, p, cells)
+		if err != nil {
+			return res, err
+		}
+		res.Identity = ids
+		for _, id := range ids {
+			if !id.Agree {
+				res.Mismatches++
+			}
+		}
+	}
 	return res, ctx.Err()
+}
+
+// identities compares, per external endpoint and port, the sources it captured with the egress
+// identities predicted for the flows that reached it.
+func identities(ctx context.Context, zb ZoneBackend, p *Plan, cells []*cell) ([]IdentityCheck, error) {
+	var out []IdentityCheck
+	for _, x := range p.Externals {
+		seen, err := zb.Sources(ctx, x.Name)
+		if err != nil {
+			return nil, err
+		}
+		for _, port := range x.Ports {
+			want := map[string]bool{}
+			for _, cl := range cells {
+				if cl.To == "ext:"+x.Name && cl.port == port && cl.Skipped == "" && cl.Predicted && cl.Observed && cl.source != "" {
+					want[cl.source] = true
+				}
+			}
+			got := map[string]bool{}
+			for _, a := range seen[port.String()] {
+				got[a.String()] = true
+			}
+			if len(want) == 0 && len(got) == 0 {
+				continue
+			}
+			// Denied probes may reach the endpoint before its firewall drops them; a seen source must be
+			// predicted or be a denied flow's, so check that every predicted identity was seen.
+			agree := true
+			for w := range want {
+				agree = agree && got[w]
+			}
+			out = append(out, IdentityCheck{External: "ext:" + x.Name, Port: port.String(), Predicted: sortedStrings(want), Seen: sortedStrings(got), Agree: agree})
+		}
+	}
+	return out, nil
 }
 
 // Close deletes what the session created, unless opts.Keep; it runs even when ctx was cancelled.
@@ -286,6 +359,11 @@ func (s *Session) Close(ctx context.Context) error {
 	}
 	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Minute)
 	defer cancel()
+	if s.zones != nil {
+		if err := s.zones.TeardownZones(cctx); err != nil {
+			return fmt.Errorf("cleanup: %w", err)
+		}
+	}
 	if err := cleanup(cctx, s.b, s.client, s.plan); err != nil {
 		return fmt.Errorf("cleanup: %w", err)
 	}
@@ -304,6 +382,17 @@ func predict(plan *Plan, cni string) (*simulate.Engine, error) {
 	if err != nil {
 		return nil, fmt.Errorf("predict: %w", err)
 	}
+	// What shapes traffic leaving the pod network comes from the input as is: the scenario (zones, nodes,
+	// endpoints, perimeter), egress IPs (they select namespaces by label), and the egress firewalls, moved
+	// to the probe namespaces.
+	if src := plan.source; src != nil && src.Scenario != nil {
+		c.Scenario, c.Nodes, c.EgressIPs, c.HostSubnets = src.Scenario, src.Nodes, src.EgressIPs, src.HostSubnets
+		for _, ef := range src.EgressFirewalls {
+			moved := *ef
+			moved.Namespace = plan.mapName(ef.Namespace)
+			c.EgressFirewalls = append(c.EgressFirewalls, &moved)
+		}
+	}
 	profile, err := simulate.LookupProfile(cni)
 	if err != nil {
 		return nil, err
@@ -313,8 +402,10 @@ func predict(plan *Plan, cni string) (*simulate.Engine, error) {
 
 type cell struct {
 	Cell
-	from, to *ProbePod
+	from, to *ProbePod // to is nil for an external endpoint
+	addr     string    // where the probe connects
 	port     Port
+	source   string // the egress identity zonesim predicts the destination sees (external cells)
 }
 
 func predictCells(e *simulate.Engine, plan *Plan, b Backend, opts Options) []*cell {
@@ -344,10 +435,40 @@ func predictCells(e *simulate.Engine, plan *Plan, b Backend, opts Options) []*ce
 				if opts.Flip == [2]string{from.Original, to.Original} {
 					cl.Predicted = !cl.Predicted
 				}
-				addr := net.JoinHostPort(to.IP, strconv.Itoa(int(port.Port)))
-				cl.Probe = b.ProbeCommand(from, port.Protocol, addr)
+				cl.addr = net.JoinHostPort(to.IP, strconv.Itoa(int(port.Port)))
+				cl.Probe = b.ProbeCommand(from, port.Protocol, cl.addr)
 				out = append(out, cl)
 			}
+		}
+		if _, ok := b.(ZoneBackend); ok {
+			out = append(out, externalCells(e, plan, b, opts, from, src)...)
+		}
+	}
+	return out
+}
+
+// externalCells are a pod's flows to the scenario's endpoints, through the whole egress pipeline.
+func externalCells(e *simulate.Engine, plan *Plan, b Backend, opts Options, from *ProbePod, src *simulate.Endpoint) []*cell {
+	var out []*cell
+	caps := b.Capabilities()
+	for _, x := range plan.Externals {
+		dst, err := e.ResolveEndpoint("ext:" + x.Name)
+		for _, port := range x.Ports {
+			cl := &cell{from: from, port: port, addr: net.JoinHostPort(x.IP.String(), strconv.Itoa(int(port.Port)))}
+			cl.From, cl.To, cl.Port = from.Original, "ext:"+x.Name, port.String()
+			cl.Query = queryCommand(opts.Inputs, from.Original, "ext:"+x.Name, port)
+			cl.Probe = b.ProbeCommand(from, port.Protocol, cl.addr)
+			if reason, ok := caps.Unsupported[port.Protocol]; ok {
+				cl.Skipped = reason
+			} else if src != nil && err == nil {
+				if r, qerr := e.Query(src, dst, &simulate.PortSpec{Protocol: port.Protocol, Lo: port.Port, Hi: port.Port}, 1); qerr == nil {
+					cl.Predicted = r.Allowed
+					if len(r.Results) > 0 {
+						cl.source = r.Results[0].SourceIP
+					}
+				}
+			}
+			out = append(out, cl)
 		}
 	}
 	return out
@@ -377,10 +498,9 @@ func converge(ctx context.Context, b Backend, cells []*cell, opts Options) error
 	if sentinel == nil {
 		return nil // nothing is predicted denied: no policy takes effect that a probe could see
 	}
-	addr := net.JoinHostPort(sentinel.to.IP, strconv.Itoa(int(sentinel.port.Port)))
 	deadline := time.Now().Add(30 * time.Second)
 	for {
-		ok, err := b.Probe(ctx, sentinel.from, sentinel.port.Protocol, addr, opts.Timeout)
+		ok, err := b.Probe(ctx, sentinel.from, sentinel.port.Protocol, sentinel.addr, opts.Timeout)
 		if err != nil {
 			return err
 		}
@@ -415,9 +535,8 @@ func awaitChanges(ctx context.Context, b Backend, changed []*cell, opts Options)
 	}
 	deadline := time.Now().Add(30 * time.Second)
 	for _, cl := range changed {
-		addr := net.JoinHostPort(cl.to.IP, strconv.Itoa(int(cl.port.Port)))
 		for {
-			ok, err := b.Probe(ctx, cl.from, cl.port.Protocol, addr, opts.Timeout)
+			ok, err := b.Probe(ctx, cl.from, cl.port.Protocol, cl.addr, opts.Timeout)
 			if err != nil {
 				return err
 			}
@@ -452,9 +571,8 @@ func probeAll(ctx context.Context, b Backend, cells []*cell, opts Options) {
 		go func(cl *cell) {
 			defer wg.Done()
 			defer func() { <-sem }()
-			addr := net.JoinHostPort(cl.to.IP, strconv.Itoa(int(cl.port.Port)))
 			for attempt := 0; ; attempt++ {
-				ok, err := b.Probe(ctx, cl.from, cl.port.Protocol, addr, opts.Timeout)
+				ok, err := b.Probe(ctx, cl.from, cl.port.Protocol, cl.addr, opts.Timeout)
 				if err != nil {
 					cl.Skipped = "probe failed: " + err.Error()
 					return

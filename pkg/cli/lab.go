@@ -102,7 +102,7 @@ func ports(csv string) ([]int, error) {
 }
 
 func newLabAgent() *cobra.Command {
-	var tcp, udp string
+	var tcp, udp, capture, iface string
 	cmd := &cobra.Command{
 		Use: "agent", Hidden: true, Short: "Serve TCP and UDP ports inside a lab pod's network namespace", Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
@@ -116,11 +116,20 @@ func newLabAgent() *cobra.Command {
 			}
 			ctx, stop := signal.NotifyContext(c.Context(), syscall.SIGTERM)
 			defer stop()
+			if capture != "" {
+				go func() {
+					if err := lab.Capture(ctx, iface, capture); err != nil {
+						fmt.Fprintln(c.ErrOrStderr(), err)
+					}
+				}()
+			}
 			return lab.Serve(ctx, t, u)
 		},
 	}
 	cmd.Flags().StringVar(&tcp, "tcp", "", "TCP ports, comma-separated")
 	cmd.Flags().StringVar(&udp, "udp", "", "UDP ports, comma-separated")
+	cmd.Flags().StringVar(&capture, "capture", "", "write a pcap of every packet on --iface to this file")
+	cmd.Flags().StringVar(&iface, "iface", "eth0", "interface to capture on")
 	return cmd
 }
 

@@ -49,6 +49,9 @@ type State struct {
 	Processes  map[string]int `json:"processes"` // name -> pid
 	Pods       []PodState     `json:"pods"`
 	NextIP     string         `json:"nextIP"`
+	// Externals are endpoints outside the cluster; HostRules says the lab's host chains exist.
+	Externals []ExternalState `json:"externals,omitempty"`
+	HostRules bool            `json:"hostRules,omitempty"`
 }
 
 // PodState is one pod: its API object and its network namespace.
@@ -340,6 +343,13 @@ func Down(ctx context.Context, name string, log io.Writer) error {
 		return err
 	}
 	var errs []error
+	for _, x := range s.Externals {
+		killPID(x.AgentPID)
+		if err := run(ctx, "ip", "netns", "del", x.NetNS); err != nil && !strings.Contains(err.Error(), "No such file") {
+			errs = append(errs, err)
+		}
+	}
+	removeHostRules(ctx)
 	for _, p := range s.Pods {
 		killPID(p.AgentPID)
 		if err := run(ctx, "ip", "netns", "del", p.NetNS); err != nil && !strings.Contains(err.Error(), "No such file") {

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"fmt"
 	"io"
+	"strings"
 	"text/tabwriter"
 
 	"github.com/zonesim/zonesim/pkg/apply"
@@ -79,6 +80,20 @@ func WriteE2E(w io.Writer, r *apply.Result, format string) error {
 		tw.Flush()
 	}
 	fmt.Fprintf(bw, "\n(left: predicted, middle: observed, right: . agree, X disagree; 1 allowed, 0 denied, # the pod itself, - skipped)\n")
+	external := false
+	for _, c := range r.Cells {
+		if !strings.HasPrefix(c.To, "ext:") || c.Skipped != "" {
+			continue
+		}
+		if !external {
+			fmt.Fprintf(bw, "\nto endpoints outside the cluster (egress policy, EgressFirewall, SNAT, perimeter, allowlist):\n")
+			external = true
+		}
+		fmt.Fprintf(bw, "  %s %s -> %s %s: predicted %s, observed %s\n", agreeMark(c.Agree), c.From, c.To, c.Port, verdict(c.Predicted), verdict(c.Observed))
+	}
+	for _, id := range r.Identity {
+		fmt.Fprintf(bw, "  %s %s saw %s from %v; predicted egress identities %v\n", agreeMark(id.Agree), id.External, id.Port, id.Seen, id.Predicted)
+	}
 	reasons := map[string]int{}
 	for _, c := range r.Cells {
 		if c.Skipped != "" {

@@ -87,7 +87,7 @@ func (e *Engine) firewallRuleMatches(r model.EgressFirewallRule, d Member) bool 
 			return false
 		}
 		for _, n := range d.External.DNSNames {
-			if dnsMatches(r.DNSName, n) {
+			if DNSMatches(r.DNSName, n) {
 				return true
 			}
 		}
@@ -99,8 +99,8 @@ func (e *Engine) firewallRuleMatches(r model.EgressFirewallRule, d Member) bool 
 	return false
 }
 
-// dnsMatches matches an EgressFirewall dnsName; "*." matches exactly one label (EF-1).
-func dnsMatches(pattern, name string) bool {
+// DNSMatches matches an EgressFirewall dnsName; "*." matches exactly one label (EF-1).
+func DNSMatches(pattern, name string) bool {
 	pattern, name = strings.TrimSuffix(strings.ToLower(pattern), "."), strings.TrimSuffix(strings.ToLower(name), ".")
 	if rest, ok := strings.CutPrefix(pattern, "*."); ok {
 		label, tail, found := strings.Cut(name, ".")
@@ -483,4 +483,11 @@ func (e *Engine) allowlist(x *model.External, src netip.Addr, conns ConnSet, pr 
 	}
 	pr.Steps = append(pr.Steps, step("allowlist", "ext:"+x.Name, x.Source, conns, detail))
 	return conns
+}
+
+// EgressSource is the address a pod's traffic to outside the cluster leaves with (ZN-6): an egress IP or
+// a node IP; dropped is true where the traffic is dropped instead (SDN-1); ok is false when unknown.
+func (e *Engine) EgressSource(p *model.Pod) (ip netip.Addr, dropped, ok bool) {
+	sn := e.snat(p)
+	return sn.IP, sn.Dropped, sn.IP.IsValid() || sn.Dropped
 }

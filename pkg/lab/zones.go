@@ -1,0 +1,149 @@
+package lab
+
+import (
+	"context"
+	"fmt"
+	"net/netip"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+)
+
+// ExternalState is an endpoint outside the cluster: a network namespace holding the endpoint's address,
+// an agent serving its ports, and a pcap capture of what reaches it.
+type ExternalState struct {
+	Name     string `json:"name"`
+	NetNS    string `json:"netns"`
+	Veth     string `json:"veth"`
+	IP       string `json:"ip"`
+	Capture  string `json:"capture"`
+	AgentPID int    `json:"agentPID"`
+}
+
+// Host chains the lab adds next to kube-router's: egress SNAT (nat) and egress firewalls (filter). The
+// filter chain only ever DROPs or RETURNs, so it can never let through what kube-router would drop.
+const (
+	natChain    = "ZONESIM-SNAT"
+	filterChain = "ZONESIM-EGRESS"
+)
+
+// AddExternal runs an external endpoint: a network namespace with ip, reached through the host like a
+// pod, with an agent serving tcp and udp ports and capturing every packet that reaches it. input are
+// iptables rules (without the leading "iptables") for the endpoint's INPUT chain, in order: the
+// perimeter firewall and the endpoint's allowlist as the scenario describes them.
+func (s *State) AddExternal(ctx context.Context, name string, ip netip.Addr, tcp, udp []int, input [][]string) (ExternalState, error) {
+	id := short("ext/" + name + "/" + ip.String())
+	x := ExternalState{Name: name, NetNS: "zx-" + id, Veth: "zxv" + id, IP: ip.String(), Capture: filepath.Join(s.Dir, "capture-"+id+".pcap")}
+	s.Externals = append(s.Externals, x)
+	if err := s.save(); err != nil {
+		return x, err
+	}
+	if err := wire(ctx, PodState{NetNS: x.NetNS, Veth: x.Veth, IP: x.IP}); err != nil {
+		return x, err
+	}
+	for _, rule := range input {
+		if err := run(ctx, "ip", append([]string{"netns", "exec", x.NetNS, "iptables"}, rule...)...); err != nil {
+			return x, err
+		}
+	}
+	self, err := Self()
+	if err != nil {
+		return x, err
+	}
+	logf, err := os.OpenFile(filepath.Join(s.Dir, "agent-"+x.NetNS+".log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	if err != nil {
+		return x, err
+	}
+	defer logf.Close()
+	cmd := exec.Command("ip", "netns", "exec", x.NetNS, self, "lab", "agent", "--tcp", joinInts(tcp), "--udp", joinInts(udp),
+		"--capture", x.Capture, "--iface", "eth0")
+	cmd.Stdout, cmd.Stderr = logf, logf
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+	if err := cmd.Start(); err != nil {
+		return x, fmt.Errorf("start the agent of %s: %w", name, err)
+	}
+	go cmd.Wait() // reap it if it exits while this process runs; its error is in its log
+	x.AgentPID = cmd.Process.Pid
+	s.Externals[len(s.Externals)-1] = x
+	return x, s.save()
+}
+
+func joinInts(ns []int) string {
+	parts := make([]string, len(ns))
+	for i, n := range ns {
+		parts[i] = strconv.Itoa(n)
+	}
+	return strings.Join(parts, ",")
+}
+
+// SetHostRules replaces the lab's host chains: nat rules run in POSTROUTING (egress SNAT), filter rules
+// in FORWARD (egress firewalls; DROP or RETURN only). Each rule is an iptables argument list for its chain.
+func (s *State) SetHostRules(ctx context.Context, nat, filter [][]string) error {
+	for _, c := range []struct {
+		table, chain, hook string
+		rules              [][]string
+	}{{"nat", natChain, "POSTROUTING", nat}, {"filter", filterChain, "FORWARD", filter}} {
+		if err := run(ctx, "iptables", "-t", c.table, "-N", c.chain); err != nil && !strings.Contains(err.Error(), "exists") {
+			return err
+		}
+		if err := run(ctx, "iptables", "-t", c.table, "-F", c.chain); err != nil {
+			return err
+		}
+		if err := run(ctx, "iptables", "-t", c.table, "-C", c.hook, "-j", c.chain); err != nil {
+			if err := run(ctx, "iptables", "-t", c.table, "-I", c.hook, "1", "-j", c.chain); err != nil {
+				return err
+			}
+		}
+		for _, r := range c.rules {
+			if err := run(ctx, "iptables", append([]string{"-t", c.table, "-A", c.chain}, r...)...); err != nil {
+				return err
+			}
+		}
+	}
+	s.HostRules = true
+	return s.save()
+}
+
+// removeHostRules deletes the lab's host chains and their jumps.
+func removeHostRules(ctx context.Context) {
+	for _, c := range [][3]string{{"nat", natChain, "POSTROUTING"}, {"filter", filterChain, "FORWARD"}} {
+		for run(ctx, "iptables", "-t", c[0], "-D", c[2], "-j", c[1]) == nil {
+		}
+		_ = run(ctx, "iptables", "-t", c[0], "-F", c[1])
+		_ = run(ctx, "iptables", "-t", c[0], "-X", c[1])
+	}
+}
+
+// RemoveExternals stops the external endpoints and removes their namespaces; captures stay until down.
+func (s *State) RemoveExternals(ctx context.Context) error {
+	var errs []string
+	for _, x := range s.Externals {
+		killPID(x.AgentPID)
+		if err := run(ctx, "ip", "netns", "del", x.NetNS); err != nil && !strings.Contains(err.Error(), "No such file") {
+			errs = append(errs, err.Error())
+		}
+	}
+	s.Externals = nil
+	removeHostRules(ctx)
+	s.HostRules = false
+	if err := s.save(); err != nil {
+		errs = append(errs, err.Error())
+	}
+	if len(errs) > 0 {
+		return fmt.Errorf("remove externals: %s", strings.Join(errs, "; "))
+	}
+	return nil
+}
+
+// External returns the running external endpoint of that name.
+func (s *State) External(name string) (ExternalState, bool) {
+	for _, x := range s.Externals {
+		if x.Name == name {
+			return x, true
+		}
+	}
+	return ExternalState{}, false
+}
