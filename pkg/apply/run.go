@@ -485,56 +485,38 @@ func queryCommand(inputs []string, from, to string, port Port) string {
 }
 
 // converge waits until the enforcer has taken the policies in: a cell predicted denied must be observed
-// denied (polled, with a deadline). Before that, everything is open, and an early "allowed" could pass
-// for agreement.
+// denied. Before that, everything is open, and an early "allowed" could pass for agreement.
 func converge(ctx context.Context, b Backend, cells []*cell, opts Options) error {
-	var sentinel *cell
 	for _, cl := range cells {
 		if cl.Skipped == "" && !cl.Predicted {
-			sentinel = cl
-			break
+			return await(ctx, b, []*cell{cl}, opts, "the policies did not take effect")
 		}
 	}
-	if sentinel == nil {
-		return nil // nothing is predicted denied: no policy takes effect that a probe could see
-	}
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		ok, err := b.Probe(ctx, sentinel.from, sentinel.port.Protocol, sentinel.addr, opts.Timeout)
-		if err != nil {
-			return err
-		}
-		if !ok {
-			return nil
-		}
-		if time.Now().After(deadline) {
-			fmt.Fprintf(opts.Log, "policies did not take effect within 30s: %s -> %s on %s still connects\n", sentinel.From, sentinel.To, sentinel.Port)
-			return nil // the mismatch shows in the report
-		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(200 * time.Millisecond):
-		}
-	}
+	return nil // nothing is predicted denied: no policy takes effect that a probe could see
 }
 
 func (c *cell) key() string { return c.From + "|" + c.To + "|" + c.Port }
 
-// awaitChanges waits, after an update, until the cells whose prediction changed observe the new value
-// (polled, a 30 s deadline): the enforcer applies an update some time after the API accepts it, and
-// opening traffic is as much a change as closing it.
+// awaitChanges waits, after an update, until the cells whose prediction changed observe the new value:
+// the enforcer applies an update some time after the API accepts it, and opening traffic is as much a
+// change as closing it. A sample across the changed cells is enough to see the update applied.
 func awaitChanges(ctx context.Context, b Backend, changed []*cell, opts Options) error {
 	if len(changed) > 8 {
-		step := len(changed) / 8 // a sample across the changed cells is enough to see the update applied
+		step := len(changed) / 8
 		var sample []*cell
 		for i := 0; i < len(changed); i += step {
 			sample = append(sample, changed[i])
 		}
 		changed = sample
 	}
+	return await(ctx, b, changed, opts, "the update did not take effect")
+}
+
+// await polls each cell until it observes its prediction, all within 30 s; past that it logs what did
+// not happen and returns, and the mismatch shows in the report.
+func await(ctx context.Context, b Backend, cells []*cell, opts Options, what string) error {
 	deadline := time.Now().Add(30 * time.Second)
-	for _, cl := range changed {
+	for _, cl := range cells {
 		for {
 			ok, err := b.Probe(ctx, cl.from, cl.port.Protocol, cl.addr, opts.Timeout)
 			if err != nil {
@@ -544,8 +526,8 @@ func awaitChanges(ctx context.Context, b Backend, changed []*cell, opts Options)
 				break
 			}
 			if time.Now().After(deadline) {
-				fmt.Fprintf(opts.Log, "the update did not take effect within 30s: %s -> %s on %s\n", cl.From, cl.To, cl.Port)
-				return nil // the mismatch shows in the report
+				fmt.Fprintf(opts.Log, "%s within 30s: %s -> %s on %s\n", what, cl.From, cl.To, cl.Port)
+				return nil
 			}
 			select {
 			case <-ctx.Done():

@@ -190,7 +190,7 @@ func inputRules(e *simulate.Engine, sc *model.Scenario, x ProbeExternal) [][]str
 		return "DROP"
 	}
 	for i, r := range sc.Perimeter.Rules {
-		if !perimeterHolds(e, r.To, x.IP) {
+		if !e.PerimeterMatch(r.To, x.IP) {
 			continue
 		}
 		var ports [][]string
@@ -243,36 +243,6 @@ func inputRules(e *simulate.Engine, sc *model.Scenario, x ProbeExternal) [][]str
 		}
 	}
 	return append(rules, []string{"-A", "INPUT", "-j", target(sc.Perimeter.DefaultAllow)})
-}
-
-// perimeterHolds reports whether a perimeter rule's destination list holds ip.
-func perimeterHolds(e *simulate.Engine, list []string, ip netip.Addr) bool {
-	for _, v := range list {
-		switch {
-		case v == "any":
-			return true
-		case v == "outside":
-			if e.ZoneOfIP(ip) == "" {
-				return true
-			}
-		case strings.HasPrefix(v, "zone:"):
-			if e.ZoneOfIP(ip) == strings.TrimPrefix(v, "zone:") {
-				return true
-			}
-		case strings.HasPrefix(v, "ext:"):
-			if x := e.Cluster.Scenario.External(strings.TrimPrefix(v, "ext:")); x != nil && model.ContainsAddr(x.Addresses, ip) {
-				return true
-			}
-		default:
-			if p, err := netip.ParsePrefix(v); err == nil && p.Contains(ip) {
-				return true
-			}
-			if a, err := netip.ParseAddr(v); err == nil && a == ip {
-				return true
-			}
-		}
-	}
-	return false
 }
 
 // IdentityCheck compares the source addresses an external endpoint saw on a port with the egress

@@ -271,8 +271,9 @@ func ParseNodeSelector(s string) map[string]string {
 	return out
 }
 
-// perimeterMatch reports whether an address is in a perimeter rule's from/to list.
-func (e *Engine) perimeterMatch(list []string, ip netip.Addr) bool {
+// PerimeterMatch reports whether an address is in a perimeter rule's from/to list (zone:Z, ext:name,
+// outside, any, or a CIDR).
+func (e *Engine) PerimeterMatch(list []string, ip netip.Addr) bool {
 	for _, v := range list {
 		switch {
 		case v == "any":
@@ -315,7 +316,7 @@ func (e *Engine) perimeter(src, dst netip.Addr) (ConnSet, *FlowStep) {
 	var decided []string
 	var first *model.PerimeterRule
 	for _, r := range sc.Perimeter.Rules {
-		if !e.perimeterMatch(r.From, src) || !e.perimeterMatch(r.To, dst) {
+		if !e.PerimeterMatch(r.From, src) || !e.PerimeterMatch(r.To, dst) {
 			continue
 		}
 		hit := remaining.Intersect(portRangesConns(r.Ports))
