@@ -92,14 +92,16 @@ type Result struct {
 // ctx is cancelled, unless opts.Keep.
 func Run(ctx context.Context, b Backend, c *model.Cluster, opts Options) (res *Result, err error) {
 	s, err := Start(ctx, b, c, opts)
+	if s != nil { // Start returns what it made so far even when it fails: clean that up too
+		defer func() {
+			if cerr := s.Close(ctx); cerr != nil {
+				err = errors.Join(err, cerr)
+			}
+		}()
+	}
 	if err != nil {
 		return nil, err
 	}
-	defer func() {
-		if cerr := s.Close(ctx); cerr != nil {
-			err = errors.Join(err, cerr)
-		}
-	}()
 	return s.Probe(ctx)
 }
 
@@ -219,7 +221,20 @@ func (s *Session) Update(ctx context.Context, c *model.Cluster) error {
 		}
 	}
 	previous := s.plan.Policies
+	next.Skipped = s.plan.Skipped
 	s.plan = next
+	if s.zones != nil { // the zone networks derive from the configuration (egress identities, firewalls)
+		e, err := predict(next, s.b.Capabilities().CNI)
+		if err != nil {
+			return err
+		}
+		if err := s.zones.TeardownZones(ctx); err != nil {
+			return err
+		}
+		if err := s.zones.SetupZones(ctx, zoneSetup(e, next, next.Externals)); err != nil {
+			return err
+		}
+	}
 	return s.applyPolicies(ctx, previous)
 }
 
