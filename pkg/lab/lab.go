@@ -134,7 +134,7 @@ func Up(ctx context.Context, name string, log io.Writer) (*State, error) {
 	if err := s.save(); err != nil {
 		return nil, err
 	}
-	if err := writeFile(filepath.Join("/proc/sys/net/ipv4/ip_forward"), "1"); err != nil {
+	if err := writeFile("/proc/sys/net/ipv4/ip_forward", "1"); err != nil {
 		return nil, fmt.Errorf("enable ip_forward: %w", err)
 	}
 	token, err := s.credentials()
