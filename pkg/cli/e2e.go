@@ -1,6 +1,8 @@
 package cli
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"os/exec"
 	"strings"
@@ -66,6 +68,9 @@ Exit code: 0 when observation matches prediction, 1 on any mismatch, 2 for bad i
 				if werr := report.WriteE2E(s.Out, res, output); werr != nil {
 					return werr
 				}
+			}
+			if errors.Is(err, context.Canceled) && !opts.Keep {
+				return inputError(errors.New("interrupted; everything the run created was removed"))
 			}
 			if err != nil {
 				return inputError(err)
