@@ -69,7 +69,7 @@ Exit code: 0 when observation matches prediction, 1 on any mismatch, 2 for bad i
 					return werr
 				}
 			}
-			if errors.Is(err, context.Canceled) && !opts.Keep {
+			if errors.Is(err, context.Canceled) && !opts.Keep && !strings.Contains(err.Error(), "cleanup:") {
 				return inputError(errors.New("interrupted; everything the run created was removed"))
 			}
 			if err != nil {
