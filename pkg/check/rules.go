@@ -2,15 +2,12 @@ package check
 
 import (
 	"fmt"
-	"net/netip"
 	"sort"
 	"strings"
 
 	"github.com/zonesim/zonesim/pkg/model"
 	"github.com/zonesim/zonesim/pkg/simulate"
 	"k8s.io/apimachinery/pkg/api/resource"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/labels"
 )
 
 // ZN-1: every application namespace (and, with a scenario, every node) has a zone.
@@ -211,7 +208,7 @@ func (ch *checker) allRouterPeers() {
 		}
 		for i, r := range p.Spec.Ingress {
 			for _, peer := range r.From {
-				if peer.NamespaceSelector == nil || !matches(peer.NamespaceSelector, ingressNS.Labels) {
+				if !simulate.SelectorMatches(peer.NamespaceSelector, ingressNS.Labels) {
 					continue
 				}
 				if peer.PodSelector != nil && !(len(peer.PodSelector.MatchLabels) == 0 && len(peer.PodSelector.MatchExpressions) == 0) {
@@ -230,11 +227,6 @@ func (ch *checker) allRouterPeers() {
 	}
 }
 
-func matches(sel *metav1.LabelSelector, l map[string]string) bool {
-	s, err := metav1.LabelSelectorAsSelector(sel)
-	return err == nil && s.Matches(labels.Set(l))
-}
-
 // ZN-6: external traffic of a zone leaves with an egress IP from the zone's range, hosted on two nodes of
 // the zone (EIP-2, EIP-4, SDN-1).
 func (ch *checker) egressIdentity() {
@@ -243,7 +235,7 @@ func (ch *checker) egressIdentity() {
 		obj := Object{Kind: eip.Kind, Name: eip.Name, Source: eip.Source}
 		zones := map[string]bool{}
 		for _, ns := range ch.c.Namespaces {
-			if eip.Kind == "NetNamespace" && ns.Name == eip.Namespace || eip.Kind == "EgressIP" && matches(eip.NamespaceSelector, ns.Labels) {
+			if simulate.EgressIPSelectsNamespace(eip, ns) {
 				covered[ns.Name] = true
 				if z := ch.zoneOf[ns.Name]; z != "" {
 					zones[z] = true
@@ -267,10 +259,7 @@ func (ch *checker) egressIdentity() {
 					Message: fmt.Sprintf("egress IP %s of %s %s is outside zone %s's egress ranges %v", ip, eip.Kind, eip.Name, zone.Name, zone.EgressRanges),
 					Fix:     fmt.Sprintf("take the egress IP from %v", zone.EgressRanges)})
 			}
-			n := len(ch.e.EgressHosts(ip))
-			if eip.Kind == "NetNamespace" {
-				n = ch.hostSubnetsFor(ip)
-			}
+			n := len(ch.e.EgressHostNames(eip, ip))
 			if n == 0 {
 				conseq := "[assumption] its traffic leaves with node IPs instead"
 				if eip.Kind == "NetNamespace" {
@@ -305,22 +294,6 @@ func (ch *checker) egressIdentity() {
 				Fix:     fmt.Sprintf("add an EgressIP with egressIPs from %v selecting %s=%s", zone.EgressRanges, ch.e.ZoneLabel, z)})
 		}
 	}
-}
-
-func (ch *checker) hostSubnetsFor(ip netip.Addr) int {
-	n := 0
-	for _, h := range ch.c.HostSubnets {
-		if model.ContainsAddr(h.EgressCIDRs, ip) {
-			n++
-			continue
-		}
-		for _, x := range h.EgressIPs {
-			if x == ip {
-				n++
-			}
-		}
-	}
-	return n
 }
 
 func keys(m map[string]bool) []string {
@@ -732,7 +705,7 @@ func (ch *checker) allowlistCovers(ns string, x *model.External, eg *model.Egres
 		return
 	}
 	for _, eip := range ch.c.EgressIPs {
-		if !(eip.Kind == "NetNamespace" && eip.Namespace == ns || eip.Kind == "EgressIP" && matches(eip.NamespaceSelector, nsObj.Labels)) {
+		if !simulate.EgressIPSelectsNamespace(eip, nsObj) {
 			continue
 		}
 		for _, ip := range eip.IPs {

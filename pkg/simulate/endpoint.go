@@ -74,7 +74,7 @@ func (e *Engine) ResolveEndpoint(s string) (*Endpoint, error) {
 			return &Endpoint{Kind: "node", Name: s, Members: []Member{{IP: n.IP, Name: s, Node: n}}}, nil
 		}
 	case strings.HasPrefix(s, "ext:"):
-		if x := e.external(strings.TrimPrefix(s, "ext:")); x != nil {
+		if x := e.External(strings.TrimPrefix(s, "ext:")); x != nil {
 			ep := &Endpoint{Kind: "external", Name: s}
 			for _, a := range x.Addresses {
 				name := s

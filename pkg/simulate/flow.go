@@ -136,11 +136,7 @@ func (e *Engine) snat(p *model.Pod) SNAT {
 	}
 	ns := e.Cluster.Namespace(p.Namespace)
 	for _, eip := range e.Cluster.EgressIPs {
-		if eip.Kind == "NetNamespace" {
-			if eip.Namespace != p.Namespace {
-				continue
-			}
-		} else if !newSelector(eip.NamespaceSelector).matches(ns.Labels) || !newSelector(eip.PodSelector).matches(p.Labels) {
+		if !EgressIPSelectsNamespace(eip, ns) || eip.Kind == "EgressIP" && !newSelector(eip.PodSelector).matches(p.Labels) {
 			continue
 		}
 		obj := eip.Kind + " " + eip.Name
@@ -161,32 +157,53 @@ func (e *Engine) snat(p *model.Pod) SNAT {
 	return nodeIP("no EgressIP selects the pod")
 }
 
-// egressHost is the node that hosts an egress IP: from status, else an egress-assignable node whose zone
-// network holds the IP (EIP-2); for NetNamespace, the HostSubnet that lists it (SDN-1).
-func (e *Engine) egressHost(eip *model.EgressIP, ip netip.Addr) *model.Node {
+// EgressIPSelectsNamespace reports whether an EgressIP's namespaceSelector (EIP-1), or a NetNamespace's
+// name (SDN-1), takes in the namespace.
+func EgressIPSelectsNamespace(eip *model.EgressIP, ns *model.Namespace) bool {
+	if eip.Kind == "NetNamespace" {
+		return ns.Name == eip.Namespace
+	}
+	return SelectorMatches(eip.NamespaceSelector, ns.Labels)
+}
+
+// EgressHostNames lists the nodes able to host an egress IP: for a NetNamespace, those whose HostSubnet
+// lists the IP or a CIDR holding it (SDN-1); for an EgressIP, the egress-assignable nodes of a zone whose
+// network holds it (EIP-2).
+func (e *Engine) EgressHostNames(eip *model.EgressIP, ip netip.Addr) []string {
+	var out []string
 	if eip.Kind == "NetNamespace" {
 		for _, h := range e.Cluster.HostSubnets {
-			for _, x := range h.EgressIPs {
-				if x == ip {
-					return e.nodes[h.Node]
-				}
-			}
-			for _, c := range h.EgressCIDRs {
-				if c.Contains(ip) {
-					return e.nodes[h.Node]
-				}
+			if model.ContainsAddr(h.EgressCIDRs, ip) || containsIP(h.EgressIPs, ip) {
+				out = append(out, h.Node)
 			}
 		}
-		return nil
+		return out
 	}
-	if n, ok := eip.Assigned[ip]; ok {
+	for _, n := range e.EgressHosts(ip) {
+		out = append(out, n.Name)
+	}
+	return out
+}
+
+func containsIP(ips []netip.Addr, ip netip.Addr) bool {
+	for _, x := range ips {
+		if x == ip {
+			return true
+		}
+	}
+	return false
+}
+
+// egressHost is the node that hosts an egress IP: from the EgressIP's status, else the first node able
+// to host it.
+func (e *Engine) egressHost(eip *model.EgressIP, ip netip.Addr) *model.Node {
+	if n, ok := eip.Assigned[ip]; ok && eip.Kind == "EgressIP" {
 		return e.nodes[n]
 	}
-	hosts := e.EgressHosts(ip)
-	if len(hosts) == 0 {
-		return nil
+	if hosts := e.EgressHostNames(eip, ip); len(hosts) > 0 {
+		return e.nodes[hosts[0]]
 	}
-	return hosts[0]
+	return nil
 }
 
 // EgressHosts lists the nodes that may host an egress IP (EIP-2): egress-assignable, and in a zone whose
@@ -197,15 +214,13 @@ func (e *Engine) EgressHosts(ip netip.Addr) []*model.Node {
 		if _, ok := n.Labels[model.EgressAssignableLabel]; !ok {
 			continue
 		}
-		if z := e.zone(n.Zone); z != nil && !model.ContainsAddr(z.NodeNetworks, ip) {
+		if z := e.Zone(n.Zone); z != nil && !model.ContainsAddr(z.NodeNetworks, ip) {
 			continue
 		}
 		out = append(out, n)
 	}
 	return out
 }
-
-func (e *Engine) zone(name string) *model.Zone { return e.Cluster.Scenario.Zone(name) }
 
 // ZoneOfIP names the zone whose node networks hold ip; "" is outside every zone.
 func (e *Engine) ZoneOfIP(ip netip.Addr) string {
@@ -287,7 +302,7 @@ func (e *Engine) PerimeterMatch(list []string, ip netip.Addr) bool {
 				return true
 			}
 		case strings.HasPrefix(v, "ext:"):
-			if x := e.external(strings.TrimPrefix(v, "ext:")); x != nil && model.ContainsAddr(x.Addresses, ip) {
+			if x := e.External(strings.TrimPrefix(v, "ext:")); x != nil && model.ContainsAddr(x.Addresses, ip) {
 				return true
 			}
 		default:
@@ -356,8 +371,6 @@ func (e *Engine) perimeter(src, dst netip.Addr) (ConnSet, *FlowStep) {
 	return allowed, &s
 }
 
-func (e *Engine) external(name string) *model.External { return e.Cluster.Scenario.External(name) }
-
 // leaveCluster narrows what a pod may send to an address outside the pod network through the pipeline:
 // EgressFirewall, SNAT, perimeter, the destination's allowlist and listening ports. conns is what the
 // pod's egress policy allows.
@@ -414,10 +427,10 @@ func (e *Engine) PerimeterBetween(src, dst netip.Addr) (ConnSet, *FlowStep) {
 }
 
 // External returns the scenario endpoint of that name, or nil.
-func (e *Engine) External(name string) *model.External { return e.external(name) }
+func (e *Engine) External(name string) *model.External { return e.Cluster.Scenario.External(name) }
 
 // Zone returns the scenario zone of that name, or nil.
-func (e *Engine) Zone(name string) *model.Zone { return e.zone(name) }
+func (e *Engine) Zone(name string) *model.Zone { return e.Cluster.Scenario.Zone(name) }
 
 // throughEgressRouter follows each allowed service port through the egress router's redirect rule to its
 // destination: the flow leaves from the router's own address (ZN-6, per-component identity), through the

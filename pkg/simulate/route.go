@@ -152,7 +152,7 @@ func (e *Engine) viaRoute(s, d Member, r *model.Route, pr *PairResult) ConnSet {
 
 // shardVIPs are the ingress VIPs of the zone a shard serves from.
 func (e *Engine) shardVIPs(ic *model.IngressController) []netip.Addr {
-	if z := e.zone(e.ShardZone(ic)); z != nil {
+	if z := e.Zone(e.ShardZone(ic)); z != nil {
 		return z.IngressVIPs
 	}
 	return nil

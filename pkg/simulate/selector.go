@@ -56,6 +56,11 @@ func (s *selector) matches(labels map[string]string) bool {
 	return true
 }
 
+// SelectorMatches evaluates a label selector as NetworkPolicy does (NP-9); a nil selector matches nothing.
+func SelectorMatches(s *metav1.LabelSelector, labels map[string]string) bool {
+	return s != nil && newSelector(s).matches(labels)
+}
+
 func (s *selector) empty() bool { return len(s.labels) == 0 && len(s.exprs) == 0 }
 
 func containsString(list []string, s string) bool {
