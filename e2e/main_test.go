@@ -1,8 +1,9 @@
 //go:build e2e
 
 // Package e2e checks zonesim's predictions against real enforcement: it brings up the local lab (or uses a
-// running lab named by ZONESIM_LAB), applies scenarios and the upstream NetworkPolicy cases, probes every
-// cell with real traffic, and requires prediction and observation to agree. Run it with `make e2e` (root).
+// running lab named by ZONESIM_LAB, or the cluster of --kubeconfig/--context through the existing
+// backend), applies scenarios and the upstream NetworkPolicy cases, probes every cell with real traffic,
+// and requires prediction and observation to agree. Run it with `make e2e` (root).
 package e2e
 
 import (
@@ -13,6 +14,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/zonesim/zonesim/pkg/apply"
 	"github.com/zonesim/zonesim/pkg/lab"
 	"sigs.k8s.io/e2e-framework/pkg/env"
 	"sigs.k8s.io/e2e-framework/pkg/envconf"
@@ -21,6 +23,8 @@ import (
 var (
 	testenv env.Environment
 	labName = "e2e"
+	// existing is set when the suite runs on a cluster of --kubeconfig/--context instead of a lab.
+	existing *apply.ExistingOptions
 )
 
 func TestMain(m *testing.M) {
@@ -30,8 +34,15 @@ func TestMain(m *testing.M) {
 		os.Exit(2)
 	}
 	if cfg.KubeconfigFile() != "" {
-		fmt.Fprintln(os.Stderr, "not supported yet: --kubeconfig (probing an existing cluster needs probe pods from an image and exec probes); the suite runs on the local lab")
-		os.Exit(2)
+		// An existing cluster (kind, OpenShift, ...): probe pods from an agnhost image, probes by exec.
+		existing = &apply.ExistingOptions{Kubeconfig: cfg.KubeconfigFile(), Context: cfg.KubeContext(),
+			AllowContext: os.Getenv("ZONESIM_E2E_ALLOW_CONTEXT"), Image: os.Getenv("ZONESIM_E2E_IMAGE"), CNI: os.Getenv("ZONESIM_E2E_CNI")}
+		if _, err := apply.NewExistingBackend(*existing); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(2)
+		}
+		testenv = env.NewWithConfig(cfg)
+		os.Exit(testenv.Run(m))
 	}
 	testenv = env.NewWithConfig(cfg)
 	bin, err := buildZonesim()

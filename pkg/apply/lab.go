@@ -39,9 +39,12 @@ func (b *LabBackend) Name() string { return "lab (" + lab.ContextName(b.state.Na
 
 // Capabilities: kube-router enforces NetworkPolicy like the generic profile; the lab kernel has no SCTP.
 func (b *LabBackend) Capabilities() Capabilities {
-	return Capabilities{CNI: "generic", Unsupported: map[model.Protocol]string{
-		"SCTP": "skipped: the lab kernel has no SCTP (LOCAL-CLUSTER.md)",
-	}}
+	return Capabilities{CNI: "generic", Unsupported: LabUnsupported(), FinalizeNamespaces: true}
+}
+
+// LabUnsupported are the protocols a lab cannot carry, with the reason.
+func LabUnsupported() map[model.Protocol]string {
+	return map[model.Protocol]string{"SCTP": "skipped: the lab kernel has no SCTP (LOCAL-CLUSTER.md)"}
 }
 
 // Client returns a client for the lab.
@@ -113,13 +116,17 @@ func waitServing(ctx context.Context, p *ProbePod, ports []Port) error {
 	}
 }
 
-// DeletePods removes the probe pods and their namespaces.
-func (b *LabBackend) DeletePods(ctx context.Context, _ []*ProbePod) error {
+// DeletePods removes the probe pods and their network namespaces.
+func (b *LabBackend) DeletePods(ctx context.Context, pods []*ProbePod) error {
 	client, err := b.state.Client()
 	if err != nil {
 		return err
 	}
-	return b.state.RemovePods(ctx, client)
+	keys := make([]string, len(pods))
+	for i, p := range pods {
+		keys[i] = p.Key()
+	}
+	return b.state.RemovePods(ctx, client, keys)
 }
 
 // Probe connects from inside the source pod's network namespace.
@@ -140,6 +147,12 @@ func (b *LabBackend) ProbeCommand(from *ProbePod, proto model.Protocol, addr str
 // SetupZones runs the scenario's endpoints as network namespaces and installs the egress SNAT and the
 // egress firewalls on the host.
 func (b *LabBackend) SetupZones(ctx context.Context, z ZoneSetup) error {
+	if run := b.state.ZonesRun; run != "" && run != z.RunID && len(b.state.Externals) > 0 {
+		return fmt.Errorf("the lab runs the zone networks of run %s; one run's zones at a time (zonesim apply --delete %s --lab-name %s first)", run, run, b.state.Name)
+	}
+	if err := b.state.SetZonesRun(z.RunID); err != nil {
+		return err
+	}
 	if err := b.state.SetHostRules(ctx, z.NAT, z.Filter); err != nil {
 		return err
 	}
@@ -163,6 +176,9 @@ func (b *LabBackend) SetupZones(ctx context.Context, z ZoneSetup) error {
 	}
 	return nil
 }
+
+// ZonesRun is the run whose endpoints and host rules the lab holds.
+func (b *LabBackend) ZonesRun() string { return b.state.ZonesRun }
 
 // TeardownZones removes the endpoints and the host rules.
 func (b *LabBackend) TeardownZones(ctx context.Context) error { return b.state.RemoveExternals(ctx) }

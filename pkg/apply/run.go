@@ -29,6 +29,9 @@ type Capabilities struct {
 	CNI string
 	// Unsupported maps a protocol the backend cannot carry to the reason.
 	Unsupported map[model.Protocol]string
+	// FinalizeNamespaces: no namespace controller runs (the lab), so cleanup finalizes the namespaces it
+	// deleted itself, once their contents are gone.
+	FinalizeNamespaces bool
 }
 
 // Backend is a cluster the probes run on.
@@ -221,6 +224,7 @@ func (s *Session) Update(ctx context.Context, c *model.Cluster) error {
 		}
 	}
 	previous := s.plan.Policies
+	fmt.Fprintf(s.opts.Log, "run %s: update to %d policies\n", s.plan.RunID, len(next.Policies))
 	next.Skipped = s.plan.Skipped
 	s.plan = next
 	if s.zones != nil { // the zone networks derive from the configuration (egress identities, firewalls)
@@ -600,8 +604,47 @@ func probeAll(ctx context.Context, b Backend, cells []*cell, opts Options) {
 	})
 }
 
+// Plan is what the session runs.
+func (s *Session) Plan() *Plan { return s.plan }
+
+// Delete removes a run that was left in place (zonesim apply, e2e --keep): the namespaces labelled with
+// the run, their probe pods and policies, and nothing else. It returns the namespaces it deleted.
+func Delete(ctx context.Context, b Backend, runID string) ([]string, error) {
+	client, err := b.Client()
+	if err != nil {
+		return nil, err
+	}
+	sel := metav1.ListOptions{LabelSelector: ProbeLabel + "=" + runID}
+	nss, err := client.CoreV1().Namespaces().List(ctx, sel)
+	if err != nil {
+		return nil, err
+	}
+	if len(nss.Items) == 0 {
+		return nil, fmt.Errorf("no namespace on %s is labelled %s=%s", b.Name(), ProbeLabel, runID)
+	}
+	plan := &Plan{RunID: runID}
+	var names []string
+	for i := range nss.Items {
+		ns := &nss.Items[i]
+		plan.Namespaces = append(plan.Namespaces, ns)
+		names = append(names, ns.Name)
+		pods, err := client.CoreV1().Pods(ns.Name).List(ctx, sel)
+		if err != nil {
+			return nil, err
+		}
+		for _, p := range pods.Items {
+			plan.Pods = append(plan.Pods, &ProbePod{Namespace: p.Namespace, Name: p.Name})
+		}
+	}
+	var errs []error
+	if zb, ok := b.(ZoneBackend); ok && zb.ZonesRun() == runID {
+		errs = append(errs, zb.TeardownZones(ctx))
+	}
+	return names, errors.Join(append(errs, cleanup(ctx, b, client, plan))...)
+}
+
 // cleanup deletes what the run created, and only that: policies, pods, then the probe namespaces, which it
-// finalizes itself where no controller-manager runs (the lab).
+// finalizes itself where no namespace controller runs (the lab, Capabilities.FinalizeNamespaces).
 func cleanup(ctx context.Context, b Backend, client kubernetes.Interface, plan *Plan) error {
 	var errs []error
 	sel := metav1.ListOptions{LabelSelector: ProbeLabel + "=" + plan.RunID}
@@ -623,6 +666,9 @@ func cleanup(ctx context.Context, b Backend, client kubernetes.Interface, plan *
 		}
 		if err := client.CoreV1().Namespaces().Delete(ctx, ns.Name, metav1.DeleteOptions{}); err != nil && !apierrors.IsNotFound(err) {
 			errs = append(errs, err)
+			continue
+		}
+		if !b.Capabilities().FinalizeNamespaces {
 			continue
 		}
 		got, err = client.CoreV1().Namespaces().Get(ctx, ns.Name, metav1.GetOptions{})

@@ -17,12 +17,15 @@ import (
 type ZoneBackend interface {
 	SetupZones(ctx context.Context, z ZoneSetup) error
 	TeardownZones(ctx context.Context) error
+	// ZonesRun is the run whose zone networks the backend holds, or "".
+	ZonesRun() string
 	// Sources lists, per "PROTO/port", the addresses an external endpoint saw connections from.
 	Sources(ctx context.Context, external string) (map[string][]netip.Addr, error)
 }
 
 // ZoneSetup is what a ZoneBackend runs: external endpoints and host rules, as iptables argument lists.
 type ZoneSetup struct {
+	RunID     string
 	Externals []ExternalSetup
 	NAT       [][]string // POSTROUTING: egress SNAT
 	Filter    [][]string // FORWARD: egress firewalls (DROP or RETURN only)
@@ -75,7 +78,7 @@ func externals(c *model.Cluster, ports []Port) []ProbeExternal {
 // zoneSetup derives what the zone networks do from the scenario and the engine's model of it: each pod's
 // egress identity (SNAT), each namespace's EgressFirewall, and each endpoint's perimeter and allowlist.
 func zoneSetup(e *simulate.Engine, plan *Plan, exts []ProbeExternal) ZoneSetup {
-	var z ZoneSetup
+	z := ZoneSetup{RunID: plan.RunID}
 	sc := e.Cluster.Scenario
 	for _, x := range exts {
 		es := ExternalSetup{Name: x.Name, IP: x.IP, Input: inputRules(e, sc, x)}

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"flag"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -63,6 +64,9 @@ func TestGoldenOutputs(t *testing.T) {
 }
 
 func TestExitCodesAndErrors(t *testing.T) {
+	prod := filepath.Join(t.TempDir(), "prod.kubeconfig")
+	require.NoError(t, os.WriteFile(prod, []byte("apiVersion: v1\nkind: Config\nclusters: [{name: c, cluster: {server: 'https://127.0.0.1:1'}}]\n"+
+		"users: [{name: u, user: {token: t}}]\ncontexts: [{name: prod, context: {cluster: c, user: u}}]\ncurrent-context: prod\n"), 0o600))
 	bad := filepath.Join(t.TempDir(), "bad.yaml")
 	require.NoError(t, os.WriteFile(bad, []byte("apiVersion: v1\nkind: Namespace\nmetadata:\n  name: a\n  labels: {x: no}\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\n"), 0o644))
 	tests := []struct {
@@ -80,6 +84,11 @@ func TestExitCodesAndErrors(t *testing.T) {
 		{"bad cni", []string{"matrix", "--cni", "calico"}, 2, `unknown --cni "calico"`},
 		{"bad query form", []string{"query", "a", "b"}, 2, "usage: zonesim query from SOURCE to DESTINATION"},
 		{"bad port", []string{"query", "from", "ledger", "to", "payments", "--port", "icmp/1"}, 2, "protocol must be tcp, udp or sctp"},
+		{"unsafe context", []string{"e2e", "--backend", "existing", "--kubeconfig", prod}, 2, "pass --allow-context prod"},
+		{"unsafe context for apply", []string{"apply", "--backend", "existing", "--kubeconfig", prod, "--delete", "abc"}, 2, `context "prod" is not a kind`},
+		{"unknown backend", []string{"e2e", "--backend", "minikube"}, 2, `unknown --backend "minikube": use lab, existing or kind`},
+		{"bad skipped protocol", []string{"e2e", "--backend", "existing", "--skip-protocol", "icmp"}, 2, `--skip-protocol "ICMP": want TCP, UDP or SCTP`},
+		{"no lab", []string{"apply", "--lab-name", "nonesuch"}, 2, `no lab "nonesuch" is up`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -183,4 +192,13 @@ func TestCheckFormats(t *testing.T) {
 	assert.Equal(t, 0, code)
 	code, _, _ = run("check", "-f", "../../scenarios/three-tier/scenario.yaml", "--fail-on", "info")
 	assert.Equal(t, 0, code)
+}
+
+func TestKindBackendNeedsDocker(t *testing.T) {
+	if exec.Command("docker", "info").Run() == nil {
+		t.Skip("a Docker engine runs here: --backend kind would create a cluster")
+	}
+	code, _, stderr := run("e2e", "--backend", "kind")
+	assert.Equal(t, 2, code)
+	assert.Contains(t, stderr, "--backend kind needs a running Docker engine, and this machine has none")
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os/exec"
 	"strings"
 	"time"
 
@@ -15,8 +14,9 @@ import (
 
 func newE2E(s Streams, g *globalFlags) *cobra.Command {
 	var (
-		backend, labName, output string
-		opts                     apply.Options
+		bf     backendFlags
+		output string
+		opts   apply.Options
 	)
 	cmd := &cobra.Command{
 		Use:   "e2e",
@@ -28,36 +28,30 @@ was applied. Prints predicted, observed and compared truth tables (. agree, X di
 mismatch, the query that explains the prediction and the command that reproduces the probe. Everything
 it created is deleted afterwards, also on Ctrl-C (--keep to leave it).
 
-Backends: lab (zonesim lab up: kube-router enforces NetworkPolicy; pods are network namespaces).
-Probes cover pod-to-pod NetworkPolicy; other objects in the input are listed as not probed.
+Probes cover pod-to-pod NetworkPolicy; other objects in the input are listed as not probed (the lab
+backend also runs a scenario's external endpoints, egress SNAT and firewalls around the cluster).
+
+` + backendHelp + `
 
 Exit code: 0 when observation matches prediction, 1 on any mismatch, 2 for bad input or a cluster error.`,
 		Example: `  zonesim lab up && zonesim e2e && zonesim lab down
-  zonesim e2e -f scenarios/three-tier/scenario.yaml -o junit > e2e.xml`,
+  zonesim e2e -f scenarios/three-tier/scenario.yaml -o junit > e2e.xml
+  zonesim e2e --backend existing --context kind-netpol --cni generic
+  zonesim e2e --backend existing --context ocp-lab --allow-context ocp-lab --cni ovn-kubernetes`,
 		Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
 			if err := report.CheckFormat(output, report.E2EFormats); err != nil {
 				return inputError(err)
 			}
-			var b apply.Backend
-			switch backend {
-			case "lab":
-				lb, err := apply.NewLabBackend(labName)
-				if err != nil {
-					return inputError(err)
-				}
-				b = lb
-			case "kind":
-				if out, err := exec.CommandContext(c.Context(), "docker", "info").CombinedOutput(); err != nil {
-					return inputError(fmt.Errorf("--backend kind needs a running Docker engine, and this machine has none (docker info: %v: %s); use --backend lab",
-						err, strings.TrimSpace(lastLine(string(out)))))
-				}
-				return inputError(fmt.Errorf("not supported yet: --backend kind (probe pods from an image, exec probes); use --backend lab"))
-			case "existing":
-				return inputError(fmt.Errorf("not supported yet: --backend existing (probe pods from an image, exec probes); use --backend lab"))
-			default:
-				return inputError(fmt.Errorf("unknown --backend %q: use lab", backend))
+			b, release, err := bf.open(c.Context(), g.cni, opts.Keep, s.ErrOut)
+			if err != nil {
+				return inputError(err)
 			}
+			defer func() {
+				if rerr := release(); rerr != nil {
+					fmt.Fprintln(s.ErrOut, rerr)
+				}
+			}()
 			e, err := g.engine(s)
 			if err != nil {
 				return err
@@ -82,8 +76,7 @@ Exit code: 0 when observation matches prediction, 1 on any mismatch, 2 for bad i
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&backend, "backend", "lab", "where to run: lab")
-	f.StringVar(&labName, "lab-name", "default", "the lab to use (zonesim lab up --name)")
+	bf.register(cmd)
 	f.StringVarP(&output, "output", "o", "text", "output format: "+strings.Join(report.E2EFormats, ", "))
 	f.DurationVar(&opts.Timeout, "timeout", time.Second, "how long one probe waits for an answer")
 	f.IntVar(&opts.Parallel, "parallel", 16, "probes at once")

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"fmt"
+	"os"
 	"os/signal"
 	"sort"
 	"strconv"
@@ -74,7 +75,7 @@ once and cached in ` + lab.CacheDir() + `/bin (set ZONESIM_CACHE to move it).`,
 					}
 					fmt.Fprintf(s.Out, "  %-15s pid %-8d %s\n", n, st.Processes[n], state)
 				}
-				fmt.Fprintf(s.Out, "  %d probe pod(s)\n", len(st.Pods))
+				fmt.Fprintf(s.Out, "  %d pod(s) run by the lab backend, %d by the node agent\n", len(st.Pods), len(st.KubeletPods()))
 				if down > 0 {
 					return &exitError{code: ExitDenied, err: fmt.Errorf("%d lab process(es) not running", down), silent: true}
 				}
@@ -82,6 +83,14 @@ once and cached in ` + lab.CacheDir() + `/bin (set ZONESIM_CACHE to move it).`,
 			},
 		},
 		newLabAgent(), newLabConnect(s),
+		&cobra.Command{
+			Use: "kubelet", Hidden: true, Short: "Run the lab's node agent (binds, runs and execs pods); lab up starts it", Args: cobra.NoArgs,
+			RunE: func(c *cobra.Command, _ []string) error {
+				ctx, stop := signal.NotifyContext(c.Context(), syscall.SIGTERM, os.Interrupt)
+				defer stop()
+				return lab.RunKubelet(ctx, name, s.ErrOut)
+			},
+		},
 	)
 	return cmd
 }

@@ -18,6 +18,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -52,6 +53,8 @@ type State struct {
 	// Externals are endpoints outside the cluster; HostRules says the lab's host chains exist.
 	Externals []ExternalState `json:"externals,omitempty"`
 	HostRules bool            `json:"hostRules,omitempty"`
+	// ZonesRun is the zonesim run the externals and host rules belong to.
+	ZonesRun string `json:"zonesRun,omitempty"`
 }
 
 // PodState is one pod: its API object and its network namespace.
@@ -62,6 +65,7 @@ type PodState struct {
 	Veth      string `json:"veth"`
 	IP        string `json:"ip"`
 	AgentPID  int    `json:"agentPID"`
+	UID       string `json:"uid,omitempty"` // the pod object's, for the node agent's pods
 }
 
 // Dir is the state directory of the lab called name.
@@ -141,6 +145,19 @@ func Up(ctx context.Context, name string, log io.Writer) (*State, error) {
 	if err != nil {
 		return nil, err
 	}
+	s.NodeIP = hostIP()
+	if err := s.writePKI([]net.IP{net.ParseIP(s.NodeIP), net.IPv4(127, 0, 0, 1)}); err != nil {
+		return nil, err
+	}
+	// The node agent outlives this command, which may be a `go run` binary that is removed when it exits.
+	self, err := Self()
+	if err != nil {
+		return nil, err
+	}
+	agentBin := filepath.Join(dir, "zonesim")
+	if err := copyFile(self, agentBin); err != nil {
+		return nil, err
+	}
 	fmt.Fprintf(log, "starting etcd\n")
 	if err := s.start("etcd", bins.Etcd, "--name", "zonesim", "--data-dir", filepath.Join(dir, "etcd"),
 		"--listen-client-urls", fmt.Sprintf("http://127.0.0.1:%d", etcdClientPort),
@@ -158,7 +175,9 @@ func Up(ctx context.Context, name string, log io.Writer) (*State, error) {
 		"--authorization-mode=AlwaysAllow", "--service-account-issuer=https://kubernetes.default.svc",
 		"--service-account-key-file="+filepath.Join(dir, "sa.key"), "--service-account-signing-key-file="+filepath.Join(dir, "sa.key"),
 		"--service-cluster-ip-range=10.96.0.0/16", "--endpoint-reconciler-type=none",
-		"--disable-admission-plugins=ServiceAccount"); err != nil {
+		"--disable-admission-plugins=ServiceAccount",
+		"--kubelet-certificate-authority="+s.pki(caCert), "--kubelet-client-certificate="+s.pki(apiserverKubelet),
+		"--kubelet-client-key="+s.pki(apiserverKubeletK), "--kubelet-preferred-address-types=InternalIP"); err != nil {
 		return nil, err
 	}
 	if err := waitReady(ctx, token, 90*time.Second, func() bool { return s.Alive()["kube-apiserver"] }); err != nil {
@@ -175,6 +194,15 @@ func Up(ctx context.Context, name string, log io.Writer) (*State, error) {
 	}
 	if err := s.registerNode(ctx, client); err != nil {
 		return nil, err
+	}
+	fmt.Fprintf(log, "starting the node agent (binds, runs and execs pods) on %s:%d\n", s.NodeIP, KubeletPort)
+	if err := s.start("kubelet", agentBin, "lab", "kubelet", "--name", name); err != nil {
+		return nil, err
+	}
+	if err := waitListening(ctx, net.JoinHostPort(s.NodeIP, strconv.Itoa(KubeletPort)), 20*time.Second, func() bool { return s.Alive()["kubelet"] }); err != nil {
+		logFile := filepath.Join(dir, "kubelet.log")
+		last, _ := os.ReadFile(logFile)
+		return nil, fmt.Errorf("node agent: %w\n%s\n(log: %s)", err, tail(string(last), 5), logFile)
 	}
 	fmt.Fprintf(log, "starting kube-router %s on node %s\n", KubeRouterVersion, s.Node)
 	if err := s.start("kube-router", bins.KubeRouter, "--run-firewall=true", "--run-router=false", "--run-service-proxy=false",
@@ -311,11 +339,14 @@ func hostIP() string {
 	return c.LocalAddr().(*net.UDPAddr).IP.String()
 }
 
+// NodeLabel marks a lab's node with the lab's name, so a client that reaches the lab through any
+// kubeconfig can tell it is one (no namespace controller runs, the kernel has no SCTP).
+const NodeLabel = "zonesim.dev/lab"
+
 // registerNode creates the lab's node, Ready, as a kubelet would.
 func (s *State) registerNode(ctx context.Context, client *kubernetes.Clientset) error {
-	s.NodeIP = hostIP()
 	node := &corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: s.Node, Labels: map[string]string{
-		"kubernetes.io/hostname": s.Node, "kubernetes.io/os": "linux", "node-role.kubernetes.io/worker": ""}},
+		"kubernetes.io/hostname": s.Node, "kubernetes.io/os": "linux", "node-role.kubernetes.io/worker": "", NodeLabel: s.Name}},
 		Spec: corev1.NodeSpec{PodCIDR: PodCIDR.String(), PodCIDRs: []string{PodCIDR.String()}}}
 	created, err := client.CoreV1().Nodes().Create(ctx, node, metav1.CreateOptions{FieldManager: "zonesim"})
 	if err != nil && !apierrors.IsAlreadyExists(err) {
@@ -328,8 +359,9 @@ func (s *State) registerNode(ctx context.Context, client *kubernetes.Clientset) 
 	}
 	now := metav1.Now()
 	created.Status = corev1.NodeStatus{
-		Addresses:  []corev1.NodeAddress{{Type: corev1.NodeInternalIP, Address: s.NodeIP}, {Type: corev1.NodeHostName, Address: s.Node}},
-		Conditions: []corev1.NodeCondition{{Type: corev1.NodeReady, Status: corev1.ConditionTrue, Reason: "ZonesimLab", LastHeartbeatTime: now, LastTransitionTime: now}},
+		Addresses:       []corev1.NodeAddress{{Type: corev1.NodeInternalIP, Address: s.NodeIP}, {Type: corev1.NodeHostName, Address: s.Node}},
+		Conditions:      []corev1.NodeCondition{{Type: corev1.NodeReady, Status: corev1.ConditionTrue, Reason: "ZonesimLab", LastHeartbeatTime: now, LastTransitionTime: now}},
+		DaemonEndpoints: corev1.NodeDaemonEndpoints{KubeletEndpoint: corev1.DaemonEndpoint{Port: KubeletPort}},
 	}
 	_, err = client.CoreV1().Nodes().UpdateStatus(ctx, created, metav1.UpdateOptions{FieldManager: "zonesim"})
 	return err
@@ -343,6 +375,10 @@ func Down(ctx context.Context, name string, log io.Writer) error {
 		return err
 	}
 	var errs []error
+	if pid := s.Processes["kubelet"]; pid > 0 { // first, so it starts no pod while they are removed
+		fmt.Fprintf(log, "stopping the node agent (pid %d)\n", pid)
+		killPID(pid)
+	}
 	for _, x := range s.Externals {
 		killPID(x.AgentPID)
 		if err := run(ctx, "ip", "netns", "del", x.NetNS); err != nil && !strings.Contains(err.Error(), "No such file") {
@@ -350,7 +386,7 @@ func Down(ctx context.Context, name string, log io.Writer) error {
 		}
 	}
 	removeHostRules(ctx)
-	for _, p := range s.Pods {
+	for _, p := range append(s.Pods, loadKubeletPods(s.Dir)...) {
 		killPID(p.AgentPID)
 		if err := run(ctx, "ip", "netns", "del", p.NetNS); err != nil && !strings.Contains(err.Error(), "No such file") {
 			errs = append(errs, err)
@@ -371,6 +407,45 @@ func Down(ctx context.Context, name string, log io.Writer) error {
 		errs = append(errs, err)
 	}
 	return errors.Join(errs...)
+}
+
+// waitListening polls until something accepts TCP connections on addr.
+func waitListening(ctx context.Context, addr string, within time.Duration, alive func() bool) error {
+	deadline := time.Now().Add(within)
+	for {
+		if !alive() {
+			return errors.New("exited before it was ready")
+		}
+		if c, err := net.DialTimeout("tcp", addr, time.Second); err == nil {
+			c.Close()
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("not listening on %s after %s", addr, within)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}
+
+func copyFile(from, to string) error {
+	in, err := os.Open(from)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	out, err := os.OpenFile(to, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o755)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(out, in); err != nil {
+		out.Close()
+		return err
+	}
+	return out.Close()
 }
 
 func fileExists(p string) bool { _, err := os.Stat(p); return err == nil }

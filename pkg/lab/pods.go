@@ -57,7 +57,7 @@ func (s *State) AddPod(ctx context.Context, client *kubernetes.Clientset, p PodS
 	pod := &corev1.Pod{
 		ObjectMeta: metav1.ObjectMeta{Name: p.Name, Namespace: p.Namespace, Labels: labels},
 		Spec: corev1.PodSpec{NodeName: s.Node, Containers: []corev1.Container{{
-			Name: "probe", Image: "zonesim.dev/probe:lab", Ports: p.Ports}}},
+			Name: "probe", Image: DirectImage, Ports: p.Ports}}},
 	}
 	created, err := client.CoreV1().Pods(p.Namespace).Create(ctx, pod, metav1.CreateOptions{FieldManager: "zonesim"})
 	if err != nil {
@@ -83,40 +83,53 @@ func (s *State) AddPod(ctx context.Context, client *kubernetes.Clientset, p PodS
 	if err := s.save(); err != nil {
 		return ps, err
 	}
-	now := metav1.Now()
-	created.Status = corev1.PodStatus{
-		Phase: corev1.PodRunning, HostIP: s.NodeIP, HostIPs: []corev1.HostIP{{IP: s.NodeIP}},
-		PodIP: ps.IP, PodIPs: []corev1.PodIP{{IP: ps.IP}}, StartTime: &now,
-		Conditions: []corev1.PodCondition{
-			{Type: corev1.PodScheduled, Status: corev1.ConditionTrue, LastTransitionTime: now},
-			{Type: corev1.PodInitialized, Status: corev1.ConditionTrue, LastTransitionTime: now},
-			{Type: corev1.ContainersReady, Status: corev1.ConditionTrue, LastTransitionTime: now},
-			{Type: corev1.PodReady, Status: corev1.ConditionTrue, LastTransitionTime: now},
-		},
-		ContainerStatuses: []corev1.ContainerStatus{{Name: "probe", Ready: true, Image: "zonesim.dev/probe:lab",
-			State: corev1.ContainerState{Running: &corev1.ContainerStateRunning{StartedAt: now}}}},
-	}
+	created.Status = runningStatus(s.NodeIP, ps.IP, pod.Spec.Containers)
 	if _, err := client.CoreV1().Pods(p.Namespace).UpdateStatus(ctx, created, metav1.UpdateOptions{FieldManager: "zonesim"}); err != nil {
 		return ps, fmt.Errorf("pod %s/%s status: %w", p.Namespace, p.Name, err)
 	}
 	return ps, nil
 }
 
-// allocate returns want when it is a free address of PodCIDR, else the next free one.
+// runningStatus is the status a kubelet reports for a pod whose containers all run and are ready.
+func runningStatus(nodeIP, podIP string, containers []corev1.Container) corev1.PodStatus {
+	now := metav1.Now()
+	st := corev1.PodStatus{
+		Phase: corev1.PodRunning, HostIP: nodeIP, HostIPs: []corev1.HostIP{{IP: nodeIP}},
+		PodIP: podIP, PodIPs: []corev1.PodIP{{IP: podIP}}, StartTime: &now,
+		Conditions: []corev1.PodCondition{
+			{Type: corev1.PodScheduled, Status: corev1.ConditionTrue, LastTransitionTime: now},
+			{Type: corev1.PodInitialized, Status: corev1.ConditionTrue, LastTransitionTime: now},
+			{Type: corev1.ContainersReady, Status: corev1.ConditionTrue, LastTransitionTime: now},
+			{Type: corev1.PodReady, Status: corev1.ConditionTrue, LastTransitionTime: now},
+		},
+	}
+	for _, c := range containers {
+		st.ContainerStatuses = append(st.ContainerStatuses, corev1.ContainerStatus{Name: c.Name, Ready: true, Image: c.Image,
+			Started: ptr(true), State: corev1.ContainerState{Running: &corev1.ContainerStateRunning{StartedAt: now}}})
+	}
+	return st
+}
+
+func ptr[T any](v T) *T { return &v }
+
+// directCIDR holds the pods AddPod wires; the node agent's pods use the rest of PodCIDR (kubeletCIDR).
+var directCIDR = netip.MustParsePrefix("10.244.0.0/17")
+
+// allocate returns want when it is a free address of directCIDR, else the next free one.
 func (s *State) allocate(want netip.Addr) (netip.Addr, error) {
 	used := map[string]bool{}
 	for _, p := range s.Pods {
 		used[p.IP] = true
 	}
-	if want.IsValid() && PodCIDR.Contains(want) && want != PodCIDR.Addr() && !used[want.String()] {
+	if want.IsValid() && directCIDR.Contains(want) && want != directCIDR.Addr() && !used[want.String()] {
 		return want, nil
 	}
 	ip, err := netip.ParseAddr(s.NextIP)
-	for err == nil && PodCIDR.Contains(ip) && used[ip.String()] {
+	for err == nil && directCIDR.Contains(ip) && used[ip.String()] {
 		ip = ip.Next()
 	}
-	if err != nil || !PodCIDR.Contains(ip) {
-		return netip.Addr{}, fmt.Errorf("the lab pod network %s is full", PodCIDR)
+	if err != nil || !directCIDR.Contains(ip) {
+		return netip.Addr{}, fmt.Errorf("the lab pod network %s is full", directCIDR)
 	}
 	s.NextIP = ip.Next().String()
 	return ip, nil
@@ -183,11 +196,20 @@ func (s *State) startAgent(p PodState, ports []corev1.ContainerPort) (int, error
 	return cmd.Process.Pid, nil
 }
 
-// RemovePods deletes the probe pods' objects and namespaces.
-func (s *State) RemovePods(ctx context.Context, client *kubernetes.Clientset) error {
+// RemovePods deletes the named pods ("namespace/name") the lab runs: objects and network namespaces.
+func (s *State) RemovePods(ctx context.Context, client *kubernetes.Clientset, keys []string) error {
+	remove := map[string]bool{}
+	for _, k := range keys {
+		remove[k] = true
+	}
 	var errs []string
+	var kept []PodState
 	zero := int64(0)
 	for _, p := range s.Pods {
+		if !remove[p.Namespace+"/"+p.Name] {
+			kept = append(kept, p)
+			continue
+		}
 		killPID(p.AgentPID)
 		if err := run(ctx, "ip", "netns", "del", p.NetNS); err != nil && !strings.Contains(err.Error(), "No such file") {
 			errs = append(errs, err.Error())
@@ -197,7 +219,7 @@ func (s *State) RemovePods(ctx context.Context, client *kubernetes.Clientset) er
 			errs = append(errs, err.Error())
 		}
 	}
-	s.Pods = nil
+	s.Pods = kept
 	if err := s.save(); err != nil {
 		errs = append(errs, err.Error())
 	}

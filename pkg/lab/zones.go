@@ -128,7 +128,7 @@ func (s *State) RemoveExternals(ctx context.Context) error {
 	}
 	s.Externals = nil
 	removeHostRules(ctx)
-	s.HostRules = false
+	s.HostRules, s.ZonesRun = false, ""
 	if err := s.save(); err != nil {
 		errs = append(errs, err.Error())
 	}
@@ -136,6 +136,12 @@ func (s *State) RemoveExternals(ctx context.Context) error {
 		return fmt.Errorf("remove externals: %s", strings.Join(errs, "; "))
 	}
 	return nil
+}
+
+// SetZonesRun records the run the zone networks are for.
+func (s *State) SetZonesRun(run string) error {
+	s.ZonesRun = run
+	return s.save()
 }
 
 // External returns the running external endpoint of that name.
