@@ -13,6 +13,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/zonesim/zonesim/internal/poll"
 	"github.com/zonesim/zonesim/pkg/lab"
 	"github.com/zonesim/zonesim/pkg/model"
 	corev1 "k8s.io/api/core/v1"
@@ -199,34 +200,29 @@ func (b *ExistingBackend) CreatePods(ctx context.Context, pods []*ProbePod, port
 	}
 	return forEach(ctx, pods, 8, func(ctx context.Context, p *ProbePod) error {
 		addr := net.JoinHostPort(p.IP, strconv.Itoa(int(first.Port)))
-		deadline := time.Now().Add(time.Minute)
-		for {
+		var last error
+		err := poll.Until(ctx, time.Minute, 500*time.Millisecond, func() (bool, error) {
 			ok, err := b.Probe(ctx, p, first.Protocol, addr, time.Second)
-			if err == nil && ok {
-				return nil
-			}
-			if time.Now().After(deadline) {
-				return fmt.Errorf("pod %s does not answer itself on %s after 1m (exec: %v); try: %s", p.Key(), first, err, b.ProbeCommand(p, first.Protocol, addr))
-			}
-			select {
-			case <-ctx.Done():
-				return ctx.Err()
-			case <-time.After(500 * time.Millisecond):
-			}
+			last = err
+			return err == nil && ok, nil
+		})
+		if errors.Is(err, poll.ErrTimeout) {
+			return fmt.Errorf("pod %s does not answer itself on %s after 1m (exec: %v); try: %s", p.Key(), first, last, b.ProbeCommand(p, first.Protocol, addr))
 		}
+		return err
 	})
 }
 
 // waitRunning polls the pods until all run, are ready and have an IP; on the deadline it says, per pod,
 // what it waits for (an image pull error, a pending schedule).
 func (b *ExistingBackend) waitRunning(ctx context.Context, pods []*ProbePod) error {
-	deadline := time.Now().Add(b.opts.PodTimeout)
-	for {
-		var waiting []string
+	var waiting []string
+	err := poll.Until(ctx, b.opts.PodTimeout, time.Second, func() (bool, error) {
+		waiting = nil
 		for _, p := range pods {
 			got, err := b.client.CoreV1().Pods(p.Namespace).Get(ctx, p.Name, metav1.GetOptions{})
 			if err != nil {
-				return fmt.Errorf("pod %s: %w", p.Key(), err)
+				return false, fmt.Errorf("pod %s: %w", p.Key(), err)
 			}
 			if why := notReady(got); why != "" {
 				waiting = append(waiting, p.Key()+": "+why)
@@ -234,18 +230,12 @@ func (b *ExistingBackend) waitRunning(ctx context.Context, pods []*ProbePod) err
 			}
 			p.IP = got.Status.PodIP
 		}
-		if len(waiting) == 0 {
-			return nil
-		}
-		if time.Now().After(deadline) {
-			return fmt.Errorf("%d probe pod(s) not running after %s:\n  %s", len(waiting), b.opts.PodTimeout, strings.Join(waiting, "\n  "))
-		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(time.Second):
-		}
+		return len(waiting) == 0, nil
+	})
+	if errors.Is(err, poll.ErrTimeout) {
+		return fmt.Errorf("%d probe pod(s) not running after %s:\n  %s", len(waiting), b.opts.PodTimeout, strings.Join(waiting, "\n  "))
 	}
+	return err
 }
 
 // notReady says why a pod is not yet running and ready, or "".
@@ -291,20 +281,18 @@ func (b *ExistingBackend) DeletePods(ctx context.Context, pods []*ProbePod) erro
 	}
 	deadline := time.Now().Add(2 * time.Minute)
 	for _, p := range pods {
-		for {
+		err := poll.Until(ctx, time.Until(deadline), 500*time.Millisecond, func() (bool, error) {
 			_, err := b.client.CoreV1().Pods(p.Namespace).Get(ctx, p.Name, metav1.GetOptions{})
-			if apierrors.IsNotFound(err) {
-				break
-			}
-			if time.Now().After(deadline) {
-				errs = append(errs, fmt.Errorf("pod %s still there after 2m", p.Key()))
-				break
-			}
-			select {
-			case <-ctx.Done():
-				return errors.Join(append(errs, ctx.Err())...)
-			case <-time.After(500 * time.Millisecond):
-			}
+			return apierrors.IsNotFound(err), nil
+		})
+		if errors.Is(err, poll.ErrTimeout) {
+			err = fmt.Errorf("pod %s still there after 2m", p.Key())
+		}
+		if err != nil {
+			errs = append(errs, err)
+		}
+		if ctx.Err() != nil {
+			break
 		}
 	}
 	return errors.Join(errs...)

@@ -2,12 +2,14 @@ package apply
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"net/netip"
 	"strconv"
 	"time"
 
+	"github.com/zonesim/zonesim/internal/poll"
 	"github.com/zonesim/zonesim/pkg/lab"
 	"github.com/zonesim/zonesim/pkg/model"
 	corev1 "k8s.io/api/core/v1"
@@ -100,20 +102,14 @@ func waitServing(ctx context.Context, p *ProbePod, ports []Port) error {
 		return nil
 	}
 	addr := net.JoinHostPort(p.IP, strconv.Itoa(int(probe.Port)))
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		if ok, _ := lab.Connect(string(probe.Protocol), addr, 300*time.Millisecond); ok {
-			return nil
-		}
-		if time.Now().After(deadline) {
-			return fmt.Errorf("pod %s (%s) does not answer on %s after 20s", p.Key(), p.IP, probe)
-		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(100 * time.Millisecond):
-		}
+	err := poll.Until(ctx, 20*time.Second, 100*time.Millisecond, func() (bool, error) {
+		ok, _ := lab.Connect(string(probe.Protocol), addr, 300*time.Millisecond)
+		return ok, nil
+	})
+	if errors.Is(err, poll.ErrTimeout) {
+		return fmt.Errorf("pod %s (%s) does not answer on %s after 20s", p.Key(), p.IP, probe)
 	}
+	return err
 }
 
 // DeletePods removes the probe pods and their network namespaces.
@@ -198,19 +194,12 @@ func waitExternal(ctx context.Context, st *lab.State, name string, port int32) e
 	if err != nil {
 		return err
 	}
-	deadline := time.Now().Add(20 * time.Second)
-	for {
+	err = poll.Until(ctx, 20*time.Second, 100*time.Millisecond, func() (bool, error) {
 		ok, err := lab.Probe(ctx, self, x.NetNS, "tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(int(port))), 300*time.Millisecond)
-		if err == nil && ok {
-			return nil
-		}
-		if time.Now().After(deadline) {
-			return fmt.Errorf("endpoint %s does not answer on TCP/%d after 20s", name, port)
-		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(100 * time.Millisecond):
-		}
+		return err == nil && ok, nil
+	})
+	if errors.Is(err, poll.ErrTimeout) {
+		return fmt.Errorf("endpoint %s does not answer on TCP/%d after 20s", name, port)
 	}
+	return err
 }

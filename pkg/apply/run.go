@@ -13,6 +13,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/zonesim/zonesim/internal/poll"
 	"github.com/zonesim/zonesim/pkg/model"
 	"github.com/zonesim/zonesim/pkg/simulate"
 	corev1 "k8s.io/api/core/v1"
@@ -536,23 +537,16 @@ func awaitChanges(ctx context.Context, b Backend, changed []*cell, opts Options)
 func await(ctx context.Context, b Backend, cells []*cell, opts Options, what string) error {
 	deadline := time.Now().Add(30 * time.Second)
 	for _, cl := range cells {
-		for {
+		err := poll.Until(ctx, time.Until(deadline), 200*time.Millisecond, func() (bool, error) {
 			ok, err := b.Probe(ctx, cl.from, cl.port.Protocol, cl.addr, opts.Timeout)
-			if err != nil {
-				return err
-			}
-			if ok == cl.Predicted {
-				break
-			}
-			if time.Now().After(deadline) {
-				fmt.Fprintf(opts.Log, "%s within 30s: %s -> %s on %s\n", what, cl.From, cl.To, cl.Port)
-				return nil
-			}
-			select {
-			case <-ctx.Done():
-				return ctx.Err()
-			case <-time.After(200 * time.Millisecond):
-			}
+			return ok == cl.Predicted, err
+		})
+		if errors.Is(err, poll.ErrTimeout) {
+			fmt.Fprintf(opts.Log, "%s within 30s: %s -> %s on %s\n", what, cl.From, cl.To, cl.Port)
+			return nil
+		}
+		if err != nil {
+			return err
 		}
 	}
 	return nil

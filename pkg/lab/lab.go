@@ -23,6 +23,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/zonesim/zonesim/internal/poll"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -282,11 +283,10 @@ func (s *State) start(name, bin string, args ...string) error {
 func waitReady(ctx context.Context, token string, within time.Duration, alive func() bool) error {
 	// The lab's API server has a self-signed certificate and listens on loopback only.
 	hc := &http.Client{Timeout: 2 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}}
-	deadline := time.Now().Add(within)
 	var last error
-	for time.Now().Before(deadline) {
+	err := poll.Until(ctx, within, 300*time.Millisecond, func() (bool, error) {
 		if !alive() {
-			return errors.New("exited before it was ready")
+			return false, errors.New("exited before it was ready")
 		}
 		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, fmt.Sprintf("https://127.0.0.1:%d/readyz", apiServerPort), nil)
 		req.Header.Set("Authorization", "Bearer "+token)
@@ -294,18 +294,17 @@ func waitReady(ctx context.Context, token string, within time.Duration, alive fu
 		if err == nil {
 			resp.Body.Close()
 			if resp.StatusCode == http.StatusOK {
-				return nil
+				return true, nil
 			}
 			err = fmt.Errorf("readyz: %s", resp.Status)
 		}
 		last = err
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(300 * time.Millisecond):
-		}
+		return false, nil
+	})
+	if errors.Is(err, poll.ErrTimeout) {
+		return fmt.Errorf("not ready after %s: %v", within, last)
 	}
-	return fmt.Errorf("not ready after %s: %v", within, last)
+	return err
 }
 
 func (s *State) writeKubeconfig(token string) error {
@@ -411,24 +410,20 @@ func Down(ctx context.Context, name string, log io.Writer) error {
 
 // waitListening polls until something accepts TCP connections on addr.
 func waitListening(ctx context.Context, addr string, within time.Duration, alive func() bool) error {
-	deadline := time.Now().Add(within)
-	for {
+	err := poll.Until(ctx, within, 100*time.Millisecond, func() (bool, error) {
 		if !alive() {
-			return errors.New("exited before it was ready")
+			return false, errors.New("exited before it was ready")
 		}
-		if c, err := net.DialTimeout("tcp", addr, time.Second); err == nil {
+		c, err := net.DialTimeout("tcp", addr, time.Second)
+		if err == nil {
 			c.Close()
-			return nil
 		}
-		if time.Now().After(deadline) {
-			return fmt.Errorf("not listening on %s after %s", addr, within)
-		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(100 * time.Millisecond):
-		}
+		return err == nil, nil
+	})
+	if errors.Is(err, poll.ErrTimeout) {
+		return fmt.Errorf("not listening on %s after %s", addr, within)
 	}
+	return err
 }
 
 func copyFile(from, to string) error {
