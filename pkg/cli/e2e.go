@@ -62,6 +62,9 @@ Exit code: 0 when observation matches prediction, 1 on any mismatch, 2 for bad i
 				if werr := report.WriteE2E(s.Out, res, output); werr != nil {
 					return werr
 				}
+				if opts.Keep {
+					fmt.Fprintf(s.ErrOut, "run %s is left in place (--keep); remove it with: zonesim apply --delete %s%s\n", res.RunID, res.RunID, bf.args())
+				}
 			}
 			if errors.Is(err, context.Canceled) && !opts.Keep && !strings.Contains(err.Error(), "cleanup:") {
 				return inputError(errors.New("interrupted; everything the run created was removed"))
