@@ -302,7 +302,8 @@ func connectCommand(proto model.Protocol, addr string, timeout time.Duration) []
 	return []string{"/agnhost", "connect", addr, "--timeout=" + timeout.String(), "--protocol=" + strings.ToLower(string(proto))}
 }
 
-// Probe execs agnhost connect in the source pod: exit 0 is a connection, another exit status is none.
+// Probe execs agnhost connect in the source pod: exit 0 is a connection, exit 1 (agnhost's for every
+// failure to connect) is none; anything else (126, 127: no agnhost in the image) is an error.
 func (b *ExistingBackend) Probe(ctx context.Context, from *ProbePod, proto model.Protocol, addr string, timeout time.Duration) (bool, error) {
 	req := b.client.CoreV1().RESTClient().Post().Resource("pods").Namespace(from.Namespace).Name(from.Name).SubResource("exec").
 		VersionedParams(&corev1.PodExecOptions{Container: probeContainer, Command: connectCommand(proto, addr, timeout), Stdout: true, Stderr: true},
@@ -319,7 +320,7 @@ func (b *ExistingBackend) Probe(ctx context.Context, from *ProbePod, proto model
 	switch {
 	case err == nil:
 		return true, nil
-	case errors.As(err, &exit):
+	case errors.As(err, &exit) && exit.ExitStatus() == 1:
 		return false, nil
 	}
 	return false, fmt.Errorf("exec in %s: %v: %s", from.Key(), err, strings.TrimSpace(stderr.String()))

@@ -229,7 +229,7 @@ func (k *kubelet) start(ctx context.Context, pod *corev1.Pod) error {
 		return err
 	}
 	if err := wire(ctx, ps); err != nil {
-		return err
+		return errors.Join(err, k.stop(ctx, key)) // undone, so the retry starts over
 	}
 	var serve []corev1.ContainerPort
 	for _, p := range tcp {
@@ -240,7 +240,7 @@ func (k *kubelet) start(ctx context.Context, pod *corev1.Pod) error {
 	}
 	pid, err := k.st.startAgent(ps, serve)
 	if err != nil {
-		return err
+		return errors.Join(err, k.stop(ctx, key))
 	}
 	ps.AgentPID = pid
 	k.mu.Lock()
