@@ -120,6 +120,10 @@ func NewPlan(c *model.Cluster, runID string) *Plan {
 			p.Skipped = append(p.Skipped, fmt.Sprintf("%d %s object(s): probes cover pod-to-pod NetworkPolicy only", objs, kind))
 		}
 	}
+	if n := len(c.AdminPolicies) + boolCount(c.Baseline != nil); n > 0 {
+		// The prediction is made from what was applied, so it leaves them out too.
+		p.Skipped = append(p.Skipped, fmt.Sprintf("%d AdminNetworkPolicy/BaselineAdminNetworkPolicy object(s): not applied (the lab's kube-router does not implement them; applying them on other backends is not supported yet)", n))
+	}
 	sort.Strings(p.Skipped)
 	return p
 }
@@ -249,4 +253,11 @@ func (p *Plan) Manifests() ([]byte, error) {
 		}
 	}
 	return []byte(strings.Join(docs, "\n---\n")), nil
+}
+
+func boolCount(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }

@@ -15,7 +15,6 @@ import (
 // nsLabel is the label the API server sets on every namespace.
 const nsLabel = "kubernetes.io/metadata.name"
 
-// World is the e2e world: which pods exist, extra labels, and the policies per namespace.
 // World is the e2e world of one case: which pods exist, extra labels, and the policies per namespace.
 type World struct {
 	Pods      []string

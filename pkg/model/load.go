@@ -527,6 +527,7 @@ func (l *Loader) Cluster() (*Cluster, error) {
 	l.expandWorkloads()
 	l.finishRouters()
 	l.implicitNamespaces()
+	l.finishAdminPolicies()
 	c.sortAll()
 	l.assignIPs()
 	c.index()

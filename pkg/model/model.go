@@ -3,6 +3,7 @@
 package model
 
 import (
+	"fmt"
 	"net/netip"
 	"sort"
 
@@ -29,6 +30,8 @@ type Source struct {
 	Line int    `json:"line,omitempty"`
 }
 
+func (s Source) String() string { return fmt.Sprintf("%s:%d", s.File, s.Line) }
+
 // Cluster is everything loaded from the input, sorted by namespace and name.
 type Cluster struct {
 	Namespaces []*Namespace
@@ -37,6 +40,10 @@ type Cluster struct {
 	Workloads  []*Workload
 	Services   []*Service
 	Policies   []*NetworkPolicy
+	// AdminPolicies are the AdminNetworkPolicies, by priority (ANP-4); Baseline is the
+	// BaselineAdminNetworkPolicy, or nil.
+	AdminPolicies []*AdminPolicy
+	Baseline      *AdminPolicy
 
 	Routes             []*Route
 	IngressControllers []*IngressController
@@ -172,6 +179,16 @@ func (c *Cluster) EgressFirewallOf(ns string) *EgressFirewall {
 	for _, f := range c.EgressFirewalls {
 		if f.Namespace == ns {
 			return f
+		}
+	}
+	return nil
+}
+
+// Pod returns the pod "namespace/name", or nil.
+func (c *Cluster) Pod(key string) *Pod {
+	for _, p := range c.Pods {
+		if p.Key() == key {
+			return p
 		}
 	}
 	return nil

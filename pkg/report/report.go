@@ -102,6 +102,10 @@ func writeSide(w io.Writer, s *simulate.Side) {
 		who = "-"
 	}
 	fmt.Fprintf(w, "  %-15s %s: ", s.Direction, who)
+	if s.AdminTiers {
+		writeAdminSide(w, s)
+		return
+	}
 	if len(s.Policies) == 0 {
 		fmt.Fprintf(w, "%s\n", s.Reason)
 		return
@@ -120,6 +124,33 @@ func writeSide(w io.Writer, s *simulate.Side) {
 	if len(s.Rules) == 0 {
 		for _, m := range s.Misses {
 			fmt.Fprintf(w, "%18snot %s %s[%d]%s: %s\n", "", m.Policy.Name, s.Direction, m.Rule, ruleAt(m.Policy, m.Line), m.Why)
+		}
+	}
+}
+
+// writeAdminSide shows a side the admin tiers took part in: each deciding admin rule, then what
+// NetworkPolicy decided for the rest.
+func writeAdminSide(w io.Writer, s *simulate.Side) {
+	fmt.Fprintf(w, "%s\n", s.Reason)
+	for _, h := range s.Admin {
+		prio := ""
+		if h.Priority != nil {
+			prio = fmt.Sprintf(" (priority %d)", *h.Priority)
+		}
+		name := ""
+		if h.Name != "" {
+			name = fmt.Sprintf(" %q", h.Name)
+		}
+		fmt.Fprintf(w, "%18s%s %s%s %s[%d]%s%s: %s\n", "", strings.ToLower(h.Action), h.Policy.Name, prio, s.Direction, h.Rule, name, ruleAt(h.Policy, h.Line), strings.Join(h.Conns, ", "))
+	}
+	if len(s.Policies) > 0 {
+		var names []string
+		for _, p := range s.Policies {
+			names = append(names, fmt.Sprintf("%s (%s)", p.Name, src(p.Source)))
+		}
+		fmt.Fprintf(w, "%18sisolated by %s\n", "", strings.Join(names, ", "))
+		for _, h := range s.Rules {
+			fmt.Fprintf(w, "%18sallowed by %s %s[%d]%s: %s\n", "", h.Policy.Name, s.Direction, h.Rule, ruleAt(h.Policy, h.Line), strings.Join(h.Conns, ", "))
 		}
 	}
 }

@@ -21,6 +21,7 @@ type Engine struct {
 	ZoneLabel string
 
 	policies  []*cpolicy
+	admins    []*cadmin     // AdminNetworkPolicies by priority, then the baseline
 	peers     [2]*peerTable // by direction
 	ipBlocks  []*cipBlock
 	classes   []*Class
@@ -64,6 +65,7 @@ type Class struct {
 	IP          netip.Addr // of the first pod; every pod of the class matches the same ipBlocks
 
 	policies [2][]int32 // policies that isolate the class, by direction
+	tiers    [2][]int32 // admin policies whose subject holds the class, in evaluation order, by direction
 	matched  [2][]int32 // peers (by direction of the rule) that select the class, sorted
 	srcKey   int32
 	dstKey   int32
@@ -100,6 +102,10 @@ type cpeer struct {
 	pod *selector // nil with a namespaceSelector: every pod
 	nss *selector // nil: the policy's own namespace
 	ipb *cipBlock
+	// admin marks an admin policy peer (ANP-2): its namespaces and pods never include host-network pods;
+	// nodes selects nodes (and host-network pods) by node labels.
+	admin bool
+	nodes *selector
 }
 
 type cipBlock struct {
@@ -107,6 +113,7 @@ type cipBlock struct {
 	cidr    netip.Prefix
 	except  []netip.Prefix
 	ignored bool // the profile ignores it (openshift-sdn with except)
+	anyPod  bool // an admin policy network: matches pod IPs whatever the profile (ANP-2)
 	text    string
 }
 
@@ -159,9 +166,11 @@ func New(c *model.Cluster, p Profile, zoneLabel string) *Engine {
 		}
 	}
 	e.compilePolicies()
+	e.compileAdmin()
 	e.buildClasses()
 	e.matchPeers()
 	e.selectTargets()
+	e.selectAdminTargets()
 	e.assignKeys()
 	return e
 }
@@ -254,12 +263,9 @@ func (e *Engine) internPeer(d Direction, ns string, p networkingv1.NetworkPolicy
 
 // ipSignature lists the ipBlocks that match a pod's IP (NP-11); pods of one class must agree on it.
 func (e *Engine) ipSignature(p *model.Pod) []int {
-	if !e.Profile.IPBlockMatchesPods && !p.HostNetwork {
-		return nil
-	}
 	var out []int
 	for _, b := range e.ipBlocks {
-		if b.contains(p.IP) {
+		if (b.anyPod || e.Profile.IPBlockMatchesPods || p.HostNetwork) && b.contains(p.IP) {
 			out = append(out, b.id)
 		}
 	}
@@ -330,7 +336,14 @@ func namedPorts(ports []model.ContainerPort) []model.ContainerPort {
 // peerMatchesClass decides whether a rule peer selects the pods of a class (NP-8, NP-9, NP-11, NP-20).
 func (e *Engine) peerMatchesClass(p *cpeer, c *Class) bool {
 	if p.ipb != nil {
-		return (c.HostNetwork || e.Profile.IPBlockMatchesPods) && p.ipb.contains(c.IP)
+		return (c.HostNetwork || e.Profile.IPBlockMatchesPods || p.ipb.anyPod) && p.ipb.contains(c.IP)
+	}
+	if p.nodes != nil {
+		n := e.nodes[c.Node]
+		return c.HostNetwork && n != nil && p.nodes.matches(n.Labels)
+	}
+	if p.admin {
+		return !c.HostNetwork && p.nss.matches(c.Namespace.Labels) && (p.pod == nil || p.pod.matches(c.Labels))
 	}
 	if c.HostNetwork {
 		// NP-20: host-network pods are node traffic. OVN-Kubernetes [derived] lets a namespaceSelector
@@ -353,7 +366,7 @@ func (e *Engine) peerMatchesClass(p *cpeer, c *Class) bool {
 // candidates returns the classes a peer could select, so matching does not test every class.
 func (e *Engine) candidates(p *cpeer, nsCache map[string][]string) []*Class {
 	switch {
-	case p.ipb != nil:
+	case p.ipb != nil, p.nodes != nil:
 		return e.classes
 	case p.nss == nil:
 		return e.nsIndex[p.ns]
@@ -412,15 +425,15 @@ func (e *Engine) selectTargets() {
 // indistinguishable on that side, so pair results are computed once per key pair.
 func (e *Engine) assignKeys() {
 	for _, c := range e.classes {
-		src := encodeKey(c.Node, c.HostNetwork, nil, c.policies[Egress], c.matched[Ingress])
-		dst := encodeKey(c.Node, c.HostNetwork, c.NamedPorts, c.policies[Ingress], c.matched[Egress])
+		src := encodeKey(c.Node, c.HostNetwork, nil, c.policies[Egress], c.tiers[Egress], c.matched[Ingress])
+		dst := encodeKey(c.Node, c.HostNetwork, c.NamedPorts, c.policies[Ingress], c.tiers[Ingress], c.matched[Egress])
 		c.srcKey = intern(e.srcKeys, src)
 		c.dstKey = intern(e.dstKeys, dst)
 		for d := range c.policies {
-			c.rel[d] = e.relevantPeers(Direction(d), c.policies[d])
-			c.polKey[d] = intern(e.polKeys, encodeKey("", false, nil, c.policies[d], nil))
+			c.rel[d] = e.relevantPeers(Direction(d), c.policies[d], c.tiers[d])
+			c.polKey[d] = intern(e.polKeys, encodeKey("", false, nil, c.policies[d], c.tiers[d]))
 		}
-		c.portsKey = intern(e.polKeys, encodeKey("ports", false, c.NamedPorts, nil, nil))
+		c.portsKey = intern(e.polKeys, encodeKey("ports", false, c.NamedPorts))
 	}
 }
 
@@ -433,8 +446,8 @@ func intern(m map[string]int32, k string) int32 {
 	return id
 }
 
-func encodeKey(node string, host bool, ports []model.ContainerPort, a, b []int32) string {
-	buf := make([]byte, 0, 16+4*(len(a)+len(b))+len(node))
+func encodeKey(node string, host bool, ports []model.ContainerPort, lists ...[]int32) string {
+	buf := make([]byte, 0, 64+len(node))
 	buf = append(buf, node...)
 	buf = append(buf, 0)
 	if host {
@@ -444,12 +457,11 @@ func encodeKey(node string, host bool, ports []model.ContainerPort, a, b []int32
 		buf = fmt.Appendf(buf, "%s/%s/%d,", p.Name, p.Protocol, p.Port)
 	}
 	buf = append(buf, 0)
-	buf = binary.AppendUvarint(buf, uint64(len(a)))
-	for _, x := range a {
-		buf = binary.AppendUvarint(buf, uint64(x))
-	}
-	for _, x := range b {
-		buf = binary.AppendUvarint(buf, uint64(x))
+	for _, l := range lists { // each list length-prefixed, so the encoding is unambiguous
+		buf = binary.AppendUvarint(buf, uint64(len(l)))
+		for _, x := range l {
+			buf = binary.AppendUvarint(buf, uint64(x))
+		}
 	}
 	return string(buf)
 }

@@ -39,7 +39,11 @@ type Side struct {
 	Isolated bool        `json:"isolated"`
 	Policies []PolicyRef `json:"isolatedBy,omitempty"`
 	Rules    []RuleHit   `json:"allowedBy,omitempty"`
-	Misses   []RuleMiss  `json:"notMatching,omitempty"`
+	// AdminTiers says admin policies select the pod on this side; Admin lists the admin policy rules
+	// (AdminNetworkPolicy, then the baseline) that decided connections.
+	AdminTiers bool       `json:"adminTiers,omitempty"`
+	Admin      []AdminHit `json:"adminRules,omitempty"`
+	Misses     []RuleMiss `json:"notMatching,omitempty"`
 	// Reason says why the side allows or denies when no rule decides (rule IDs from SEMANTICS.md).
 	Reason string  `json:"reason"`
 	Conns  ConnSet `json:"-"`
@@ -117,8 +121,20 @@ func (r *crule) conns(dstPorts []model.ContainerPort, dstIsPod bool) ConnSet {
 
 func policyRef(p *model.NetworkPolicy) PolicyRef { return PolicyRef{Name: p.Key(), Source: p.Source} }
 
-func (e *Engine) side(d Direction, pod string, pols []int32, has func(int32) bool, dstPorts []model.ContainerPort, dstIsPod, explain bool) Side {
-	s := Side{Direction: d.String(), Pod: pod, Isolated: len(pols) > 0}
+func (e *Engine) side(d Direction, pod string, pols, tiers []int32, has func(int32) bool, dstPorts []model.ContainerPort, dstIsPod, explain bool) Side {
+	s := Side{Direction: d.String(), Pod: pod, Isolated: len(pols) > 0, AdminTiers: len(tiers) > 0}
+	if len(tiers) > 0 {
+		var why *Side
+		if explain {
+			why = &s
+			for _, pi := range pols {
+				s.Policies = append(s.Policies, policyRef(e.policies[pi].src))
+			}
+		}
+		s.Conns = e.adminSide(d, tiers, has, dstPorts, dstIsPod, s.Isolated,
+			func() ConnSet { return e.allowedBy(d, pols, has, dstPorts, dstIsPod, why) }, why)
+		return s
+	}
 	if !s.Isolated {
 		s.Conns = AllConns()
 		if explain {
@@ -147,7 +163,7 @@ func (e *Engine) side(d Direction, pod string, pols []int32, has func(int32) boo
 
 // egressToClass is what s may send to pods of d.
 func (e *Engine) egressToClass(s, d *Class, explain bool) Side {
-	return e.side(Egress, "", s.policies[Egress], sortedHas(d.matched[Egress]), d.NamedPorts, true, explain)
+	return e.side(Egress, "", s.policies[Egress], s.tiers[Egress], sortedHas(d.matched[Egress]), d.NamedPorts, true, explain)
 }
 
 // ingressFromClass is what d accepts from pods of s.
@@ -156,20 +172,24 @@ func (e *Engine) ingressFromClass(d, s *Class, explain bool) Side {
 		return Side{Direction: "ingress", Isolated: len(d.policies[Ingress]) > 0, Conns: AllConns(),
 			Reason: "from the pod's own node (host-network source on " + s.Node + "): always allowed (NP-19)"}
 	}
-	return e.side(Ingress, "", d.policies[Ingress], sortedHas(s.matched[Ingress]), d.NamedPorts, true, explain)
+	return e.side(Ingress, "", d.policies[Ingress], d.tiers[Ingress], sortedHas(s.matched[Ingress]), d.NamedPorts, true, explain)
 }
 
 func (e *Engine) ipHas(d Direction, ip netip.Addr) func(int32) bool {
 	peers := e.peers[d].peers
+	node := e.nodeByIP[ip]
 	return func(id int32) bool {
 		p := peers[id]
+		if p.nodes != nil { // ANP-2: a nodes peer selects the nodes' IPs
+			return node != nil && p.nodes.matches(node.Labels)
+		}
 		return p.ipb != nil && p.ipb.contains(ip)
 	}
 }
 
 // egressToIP is what s may send to an address outside the pod network (NP-10, NP-15).
 func (e *Engine) egressToIP(s *Class, ip netip.Addr, explain bool) Side {
-	return e.side(Egress, "", s.policies[Egress], e.ipHas(Egress, ip), nil, false, explain)
+	return e.side(Egress, "", s.policies[Egress], s.tiers[Egress], e.ipHas(Egress, ip), nil, false, explain)
 }
 
 // ingressFromIP is what d accepts from an address outside the pod network; its own node always gets in (NP-19).
@@ -180,7 +200,7 @@ func (e *Engine) ingressFromIP(d *Class, ip netip.Addr, explain bool) Side {
 				Reason: "from the pod's own node " + n.Name + ": always allowed (NP-19)"}
 		}
 	}
-	return e.side(Ingress, "", d.policies[Ingress], e.ipHas(Ingress, ip), nil, true, explain)
+	return e.side(Ingress, "", d.policies[Ingress], d.tiers[Ingress], e.ipHas(Ingress, ip), nil, true, explain)
 }
 
 func other(d Direction) string {

@@ -29,6 +29,12 @@ func (e *Engine) Notes() []string {
 	if ignored > 0 {
 		notes = append(notes, fmt.Sprintf("%d ipBlock peer(s) with except are ignored by --cni %s (NP-11)", ignored, e.Profile.Name))
 	}
+	if n := len(e.Cluster.AdminPolicies); !e.Profile.AdminNetworkPolicy && (n > 0 || e.Cluster.Baseline != nil) {
+		if e.Cluster.Baseline != nil {
+			n++
+		}
+		notes = append(notes, fmt.Sprintf("%d AdminNetworkPolicy/BaselineAdminNetworkPolicy object(s) are not enforced by --cni %s and are ignored (ANP-8)", n, e.Profile.Name))
+	}
 	if !e.Profile.EnforcesEgress {
 		n := 0
 		for _, p := range e.policies {

@@ -20,18 +20,27 @@ type sideKey struct {
 	mask  uint64
 }
 
-// relevantPeers lists the distinct peers named by the rules of the given policies in direction d.
-func (e *Engine) relevantPeers(d Direction, pols []int32) []int32 {
+// relevantPeers lists the distinct peers named by the rules of the given policies and admin policies in
+// direction d.
+func (e *Engine) relevantPeers(d Direction, pols, tiers []int32) []int32 {
 	seen := map[int32]bool{}
 	var out []int32
+	add := func(peers []int32) {
+		for _, id := range peers {
+			if !seen[id] {
+				seen[id] = true
+				out = append(out, id)
+			}
+		}
+	}
 	for _, pi := range pols {
 		for _, r := range e.policies[pi].rules[d] {
-			for _, id := range r.peers {
-				if !seen[id] {
-					seen[id] = true
-					out = append(out, id)
-				}
-			}
+			add(r.peers)
+		}
+	}
+	for _, ti := range tiers {
+		for _, r := range e.admins[ti].rules[d] {
+			add(r.peers)
 		}
 	}
 	return out
@@ -64,7 +73,7 @@ func (e *Engine) ingressID(d, s *Class) int32 {
 // sideID memoizes one side: owner's isolating policies in direction d, against the other end, with
 // named ports resolved on dst.
 func (e *Engine) sideID(d Direction, owner, other, dst *Class, eval func() ConnSet) int32 {
-	if len(owner.policies[d]) == 0 {
+	if len(owner.policies[d]) == 0 && len(owner.tiers[d]) == 0 {
 		return connAll
 	}
 	m, ok := e.mask(d, owner.rel[d], other)

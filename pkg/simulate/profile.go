@@ -20,18 +20,20 @@ type Profile struct {
 	// HostNetworkBySelector: a peer with a namespaceSelector and an empty podSelector also selects
 	// host-network pods of the selected namespaces, by their node IP (OVN-Kubernetes, NP-20 [derived]).
 	HostNetworkBySelector bool
+	// AdminNetworkPolicy: AdminNetworkPolicy and BaselineAdminNetworkPolicy are enforced (ANP-1..ANP-8).
+	AdminNetworkPolicy bool
 }
 
 var profiles = map[string]Profile{
 	"generic": {
 		Name:               "generic",
 		Description:        "what the upstream Kubernetes NetworkPolicy e2e expects: ipBlocks match pod IPs, host-network pods are node traffic",
-		IPBlockMatchesPods: true, EnforcesEgress: true,
+		IPBlockMatchesPods: true, EnforcesEgress: true, AdminNetworkPolicy: true,
 	},
 	"ovn-kubernetes": {
 		Name:               "ovn-kubernetes",
 		Description:        "OVN-Kubernetes (OpenShift 4.x default): as generic, and namespaceSelector+empty podSelector peers also select host-network pods by node IP",
-		IPBlockMatchesPods: true, EnforcesEgress: true, HostNetworkBySelector: true,
+		IPBlockMatchesPods: true, EnforcesEgress: true, HostNetworkBySelector: true, AdminNetworkPolicy: true,
 	},
 	"openshift-sdn": {
 		Name:                     "openshift-sdn",

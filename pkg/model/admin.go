@@ -1,0 +1,288 @@
+package model
+
+import (
+	"fmt"
+	"net/netip"
+	"sort"
+
+	"go.yaml.in/yaml/v3"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	anpv1alpha1 "sigs.k8s.io/network-policy-api/apis/v1alpha1"
+)
+
+// AdminPolicyAPIVersion is the network-policy-api version zonesim reads (v0.1.7).
+const AdminPolicyAPIVersion = "policy.networking.k8s.io/v1alpha1"
+
+// AdminPolicy is an AdminNetworkPolicy or the BaselineAdminNetworkPolicy, with the lines of its rules
+// (ANP-1..ANP-6). The two share a shape: a subject, and ordered rules whose first match decides.
+type AdminPolicy struct {
+	Kind     string // AdminNetworkPolicy or BaselineAdminNetworkPolicy
+	Name     string
+	Priority int32 // AdminNetworkPolicy only; lower wins (ANP-4)
+	// PriorityLine is where spec.priority is written.
+	PriorityLine int
+	Subject      anpv1alpha1.AdminNetworkPolicySubject
+	Ingress      []AdminRule
+	Egress       []AdminRule
+	Source       Source
+}
+
+// AdminRule is one rule: an action for the connections on Ports (all ports when AllPorts) to or from any
+// of Peers.
+type AdminRule struct {
+	Name     string
+	Action   string // Allow, Deny or Pass (AdminNetworkPolicy only)
+	Line     int
+	Peers    []AdminPeer
+	AllPorts bool
+	Ports    []anpv1alpha1.AdminNetworkPolicyPort
+}
+
+// AdminPeer is one peer of a rule; exactly one field is set (ANP-2).
+type AdminPeer struct {
+	Namespaces *metav1.LabelSelector
+	Pods       *anpv1alpha1.NamespacedPod
+	Nodes      *metav1.LabelSelector // egress only
+	Networks   []netip.Prefix        // egress only; match pod IPs too
+	// DomainNames are kept to be reported: zonesim does not model them, and such a peer matches nothing.
+	DomainNames []string
+
+	networksGiven bool // networks was set, valid or not
+}
+
+// Key is "AdminNetworkPolicy/name" or "BaselineAdminNetworkPolicy/name".
+func (p *AdminPolicy) Key() string { return p.Kind + "/" + p.Name }
+
+func init() {
+	kindSpecs["AdminNetworkPolicy"] = kindSpec{versions: []string{AdminPolicyAPIVersion}, cluster: true,
+		newObj: func() any { return &anpv1alpha1.AdminNetworkPolicy{} }, add: (*Loader).addAdminNetworkPolicy}
+	kindSpecs["BaselineAdminNetworkPolicy"] = kindSpec{versions: []string{AdminPolicyAPIVersion}, cluster: true,
+		newObj: func() any { return &anpv1alpha1.BaselineAdminNetworkPolicy{} }, add: (*Loader).addBaselineAdminNetworkPolicy}
+}
+
+func (l *Loader) addAdminNetworkPolicy(obj any, src Source, root *yaml.Node) {
+	anp := obj.(*anpv1alpha1.AdminNetworkPolicy)
+	v := &adminValidator{policyValidator: policyValidator{file: src.File, root: root}, kind: "AdminNetworkPolicy"}
+	if anp.Spec.Priority < 0 || anp.Spec.Priority > 1000 {
+		v.err([]any{"spec", "priority"}, fmt.Sprintf("must be between 0 and 1000, got %d (ANP-1)", anp.Spec.Priority))
+	}
+	p := &AdminPolicy{Kind: v.kind, Name: anp.Name, Priority: anp.Spec.Priority, PriorityLine: lineAt(root, "spec", "priority"), Subject: anp.Spec.Subject, Source: src}
+	v.subject(anp.Spec.Subject)
+	v.count(len(anp.Spec.Ingress), "ingress")
+	v.count(len(anp.Spec.Egress), "egress")
+	for i, r := range anp.Spec.Ingress {
+		peers := make([]AdminPeer, len(r.From))
+		for j, f := range r.From {
+			peers[j] = AdminPeer{Namespaces: f.Namespaces, Pods: f.Pods}
+		}
+		p.Ingress = append(p.Ingress, v.rule([]any{"spec", "ingress", i}, "from", r.Name, string(r.Action), peers, r.Ports))
+	}
+	for i, r := range anp.Spec.Egress {
+		peers := make([]AdminPeer, len(r.To))
+		for j, t := range r.To {
+			path := []any{"spec", "egress", i, "to", j}
+			peers[j] = AdminPeer{Namespaces: t.Namespaces, Pods: t.Pods, Nodes: t.Nodes, Networks: v.networks(path, t.Networks), networksGiven: len(t.Networks) > 0}
+			for _, d := range t.DomainNames {
+				peers[j].DomainNames = append(peers[j].DomainNames, string(d))
+			}
+		}
+		p.Egress = append(p.Egress, v.rule([]any{"spec", "egress", i}, "to", r.Name, string(r.Action), peers, r.Ports))
+	}
+	l.probs = append(l.probs, v.probs...)
+	if len(v.probs.Errors()) == 0 {
+		l.cluster.AdminPolicies = append(l.cluster.AdminPolicies, p)
+	}
+}
+
+func (l *Loader) addBaselineAdminNetworkPolicy(obj any, src Source, root *yaml.Node) {
+	banp := obj.(*anpv1alpha1.BaselineAdminNetworkPolicy)
+	v := &adminValidator{policyValidator: policyValidator{file: src.File, root: root}, kind: "BaselineAdminNetworkPolicy", baseline: true}
+	if banp.Name != "default" {
+		v.err([]any{"metadata", "name"}, fmt.Sprintf("the BaselineAdminNetworkPolicy is a singleton named default, got %q (ANP-6)", banp.Name))
+	}
+	if l.cluster.Baseline != nil {
+		v.err([]any{"metadata", "name"}, "a second BaselineAdminNetworkPolicy; first defined at "+l.cluster.Baseline.Source.String()+" (ANP-6)")
+	}
+	p := &AdminPolicy{Kind: v.kind, Name: banp.Name, Subject: banp.Spec.Subject, Source: src}
+	v.subject(banp.Spec.Subject)
+	v.count(len(banp.Spec.Ingress), "ingress")
+	v.count(len(banp.Spec.Egress), "egress")
+	for i, r := range banp.Spec.Ingress {
+		peers := make([]AdminPeer, len(r.From))
+		for j, f := range r.From {
+			peers[j] = AdminPeer{Namespaces: f.Namespaces, Pods: f.Pods}
+		}
+		p.Ingress = append(p.Ingress, v.rule([]any{"spec", "ingress", i}, "from", r.Name, string(r.Action), peers, r.Ports))
+	}
+	for i, r := range banp.Spec.Egress {
+		peers := make([]AdminPeer, len(r.To))
+		for j, t := range r.To {
+			peers[j] = AdminPeer{Namespaces: t.Namespaces, Pods: t.Pods, Nodes: t.Nodes,
+				Networks: v.networks([]any{"spec", "egress", i, "to", j}, t.Networks), networksGiven: len(t.Networks) > 0}
+		}
+		p.Egress = append(p.Egress, v.rule([]any{"spec", "egress", i}, "to", r.Name, string(r.Action), peers, r.Ports))
+	}
+	l.probs = append(l.probs, v.probs...)
+	if len(v.probs.Errors()) == 0 {
+		l.cluster.Baseline = p
+	}
+}
+
+// adminValidator checks what the CRDs' OpenAPI and CEL rules check, with file and line.
+type adminValidator struct {
+	policyValidator
+	kind     string
+	baseline bool
+}
+
+func (v *adminValidator) subject(s anpv1alpha1.AdminNetworkPolicySubject) {
+	switch {
+	case (s.Namespaces == nil) == (s.Pods == nil):
+		v.err([]any{"spec", "subject"}, "must set exactly one of namespaces or pods (ANP-1)")
+	case s.Namespaces != nil:
+		v.selector(*s.Namespaces, "spec", "subject", "namespaces")
+	default:
+		v.selector(s.Pods.NamespaceSelector, "spec", "subject", "pods", "namespaceSelector")
+		v.selector(s.Pods.PodSelector, "spec", "subject", "pods", "podSelector")
+	}
+}
+
+func (v *adminValidator) count(n int, dir string) {
+	if n > 100 {
+		v.err([]any{"spec", dir}, fmt.Sprintf("at most 100 rules, got %d (ANP-1)", n))
+	}
+}
+
+func (v *adminValidator) networks(path []any, cidrs []anpv1alpha1.CIDR) []netip.Prefix {
+	var out []netip.Prefix
+	if len(cidrs) > 25 {
+		v.err(extend(path, "networks"), fmt.Sprintf("at most 25 networks, got %d", len(cidrs)))
+	}
+	for i, c := range cidrs {
+		p, err := netip.ParsePrefix(string(c))
+		if err != nil {
+			v.err(extend(path, "networks", i), fmt.Sprintf("invalid CIDR %q", c))
+			continue
+		}
+		out = append(out, p.Masked())
+	}
+	return out
+}
+
+// rule checks and converts one rule: action, 1..100 peers of exactly one kind each, ports.
+func (v *adminValidator) rule(path []any, peersField, name, action string, peers []AdminPeer, ports *[]anpv1alpha1.AdminNetworkPolicyPort) AdminRule {
+	r := AdminRule{Name: name, Action: action, Line: lineAt(v.root, path...), Peers: peers, AllPorts: ports == nil}
+	if len(name) > 100 {
+		v.err(extend(path, "name"), "at most 100 characters")
+	}
+	switch {
+	case action == "Allow" || action == "Deny":
+	case action == "Pass" && !v.baseline:
+	case v.baseline:
+		v.err(extend(path, "action"), fmt.Sprintf("unsupported value %q: must be Allow or Deny", action))
+	default:
+		v.err(extend(path, "action"), fmt.Sprintf("unsupported value %q: must be Allow, Deny or Pass", action))
+	}
+	if len(peers) == 0 || len(peers) > 100 {
+		v.err(extend(path, peersField), fmt.Sprintf("must have 1 to 100 peers, got %d", len(peers)))
+	}
+	nonPod := false
+	for i, p := range peers {
+		pp := extend(path, peersField, i)
+		set := 0
+		if p.Namespaces != nil {
+			set++
+			v.selector(*p.Namespaces, extend(pp, "namespaces")...)
+		}
+		if p.Pods != nil {
+			set++
+			v.selector(p.Pods.NamespaceSelector, extend(pp, "pods", "namespaceSelector")...)
+			v.selector(p.Pods.PodSelector, extend(pp, "pods", "podSelector")...)
+		}
+		if p.Nodes != nil {
+			set++
+			nonPod = true
+			v.selector(*p.Nodes, extend(pp, "nodes")...)
+		}
+		if p.networksGiven {
+			set++
+			nonPod = true
+		}
+		if len(p.DomainNames) > 0 {
+			set++
+			nonPod = true
+			v.warn(extend(pp, "domainNames"), "not supported: domainNames peers are not modelled; this peer matches no destination")
+		}
+		if set != 1 {
+			v.err(pp, fmt.Sprintf("must set exactly one peer field, got %d (ANP-2)", set))
+		}
+	}
+	if ports != nil {
+		r.Ports = *ports
+		if len(r.Ports) == 0 || len(r.Ports) > 100 {
+			v.err(extend(path, "ports"), fmt.Sprintf("must have 1 to 100 ports, got %d", len(r.Ports)))
+		}
+	}
+	for i, p := range r.Ports {
+		pp := extend(path, "ports", i)
+		set := 0
+		if p.PortNumber != nil {
+			set++
+			v.protocol(extend(pp, "portNumber", "protocol"), p.PortNumber.Protocol)
+			if p.PortNumber.Port < 1 || p.PortNumber.Port > 65535 {
+				v.err(extend(pp, "portNumber", "port"), fmt.Sprintf("must be between 1 and 65535, got %d", p.PortNumber.Port))
+			}
+		}
+		if p.NamedPort != nil {
+			set++
+			if nonPod {
+				v.err(extend(pp, "namedPort"), "networks, nodes and domainNames peers cannot be used with named ports")
+			}
+		}
+		if p.PortRange != nil {
+			set++
+			if p.PortRange.Protocol != "" {
+				v.protocol(extend(pp, "portRange", "protocol"), p.PortRange.Protocol)
+			}
+			if p.PortRange.Start < 1 || p.PortRange.End > 65535 || p.PortRange.Start >= p.PortRange.End {
+				v.err(extend(pp, "portRange"), fmt.Sprintf("must have 1 <= start < end <= 65535, got %d-%d", p.PortRange.Start, p.PortRange.End))
+			}
+		}
+		if set != 1 {
+			v.err(pp, fmt.Sprintf("must set exactly one of portNumber, namedPort or portRange, got %d (ANP-3)", set))
+		}
+	}
+	return r
+}
+
+func (v *adminValidator) protocol(path []any, p Protocol) {
+	if p != "TCP" && p != "UDP" && p != "SCTP" {
+		v.err(path, fmt.Sprintf("unsupported value %q: must be TCP, UDP or SCTP", p))
+	}
+}
+
+// SortAdminPolicies orders the AdminNetworkPolicies by priority, then name (ANP-4); call it after changing
+// a priority.
+func (c *Cluster) SortAdminPolicies() {
+	ps := c.AdminPolicies
+	sort.SliceStable(ps, func(i, j int) bool {
+		if ps[i].Priority != ps[j].Priority {
+			return ps[i].Priority < ps[j].Priority
+		}
+		return ps[i].Name < ps[j].Name
+	})
+}
+
+// finishAdminPolicies orders AdminNetworkPolicies by priority (ANP-4) and warns where two of the same
+// priority could both apply: the API leaves their order undefined.
+func (l *Loader) finishAdminPolicies() {
+	l.cluster.SortAdminPolicies()
+	ps := l.cluster.AdminPolicies
+	for i := 1; i < len(ps); i++ {
+		if ps[i].Priority == ps[i-1].Priority {
+			l.warn(ps[i].Source.File, ps[i].PriorityLine, "spec.priority", fmt.Sprintf(
+				"AdminNetworkPolicy %s has the same priority %d as %s (%s:%d): where both apply, the order is undefined (ANP-4); zonesim takes them by name",
+				ps[i].Name, ps[i].Priority, ps[i-1].Name, ps[i-1].Source.File, ps[i-1].PriorityLine))
+		}
+	}
+}

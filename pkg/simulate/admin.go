@@ -1,0 +1,249 @@
+package simulate
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/zonesim/zonesim/pkg/model"
+)
+
+// AdminNetworkPolicy and BaselineAdminNetworkPolicy (ANP-1..ANP-7). A side is decided in tiers: the
+// AdminNetworkPolicies whose subject holds the pod, by priority, first matching rule (Allow and Deny are
+// final, Pass hands over); then NetworkPolicy, final where it isolates the pod; else the
+// BaselineAdminNetworkPolicy, first matching rule; else allowed. Admin rule peers live in the engine's
+// peer tables next to NetworkPolicy peers, so classes, keys and memoized sides cover them too.
+
+type cadmin struct {
+	src      *model.AdminPolicy
+	baseline bool
+	nss, pod *selector // subject: namespaces, or pods (namespaceSelector and podSelector)
+	rules    [2][]*carule
+}
+
+type carule struct {
+	crule
+	name   string
+	action string
+}
+
+// compileAdmin compiles the admin policies in evaluation order: AdminNetworkPolicies by priority, then
+// the BaselineAdminNetworkPolicy. Profiles that do not implement the API compile none (see Notes).
+func (e *Engine) compileAdmin() {
+	if !e.Profile.AdminNetworkPolicy {
+		return
+	}
+	nets := map[string]*cipBlock{}
+	all := append([]*model.AdminPolicy(nil), e.Cluster.AdminPolicies...)
+	if e.Cluster.Baseline != nil {
+		all = append(all, e.Cluster.Baseline)
+	}
+	for _, p := range all {
+		ca := &cadmin{src: p, baseline: p.Kind == "BaselineAdminNetworkPolicy"}
+		if p.Subject.Namespaces != nil {
+			ca.nss = newSelector(p.Subject.Namespaces)
+		} else if p.Subject.Pods != nil {
+			ca.nss, ca.pod = newSelector(&p.Subject.Pods.NamespaceSelector), newSelector(&p.Subject.Pods.PodSelector)
+		}
+		for d, rules := range [2][]model.AdminRule{p.Ingress, p.Egress} {
+			for i, r := range rules {
+				ca.rules[d] = append(ca.rules[d], e.compileAdminRule(Direction(d), i, r, nets))
+			}
+		}
+		e.admins = append(e.admins, ca)
+	}
+}
+
+func (e *Engine) compileAdminRule(d Direction, i int, r model.AdminRule, nets map[string]*cipBlock) *carule {
+	cr := &carule{crule: crule{index: i, line: r.Line, allPorts: r.AllPorts}, name: r.Name, action: r.Action}
+	for _, p := range r.Peers {
+		switch {
+		case p.Namespaces != nil:
+			cr.peers = append(cr.peers, e.internAdminPeer(d, &cpeer{admin: true, nss: newSelector(p.Namespaces)}))
+		case p.Pods != nil:
+			cr.peers = append(cr.peers, e.internAdminPeer(d, &cpeer{admin: true,
+				nss: newSelector(&p.Pods.NamespaceSelector), pod: newSelector(&p.Pods.PodSelector)}))
+		case p.Nodes != nil:
+			cr.peers = append(cr.peers, e.internAdminPeer(d, &cpeer{admin: true, nodes: newSelector(p.Nodes)}))
+		}
+		for _, n := range p.Networks { // ANP-2: networks match pod IPs too, whatever the profile
+			text := n.String()
+			b, ok := nets[text]
+			if !ok {
+				b = &cipBlock{id: len(e.ipBlocks), cidr: n, anyPod: true, text: text}
+				nets[text] = b
+				e.ipBlocks = append(e.ipBlocks, b)
+			}
+			cr.peers = append(cr.peers, e.internAdminPeer(d, &cpeer{admin: true, ipb: b}))
+		}
+		// domainNames peers are not modelled (the loader warns): they add no peer and match nothing.
+	}
+	for _, p := range r.Ports {
+		switch {
+		case p.PortNumber != nil:
+			cr.ports = append(cr.ports, cport{proto: p.PortNumber.Protocol, lo: p.PortNumber.Port, hi: p.PortNumber.Port})
+		case p.PortRange != nil:
+			proto := p.PortRange.Protocol
+			if proto == "" {
+				proto = "TCP"
+			}
+			cr.ports = append(cr.ports, cport{proto: proto, lo: p.PortRange.Start, hi: p.PortRange.End})
+		case p.NamedPort != nil:
+			// ANP-3: a named port resolves on the destination pod, whatever its protocol.
+			for _, proto := range model.Protocols {
+				cr.ports = append(cr.ports, cport{proto: proto, name: *p.NamedPort})
+			}
+		}
+	}
+	return cr
+}
+
+func (e *Engine) internAdminPeer(d Direction, p *cpeer) int32 {
+	var key string
+	switch {
+	case p.ipb != nil:
+		key = "anp-net:" + p.ipb.text
+	case p.nodes != nil:
+		key = "anp-nodes:" + p.nodes.key
+	default:
+		podKey := "*"
+		if p.pod != nil {
+			podKey = p.pod.key
+		}
+		key = "anp:" + p.nss.key + "|" + podKey
+	}
+	t := e.peers[d]
+	if id, ok := t.byKey[key]; ok {
+		return id
+	}
+	p.id = int32(len(t.peers))
+	t.peers = append(t.peers, p)
+	t.byKey[key] = p.id
+	return p.id
+}
+
+// adminSubject reports whether an admin policy's subject holds the pods of a class (ANP-1). Host-network
+// pods are never subjects.
+func (a *cadmin) holds(c *Class) bool {
+	if c.HostNetwork || a.nss == nil || !a.nss.matches(c.Namespace.Labels) {
+		return false
+	}
+	return a.pod == nil || a.pod.matches(c.Labels)
+}
+
+// selectAdminTargets records, per class and direction, the admin policies with rules in that direction
+// whose subject holds the class, in evaluation order.
+func (e *Engine) selectAdminTargets() {
+	for i, a := range e.admins {
+		for _, c := range e.classes {
+			if !a.holds(c) {
+				continue
+			}
+			for d := range a.rules {
+				if len(a.rules[d]) > 0 {
+					c.tiers[d] = append(c.tiers[d], int32(i))
+				}
+			}
+		}
+	}
+}
+
+// AdminHit is an admin policy rule that decided some connections of a side.
+type AdminHit struct {
+	Policy   PolicyRef `json:"policy"`
+	Priority *int32    `json:"priority,omitempty"` // AdminNetworkPolicy only
+	Rule     int       `json:"rule"`
+	Name     string    `json:"name,omitempty"`
+	Line     int       `json:"line,omitempty"`
+	Action   string    `json:"action"`
+	Conns    []string  `json:"connections"`
+}
+
+// adminSide applies the tiers of ANP-4..ANP-6 around the NetworkPolicy result np (which the caller
+// computes only when it is needed): connections an ANP rule allows or denies are final; the rest (passed
+// or unmatched) get the NetworkPolicy result where NetworkPolicy isolates the pod, else the baseline's.
+func (e *Engine) adminSide(d Direction, tiers []int32, has func(int32) bool, dstPorts []model.ContainerPort, dstIsPod, isolated bool,
+	np func() ConnSet, why *Side) ConnSet {
+	open := AllConns() // not yet decided
+	var allowed ConnSet
+	decide := func(a *cadmin, r *carule) {
+		ok := false
+		for _, id := range r.peers {
+			if ok = has(id); ok {
+				break
+			}
+		}
+		if !ok {
+			return
+		}
+		c := r.conns(dstPorts, dstIsPod).Intersect(open)
+		if c.IsEmpty() {
+			return
+		}
+		open = open.Minus(c)
+		if r.action == "Allow" {
+			allowed = allowed.Union(c)
+		}
+		if why != nil {
+			h := AdminHit{Policy: PolicyRef{Name: a.src.Key(), Source: a.src.Source}, Rule: r.index, Name: r.name, Line: r.line, Action: r.action, Conns: c.List()}
+			if !a.baseline {
+				pr := a.src.Priority
+				h.Priority = &pr
+			}
+			why.Admin = append(why.Admin, h)
+		}
+	}
+	var baseline *cadmin
+	passed := ConnSet{}
+	for _, ti := range tiers {
+		a := e.admins[ti]
+		if a.baseline {
+			baseline = a
+			continue
+		}
+		for _, r := range a.rules[d] {
+			before := open
+			decide(a, r)
+			if r.action == "Pass" {
+				passed = passed.Union(before.Minus(open))
+			}
+		}
+	}
+	rest := open.Union(passed) // ANP-4: Pass and no match both go on to NetworkPolicy
+	switch {
+	case rest.IsEmpty():
+		why.explain("every connection is decided by the rules listed")
+		return allowed
+	case isolated:
+		why.explain("the rest (" + rest.String() + ") as NetworkPolicy decides: it isolates the pod (ANP-5)")
+		return allowed.Union(rest.Intersect(np()))
+	}
+	if baseline != nil {
+		open = rest
+		for _, r := range baseline.rules[d] {
+			decide(baseline, r)
+		}
+		rest = open
+	}
+	if rest.IsEmpty() {
+		why.explain("every connection is decided by the rules listed (ANP-6)")
+	} else {
+		why.explain("the rest (" + rest.String() + ") is allowed: NetworkPolicy does not isolate the pod and no baseline rule matches (ANP-5, ANP-6)")
+	}
+	return allowed.Union(rest)
+}
+
+// explain sets the reason of an explained side (s is nil when not explaining).
+func (s *Side) explain(rest string) {
+	if s == nil {
+		return
+	}
+	var parts []string
+	for _, h := range s.Admin {
+		parts = append(parts, fmt.Sprintf("%s rule %d %s", h.Policy.Name, h.Rule, strings.ToLower(h.Action)))
+	}
+	decided := "no admin rule matches"
+	if len(parts) > 0 {
+		decided = strings.Join(parts, "; ")
+	}
+	s.Reason = decided + "; " + rest + " (ANP-4)"
+}
