@@ -71,11 +71,7 @@ func (l *Loader) addAdminNetworkPolicy(obj any, src Source, root *yaml.Node) {
 	v.count(len(anp.Spec.Ingress), "ingress")
 	v.count(len(anp.Spec.Egress), "egress")
 	for i, r := range anp.Spec.Ingress {
-		peers := make([]AdminPeer, len(r.From))
-		for j, f := range r.From {
-			peers[j] = AdminPeer{Namespaces: f.Namespaces, Pods: f.Pods}
-		}
-		p.Ingress = append(p.Ingress, v.rule([]any{"spec", "ingress", i}, "from", r.Name, string(r.Action), peers, r.Ports))
+		p.Ingress = append(p.Ingress, v.rule([]any{"spec", "ingress", i}, "from", r.Name, string(r.Action), ingressPeers(r.From), r.Ports))
 	}
 	for i, r := range anp.Spec.Egress {
 		peers := make([]AdminPeer, len(r.To))
@@ -108,11 +104,7 @@ func (l *Loader) addBaselineAdminNetworkPolicy(obj any, src Source, root *yaml.N
 	v.count(len(banp.Spec.Ingress), "ingress")
 	v.count(len(banp.Spec.Egress), "egress")
 	for i, r := range banp.Spec.Ingress {
-		peers := make([]AdminPeer, len(r.From))
-		for j, f := range r.From {
-			peers[j] = AdminPeer{Namespaces: f.Namespaces, Pods: f.Pods}
-		}
-		p.Ingress = append(p.Ingress, v.rule([]any{"spec", "ingress", i}, "from", r.Name, string(r.Action), peers, r.Ports))
+		p.Ingress = append(p.Ingress, v.rule([]any{"spec", "ingress", i}, "from", r.Name, string(r.Action), ingressPeers(r.From), r.Ports))
 	}
 	for i, r := range banp.Spec.Egress {
 		peers := make([]AdminPeer, len(r.To))
@@ -126,6 +118,14 @@ func (l *Loader) addBaselineAdminNetworkPolicy(obj any, src Source, root *yaml.N
 	if len(v.probs.Errors()) == 0 {
 		l.cluster.Baseline = p
 	}
+}
+
+func ingressPeers(from []anpv1alpha1.AdminNetworkPolicyIngressPeer) []AdminPeer {
+	peers := make([]AdminPeer, len(from))
+	for j, f := range from {
+		peers[j] = AdminPeer{Namespaces: f.Namespaces, Pods: f.Pods}
+	}
+	return peers
 }
 
 // adminValidator checks what the CRDs' OpenAPI and CEL rules check, with file and line.

@@ -105,20 +105,9 @@ func (e *Engine) internAdminPeer(d Direction, p *cpeer) int32 {
 	case p.nodes != nil:
 		key = "anp-nodes:" + p.nodes.key
 	default:
-		podKey := "*"
-		if p.pod != nil {
-			podKey = p.pod.key
-		}
-		key = "anp:" + p.nss.key + "|" + podKey
+		key = "anp:" + p.selectorsKey()
 	}
-	t := e.peers[d]
-	if id, ok := t.byKey[key]; ok {
-		return id
-	}
-	p.id = int32(len(t.peers))
-	t.peers = append(t.peers, p)
-	t.byKey[key] = p.id
-	return p.id
+	return e.peers[d].intern(key, p)
 }
 
 // adminSubject reports whether an admin policy's subject holds the pods of a class (ANP-1). Host-network

@@ -245,20 +245,29 @@ func (e *Engine) internPeer(d Direction, ns string, p networkingv1.NetworkPolicy
 		peer.ns = ns
 		key = "pod:" + ns + "|" + peer.pod.key
 	default:
-		podKey := "*"
-		if peer.pod != nil {
-			podKey = peer.pod.key
-		}
-		key = "ns:" + peer.nss.key + "|" + podKey
+		key = "ns:" + peer.selectorsKey()
 	}
-	t := e.peers[d]
+	return e.peers[d].intern(key, peer)
+}
+
+// selectorsKey identifies a peer's namespace and pod selectors.
+func (p *cpeer) selectorsKey() string {
+	podKey := "*"
+	if p.pod != nil {
+		podKey = p.pod.key
+	}
+	return p.nss.key + "|" + podKey
+}
+
+// intern returns the ID of the peer of that key, adding p under it when there is none.
+func (t *peerTable) intern(key string, p *cpeer) int32 {
 	if id, ok := t.byKey[key]; ok {
 		return id
 	}
-	peer.id = int32(len(t.peers))
-	t.peers = append(t.peers, peer)
-	t.byKey[key] = peer.id
-	return peer.id
+	p.id = int32(len(t.peers))
+	t.peers = append(t.peers, p)
+	t.byKey[key] = p.id
+	return p.id
 }
 
 // ipSignature lists the ipBlocks that match a pod's IP (NP-11); pods of one class must agree on it.

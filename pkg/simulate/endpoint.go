@@ -50,10 +50,10 @@ func podMembers(pods []*model.Pod) []Member {
 func (e *Engine) ResolveEndpoint(s string) (*Endpoint, error) {
 	c := e.Cluster
 	switch {
-	case s == InternetName:
+	case s == InternetName || s == InternetName+"6": // internet6: the IPv6 rest, where an ipBlock is IPv6
 		for _, a := range e.ExternalAtoms() {
-			if a.Name == InternetName {
-				return &Endpoint{Kind: "internet", Name: s, Members: []Member{{IP: a.IP, Name: InternetName}}}, nil
+			if a.Name == s {
+				return &Endpoint{Kind: "internet", Name: s, Members: []Member{{IP: a.IP, Name: s}}}, nil
 			}
 		}
 	case strings.HasPrefix(s, "zone:"):

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"testing"
 
-	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"github.com/zonesim/zonesim/pkg/gen"
 	"github.com/zonesim/zonesim/pkg/model"
@@ -22,24 +21,7 @@ func TestMatrixAgreesWithQuery(t *testing.T) {
 			l.AddBytes("world.yaml", []byte(world))
 			c, err := l.Cluster()
 			require.NoError(t, err)
-			e := simulate.New(c, mustProfile(t, cni), "")
-			m := e.Matrix(simulate.LevelPod)
-			var row []simulate.Cell
-			for i, from := range m.Nodes {
-				row = m.Row(i, row)
-				for j, to := range m.Nodes {
-					if from.Kind == "external" && to.Kind == "external" {
-						continue
-					}
-					src, err := e.ResolveEndpoint(from.Name)
-					require.NoError(t, err)
-					dst, err := e.ResolveEndpoint(to.Name)
-					require.NoError(t, err)
-					res, err := e.Query(src, dst, nil, 0)
-					require.NoError(t, err)
-					assert.Equal(t, res.Connections, row[j].Conns.List(), "%s -> %s", from.Name, to.Name)
-				}
-			}
+			matrixAgreesWithQuery(t, simulate.New(c, mustProfile(t, cni), ""))
 		})
 	}
 }
