@@ -23,11 +23,15 @@ type ExternalState struct {
 	AgentPID int    `json:"agentPID"`
 }
 
-// Host chains the lab adds next to kube-router's: egress SNAT (nat) and egress firewalls (filter). The
-// filter chain only ever DROPs or RETURNs, so it can never let through what kube-router would drop.
+// Host chains the lab adds next to kube-router's: egress SNAT (nat) and egress firewalls (mangle FORWARD,
+// traversed before kube-router's filter FORWARD). The egress chain only ever DROPs or RETURNs, so it can
+// never let through what kube-router would drop. It is not in the filter table because kube-router
+// rewrites that table whole (iptables-save, then iptables-restore without --noflush): a chain added between
+// its save and its restore would vanish.
 const (
 	natChain    = "ZONESIM-SNAT"
 	filterChain = "ZONESIM-EGRESS"
+	filterTable = "mangle"
 )
 
 // AddExternal runs an external endpoint: a network namespace with ip, reached through the host like a
@@ -85,7 +89,7 @@ func (s *State) SetHostRules(ctx context.Context, nat, filter [][]string) error 
 	for _, c := range []struct {
 		table, chain, hook string
 		rules              [][]string
-	}{{"nat", natChain, "POSTROUTING", nat}, {"filter", filterChain, "FORWARD", filter}} {
+	}{{"nat", natChain, "POSTROUTING", nat}, {filterTable, filterChain, "FORWARD", filter}} {
 		if err := run(ctx, "iptables", "-t", c.table, "-N", c.chain); err != nil && !strings.Contains(err.Error(), "exists") {
 			return err
 		}
@@ -109,7 +113,7 @@ func (s *State) SetHostRules(ctx context.Context, nat, filter [][]string) error 
 
 // removeHostRules deletes the lab's host chains and their jumps.
 func removeHostRules(ctx context.Context) {
-	for _, c := range [][3]string{{"nat", natChain, "POSTROUTING"}, {"filter", filterChain, "FORWARD"}} {
+	for _, c := range [][3]string{{"nat", natChain, "POSTROUTING"}, {filterTable, filterChain, "FORWARD"}, {"filter", filterChain, "FORWARD"}} {
 		for run(ctx, "iptables", "-t", c[0], "-D", c[2], "-j", c[1]) == nil {
 		}
 		_ = run(ctx, "iptables", "-t", c[0], "-F", c[1])
