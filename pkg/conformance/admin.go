@@ -114,28 +114,39 @@ func byHouse(house string) string {
 	return "{namespaceSelector: {matchLabels: {conformance-house: " + house + "}}, podSelector: {matchLabels: {conformance-house: " + house + "}}}"
 }
 
-// ingressRules is the rule list both the ANP and the BANP ingress TCP tests start from: for gryffindor,
+// gressRules is the rule list the ANP and BANP TCP tests start from, for gryffindor, in one direction:
 // ravenclaw is allowed, then denied, then passed; slytherin is denied, then passed, on TCP 80; hufflepuff
-// is allowed on TCP 80 and denied the rest. The baseline has no Pass rules.
-func ingressRules(pass bool) string {
-	rule := func(name, action, house, ports string) string {
+// is allowed on TCP huffPort and denied the rest. The baseline has no Pass rules.
+func gressRules(egress, pass bool, huffPort int32) string {
+	field, prep := "from", "from"
+	if egress {
+		field, prep = "to", "to"
+	}
+	rule := func(name, action, house string, port int32) string {
 		if action == "Pass" && !pass {
 			return ""
 		}
-		s := fmt.Sprintf("    - name: %s\n      action: %s\n      from: [{namespaces: %s}]\n", name, action, byNamespaceName(house))
-		if ports != "" {
-			s += "      ports: [" + ports + "]\n"
+		s := fmt.Sprintf("    - name: %s-%s-%s\n      action: %s\n      %s: [{namespaces: %s}]\n", name, prep, house, action, field, byNamespaceName(house))
+		if port != 0 {
+			s += fmt.Sprintf("      ports: [{portNumber: {protocol: TCP, port: %d}}]\n", port)
 		}
 		return s
 	}
-	tcp80 := "{portNumber: {protocol: TCP, port: 80}}"
-	return rule("allow-from-ravenclaw-everything", "Allow", "ravenclaw", "") +
-		rule("deny-from-ravenclaw-everything", "Deny", "ravenclaw", "") +
-		rule("pass-from-ravenclaw-everything", "Pass", "ravenclaw", "") +
-		rule("deny-from-slytherin-at-port-80", "Deny", "slytherin", tcp80) +
-		rule("pass-from-slytherin-at-port-80", "Pass", "slytherin", tcp80) +
-		rule("allow-from-hufflepuff-at-port-80", "Allow", "hufflepuff", tcp80) +
-		rule("deny-from-hufflepuff-everything-else", "Deny", "hufflepuff", "")
+	return rule("allow", "Allow", "ravenclaw", 0) + rule("deny", "Deny", "ravenclaw", 0) + rule("pass", "Pass", "ravenclaw", 0) +
+		rule("deny", "Deny", "slytherin", 80) + rule("pass", "Pass", "slytherin", 80) +
+		rule("allow", "Allow", "hufflepuff", huffPort) + rule("deny-rest", "Deny", "hufflepuff", 0)
+}
+
+// swapEgress swaps two egress rules.
+func swapEgress(kind, name string, i, j int) func(c *model.Cluster) error {
+	return func(c *model.Cluster) error {
+		p, err := adminPolicy(c, kind, name)
+		if err != nil {
+			return err
+		}
+		p.Egress[i], p.Egress[j] = p.Egress[j], p.Egress[i]
+		return nil
+	}
 }
 
 // AdminCases are the ported conformance tests.
@@ -147,7 +158,7 @@ func AdminCases() []AdminCase {
 		{
 			Name: "AdminNetworkPolicyIngressTCP",
 			Policies: header + "kind: AdminNetworkPolicy\nmetadata: {name: ingress-tcp}\nspec:\n  priority: 3\n  subject: {namespaces: " +
-				byNamespaceName("gryffindor") + "}\n  ingress:\n" + ingressRules(true),
+				byNamespaceName("gryffindor") + "}\n  ingress:\n" + gressRules(false, true, 80),
 			Steps: []AdminStep{
 				{Name: "allow from ravenclaw: the first matching rule wins", Pokes: []Poke{
 					poke("ravenclaw", 0, "gryffindor", 0, "TCP", 80, true), poke("ravenclaw", 1, "gryffindor", 0, "TCP", 8080, true)}},
@@ -166,7 +177,7 @@ func AdminCases() []AdminCase {
 		{
 			Name: "BaselineAdminNetworkPolicyIngressTCP",
 			Policies: header + "kind: BaselineAdminNetworkPolicy\nmetadata: {name: default}\nspec:\n  subject: {namespaces: " +
-				byNamespaceName("gryffindor") + "}\n  ingress:\n" + ingressRules(false),
+				byNamespaceName("gryffindor") + "}\n  ingress:\n" + gressRules(false, false, 80),
 			Steps: []AdminStep{
 				{Name: "allow from ravenclaw: the first matching rule wins", Pokes: []Poke{
 					poke("ravenclaw", 0, "gryffindor", 0, "TCP", 80, true), poke("ravenclaw", 1, "gryffindor", 0, "TCP", 8080, true)}},
@@ -176,6 +187,40 @@ func AdminCases() []AdminCase {
 					poke("ravenclaw", 0, "gryffindor", 1, "TCP", 80, false), poke("ravenclaw", 1, "gryffindor", 1, "TCP", 8080, false)}},
 				{Name: "deny from slytherin on port 80; other ports match no rule", Pokes: []Poke{
 					poke("slytherin", 0, "gryffindor", 0, "TCP", 80, false), poke("slytherin", 1, "gryffindor", 0, "TCP", 8080, true)}},
+			},
+		},
+		{
+			Name: "AdminNetworkPolicyEgressTCP",
+			Policies: header + "kind: AdminNetworkPolicy\nmetadata: {name: egress-tcp}\nspec:\n  priority: 6\n  subject: {namespaces: " +
+				byNamespaceName("gryffindor") + "}\n  egress:\n" + gressRules(true, true, 8080),
+			Steps: []AdminStep{
+				{Name: "allow to ravenclaw: the first matching rule wins", Pokes: []Poke{
+					poke("gryffindor", 0, "ravenclaw", 0, "TCP", 80, true), poke("gryffindor", 1, "ravenclaw", 0, "TCP", 8080, true)}},
+				{Name: "allow to hufflepuff on port 8080 only", Pokes: []Poke{
+					poke("gryffindor", 0, "hufflepuff", 1, "TCP", 8080, true), poke("gryffindor", 1, "hufflepuff", 1, "TCP", 80, false)}},
+				{Name: "deny first: ravenclaw is denied", Mutate: swapEgress(anp, "egress-tcp", 0, 1), Pokes: []Poke{
+					poke("gryffindor", 0, "ravenclaw", 1, "TCP", 80, false), poke("gryffindor", 1, "ravenclaw", 1, "TCP", 8080, false)}},
+				{Name: "deny to slytherin on port 80; other ports match no rule", Pokes: []Poke{
+					poke("gryffindor", 0, "slytherin", 0, "TCP", 80, false), poke("gryffindor", 1, "slytherin", 0, "TCP", 8080, true)}},
+				{Name: "pass first: ravenclaw goes on to NetworkPolicy (none) and is allowed", Mutate: swapEgress(anp, "egress-tcp", 0, 2), Pokes: []Poke{
+					poke("gryffindor", 0, "ravenclaw", 0, "TCP", 80, true), poke("gryffindor", 1, "ravenclaw", 0, "TCP", 8080, true)}},
+				{Name: "pass to slytherin on port 80", Mutate: swapEgress(anp, "egress-tcp", 3, 4), Pokes: []Poke{
+					poke("gryffindor", 0, "slytherin", 0, "TCP", 80, true), poke("gryffindor", 1, "slytherin", 0, "TCP", 8080, true)}},
+			},
+		},
+		{
+			Name: "BaselineAdminNetworkPolicyEgressTCP",
+			Policies: header + "kind: BaselineAdminNetworkPolicy\nmetadata: {name: default}\nspec:\n  subject: {namespaces: " +
+				byNamespaceName("gryffindor") + "}\n  egress:\n" + gressRules(true, false, 8080),
+			Steps: []AdminStep{
+				{Name: "allow to ravenclaw: the first matching rule wins", Pokes: []Poke{
+					poke("gryffindor", 0, "ravenclaw", 0, "TCP", 80, true), poke("gryffindor", 1, "ravenclaw", 0, "TCP", 8080, true)}},
+				{Name: "allow to hufflepuff on port 8080 only", Pokes: []Poke{
+					poke("gryffindor", 0, "hufflepuff", 1, "TCP", 8080, true), poke("gryffindor", 1, "hufflepuff", 1, "TCP", 80, false)}},
+				{Name: "deny first: ravenclaw is denied", Mutate: swapEgress(banp, "default", 0, 1), Pokes: []Poke{
+					poke("gryffindor", 0, "ravenclaw", 1, "TCP", 80, false), poke("gryffindor", 1, "ravenclaw", 1, "TCP", 8080, false)}},
+				{Name: "deny to slytherin on port 80; other ports match no rule", Pokes: []Poke{
+					poke("gryffindor", 0, "slytherin", 0, "TCP", 80, false), poke("gryffindor", 1, "slytherin", 0, "TCP", 8080, true)}},
 			},
 		},
 		{
