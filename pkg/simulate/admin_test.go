@@ -57,23 +57,30 @@ func TestConformanceNetworkPolicyAPI(t *testing.T) {
 	}
 }
 
+// matrixAgreesWithQuery checks the memoized matrix against the explained query, cell by cell: pod level
+// (connections), and namespace level (connections and pair counts; a pod to itself is not a pair of a set).
 func matrixAgreesWithQuery(t *testing.T, e *simulate.Engine) {
 	t.Helper()
-	m := e.Matrix(simulate.LevelPod)
-	var row []simulate.Cell
-	for i, from := range m.Nodes {
-		row = m.Row(i, row)
-		for j, to := range m.Nodes {
-			if from.Kind == "external" && to.Kind == "external" {
-				continue
+	for _, level := range []simulate.Level{simulate.LevelPod, simulate.LevelNamespace} {
+		m := e.Matrix(level)
+		var row []simulate.Cell
+		for i, from := range m.Nodes {
+			row = m.Row(i, row)
+			for j, to := range m.Nodes {
+				if from.Kind == "external" && to.Kind == "external" {
+					continue
+				}
+				src, err := e.ResolveEndpoint(from.Name)
+				require.NoError(t, err)
+				dst, err := e.ResolveEndpoint(to.Name)
+				require.NoError(t, err)
+				res, err := e.Query(src, dst, nil, 0)
+				require.NoError(t, err)
+				assert.Equal(t, res.Connections, row[j].Conns.List(), "%s -> %s", from.Name, to.Name)
+				if level == simulate.LevelNamespace && from.Kind != "external" && to.Kind != "external" {
+					assert.Equal(t, [2]int{res.Pairs.Allowed, res.Pairs.Total}, [2]int{row[j].Allowed, row[j].Total}, "pairs %s -> %s", from.Name, to.Name)
+				}
 			}
-			src, err := e.ResolveEndpoint(from.Name)
-			require.NoError(t, err)
-			dst, err := e.ResolveEndpoint(to.Name)
-			require.NoError(t, err)
-			res, err := e.Query(src, dst, nil, 0)
-			require.NoError(t, err)
-			assert.Equal(t, res.Connections, row[j].Conns.List(), "%s -> %s", from.Name, to.Name)
 		}
 	}
 }

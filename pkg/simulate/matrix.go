@@ -189,7 +189,7 @@ func (m *Matrix) cell(from, to *MatrixNode) Cell {
 	switch {
 	case from.atom != nil && to.atom != nil:
 		return Cell{NA: true}
-	case from.pod != nil && from.pod == to.pod:
+	case from == to && len(from.pods) == 1, from.pod != nil && from.pod == to.pod:
 		return Cell{Conns: AllConns(), ConnID: connAll, Allowed: 1, Full: 1, Total: 1, Uniform: true} // NP-18
 	}
 	var agg cellAgg
@@ -207,13 +207,37 @@ func (m *Matrix) cell(from, to *MatrixNode) Cell {
 			agg.add(m, e.egressToIPID(g.class, to.atom), g.n)
 		}
 	default:
-		for _, s := range from.src {
-			for _, d := range to.dst {
-				agg.add(m, e.classPair(s.class, d.class), s.n*d.n)
+		var self map[[2]int]int
+		if from == to {
+			self = m.selfPairs(from)
+		}
+		for si, s := range from.src {
+			for di, d := range to.dst {
+				if n := s.n*d.n - self[[2]int{si, di}]; n > 0 {
+					agg.add(m, e.classPair(s.class, d.class), n)
+				}
 			}
 		}
 	}
 	return agg.cell(e)
+}
+
+// selfPairs counts, per (source group, destination group), the pods of a node paired with themselves: a
+// pod to itself is not a pair of a set (as in queries), so a diagonal cell leaves them out.
+func (m *Matrix) selfPairs(n *MatrixNode) map[[2]int]int {
+	srcIdx, dstIdx := make(map[int32]int, len(n.src)), make(map[int32]int, len(n.dst))
+	for i, g := range n.src {
+		srcIdx[g.class.srcKey] = i
+	}
+	for i, g := range n.dst {
+		dstIdx[g.class.dstKey] = i
+	}
+	out := map[[2]int]int{}
+	for _, p := range n.pods {
+		c := m.e.classOf[p]
+		out[[2]int{srcIdx[c.srcKey], dstIdx[c.dstKey]}]++
+	}
+	return out
 }
 
 type cellAgg struct {

@@ -8,6 +8,9 @@ func (e *Engine) Notes() []string {
 	var notes []string
 	podIPBlocks, ignored := 0, 0
 	for _, b := range e.ipBlocks {
+		if b.anyPod {
+			continue // an admin policy network matches pods by definition (ANP-2), whatever the plugin
+		}
 		if b.ignored {
 			ignored++
 		}
