@@ -202,3 +202,44 @@ func TestKindBackendNeedsDocker(t *testing.T) {
 	assert.Equal(t, 2, code)
 	assert.Contains(t, stderr, "--backend kind needs a running Docker engine, and this machine has none")
 }
+
+func TestDiffAgainstBaseAndGolden(t *testing.T) {
+	const scenario, guardrails = "../../scenarios/two-zone/scenario.yaml", "../../docs/examples/admin-policies.yaml"
+	code, matrix, _ := run("matrix", "-f", scenario, "-o", "json")
+	require.Equal(t, 0, code)
+	goldenFile := filepath.Join(t.TempDir(), "golden.json")
+	require.NoError(t, os.WriteFile(goldenFile, []byte(matrix), 0o644))
+
+	code, out, _ := run("diff", "--golden", goldenFile, "-f", scenario)
+	assert.Equal(t, 0, code)
+	assert.Equal(t, "namespace matrix: no change (48 cells compared)\n", out)
+
+	code, out, _ = run("diff", "--golden", goldenFile, "-f", scenario, "-f", guardrails)
+	assert.Equal(t, 1, code)
+	assert.Contains(t, out, "namespace matrix: 8 of 48 cells changed, 0 node(s) added, 0 removed")
+	assert.Contains(t, out, "shop-api       ledger         all     -\n")
+
+	code, out, _ = run("diff", "--base", scenario, "-f", scenario, "-f", guardrails)
+	assert.Equal(t, 1, code)
+	assert.Contains(t, out, "  pair shop-api/catalog-0 -> ledger/postgres-0\n"+
+		"    + AdminNetworkPolicy/protect-ledger ingress[1] deny (../../docs/examples/admin-policies.yaml:20)\n"+
+		"    - ledger/network-zone-b ingress[1] allows (../../scenarios/two-zone/manifests/policies.yaml:75)\n")
+
+	code, out, _ = run("diff", "--base", scenario, "-f", scenario, "-f", guardrails, "-o", "json", "--level", "zone")
+	assert.Equal(t, 1, code)
+	assert.Contains(t, out, `"level": "zone"`)
+
+	for _, tt := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"diff"}, "give exactly one of --base PATH or --golden FILE"},
+		{[]string{"diff", "--golden", goldenFile, "--level", "zone"}, "--level zone, but " + goldenFile + " is a namespace matrix"},
+		{[]string{"diff", "--golden", goldenFile, "--cni", "cilium"}, "was computed with --cni generic"},
+		{[]string{"diff", "--golden", scenario}, "not a zonesim matrix JSON"},
+	} {
+		code, _, stderr := run(tt.args...)
+		assert.Equal(t, 2, code, tt.args)
+		assert.Contains(t, stderr, tt.want, tt.args)
+	}
+}

@@ -1,0 +1,51 @@
+package report_test
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"github.com/zonesim/zonesim/pkg/gen"
+	"github.com/zonesim/zonesim/pkg/model"
+	"github.com/zonesim/zonesim/pkg/report"
+	"github.com/zonesim/zonesim/pkg/simulate"
+)
+
+// A golden matrix read back is exactly the matrix it was written from, at every level.
+func TestMatrixJSONReadsBackAsTheSameCells(t *testing.T) {
+	var in bytes.Buffer
+	require.NoError(t, gen.Write(&in, gen.Options{Namespaces: 6, Workloads: 3, Zones: 2, Seed: 7}))
+	l := model.NewLoader(model.DefaultLoadOptions(), nil)
+	l.AddBytes("gen.yaml", in.Bytes())
+	c, err := l.Cluster()
+	require.NoError(t, err)
+	p, err := simulate.LookupProfile("generic")
+	require.NoError(t, err)
+	e := simulate.New(c, p, "")
+	for _, level := range []simulate.Level{simulate.LevelPod, simulate.LevelWorkload, simulate.LevelNamespace, simulate.LevelZone} {
+		var out bytes.Buffer
+		require.NoError(t, report.WriteMatrix(&out, e.Matrix(level), "json"))
+		got, err := report.ReadMatrixJSON(&out)
+		require.NoError(t, err)
+		want := e.Matrix(level).Texts()
+		assert.Equal(t, want, got, string(level))
+		d, err := simulate.Diff(want, got)
+		require.NoError(t, err)
+		assert.Empty(t, d.Changes)
+	}
+}
+
+func TestReadMatrixJSONRejectsOtherFiles(t *testing.T) {
+	for in, want := range map[string]string{
+		`{"level":"zone","cni":"generic","nodes":[],"entries":[],"extra":1}`:                                            `unknown field "extra"`,
+		`{"level":"cluster","nodes":[],"entries":[]}`:                                                                   `level: unknown --level "cluster"`,
+		`{"level":"zone","nodes":[{"name":"A","kind":"zone"}],"entries":[{"from":"A","to":"B","connections":["all"]}]}`: "entries[0]: A -> B names a node the matrix does not list",
+		`[1,2]`: "not a zonesim matrix JSON",
+	} {
+		_, err := report.ReadMatrixJSON(strings.NewReader(in))
+		require.Error(t, err, in)
+		assert.Contains(t, err.Error(), want)
+	}
+}

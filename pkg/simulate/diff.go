@@ -1,0 +1,244 @@
+package simulate
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/zonesim/zonesim/pkg/model"
+)
+
+// Impact analysis: two models' matrices, cell by cell, and for each changed cell the policy rules that
+// decide a changed pod pair differently.
+
+// CellTexts is a matrix as the text of each cell (Cell.Text), the form a diff compares; it is built from an
+// engine's matrix or read from a stored `zonesim matrix -o json` (a golden matrix). Cells not listed
+// are denied ("-"); cells NetworkPolicy does not decide (external to external) are never listed.
+type CellTexts struct {
+	Level string
+	CNI   string
+	Nodes []TextNode
+	Cells map[[2]string]string
+}
+
+// TextNode is a row and column of CellTexts.
+type TextNode struct {
+	Name string `json:"name"`
+	Kind string `json:"kind"`
+	Pods int    `json:"pods,omitempty"`
+}
+
+// Texts renders every cell of the matrix that allows something.
+func (m *Matrix) Texts() *CellTexts {
+	t := &CellTexts{Level: string(m.Level), CNI: m.Profile, Cells: map[[2]string]string{}}
+	for _, n := range m.Nodes {
+		t.Nodes = append(t.Nodes, TextNode{Name: n.Name, Kind: n.Kind, Pods: n.Pods})
+	}
+	var row []Cell
+	for i, from := range m.Nodes {
+		row = m.Row(i, row)
+		for j, c := range row {
+			if !c.NA && c.Allowed > 0 {
+				t.Cells[[2]string{from.Name, m.Nodes[j].Name}] = c.Text()
+			}
+		}
+	}
+	return t
+}
+
+// text is a cell's text; "" for cells no policy decides.
+func (t *CellTexts) text(from, to TextNode) string {
+	if from.Kind == "external" && to.Kind == "external" {
+		return ""
+	}
+	if s, ok := t.Cells[[2]string{from.Name, to.Name}]; ok {
+		return s
+	}
+	return "-"
+}
+
+// CellChange is one cell whose text differs.
+type CellChange struct {
+	From   string `json:"from"`
+	To     string `json:"to"`
+	Before string `json:"before"`
+	After  string `json:"after"`
+	// Pair is the pod pair the causes were read from, when both models were available.
+	Pair string `json:"pair,omitempty"`
+	// Causes are the deciding rules the after model has and the before model has not ("+ …"), and the
+	// other way round ("- …").
+	Causes []string `json:"causes,omitempty"`
+}
+
+// MatrixDiff is what changed between two matrices of one level.
+type MatrixDiff struct {
+	Level    string       `json:"level"`
+	Added    []TextNode   `json:"addedNodes,omitempty"`
+	Removed  []TextNode   `json:"removedNodes,omitempty"`
+	Compared int          `json:"compared"`
+	Changes  []CellChange `json:"changes"`
+}
+
+// Diff compares two matrices of the same level over the nodes both have; nodes only one has are listed.
+func Diff(before, after *CellTexts) (*MatrixDiff, error) {
+	if before.Level != after.Level {
+		return nil, fmt.Errorf("cannot compare a %s matrix with a %s matrix", before.Level, after.Level)
+	}
+	d := &MatrixDiff{Level: after.Level, Changes: []CellChange{}}
+	in := func(nodes []TextNode) map[string]TextNode {
+		m := map[string]TextNode{}
+		for _, n := range nodes {
+			m[n.Name] = n
+		}
+		return m
+	}
+	was, is := in(before.Nodes), in(after.Nodes)
+	var common []TextNode
+	for _, n := range after.Nodes {
+		if _, ok := was[n.Name]; ok {
+			common = append(common, n)
+		} else {
+			d.Added = append(d.Added, n)
+		}
+	}
+	for _, n := range before.Nodes {
+		if _, ok := is[n.Name]; !ok {
+			d.Removed = append(d.Removed, n)
+		}
+	}
+	for _, from := range common {
+		for _, to := range common {
+			b, a := before.text(was[from.Name], was[to.Name]), after.text(from, to)
+			if a == "" && b == "" {
+				continue
+			}
+			d.Compared++
+			if a != b {
+				d.Changes = append(d.Changes, CellChange{From: from.Name, To: to.Name, Before: b, After: a})
+			}
+		}
+	}
+	return d, nil
+}
+
+// endpointName is how a query names a matrix node.
+func endpointName(n TextNode) string {
+	if n.Kind == "zone" {
+		return "zone:" + n.Name
+	}
+	return n.Name
+}
+
+// Explain fills in, for each change, a pod pair of the cell whose verdict differs between the two
+// engines, and the deciding rules that differ for it. It looks at up to limit pairs per cell.
+func (d *MatrixDiff) Explain(before, after *Engine, nodes []TextNode, limit int) {
+	kind := map[string]TextNode{}
+	for _, n := range nodes {
+		kind[n.Name] = n
+	}
+	for i := range d.Changes {
+		ch := &d.Changes[i]
+		src, err1 := after.ResolveEndpoint(endpointName(kind[ch.From]))
+		dst, err2 := after.ResolveEndpoint(endpointName(kind[ch.To]))
+		if err1 != nil || err2 != nil {
+			continue
+		}
+		tried := 0
+	pairs:
+		for _, s := range src.Members {
+			for _, t := range dst.Members {
+				if s.Pod != nil && s.Pod == t.Pod {
+					continue
+				}
+				if tried++; tried > limit {
+					break pairs
+				}
+				a, aok := explainPair(after, s, t)
+				b, bok := explainPair(before, s, t)
+				if !aok || !bok || a.conns == b.conns {
+					continue
+				}
+				ch.Pair = s.Name + " -> " + t.Name
+				ch.Causes = deciderDiff(b.deciders, a.deciders)
+				if len(ch.Causes) == 0 {
+					ch.Causes = []string{"no deciding rule differs for this pair: labels, ports, addresses or the objects around the flow did"}
+				}
+				break pairs
+			}
+		}
+	}
+}
+
+type pairVerdict struct {
+	conns    string
+	deciders map[string]bool
+}
+
+// explainPair queries one member pair by name in e; ok is false when e does not have both ends.
+func explainPair(e *Engine, s, t Member) (pairVerdict, bool) {
+	src, err := e.ResolveEndpoint(s.Name)
+	if err != nil {
+		return pairVerdict{}, false
+	}
+	dst, err := e.ResolveEndpoint(t.Name)
+	if err != nil {
+		return pairVerdict{}, false
+	}
+	res, err := e.Query(src, dst, nil, 1)
+	if err != nil || len(res.Results) == 0 {
+		return pairVerdict{}, false
+	}
+	v := pairVerdict{conns: strings.Join(res.Connections, ", "), deciders: map[string]bool{}}
+	for _, side := range []*Side{res.Results[0].Egress, res.Results[0].Ingress} {
+		if side == nil {
+			continue
+		}
+		for _, p := range side.Policies {
+			v.deciders[fmt.Sprintf("%s isolates the %s (%s)", p.Name, side.Direction, srcText(p.Source, 0))] = true
+		}
+		for _, h := range side.Rules {
+			v.deciders[fmt.Sprintf("%s %s[%d] allows (%s)", h.Policy.Name, side.Direction, h.Rule, srcText(h.Policy.Source, h.Line))] = true
+		}
+		for _, h := range side.Admin {
+			v.deciders[fmt.Sprintf("%s %s[%d] %s (%s)", h.Policy.Name, side.Direction, h.Rule, strings.ToLower(h.Action), srcText(h.Policy.Source, h.Line))] = true
+		}
+	}
+	for _, st := range res.Results[0].Steps { // the pipeline around the flow: egress firewall, SNAT, perimeter, …
+		if st.Object != "" {
+			v.deciders[fmt.Sprintf("%s %s: %s (%s)", st.Step, st.Object, strings.Join(st.Connections, ", "), srcText(st.Source, 0))] = true
+		}
+	}
+	return v, true
+}
+
+func srcText(s model.Source, line int) string {
+	if line == 0 {
+		line = s.Line
+	}
+	return fmt.Sprintf("%s:%d", s.File, line)
+}
+
+// deciderDiff lists what after has and before has not ("+ "), then the other way round ("- ").
+func deciderDiff(before, after map[string]bool) []string {
+	var out []string
+	for _, k := range sortedKeys(after) {
+		if !before[k] {
+			out = append(out, "+ "+k)
+		}
+	}
+	for _, k := range sortedKeys(before) {
+		if !after[k] {
+			out = append(out, "- "+k)
+		}
+	}
+	return out
+}
+
+func sortedKeys(m map[string]bool) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
