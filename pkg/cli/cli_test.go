@@ -89,6 +89,9 @@ func TestExitCodesAndErrors(t *testing.T) {
 		{"unknown backend", []string{"e2e", "--backend", "minikube"}, 2, `unknown --backend "minikube": use lab, existing or kind`},
 		{"bad skipped protocol", []string{"e2e", "--backend", "existing", "--skip-protocol", "icmp"}, 2, `--skip-protocol "ICMP": want TCP, UDP or SCTP`},
 		{"no lab", []string{"apply", "--lab-name", "nonesuch"}, 2, `no lab "nonesuch" is up`},
+		{"live: no such kubeconfig", []string{"matrix", "--kubeconfig", "does-not-exist.kubeconfig"}, 2, "kubeconfig: stat does-not-exist.kubeconfig"},
+		{"live: no such context", []string{"matrix", "--kubeconfig", prod, "--context", "staging"}, 2, `context "staging" does not exist`},
+		{"live: unreachable cluster", []string{"matrix", "--kubeconfig", prod}, 2, "cannot reach the API server of cluster:prod"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -1,15 +1,18 @@
 package cli
 
 import (
+	"context"
 	"fmt"
 	"net/netip"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 	"github.com/zonesim/zonesim/pkg/model"
 	"github.com/zonesim/zonesim/pkg/simulate"
 	"github.com/zonesim/zonesim/scenarios"
+	"k8s.io/client-go/tools/clientcmd"
 )
 
 // globalFlags are the input flags every command that reads a cluster shares.
@@ -20,6 +23,9 @@ type globalFlags struct {
 	podCIDR     string
 	nodeCIDR    string
 	serviceCIDR string
+	// kubeconfig and kubeContext read the objects from a live cluster (read-only) instead of, or besides,
+	// files.
+	kubeconfig, kubeContext string
 }
 
 func (g *globalFlags) register(root *cobra.Command) {
@@ -31,6 +37,8 @@ func (g *globalFlags) register(root *cobra.Command) {
 	f.StringVar(&g.podCIDR, "pod-cidr", d.PodCIDR.String(), "pod network for pods without status.podIP")
 	f.StringVar(&g.nodeCIDR, "node-cidr", d.NodeCIDR.String(), "node network for nodes without an InternalIP")
 	f.StringVar(&g.serviceCIDR, "service-cidr", d.ServiceCIDR.String(), "service network for services without a clusterIP")
+	f.StringVar(&g.kubeconfig, "kubeconfig", "", "read the objects from the cluster of this kubeconfig (read-only; with -f, both)")
+	f.StringVar(&g.kubeContext, "context", "", "read the objects from this kubeconfig context (read-only; with -f, both)")
 	_ = root.RegisterFlagCompletionFunc("cni", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
 		return simulate.ProfileNames(), cobra.ShellCompDirectiveNoFileComp
 	})
@@ -55,7 +63,13 @@ func (g *globalFlags) engine(s Streams) (*simulate.Engine, error) {
 		*c.dst = p.Masked()
 	}
 	l := model.NewLoader(opts, s.In)
-	if len(g.files) == 0 {
+	live := g.kubeconfig != "" || g.kubeContext != ""
+	if live {
+		if err := g.addLive(l, s); err != nil {
+			return nil, err
+		}
+	}
+	if len(g.files) == 0 && !live {
 		fmt.Fprintf(s.ErrOut, "using the embedded scenario %q (give -f to read your own manifests)\n", scenarios.Default)
 		if err := scenarios.AddDefault(l); err != nil {
 			return nil, err
@@ -85,6 +99,39 @@ func (g *globalFlags) engine(s Streams) (*simulate.Engine, error) {
 		fmt.Fprintln(s.ErrOut, "note: "+n)
 	}
 	return e, nil
+}
+
+// addLive reads the cluster of --kubeconfig/--context into the loader.
+func (g *globalFlags) addLive(l *model.Loader, s Streams) error {
+	rules := clientcmd.NewDefaultClientConfigLoadingRules()
+	rules.ExplicitPath = g.kubeconfig
+	cc := clientcmd.NewNonInteractiveDeferredLoadingClientConfig(rules, &clientcmd.ConfigOverrides{CurrentContext: g.kubeContext})
+	raw, err := cc.RawConfig()
+	if err != nil {
+		return inputError(fmt.Errorf("kubeconfig: %w", err))
+	}
+	name := g.kubeContext
+	if name == "" {
+		name = raw.CurrentContext
+	}
+	cfg, err := cc.ClientConfig()
+	if err != nil {
+		return inputError(fmt.Errorf("kubeconfig: %w", err))
+	}
+	cfg.QPS, cfg.Burst = 50, 100
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	sum, err := l.AddCluster(ctx, cfg, "cluster:"+name)
+	if sum != nil {
+		fmt.Fprintf(s.ErrOut, "read from context %s: %s\n", name, sum.Summary())
+		for _, n := range sum.Notes {
+			fmt.Fprintln(s.ErrOut, "note: "+n)
+		}
+	}
+	if err != nil {
+		return inputError(err)
+	}
+	return nil
 }
 
 func ignoredSummary(ignored map[string]int) string {
