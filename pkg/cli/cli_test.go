@@ -236,7 +236,8 @@ func TestDiffAgainstBaseAndGolden(t *testing.T) {
 		args []string
 		want string
 	}{
-		{[]string{"diff"}, "give exactly one of --base PATH or --golden FILE"},
+		{[]string{"diff"}, "give exactly one of --base PATH, --golden FILE or --base-live"},
+		{[]string{"diff", "--base-live"}, "--base-live reads the cluster of --kubeconfig/--context: give one"},
 		{[]string{"diff", "--golden", goldenFile, "--level", "zone"}, "--level zone, but " + goldenFile + " is a namespace matrix"},
 		{[]string{"diff", "--golden", goldenFile, "--cni", "cilium"}, "was computed with --cni generic"},
 		{[]string{"diff", "--golden", scenario}, "not a zonesim matrix JSON"},

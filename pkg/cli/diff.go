@@ -16,6 +16,7 @@ func newDiff(s Streams, g *globalFlags) *cobra.Command {
 		golden, output string
 		level          string
 		pairs          int
+		baseLive       bool
 	)
 	cmd := &cobra.Command{
 		Use:   "diff",
@@ -28,19 +29,32 @@ changed cell names a pod pair whose verdict changed and the deciding rules that 
 (NetworkPolicy, AdminNetworkPolicy, baseline, egress firewall, …) that decides it now, "-" one that did
 before.
 
+With --base-live and --kubeconfig/--context, the base is the live cluster and the input is the live
+cluster plus the -f files: the impact of applying them, before applying them.
+
 Exit code: 0 when nothing changed, 1 when something did (a golden matrix is out of date, or the change has
 an impact), 2 for bad input.`,
 		Example: `  zonesim diff --base main-checkout/manifests -f manifests/ --level workload
   zonesim matrix -f manifests/ --level namespace -o json > reachability.golden.json
   zonesim diff --golden reachability.golden.json -f manifests/     # in CI
-  zonesim diff --base scenarios/two-zone/scenario.yaml -f scenarios/two-zone/scenario.yaml -f docs/examples/admin-policies.yaml`,
+  zonesim diff --base scenarios/two-zone/scenario.yaml -f scenarios/two-zone/scenario.yaml -f docs/examples/admin-policies.yaml
+  zonesim diff --base-live --context prod -f new-policy.yaml`,
 		Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
 			if err := report.CheckFormat(output, report.DiffFormats); err != nil {
 				return inputError(err)
 			}
-			if (len(base) == 0) == (golden == "") {
-				return inputError(fmt.Errorf("give exactly one of --base PATH or --golden FILE"))
+			given := 0
+			for _, b := range []bool{len(base) > 0, golden != "", baseLive} {
+				if b {
+					given++
+				}
+			}
+			if given != 1 {
+				return inputError(fmt.Errorf("give exactly one of --base PATH, --golden FILE or --base-live"))
+			}
+			if baseLive && g.kubeconfig == "" && g.kubeContext == "" {
+				return inputError(fmt.Errorf("--base-live reads the cluster of --kubeconfig/--context: give one"))
 			}
 			var before *simulate.CellTexts
 			var beforeEngine *simulate.Engine
@@ -65,10 +79,15 @@ an impact), 2 for bad input.`,
 			if err != nil {
 				return inputError(err)
 			}
-			if len(base) > 0 {
+			if len(base) > 0 || baseLive {
 				bg := *g
 				bg.files = base
-				fmt.Fprintf(s.ErrOut, "base: %s\n", strings.Join(base, " "))
+				if baseLive {
+					fmt.Fprintln(s.ErrOut, "base: the live cluster")
+				} else {
+					bg.kubeconfig, bg.kubeContext = "", "" // the base is the files alone
+					fmt.Fprintf(s.ErrOut, "base: %s\n", strings.Join(base, " "))
+				}
 				if beforeEngine, err = bg.engine(s); err != nil {
 					return err
 				}
@@ -98,6 +117,7 @@ an impact), 2 for bad input.`,
 	f := cmd.Flags()
 	f.StringArrayVar(&base, "base", nil, "the objects before the change: file, directory or - ; repeatable")
 	f.StringVar(&golden, "golden", "", "a matrix stored with zonesim matrix -o json, to compare against")
+	f.BoolVar(&baseLive, "base-live", false, "the base is the cluster of --kubeconfig/--context; the input is that cluster plus -f")
 	f.StringVar(&level, "level", "namespace", "pod, workload, namespace or zone (with --golden: the golden's)")
 	f.StringVarP(&output, "output", "o", "text", "output format: "+strings.Join(report.DiffFormats, ", "))
 	f.IntVar(&pairs, "pairs", 200, "with --base: pod pairs to look at per changed cell to find one that explains it")
