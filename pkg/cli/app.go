@@ -94,7 +94,7 @@ uses the embedded two-zone scenario.`,
 		SilenceErrors: true,
 	}
 	g.register(root)
-	root.AddCommand(newVersion(s), newQuery(s, g), newMatrix(s, g), newCheck(s, g), newRender(s, g), newGen(s), newLab(s), newE2E(s, g), newApply(s, g), newDiff(s, g), newTUI(s, g))
+	root.AddCommand(newVersion(s), newQuery(s, g), newMatrix(s, g), newCheck(s, g), newRender(s, g), newGen(s), newLab(s), newE2E(s, g), newApply(s, g), newDiff(s, g), newTUI(s, g), newAudit(s, g))
 	return root
 }
 

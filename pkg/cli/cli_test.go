@@ -89,6 +89,8 @@ func TestExitCodesAndErrors(t *testing.T) {
 		{"unknown backend", []string{"e2e", "--backend", "minikube"}, 2, `unknown --backend "minikube": use lab, existing or kind`},
 		{"bad skipped protocol", []string{"e2e", "--backend", "existing", "--skip-protocol", "icmp"}, 2, `--skip-protocol "ICMP": want TCP, UDP or SCTP`},
 		{"no lab", []string{"apply", "--lab-name", "nonesuch"}, 2, `no lab "nonesuch" is up`},
+		{"audit: not a capture", []string{"audit", bad}, 2, bad + ": not a pcap file"},
+		{"audit: no capture", []string{"audit"}, 2, "requires at least 1 arg(s)"},
 		{"live: no such kubeconfig", []string{"matrix", "--kubeconfig", "does-not-exist.kubeconfig"}, 2, "kubeconfig: stat does-not-exist.kubeconfig"},
 		{"live: no such context", []string{"matrix", "--kubeconfig", prod, "--context", "staging"}, 2, `context "staging" does not exist`},
 		{"live: unreachable cluster", []string{"matrix", "--kubeconfig", prod}, 2, "cannot reach the API server of cluster:prod"},
@@ -246,4 +248,18 @@ func TestDiffAgainstBaseAndGolden(t *testing.T) {
 		assert.Equal(t, 2, code, tt.args)
 		assert.Contains(t, stderr, tt.want, tt.args)
 	}
+}
+
+// A capture the lab's partner-api endpoint took: the DMZ's attempt arrived from its egress IP and was
+// dropped, the internal zone's connection was answered; both as the three-tier scenario says.
+func TestAuditOfARealCapture(t *testing.T) {
+	code, out, _ := run("audit", "testdata/partner-api.pcap", "-f", "../../scenarios/three-tier/scenario.yaml")
+	assert.Equal(t, 0, code)
+	assert.Contains(t, out, "10.10.0.201 (egress identity of web/frontend-0)       ext:partner-api (203.0.113.10)  TCP/443  attempt (1 pkts)   denied   blocked")
+	assert.Contains(t, out, "10.20.0.201 (egress identity of orders/orders-api-0)  ext:partner-api (203.0.113.10)  TCP/443  answered (4 pkts)  allowed  ok")
+
+	// The same as JSON, with the count of violations.
+	code, out, _ = run("audit", "testdata/partner-api.pcap", "-f", "../../scenarios/three-tier/scenario.yaml", "-o", "json")
+	assert.Equal(t, 0, code)
+	assert.Contains(t, out, `"violations": 0`)
 }

@@ -2,16 +2,13 @@ package lab
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"io"
 	"net/netip"
 	"os"
-	"sort"
 
-	"github.com/google/gopacket"
 	"github.com/google/gopacket/layers"
 	"github.com/google/gopacket/pcapgo"
+	"github.com/zonesim/zonesim/pkg/audit"
 )
 
 // Capture writes every packet seen on iface to a pcap file until ctx ends (pure Go: AF_PACKET through
@@ -56,45 +53,16 @@ func Sources(file string) (map[string][]netip.Addr, error) {
 		return nil, err
 	}
 	defer f.Close()
-	r, err := pcapgo.NewReader(f)
+	flows, err := audit.ReadFlows(f)
 	if err != nil {
 		return nil, fmt.Errorf("read %s: %w", file, err)
 	}
-	seen := map[string]map[netip.Addr]bool{}
-	for {
-		data, _, err := r.ReadPacketData()
-		if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
-			break // the agent may still be writing the last packet
-		}
-		if err != nil {
-			return nil, err
-		}
-		p := gopacket.NewPacket(data, layers.LayerTypeEthernet, gopacket.NoCopy)
-		ip, ok := p.Layer(layers.LayerTypeIPv4).(*layers.IPv4)
-		if !ok {
-			continue
-		}
-		src, _ := netip.AddrFromSlice(ip.SrcIP.To4())
-		key := ""
-		if tcp, ok := p.Layer(layers.LayerTypeTCP).(*layers.TCP); ok && tcp.SYN && !tcp.ACK {
-			key = fmt.Sprintf("TCP/%d", tcp.DstPort)
-		} else if udp, ok := p.Layer(layers.LayerTypeUDP).(*layers.UDP); ok {
-			key = fmt.Sprintf("UDP/%d", udp.DstPort)
-		}
-		if key == "" {
-			continue
-		}
-		if seen[key] == nil {
-			seen[key] = map[netip.Addr]bool{}
-		}
-		seen[key][src] = true
-	}
 	out := map[string][]netip.Addr{}
-	for k, set := range seen {
-		for a := range set {
-			out[k] = append(out[k], a)
+	for _, fl := range flows { // sorted by source: so is each list
+		key := fmt.Sprintf("%s/%d", fl.Protocol, fl.Port)
+		if n := len(out[key]); n == 0 || out[key][n-1] != fl.Src {
+			out[key] = append(out[key], fl.Src)
 		}
-		sort.Slice(out[k], func(i, j int) bool { return out[k][i].Less(out[k][j]) })
 	}
 	return out, nil
 }
