@@ -139,8 +139,9 @@ func (b *ExistingBackend) Client() (kubernetes.Interface, error) { return b.clie
 
 // ProbePodObject is the pod the existing backend creates for a probe pod: one container of the image,
 // agnhost porter serving every probe port (SERVE_<PROTO>_PORT_<n>), declaring the model's container ports
-// with their names (named ports resolve on them) and the other probe ports unnamed.
-func ProbePodObject(p *ProbePod, ports []Port, image string) *corev1.Pod {
+// with their names (named ports resolve on them) and the other probe ports unnamed. Protocols the cluster
+// cannot carry are declared but not served (porter would fail to listen on them).
+func ProbePodObject(p *ProbePod, ports []Port, image string, unsupported map[model.Protocol]string) *corev1.Pod {
 	declared := map[Port]bool{}
 	cports := append([]corev1.ContainerPort(nil), p.Ports...)
 	for _, cp := range p.Ports {
@@ -158,6 +159,9 @@ func ProbePodObject(p *ProbePod, ports []Port, image string) *corev1.Pod {
 	}
 	var env []corev1.EnvVar
 	for port := range serve {
+		if _, skip := unsupported[port.Protocol]; skip {
+			continue
+		}
 		env = append(env, corev1.EnvVar{Name: fmt.Sprintf("SERVE_%s_PORT_%d", port.Protocol, port.Port), Value: "zonesim"})
 	}
 	sort.Slice(env, func(i, j int) bool { return env[i].Name < env[j].Name })
@@ -180,7 +184,7 @@ func ProbePodObject(p *ProbePod, ports []Port, image string) *corev1.Pod {
 // that each one answers itself through exec before any policy applies.
 func (b *ExistingBackend) CreatePods(ctx context.Context, pods []*ProbePod, ports []Port) error {
 	for _, p := range pods {
-		if _, err := b.client.CoreV1().Pods(p.Namespace).Create(ctx, ProbePodObject(p, ports, b.opts.Image),
+		if _, err := b.client.CoreV1().Pods(p.Namespace).Create(ctx, ProbePodObject(p, ports, b.opts.Image, b.opts.Unsupported),
 			metav1.CreateOptions{FieldManager: "zonesim"}); err != nil {
 			return fmt.Errorf("create pod %s: %w", p.Key(), err)
 		}

@@ -105,7 +105,8 @@ func TestExistingBackendKnowsALabByItsNode(t *testing.T) {
 func TestProbePodObject(t *testing.T) {
 	p := &apply.ProbePod{Namespace: "zs-r-x", Name: "a", Labels: map[string]string{"pod": "a", apply.ProbeLabel: "r"},
 		Ports: []corev1.ContainerPort{{Name: "serve-80-tcp", ContainerPort: 80, Protocol: "TCP"}, {Name: "dns", ContainerPort: 53, Protocol: "UDP"}}}
-	pod := apply.ProbePodObject(p, []apply.Port{{Protocol: "TCP", Port: 80}, {Protocol: "TCP", Port: 81}, {Protocol: "SCTP", Port: 80}}, "agnhost:test")
+	ports := []apply.Port{{Protocol: "TCP", Port: 80}, {Protocol: "TCP", Port: 81}, {Protocol: "SCTP", Port: 80}}
+	pod := apply.ProbePodObject(p, ports, "agnhost:test", nil)
 	assert.Equal(t, "zs-r-x", pod.Namespace)
 	assert.Equal(t, p.Labels, pod.Labels)
 	require.Len(t, pod.Spec.Containers, 1)
@@ -121,4 +122,12 @@ func TestProbePodObject(t *testing.T) {
 		{Name: "serve-80-tcp", ContainerPort: 80, Protocol: "TCP"}, {Name: "dns", ContainerPort: 53, Protocol: "UDP"},
 		{ContainerPort: 81, Protocol: "TCP"}, {ContainerPort: 80, Protocol: "SCTP"},
 	}, c.Ports, "the model's ports keep their names (named ports resolve on them); the other probe ports are declared unnamed")
+
+	noSCTP := apply.ProbePodObject(p, ports, "agnhost:test", map[model.Protocol]string{"SCTP": "no SCTP here"}).Spec.Containers[0]
+	env = nil
+	for _, e := range noSCTP.Env {
+		env = append(env, e.Name)
+	}
+	assert.Equal(t, []string{"SERVE_TCP_PORT_80", "SERVE_TCP_PORT_81", "SERVE_UDP_PORT_53"}, env, "a protocol the cluster lacks is not served")
+	assert.Len(t, noSCTP.Ports, 4, "but still declared")
 }
