@@ -178,9 +178,20 @@ func (k *kubelet) sync(ctx context.Context, key string) error {
 		return err
 	}
 	if ok {
+		if pod.Status.PodIP != have.IP { // the status update after start failed (a conflict): report again
+			return k.reportRunning(ctx, pod, have)
+		}
 		return nil
 	}
 	return k.start(ctx, pod)
+}
+
+// reportRunning writes the status a kubelet reports for a running pod.
+func (k *kubelet) reportRunning(ctx context.Context, pod *corev1.Pod, ps PodState) error {
+	updated := pod.DeepCopy()
+	updated.Status = runningStatus(k.st.NodeIP, ps.IP, pod.Spec.Containers)
+	_, err := k.client.CoreV1().Pods(pod.Namespace).UpdateStatus(ctx, updated, metav1.UpdateOptions{FieldManager: "zonesim-lab"})
+	return err
 }
 
 func direct(pod *corev1.Pod) bool {
@@ -250,10 +261,7 @@ func (k *kubelet) start(ctx context.Context, pod *corev1.Pod) error {
 	if err != nil {
 		return err
 	}
-	updated := pod.DeepCopy()
-	updated.Status = runningStatus(k.st.NodeIP, ps.IP, pod.Spec.Containers)
-	_, err = k.client.CoreV1().Pods(pod.Namespace).UpdateStatus(ctx, updated, metav1.UpdateOptions{FieldManager: "zonesim-lab"})
-	return err
+	return k.reportRunning(ctx, pod, ps)
 }
 
 // setWaiting reports a pod the lab cannot run, the way a kubelet reports an image it cannot pull.
