@@ -168,7 +168,7 @@ func (e *Engine) adminSide(d Direction, tiers []int32, has func(int32) bool, dst
 		if c.IsEmpty() {
 			return
 		}
-		open = open.Minus(c)
+		open = open.Subtract(c)
 		if r.action == "Allow" {
 			allowed = allowed.Union(c)
 		}
@@ -193,7 +193,7 @@ func (e *Engine) adminSide(d Direction, tiers []int32, has func(int32) bool, dst
 			before := open
 			decide(a, r)
 			if r.action == "Pass" {
-				passed = passed.Union(before.Minus(open))
+				passed = passed.Union(before.Subtract(open))
 			}
 		}
 	}

@@ -64,15 +64,6 @@ func (c ConnSet) Intersect(o ConnSet) ConnSet {
 	return r
 }
 
-// Minus returns c \ o.
-func (c ConnSet) Minus(o ConnSet) ConnSet {
-	var r ConnSet
-	for i := range c.p {
-		r.p[i] = c.p[i].minus(o.p[i])
-	}
-	return r
-}
-
 // IsEmpty reports whether no connection is allowed.
 func (c ConnSet) IsEmpty() bool { return len(c.p[0])+len(c.p[1])+len(c.p[2]) == 0 }
 
@@ -172,22 +163,6 @@ func (s PortSet) union(o PortSet) PortSet {
 		merged = append(merged, r)
 	}
 	return merged
-}
-
-// minus is s without o: s intersected with the complement of o.
-func (s PortSet) minus(o PortSet) PortSet {
-	var comp PortSet
-	next := int32(1)
-	for _, r := range o {
-		if r.Lo > next {
-			comp = append(comp, Range{next, r.Lo - 1})
-		}
-		next = r.Hi + 1
-	}
-	if next <= MaxPort {
-		comp = append(comp, Range{next, MaxPort})
-	}
-	return s.intersect(comp)
 }
 
 func (s PortSet) intersect(o PortSet) PortSet {

@@ -16,7 +16,7 @@ func conns(ranges ...any) simulate.ConnSet {
 	return c
 }
 
-func TestConnSetMinus(t *testing.T) {
+func TestConnSetSubtract(t *testing.T) {
 	tests := []struct {
 		name string
 		a, b simulate.ConnSet
@@ -31,7 +31,7 @@ func TestConnSetMinus(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			assert.Equal(t, tt.want, tt.a.Minus(tt.b).String())
+			assert.Equal(t, tt.want, tt.a.Subtract(tt.b).String())
 		})
 	}
 }
