@@ -3,8 +3,9 @@ package apply
 import (
 	"context"
 	"fmt"
+	"maps"
 	"net/netip"
-	"sort"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -258,11 +259,7 @@ type IdentityCheck struct {
 	Agree     bool     `json:"agree"`
 }
 
+// sortedStrings lists a set in order, empty rather than nil (the JSON shows [] for an empty list).
 func sortedStrings(set map[string]bool) []string {
-	out := make([]string, 0, len(set))
-	for s := range set {
-		out = append(out, s)
-	}
-	sort.Strings(out)
-	return out
+	return append([]string{}, slices.Sorted(maps.Keys(set))...)
 }

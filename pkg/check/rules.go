@@ -2,6 +2,8 @@ package check
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 	"sort"
 	"strings"
 
@@ -244,7 +246,7 @@ func (ch *checker) egressIdentity() {
 		}
 		if len(zones) > 1 {
 			ch.add(Finding{Rule: "ZN-6", Severity: Error, Objects: []Object{obj},
-				Message: fmt.Sprintf("%s %s selects namespaces of zones %v: one egress identity for several zones", eip.Kind, eip.Name, keys(zones)),
+				Message: fmt.Sprintf("%s %s selects namespaces of zones %v: one egress identity for several zones", eip.Kind, eip.Name, slices.Sorted(maps.Keys(zones))),
 				Fix:     "use one EgressIP per zone, selecting namespaces by the zone label"})
 			continue
 		}
@@ -294,15 +296,6 @@ func (ch *checker) egressIdentity() {
 				Fix:     fmt.Sprintf("add an EgressIP with egressIPs from %v selecting %s=%s", zone.EgressRanges, ch.e.ZoneLabel, z)})
 		}
 	}
-}
-
-func keys(m map[string]bool) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }
 
 // ZN-7: a zoned namespace's pods can only be scheduled on nodes of its zone (NS-1).
@@ -576,7 +569,7 @@ func (ch *checker) egressScoped() []string {
 			set[ns] = true
 		}
 	}
-	return keys(set)
+	return slices.Sorted(maps.Keys(set))
 }
 
 func (ch *checker) allowanceNamespaces(eg *model.EgressAllowance) []string {

@@ -2,7 +2,8 @@ package simulate
 
 import (
 	"fmt"
-	"sort"
+	"maps"
+	"slices"
 	"strings"
 
 	"github.com/zonesim/zonesim/pkg/model"
@@ -221,24 +222,15 @@ func srcText(s model.Source, line int) string {
 // deciderDiff lists what after has and before has not ("+ "), then the other way round ("- ").
 func deciderDiff(before, after map[string]bool) []string {
 	var out []string
-	for _, k := range sortedKeys(after) {
+	for _, k := range slices.Sorted(maps.Keys(after)) {
 		if !before[k] {
 			out = append(out, "+ "+k)
 		}
 	}
-	for _, k := range sortedKeys(before) {
+	for _, k := range slices.Sorted(maps.Keys(before)) {
 		if !after[k] {
 			out = append(out, "- "+k)
 		}
 	}
-	return out
-}
-
-func sortedKeys(m map[string]bool) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
 	return out
 }
