@@ -68,22 +68,14 @@ func (l *Loader) addAdminNetworkPolicy(obj any, src Source, root *yaml.Node) {
 	}
 	p := &AdminPolicy{Kind: v.kind, Name: anp.Name, Priority: anp.Spec.Priority, PriorityLine: lineAt(root, "spec", "priority"), Subject: anp.Spec.Subject, Source: src}
 	v.subject(anp.Spec.Subject)
-	v.count(len(anp.Spec.Ingress), "ingress")
-	v.count(len(anp.Spec.Egress), "egress")
-	for i, r := range anp.Spec.Ingress {
-		p.Ingress = append(p.Ingress, v.rule([]any{"spec", "ingress", i}, "from", r.Name, string(r.Action), ingressPeers(r.From), r.Ports))
-	}
-	for i, r := range anp.Spec.Egress {
-		peers := make([]AdminPeer, len(r.To))
-		for j, t := range r.To {
-			path := []any{"spec", "egress", i, "to", j}
-			peers[j] = AdminPeer{Namespaces: t.Namespaces, Pods: t.Pods, Nodes: t.Nodes, Networks: v.networks(path, t.Networks), networksGiven: len(t.Networks) > 0}
-			for _, d := range t.DomainNames {
-				peers[j].DomainNames = append(peers[j].DomainNames, string(d))
-			}
-		}
-		p.Egress = append(p.Egress, v.rule([]any{"spec", "egress", i}, "to", r.Name, string(r.Action), peers, r.Ports))
-	}
+	p.Ingress = v.rules("ingress", len(anp.Spec.Ingress), func(i int) (string, string, []AdminPeer, *[]anpv1alpha1.AdminNetworkPolicyPort) {
+		r := anp.Spec.Ingress[i]
+		return r.Name, string(r.Action), ingressPeers(r.From), r.Ports
+	})
+	p.Egress = v.rules("egress", len(anp.Spec.Egress), func(i int) (string, string, []AdminPeer, *[]anpv1alpha1.AdminNetworkPolicyPort) {
+		r := anp.Spec.Egress[i]
+		return r.Name, string(r.Action), v.egressPeers(i, r.To), r.Ports
+	})
 	l.probs = append(l.probs, v.probs...)
 	if len(v.probs.Errors()) == 0 {
 		l.cluster.AdminPolicies = append(l.cluster.AdminPolicies, p)
@@ -101,23 +93,48 @@ func (l *Loader) addBaselineAdminNetworkPolicy(obj any, src Source, root *yaml.N
 	}
 	p := &AdminPolicy{Kind: v.kind, Name: banp.Name, Subject: banp.Spec.Subject, Source: src}
 	v.subject(banp.Spec.Subject)
-	v.count(len(banp.Spec.Ingress), "ingress")
-	v.count(len(banp.Spec.Egress), "egress")
-	for i, r := range banp.Spec.Ingress {
-		p.Ingress = append(p.Ingress, v.rule([]any{"spec", "ingress", i}, "from", r.Name, string(r.Action), ingressPeers(r.From), r.Ports))
-	}
-	for i, r := range banp.Spec.Egress {
-		peers := make([]AdminPeer, len(r.To))
+	p.Ingress = v.rules("ingress", len(banp.Spec.Ingress), func(i int) (string, string, []AdminPeer, *[]anpv1alpha1.AdminNetworkPolicyPort) {
+		r := banp.Spec.Ingress[i]
+		return r.Name, string(r.Action), ingressPeers(r.From), r.Ports
+	})
+	p.Egress = v.rules("egress", len(banp.Spec.Egress), func(i int) (string, string, []AdminPeer, *[]anpv1alpha1.AdminNetworkPolicyPort) {
+		r := banp.Spec.Egress[i]
+		to := make([]anpv1alpha1.AdminNetworkPolicyEgressPeer, len(r.To)) // the same peers, without domainNames
 		for j, t := range r.To {
-			peers[j] = AdminPeer{Namespaces: t.Namespaces, Pods: t.Pods, Nodes: t.Nodes,
-				Networks: v.networks([]any{"spec", "egress", i, "to", j}, t.Networks), networksGiven: len(t.Networks) > 0}
+			to[j] = anpv1alpha1.AdminNetworkPolicyEgressPeer{Namespaces: t.Namespaces, Pods: t.Pods, Nodes: t.Nodes, Networks: t.Networks}
 		}
-		p.Egress = append(p.Egress, v.rule([]any{"spec", "egress", i}, "to", r.Name, string(r.Action), peers, r.Ports))
-	}
+		return r.Name, string(r.Action), v.egressPeers(i, to), r.Ports
+	})
 	l.probs = append(l.probs, v.probs...)
 	if len(v.probs.Errors()) == 0 {
 		l.cluster.Baseline = p
 	}
+}
+
+// rules checks and converts the n rules of one direction; rule(i) gives the i-th rule's name, action,
+// peers and ports.
+func (v *adminValidator) rules(dir string, n int, rule func(i int) (string, string, []AdminPeer, *[]anpv1alpha1.AdminNetworkPolicyPort)) []AdminRule {
+	v.count(n, dir)
+	peersField := map[string]string{"ingress": "from", "egress": "to"}[dir]
+	var out []AdminRule
+	for i := 0; i < n; i++ {
+		name, action, peers, ports := rule(i)
+		out = append(out, v.rule([]any{"spec", dir, i}, peersField, name, action, peers, ports))
+	}
+	return out
+}
+
+// egressPeers converts the peers of egress rule i, checking their networks.
+func (v *adminValidator) egressPeers(i int, to []anpv1alpha1.AdminNetworkPolicyEgressPeer) []AdminPeer {
+	peers := make([]AdminPeer, len(to))
+	for j, t := range to {
+		peers[j] = AdminPeer{Namespaces: t.Namespaces, Pods: t.Pods, Nodes: t.Nodes,
+			Networks: v.networks([]any{"spec", "egress", i, "to", j}, t.Networks), networksGiven: len(t.Networks) > 0}
+		for _, d := range t.DomainNames {
+			peers[j].DomainNames = append(peers[j].DomainNames, string(d))
+		}
+	}
+	return peers
 }
 
 func ingressPeers(from []anpv1alpha1.AdminNetworkPolicyIngressPeer) []AdminPeer {
