@@ -72,8 +72,13 @@ func (l *Loader) AddCluster(ctx context.Context, cfg *rest.Config, name string) 
 	sum := &LiveSummary{Read: map[string]int{}}
 	var errs []string
 	skippedPods := 0
+	resources := map[schema.GroupVersion]map[string]bool{} // discovery, once per group version
 	for _, k := range liveKinds {
-		if !served(dc, k.gvr) {
+		gv := k.gvr.GroupVersion()
+		if _, ok := resources[gv]; !ok {
+			resources[gv] = served(dc, gv)
+		}
+		if !resources[gv][k.gvr.Resource] {
 			if !k.optional {
 				errs = append(errs, fmt.Sprintf("the cluster does not serve %s", k.gvr))
 			}
@@ -124,17 +129,15 @@ func (l *Loader) AddCluster(ctx context.Context, cfg *rest.Config, name string) 
 	return sum, nil
 }
 
-func served(dc discovery.DiscoveryInterface, gvr schema.GroupVersionResource) bool {
-	list, err := dc.ServerResourcesForGroupVersion(gvr.GroupVersion().String())
-	if err != nil {
-		return false
-	}
-	for _, r := range list.APIResources {
-		if r.Name == gvr.Resource {
-			return true
+// served lists the resources the cluster serves in a group version (none when it does not serve it).
+func served(dc discovery.DiscoveryInterface, gv schema.GroupVersion) map[string]bool {
+	out := map[string]bool{}
+	if list, err := dc.ServerResourcesForGroupVersion(gv.String()); err == nil {
+		for _, r := range list.APIResources {
+			out[r.Name] = true
 		}
 	}
-	return false
+	return out
 }
 
 // listAll lists every object of a resource, a page at a time.
