@@ -205,18 +205,18 @@ func Check(e *simulate.Engine, flows []Flow) []Verdict {
 			if dst == nil {
 				break
 			}
-			r, err := e.Query(src, dst, port, 0)
+			r, err := e.Query(src, dst, port, 1) // src is one pod or address: one pair, explained
 			if err != nil {
 				continue
 			}
-			// Outside the cluster the source must also be the identity the pod leaves with.
-			if r.Allowed && (len(identities[f.Src]) == 0 || pairSource(e, src, dst, port) == f.Src.String()) {
-				v.Allowed = true
-				v.Query = fmt.Sprintf("zonesim query from %s to %s --port %s/%d", src.Name, f.Dst, strings.ToLower(string(f.Protocol)), f.Port)
-				break
-			}
+			query := fmt.Sprintf("zonesim query from %s to %s --port %s/%d", src.Name, f.Dst, strings.ToLower(string(f.Protocol)), f.Port)
 			if v.Query == "" {
-				v.Query = fmt.Sprintf("zonesim query from %s to %s --port %s/%d", src.Name, f.Dst, strings.ToLower(string(f.Protocol)), f.Port)
+				v.Query = query
+			}
+			// Outside the cluster the source must also be the identity the pod leaves with.
+			if r.Allowed && (len(identities[f.Src]) == 0 || len(r.Results) > 0 && r.Results[0].SourceIP == f.Src.String()) {
+				v.Allowed, v.Query = true, query
+				break
 			}
 		}
 		switch {
@@ -232,13 +232,4 @@ func Check(e *simulate.Engine, flows []Flow) []Verdict {
 		out = append(out, v)
 	}
 	return out
-}
-
-// pairSource is the address the destination sees for a flow from src (its egress identity).
-func pairSource(e *simulate.Engine, src, dst *simulate.Endpoint, port *simulate.PortSpec) string {
-	r, err := e.Query(src, dst, port, 1)
-	if err != nil || len(r.Results) == 0 {
-		return ""
-	}
-	return r.Results[0].SourceIP
 }
