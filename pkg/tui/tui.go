@@ -11,6 +11,7 @@ import (
 	"unicode/utf8"
 
 	tea "charm.land/bubbletea/v2"
+	"github.com/zonesim/zonesim/pkg/model"
 	"github.com/zonesim/zonesim/pkg/report"
 	"github.com/zonesim/zonesim/pkg/simulate"
 )
@@ -41,6 +42,7 @@ type Model struct {
 
 	matrices  map[simulate.Level]*simulate.Matrix
 	baseTexts map[simulate.Level]*simulate.CellTexts
+	changed   map[simulate.Level]int // cells the what-if changed, per level, once computed
 
 	explain []string
 	escroll int
@@ -56,15 +58,16 @@ type Model struct {
 // New opens the TUI on an engine, at the zone level when the input has more than one zone.
 func New(e *simulate.Engine) *Model {
 	m := &Model{base: e, cur: e, off: map[string]bool{}, width: 120, height: 30,
-		matrices: map[simulate.Level]*simulate.Matrix{}, baseTexts: map[simulate.Level]*simulate.CellTexts{}}
+		matrices: map[simulate.Level]*simulate.Matrix{}, baseTexts: map[simulate.Level]*simulate.CellTexts{},
+		changed: map[simulate.Level]int{}}
 	for _, p := range e.Cluster.Policies {
-		m.policies = append(m.policies, "NetworkPolicy "+p.Key())
+		m.policies = append(m.policies, npKey(p))
 	}
 	for _, p := range e.Cluster.AdminPolicies {
-		m.policies = append(m.policies, p.Kind+" "+p.Name)
+		m.policies = append(m.policies, adminKey(p))
 	}
 	if b := e.Cluster.Baseline; b != nil {
-		m.policies = append(m.policies, b.Kind+" "+b.Name)
+		m.policies = append(m.policies, adminKey(b))
 	}
 	if len(m.sources(simulate.LevelZone, "")) <= 1 {
 		m.depth = 1 // one zone (or none): start at the namespaces
@@ -275,22 +278,26 @@ func (m *Model) applyWhatIf() {
 	c := *m.base.Cluster // a shallow copy: only the policy lists change
 	c.Policies, c.AdminPolicies, c.Baseline = nil, nil, nil
 	for _, p := range m.base.Cluster.Policies {
-		if !m.off["NetworkPolicy "+p.Key()] {
+		if !m.off[npKey(p)] {
 			c.Policies = append(c.Policies, p)
 		}
 	}
 	for _, p := range m.base.Cluster.AdminPolicies {
-		if !m.off[p.Kind+" "+p.Name] {
+		if !m.off[adminKey(p)] {
 			c.AdminPolicies = append(c.AdminPolicies, p)
 		}
 	}
-	if b := m.base.Cluster.Baseline; b != nil && !m.off[b.Kind+" "+b.Name] {
+	if b := m.base.Cluster.Baseline; b != nil && !m.off[adminKey(b)] {
 		c.Baseline = b
 	}
 	m.cur = simulate.New(&c, m.base.Profile, m.base.ZoneLabel)
-	m.matrices = map[simulate.Level]*simulate.Matrix{}
+	m.matrices, m.changed = map[simulate.Level]*simulate.Matrix{}, map[simulate.Level]int{}
 	m.refresh()
 }
+
+// npKey and adminKey name a policy in the what-if list.
+func npKey(p *model.NetworkPolicy) string  { return "NetworkPolicy " + p.Key() }
+func adminKey(p *model.AdminPolicy) string { return p.Kind + " " + p.Name }
 
 // updateStatus counts, at the current level, the cells the what-if changed.
 func (m *Model) updateStatus() {
@@ -303,11 +310,12 @@ func (m *Model) updateStatus() {
 	if m.baseTexts[l] == nil {
 		m.baseTexts[l] = m.base.Matrix(l).Texts()
 	}
-	changed := 0
-	if d, err := simulate.Diff(m.baseTexts[l], m.matrix(l).Texts()); err == nil {
-		changed = len(d.Changes)
+	if _, ok := m.changed[l]; !ok {
+		if d, err := simulate.Diff(m.baseTexts[l], m.matrix(l).Texts()); err == nil {
+			m.changed[l] = len(d.Changes)
+		}
 	}
-	m.status = fmt.Sprintf("what-if: %d policy(ies) off, %d %s cell(s) changed (marked *)", n, changed, l)
+	m.status = fmt.Sprintf("what-if: %d policy(ies) off, %d %s cell(s) changed (marked *)", n, m.changed[l], l)
 }
 
 func (m *Model) offCount() int {
