@@ -112,11 +112,7 @@ func ReadMatrixJSON(r io.Reader) (*simulate.CellTexts, error) {
 		if !known[e.From] || !known[e.To] {
 			return nil, fmt.Errorf("entries[%d]: %s -> %s names a node the matrix does not list", i, e.From, e.To)
 		}
-		text := strings.Join(e.Connections, ", ")
-		if !e.Uniform && e.Pairs.Allowed > 0 {
-			text = fmt.Sprintf("partial: %s (%d/%d pairs)", text, e.Pairs.Allowed, e.Pairs.Total)
-		}
-		t.Cells[[2]string{e.From, e.To}] = text
+		t.Cells[[2]string{e.From, e.To}] = simulate.CellText(strings.Join(e.Connections, ", "), e.Uniform, e.Pairs.Allowed, e.Pairs.Total)
 	}
 	return t, nil
 }

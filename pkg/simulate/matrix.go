@@ -69,10 +69,16 @@ func (c Cell) Text() string {
 	if c.NA {
 		return ""
 	}
-	if c.Uniform || c.Allowed == 0 {
-		return c.Conns.String()
+	return CellText(c.Conns.String(), c.Uniform, c.Allowed, c.Total)
+}
+
+// CellText renders a cell from its connections' text and pair counts (also for cells read back from
+// JSON): the connections, or "partial: … (k/n pairs)" when the pairs differ.
+func CellText(conns string, uniform bool, allowed, total int) string {
+	if uniform || allowed == 0 {
+		return conns
 	}
-	return fmt.Sprintf("partial: %s (%d/%d pairs)", c.Conns, c.Allowed, c.Total)
+	return fmt.Sprintf("partial: %s (%d/%d pairs)", conns, allowed, total)
 }
 
 // Matrix is a reachability matrix whose rows are computed on demand, so large ones stream.
