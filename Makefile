@@ -31,7 +31,7 @@ test: vet lint
 	$(GO) test ./...
 
 vet:
-	@test -z "$$(gofmt -l cmd pkg scenarios)" || { echo "gofmt needed:"; gofmt -l cmd pkg scenarios; exit 1; }
+	@test -z "$$(gofmt -l cmd pkg internal e2e scenarios)" || { echo "gofmt needed:"; gofmt -l cmd pkg internal e2e scenarios; exit 1; }
 	$(GO) vet ./...
 
 lint:

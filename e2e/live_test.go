@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"github.com/zonesim/zonesim/pkg/apply"
+	"github.com/zonesim/zonesim/pkg/live"
 	"github.com/zonesim/zonesim/pkg/model"
 	"github.com/zonesim/zonesim/pkg/simulate"
 	"k8s.io/client-go/tools/clientcmd"
@@ -39,11 +40,11 @@ func TestLiveClusterIsReadBack(t *testing.T) {
 			rc, err := clientcmd.NewNonInteractiveDeferredLoadingClientConfig(
 				&clientcmd.ClientConfigLoadingRules{ExplicitPath: cfg.KubeconfigFile()}, &clientcmd.ConfigOverrides{CurrentContext: cfg.KubeContext()}).ClientConfig()
 			require.NoError(t, err)
-			live := model.NewLoader(model.DefaultLoadOptions(), nil)
-			sum, err := live.AddCluster(ctx, rc, "cluster")
+			l := model.NewLoader(model.DefaultLoadOptions(), nil)
+			sum, err := live.Read(ctx, l, rc, "cluster")
 			require.NoError(t, err)
-			t.Log("read: " + sum.Summary())
-			got, err := live.Cluster()
+			t.Log("read: " + sum.String())
+			got, err := l.Cluster()
 			require.NoError(t, err)
 			assert.GreaterOrEqual(t, sum.Read["Pod"], len(want.Pods))
 			assert.Equal(t, len(want.Policies), countIn(got, s.Plan()), "the run's policies are read back")

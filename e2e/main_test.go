@@ -37,7 +37,7 @@ func TestMain(m *testing.M) {
 		// An existing cluster (kind, OpenShift, ...): probe pods from an agnhost image, probes by exec.
 		existing = &apply.ExistingOptions{Kubeconfig: cfg.KubeconfigFile(), Context: cfg.KubeContext(),
 			AllowContext: os.Getenv("ZONESIM_E2E_ALLOW_CONTEXT"), Image: os.Getenv("ZONESIM_E2E_IMAGE"), CNI: os.Getenv("ZONESIM_E2E_CNI")}
-		if _, err := apply.NewExistingBackend(*existing); err != nil {
+		if _, err := apply.NewExistingBackend(context.Background(), *existing); err != nil {
 			fmt.Fprintln(os.Stderr, err)
 			os.Exit(2)
 		}

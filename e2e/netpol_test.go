@@ -15,11 +15,12 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"github.com/zonesim/zonesim/internal/conformance"
 	"github.com/zonesim/zonesim/pkg/apply"
-	"github.com/zonesim/zonesim/pkg/conformance"
 	"github.com/zonesim/zonesim/pkg/lab"
 	"github.com/zonesim/zonesim/pkg/model"
 	"github.com/zonesim/zonesim/pkg/report"
+	"github.com/zonesim/zonesim/pkg/result"
 	"github.com/zonesim/zonesim/scenarios"
 	"sigs.k8s.io/e2e-framework/pkg/envconf"
 	"sigs.k8s.io/e2e-framework/pkg/features"
@@ -69,7 +70,7 @@ func embedded(t *testing.T) *model.Cluster {
 func backend(t *testing.T) apply.Backend {
 	t.Helper()
 	if existing != nil {
-		b, err := apply.NewExistingBackend(*existing)
+		b, err := apply.NewExistingBackend(context.Background(), *existing)
 		require.NoError(t, err)
 		return b
 	}
@@ -87,12 +88,12 @@ func existingOnLab(t *testing.T) apply.Backend {
 	}
 	st, err := lab.Load(labName)
 	require.NoError(t, err)
-	b, err := apply.NewExistingBackend(apply.ExistingOptions{Kubeconfig: st.Kubeconfig, PodTimeout: time.Minute})
+	b, err := apply.NewExistingBackend(context.Background(), apply.ExistingOptions{Kubeconfig: st.Kubeconfig, PodTimeout: time.Minute})
 	require.NoError(t, err)
 	return b
 }
 
-func run(ctx context.Context, t *testing.T, b apply.Backend, c *model.Cluster, opts apply.Options) *apply.Result {
+func run(ctx context.Context, t *testing.T, b apply.Backend, c *model.Cluster, opts apply.Options) *result.E2E {
 	t.Helper()
 	opts.Log = testWriter{t}
 	res, err := apply.Run(ctx, b, c, opts)
@@ -104,7 +105,7 @@ func run(ctx context.Context, t *testing.T, b apply.Backend, c *model.Cluster, o
 // walk runs a case's steps as one session on b: the pods first, then each step's labels and policies as an
 // in-place update, as upstream does. Steps that build policies from pod addresses (ipBlock) get the
 // addresses the pods really have.
-func walk(ctx context.Context, t *testing.T, b apply.Backend, c conformance.Case, each func(step int, res *apply.Result, checks []conformance.Check)) {
+func walk(ctx context.Context, t *testing.T, b apply.Backend, c conformance.Case, each func(step int, res *result.E2E, checks []conformance.Check)) {
 	t.Helper()
 	var session *apply.Session
 	defer func() {
@@ -156,9 +157,9 @@ func (w testWriter) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-func table(t *testing.T, res *apply.Result) string {
+func table(t *testing.T, res *result.E2E) string {
 	var b bytes.Buffer
-	require.NoError(t, report.WriteE2E(&b, res, "text"))
+	require.NoError(t, report.WriteE2E(&b, res, report.Table))
 	return b.String()
 }
 
@@ -206,7 +207,7 @@ func TestUpstreamNetworkPolicyCases(t *testing.T) {
 }
 
 func upstreamCase(ctx context.Context, t *testing.T, b apply.Backend, c conformance.Case) {
-	walk(ctx, t, b, c, func(step int, res *apply.Result, checks []conformance.Check) {
+	walk(ctx, t, b, c, func(step int, res *result.E2E, checks []conformance.Check) {
 		assert.Positive(t, res.Probed, "step %d: nothing probed", step)
 		assert.Zero(t, res.Mismatches, "step %d: observation differs from zonesim's prediction\n%s", step, table(t, res))
 		for _, ch := range checks {
@@ -247,7 +248,7 @@ func TestRandomPolicySets(t *testing.T) {
 	for seed := 1; seed <= seeds; seed++ {
 		c := conformance.Random(uint64(seed))
 		fb = fb.Assess(c.Name, func(ctx context.Context, t *testing.T, _ *envconf.Config) context.Context {
-			walk(ctx, t, backend(t), c, func(step int, res *apply.Result, _ []conformance.Check) {
+			walk(ctx, t, backend(t), c, func(step int, res *result.E2E, _ []conformance.Check) {
 				assert.Zero(t, res.Mismatches, "%s step %d: observation differs from zonesim's prediction\n%s", c.Name, step, table(t, res))
 			})
 			return ctx

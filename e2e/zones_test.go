@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"github.com/zonesim/zonesim/pkg/apply"
 	"github.com/zonesim/zonesim/pkg/model"
+	"github.com/zonesim/zonesim/pkg/result"
 	"sigs.k8s.io/e2e-framework/pkg/envconf"
 	"sigs.k8s.io/e2e-framework/pkg/features"
 )
@@ -24,22 +25,22 @@ func loadScenario(t *testing.T, path string) *model.Cluster {
 	return c
 }
 
-func cellOf(res *apply.Result, from, to, port string) (apply.Cell, bool) {
+func cellOf(res *result.E2E, from, to, port string) (result.Cell, bool) {
 	for _, c := range res.Cells {
 		if c.From == from && c.To == to && c.Port == port {
 			return c, true
 		}
 	}
-	return apply.Cell{}, false
+	return result.Cell{}, false
 }
 
-func identityOf(res *apply.Result, ext, port string) (apply.IdentityCheck, bool) {
+func identityOf(res *result.E2E, ext, port string) (result.Identity, bool) {
 	for _, id := range res.Identity {
 		if id.External == ext && id.Port == port {
 			return id, true
 		}
 	}
-	return apply.IdentityCheck{}, false
+	return result.Identity{}, false
 }
 
 // Zones in the lab: the scenario's endpoints run outside the cluster, each zone's egress leaves with its

@@ -64,8 +64,8 @@ func SafeContext(name string) bool {
 }
 
 // NewExistingBackend connects to the cluster, refusing a context that is not a kind or lab context unless
-// opts.AllowContext names it.
-func NewExistingBackend(opts ExistingOptions) (*ExistingBackend, error) {
+// opts.AllowContext names it. Connecting stops when ctx is cancelled.
+func NewExistingBackend(ctx context.Context, opts ExistingOptions) (*ExistingBackend, error) {
 	rules := clientcmd.NewDefaultClientConfigLoadingRules()
 	if opts.Kubeconfig != "" {
 		rules.ExplicitPath = opts.Kubeconfig
@@ -80,7 +80,7 @@ func NewExistingBackend(opts ExistingOptions) (*ExistingBackend, error) {
 		name = raw.CurrentContext
 	}
 	if name == "" {
-		return nil, errors.New("kubeconfig: no current context; pass --context")
+		return nil, errors.New("kubeconfig: no current context; name the cluster to act on with --target-context")
 	}
 	if _, ok := raw.Contexts[name]; !ok {
 		return nil, fmt.Errorf("kubeconfig: no context %q", name)
@@ -110,7 +110,7 @@ func NewExistingBackend(opts ExistingOptions) (*ExistingBackend, error) {
 	b := &ExistingBackend{opts: opts, context: name, config: cfg, client: client}
 	// A zonesim lab, under any context name, lacks what the lab backend knows it lacks; a cluster that
 	// does not let us list nodes is taken for a real one.
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
 	if nodes, err := client.CoreV1().Nodes().List(ctx, metav1.ListOptions{LabelSelector: lab.NodeLabel, Limit: 1}); err == nil && len(nodes.Items) > 0 {
 		b.lab = true

@@ -1,6 +1,7 @@
 package apply_test
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -61,7 +62,7 @@ func TestExistingBackendRefusesContextsItWasNotGiven(t *testing.T) {
 	kc := kubeconfig(t, unreachable, "prod", "prod", "kind-kind")
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			b, err := apply.NewExistingBackend(tt.opts(kc))
+			b, err := apply.NewExistingBackend(context.Background(), tt.opts(kc))
 			if tt.wantErr != "" {
 				require.Error(t, err)
 				assert.Contains(t, err.Error(), tt.wantErr)
@@ -89,7 +90,7 @@ func TestExistingBackendKnowsALabByItsNode(t *testing.T) {
 				fmt.Fprint(w, nodes[isLab])
 			}))
 			defer srv.Close()
-			b, err := apply.NewExistingBackend(apply.ExistingOptions{Kubeconfig: kubeconfig(t, srv.URL, "c", "c"), AllowContext: "c", CNI: "cilium",
+			b, err := apply.NewExistingBackend(context.Background(), apply.ExistingOptions{Kubeconfig: kubeconfig(t, srv.URL, "c", "c"), AllowContext: "c", CNI: "cilium",
 				Unsupported: map[model.Protocol]string{"UDP": "skipped: --skip-protocol UDP"}})
 			require.NoError(t, err)
 			caps := b.Capabilities()

@@ -36,7 +36,7 @@ func NewKindBackend(ctx context.Context, name string, opts ExistingOptions, log 
 		return nil, func() error { return nil }, fmt.Errorf("kind: %w (cleanup: %v)", err, release())
 	}
 	opts.Kubeconfig, opts.Context = kubeconfig, cluster.GetKubectlContext()
-	b, err := NewExistingBackend(opts)
+	b, err := NewExistingBackend(ctx, opts)
 	if err != nil {
 		return nil, func() error { return nil }, fmt.Errorf("%w (cleanup: %v)", err, release())
 	}

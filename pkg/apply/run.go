@@ -15,6 +15,7 @@ import (
 
 	"github.com/zonesim/zonesim/internal/poll"
 	"github.com/zonesim/zonesim/pkg/model"
+	"github.com/zonesim/zonesim/pkg/result"
 	"github.com/zonesim/zonesim/pkg/simulate"
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
@@ -63,38 +64,10 @@ type Options struct {
 	Flip [2]string
 }
 
-// Cell is one probed connection.
-type Cell struct {
-	From      string `json:"from"`
-	To        string `json:"to"`
-	Port      string `json:"port"`
-	Predicted bool   `json:"predicted"`
-	Observed  bool   `json:"observed"`
-	Skipped   string `json:"skipped,omitempty"`
-	Agree     bool   `json:"agree"`
-	Query     string `json:"query,omitempty"`
-	Probe     string `json:"probe,omitempty"`
-}
-
-// Result is a run's outcome.
-type Result struct {
-	Backend    string   `json:"backend"`
-	RunID      string   `json:"run"`
-	CNI        string   `json:"cni"`
-	Pods       []string `json:"pods"`
-	Ports      []string `json:"ports"`
-	Cells      []Cell   `json:"cells"`
-	Skipped    []string `json:"skipped,omitempty"`
-	Mismatches int      `json:"mismatches"`
-	Probed     int      `json:"probed"`
-	// Identity compares the sources external endpoints saw with the predicted egress identities.
-	Identity []IdentityCheck `json:"identity,omitempty"`
-}
-
 // Run applies the cluster's pods and policies to the backend, probes every pod pair on every port, and
 // compares with zonesim's prediction for exactly what was applied. It cleans up on every path, also when
 // ctx is cancelled, unless opts.Keep.
-func Run(ctx context.Context, b Backend, c *model.Cluster, opts Options) (res *Result, err error) {
+func Run(ctx context.Context, b Backend, c *model.Cluster, opts Options) (res *result.E2E, err error) {
 	s, err := Start(ctx, b, c, opts)
 	if s != nil { // Start returns what it made so far even when it fails: clean that up too
 		defer func() {
@@ -280,13 +253,13 @@ func (s *Session) patchLabels(ctx context.Context, ns, name string, have, want m
 }
 
 // Probe predicts the current configuration, waits for the enforcer to take it in, and probes every cell.
-func (s *Session) Probe(ctx context.Context) (*Result, error) {
+func (s *Session) Probe(ctx context.Context) (*result.E2E, error) {
 	p, b := s.plan, s.b
 	engine, err := predict(p, b.Capabilities().CNI)
 	if err != nil {
 		return nil, err
 	}
-	res := &Result{Backend: b.Name(), RunID: p.RunID, CNI: b.Capabilities().CNI, Skipped: p.Skipped}
+	res := &result.E2E{Backend: b.Name(), RunID: p.RunID, CNI: b.Capabilities().CNI, Skipped: p.Skipped}
 	for _, pod := range p.Pods {
 		res.Pods = append(res.Pods, pod.Original)
 	}
@@ -339,8 +312,8 @@ func (s *Session) Probe(ctx context.Context) (*Result, error) {
 
 // identities compares, per external endpoint and port, the sources it captured with the egress
 // identities predicted for the flows that reached it.
-func identities(ctx context.Context, zb ZoneBackend, p *Plan, cells []*cell) ([]IdentityCheck, error) {
-	var out []IdentityCheck
+func identities(ctx context.Context, zb ZoneBackend, p *Plan, cells []*cell) ([]result.Identity, error) {
+	var out []result.Identity
 	for _, x := range p.Externals {
 		seen, err := zb.Sources(ctx, x.Name)
 		if err != nil {
@@ -366,7 +339,7 @@ func identities(ctx context.Context, zb ZoneBackend, p *Plan, cells []*cell) ([]
 			for w := range want {
 				agree = agree && got[w]
 			}
-			out = append(out, IdentityCheck{External: "ext:" + x.Name, Port: port.String(), Predicted: sortedStrings(want), Seen: sortedStrings(got), Agree: agree})
+			out = append(out, result.Identity{External: "ext:" + x.Name, Port: port.String(), Predicted: sortedStrings(want), Seen: sortedStrings(got), Agree: agree})
 		}
 	}
 	return out, nil
@@ -421,7 +394,7 @@ func predict(plan *Plan, cni string) (*simulate.Engine, error) {
 }
 
 type cell struct {
-	Cell
+	result.Cell
 	from, to *ProbePod // to is nil for an external endpoint
 	addr     string    // where the probe connects
 	port     Port
@@ -599,6 +572,34 @@ func probeAll(ctx context.Context, b Backend, cells []*cell, opts Options) {
 }
 
 // Plan is what the session runs.
+// Applied summarises what the session put on the cluster, with a command that probes one connection by
+// hand; the caller, who knows how it chose the backend, fills in DeleteCommand.
+func (s *Session) Applied() *result.Applied {
+	p, b := s.plan, s.b
+	out := &result.Applied{Backend: b.Name(), RunID: p.RunID, Namespaces: len(p.Namespaces), Policies: len(p.Policies),
+		Pods: []result.AppliedPod{}, Ports: []string{}, Skipped: p.Skipped}
+	for _, pod := range p.Pods {
+		out.Pods = append(out.Pods, result.AppliedPod{Original: pod.Original, Probe: pod.Key(), IP: pod.IP})
+	}
+	for _, port := range p.Ports {
+		out.Ports = append(out.Ports, port.String())
+	}
+	if s.zones != nil {
+		for _, x := range p.Externals {
+			ext := result.External{Name: x.Name, IP: x.IP.String()}
+			for _, port := range x.Ports {
+				ext.Ports = append(ext.Ports, port.String())
+			}
+			out.Externals = append(out.Externals, ext)
+		}
+	}
+	if len(p.Pods) > 0 && len(p.Ports) > 0 {
+		from, to := p.Pods[0], p.Pods[len(p.Pods)-1]
+		out.ProbeCommand = b.ProbeCommand(from, p.Ports[0].Protocol, net.JoinHostPort(to.IP, strconv.Itoa(int(p.Ports[0].Port))))
+	}
+	return out
+}
+
 func (s *Session) Plan() *Plan { return s.plan }
 
 // Delete removes a run that was left in place (zonesim apply, e2e --keep): the namespaces labelled with

@@ -249,16 +249,6 @@ func inputRules(e *simulate.Engine, sc *model.Scenario, x ProbeExternal) [][]str
 	return append(rules, []string{"-A", "INPUT", "-j", target(sc.Perimeter.DefaultAllow)})
 }
 
-// IdentityCheck compares the source addresses an external endpoint saw on a port with the egress
-// identities zonesim predicts for the allowed flows to it (ZN-6, OB-3).
-type IdentityCheck struct {
-	External  string   `json:"external"`
-	Port      string   `json:"port"`
-	Predicted []string `json:"predicted"`
-	Seen      []string `json:"seen"`
-	Agree     bool     `json:"agree"`
-}
-
 // sortedStrings lists a set in order, empty rather than nil (the JSON shows [] for an empty list).
 func sortedStrings(set map[string]bool) []string {
 	return append([]string{}, slices.Sorted(maps.Keys(set))...)

@@ -1,63 +1,43 @@
 // Package cli wires zonesim's commands. Run takes arguments and streams and returns an exit code, so the
-// whole command line is testable without a process.
+// whole command line is testable without a process. Each command is a package under pkg/cli with a flags
+// struct, NewCommand and run(ctx, streams, flags); what they share (streams, exit codes, the input,
+// output, namespace and target flags) is in pkg/cli/cmdutil.
 package cli
 
 import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
-	"runtime/debug"
 
 	"github.com/spf13/cobra"
-)
-
-// Exit codes: 0 ok/allowed, 1 denied (or findings), 2 bad input or usage.
-const (
-	ExitOK     = 0
-	ExitDenied = 1
-	ExitInput  = 2
+	"github.com/zonesim/zonesim/pkg/cli/apply"
+	"github.com/zonesim/zonesim/pkg/cli/audit"
+	"github.com/zonesim/zonesim/pkg/cli/check"
+	"github.com/zonesim/zonesim/pkg/cli/cmdutil"
+	"github.com/zonesim/zonesim/pkg/cli/diff"
+	"github.com/zonesim/zonesim/pkg/cli/e2e"
+	"github.com/zonesim/zonesim/pkg/cli/gen"
+	"github.com/zonesim/zonesim/pkg/cli/lab"
+	"github.com/zonesim/zonesim/pkg/cli/matrix"
+	"github.com/zonesim/zonesim/pkg/cli/query"
+	"github.com/zonesim/zonesim/pkg/cli/render"
+	"github.com/zonesim/zonesim/pkg/cli/tui"
+	"github.com/zonesim/zonesim/pkg/cli/version"
 )
 
 // Streams are the standard streams of one run.
-type Streams struct {
-	In     io.Reader
-	Out    io.Writer
-	ErrOut io.Writer
-}
+type Streams = cmdutil.Streams
 
-// exitError carries an exit code; silent ones were already reported.
-type exitError struct {
-	code   int
-	err    error
-	silent bool
-}
-
-func (e *exitError) Error() string {
-	if e.err == nil {
-		return fmt.Sprintf("exit %d", e.code)
-	}
-	return e.err.Error()
-}
-
-func inputError(err error) error { return &exitError{code: ExitInput, err: err} }
-
-// Version is set at build time with -ldflags "-X github.com/zonesim/zonesim/pkg/cli.Version=v1.2.3".
-var Version = ""
-
-func version() string {
-	if Version != "" {
-		return Version
-	}
-	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
-		return bi.Main.Version
-	}
-	return "dev"
-}
+// Exit codes: 0 ok/allowed, 1 denied (or findings, a change, a mismatch), 2 bad input or usage.
+const (
+	ExitOK     = cmdutil.ExitOK
+	ExitDenied = cmdutil.ExitDenied
+	ExitInput  = cmdutil.ExitInput
+)
 
 // Run executes zonesim with args and returns the exit code.
 func Run(ctx context.Context, s Streams, args []string) int {
-	root := newRoot(s)
+	root := NewCommand(s)
 	root.SetArgs(args)
 	root.SetIn(s.In)
 	root.SetOut(s.Out)
@@ -66,47 +46,49 @@ func Run(ctx context.Context, s Streams, args []string) int {
 	if err == nil {
 		return ExitOK
 	}
-	var ee *exitError
+	var ee *cmdutil.ExitError
 	if errors.As(err, &ee) {
-		if !ee.silent && ee.err != nil {
-			fmt.Fprintf(s.ErrOut, "error: %v\n", ee.err)
+		if !ee.Silent && ee.Err != nil {
+			fmt.Fprintf(s.ErrOut, "error: %v\n", ee.Err)
 		}
-		return ee.code
+		return ee.Code
 	}
 	fmt.Fprintf(s.ErrOut, "error: %v\n", err)
 	return ExitInput // cobra's own errors are usage errors: unknown flag, missing argument
 }
 
-func newRoot(s Streams) *cobra.Command {
-	g := &globalFlags{}
+// NewCommand returns the zonesim root command with every command under it.
+func NewCommand(s Streams) *cobra.Command {
 	root := &cobra.Command{
 		Use:   "zonesim",
 		Short: "Network policy simulator for Kubernetes/OpenShift clusters inside network security zones",
-		Long: `zonesim answers "who can talk to whom in this cluster, and why?" offline, from manifests.
+		Long: `zonesim answers "who can talk to whom in this cluster, and why?" offline, from manifests or a live cluster.
 
-It loads Namespaces, workloads, Services and NetworkPolicies, computes reachability exactly as the
-network plugin enforces it (choose the plugin with --cni), and explains every verdict. Without -f it
-uses the embedded two-zone scenario.`,
+It loads Namespaces, workloads, Services, NetworkPolicies, admin network policies and the OpenShift and
+OVN-Kubernetes objects of a zone design, computes reachability exactly as the network plugin enforces it
+(choose the plugin with --cni), and explains every verdict. Without -f or --kubeconfig/--context it uses
+the embedded two-zone scenario.
+
+Flag conventions, the same in every command:
+  -f, --filename               manifests to read (file, directory, - for stdin; repeatable)
+  --kubeconfig, --context      a live cluster to read (read-only), instead of or besides -f
+  -o, --output                 the format of stdout: table (the default; text is the same), json, ...
+  --out FILE, --out-dir DIR    where a command writes files instead of stdout
+  -n, --namespace, -A          narrow to one namespace, or every namespace (the default)
+  --target-kubeconfig,
+  --target-context             the cluster e2e and apply act on (default: the one read, or the lab)
+Results go to stdout, progress, warnings and errors to stderr. Exit codes: 0 allowed/clean, 1 denied,
+findings, a change or a mismatch, 2 bad input.`,
 		Example: `  zonesim matrix --level zone
   zonesim query from shop-web/deployment/frontend to svc:payments/payments --port 443
   zonesim matrix -f manifests/ --level namespace -o json`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	g.register(root)
-	root.AddCommand(newVersion(s), newQuery(s, g), newMatrix(s, g), newCheck(s, g), newRender(s, g), newGen(s), newLab(s), newE2E(s, g), newApply(s, g), newDiff(s, g), newTUI(s, g), newAudit(s, g))
+	root.AddCommand(
+		version.NewCommand(s), query.NewCommand(s), matrix.NewCommand(s), check.NewCommand(s), render.NewCommand(s),
+		gen.NewCommand(s), lab.NewCommand(s), e2e.NewCommand(s), apply.NewCommand(s), diff.NewCommand(s),
+		tui.NewCommand(s), audit.NewCommand(s),
+	)
 	return root
-}
-
-func newVersion(s Streams) *cobra.Command {
-	return &cobra.Command{
-		Use:     "version",
-		Short:   "Print the zonesim version",
-		Example: "  zonesim version",
-		Args:    cobra.NoArgs,
-		RunE: func(*cobra.Command, []string) error {
-			fmt.Fprintf(s.Out, "zonesim %s\n", version())
-			return nil
-		},
-	}
 }

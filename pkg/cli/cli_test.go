@@ -89,7 +89,7 @@ func TestExitCodesAndErrors(t *testing.T) {
 		{"unknown backend", []string{"e2e", "--backend", "minikube"}, 2, `unknown --backend "minikube": use lab, existing or kind`},
 		{"bad skipped protocol", []string{"e2e", "--backend", "existing", "--skip-protocol", "icmp"}, 2, `--skip-protocol "ICMP": want TCP, UDP or SCTP`},
 		{"no lab", []string{"apply", "--lab-name", "nonesuch"}, 2, `no lab "nonesuch" is up`},
-		{"audit: not a capture", []string{"audit", bad}, 2, bad + ": not a pcap file"},
+		{"audit: not a capture", []string{"audit", bad}, 2, bad + ": not a pcap or pcapng capture"},
 		{"audit: no capture", []string{"audit"}, 2, "requires at least 1 arg(s)"},
 		{"live: no such kubeconfig", []string{"matrix", "--kubeconfig", "does-not-exist.kubeconfig"}, 2, "kubeconfig: stat does-not-exist.kubeconfig"},
 		{"live: no such context", []string{"matrix", "--kubeconfig", prod, "--context", "staging"}, 2, `context "staging" does not exist`},
@@ -186,7 +186,7 @@ func TestCheckFindingsReproduce(t *testing.T) {
 
 func TestCheckFormats(t *testing.T) {
 	path := "../../scenarios/three-tier/testdata/broken/scenario.yaml"
-	for _, f := range []string{"text", "json", "junit", "sarif"} {
+	for _, f := range []string{"table", "json", "junit", "sarif"} {
 		t.Run(f, func(t *testing.T) {
 			code, out, stderr := run("check", "-f", path, "-o", f)
 			assert.Equal(t, 1, code, stderr)

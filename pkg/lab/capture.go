@@ -8,7 +8,7 @@ import (
 
 	"github.com/google/gopacket/layers"
 	"github.com/google/gopacket/pcapgo"
-	"github.com/zonesim/zonesim/pkg/audit"
+	"github.com/zonesim/zonesim/pkg/capture"
 )
 
 // Capture writes every packet seen on iface to a pcap file until ctx ends (pure Go: AF_PACKET through
@@ -53,7 +53,7 @@ func Sources(file string) (map[string][]netip.Addr, error) {
 		return nil, err
 	}
 	defer f.Close()
-	flows, err := audit.ReadFlows(f)
+	flows, err := capture.ReadFlows(f)
 	if err != nil {
 		return nil, fmt.Errorf("read %s: %w", file, err)
 	}

@@ -199,32 +199,84 @@ func (l *Loader) warn(file string, line int, field, msg string) {
 	l.probs = append(l.probs, Problem{File: file, Line: line, Field: field, Message: msg, Severity: Warning})
 }
 
-// kindSpec says how one kind is decoded and added to the cluster.
+// kindSpec says how one kind is decoded and added to the cluster, and how it is read from a live cluster.
+// kindSpecs is the one list of the kinds zonesim models: files and live clusters are both read from it.
 type kindSpec struct {
 	versions   []string          // served apiVersions
 	deprecated map[string]string // apiVersion -> replacement, accepted with a warning
 	newObj     func() any
 	add        func(l *Loader, obj any, src Source, root *yaml.Node)
 	cluster    bool // cluster-scoped: no namespace
+	live       LiveRead
+	// keepStatus: read live, the status carries what the model needs (pod and node addresses).
+	keepStatus bool
+}
+
+// LiveRead says whether a kind is read from a live cluster, and whether the run can do without it.
+type LiveRead int
+
+const (
+	// LiveOptional kinds are read when the cluster serves them and the user may list them; otherwise the
+	// run goes on with a note (an API the cluster does not serve: OpenShift's on plain Kubernetes).
+	LiveOptional LiveRead = iota
+	// LiveRequired kinds must be readable: without them no verdict means anything.
+	LiveRequired
+	// LiveSkipped kinds are not read: their pods are, as they run (workloads).
+	LiveSkipped
+)
+
+// Kind is one kind zonesim reads: from files in any of Versions, from a live cluster as Resource in
+// Versions[0].
+type Kind struct {
+	Kind       string
+	Versions   []string
+	Resource   string // the plural resource name, as the API server serves it
+	Namespaced bool
+	Live       LiveRead
+	KeepStatus bool
+}
+
+// Kinds lists every kind the loader models, by name.
+func Kinds() []Kind {
+	out := make([]Kind, 0, len(kindSpecs))
+	for name, k := range kindSpecs {
+		out = append(out, Kind{Kind: name, Versions: k.versions, Resource: resourceName(name), Namespaced: !k.cluster, Live: k.live, KeepStatus: k.keepStatus})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Kind < out[j].Kind })
+	return out
+}
+
+// resourceName is the API server's plural of a kind, by the rule its code generators apply to every kind
+// zonesim reads (NetworkPolicy -> networkpolicies, StorageClass -> storageclasses, EgressIP -> egressips).
+func resourceName(kind string) string {
+	r := strings.ToLower(kind)
+	switch {
+	case strings.HasSuffix(r, "y"):
+		return strings.TrimSuffix(r, "y") + "ies"
+	case strings.HasSuffix(r, "s"):
+		return r + "es"
+	}
+	return r + "s"
 }
 
 var kindSpecs = map[string]kindSpec{
-	"Namespace":             {versions: []string{"v1"}, newObj: func() any { return &corev1.Namespace{} }, add: (*Loader).addNamespace, cluster: true},
-	"Node":                  {versions: []string{"v1"}, newObj: func() any { return &corev1.Node{} }, add: (*Loader).addNode, cluster: true},
-	"Pod":                   {versions: []string{"v1"}, newObj: func() any { return &corev1.Pod{} }, add: (*Loader).addPod},
-	"Service":               {versions: []string{"v1"}, newObj: func() any { return &corev1.Service{} }, add: (*Loader).addService},
-	"ReplicationController": {versions: []string{"v1"}, newObj: func() any { return &corev1.ReplicationController{} }, add: (*Loader).addWorkload},
-	"Deployment":            {versions: []string{"apps/v1"}, newObj: func() any { return &appsv1.Deployment{} }, add: (*Loader).addWorkload},
-	"ReplicaSet":            {versions: []string{"apps/v1"}, newObj: func() any { return &appsv1.ReplicaSet{} }, add: (*Loader).addWorkload},
-	"StatefulSet":           {versions: []string{"apps/v1"}, newObj: func() any { return &appsv1.StatefulSet{} }, add: (*Loader).addWorkload},
-	"DaemonSet":             {versions: []string{"apps/v1"}, newObj: func() any { return &appsv1.DaemonSet{} }, add: (*Loader).addWorkload},
-	"Job":                   {versions: []string{"batch/v1"}, newObj: func() any { return &batchv1.Job{} }, add: (*Loader).addWorkload},
-	"CronJob":               {versions: []string{"batch/v1"}, newObj: func() any { return &batchv1.CronJob{} }, add: (*Loader).addWorkload},
+	"Namespace":             {versions: []string{"v1"}, newObj: func() any { return &corev1.Namespace{} }, add: (*Loader).addNamespace, cluster: true, live: LiveRequired},
+	"Node":                  {versions: []string{"v1"}, newObj: func() any { return &corev1.Node{} }, add: (*Loader).addNode, cluster: true, live: LiveRequired, keepStatus: true},
+	"Pod":                   {versions: []string{"v1"}, newObj: func() any { return &corev1.Pod{} }, add: (*Loader).addPod, live: LiveRequired, keepStatus: true},
+	"Service":               {versions: []string{"v1"}, newObj: func() any { return &corev1.Service{} }, add: (*Loader).addService, live: LiveRequired},
+	"ReplicationController": {versions: []string{"v1"}, newObj: func() any { return &corev1.ReplicationController{} }, add: (*Loader).addWorkload, live: LiveSkipped},
+	"Deployment":            {versions: []string{"apps/v1"}, newObj: func() any { return &appsv1.Deployment{} }, add: (*Loader).addWorkload, live: LiveSkipped},
+	"ReplicaSet":            {versions: []string{"apps/v1"}, newObj: func() any { return &appsv1.ReplicaSet{} }, add: (*Loader).addWorkload, live: LiveSkipped},
+	"StatefulSet":           {versions: []string{"apps/v1"}, newObj: func() any { return &appsv1.StatefulSet{} }, add: (*Loader).addWorkload, live: LiveSkipped},
+	"DaemonSet":             {versions: []string{"apps/v1"}, newObj: func() any { return &appsv1.DaemonSet{} }, add: (*Loader).addWorkload, live: LiveSkipped},
+	"Job":                   {versions: []string{"batch/v1"}, newObj: func() any { return &batchv1.Job{} }, add: (*Loader).addWorkload, live: LiveSkipped},
+	"CronJob":               {versions: []string{"batch/v1"}, newObj: func() any { return &batchv1.CronJob{} }, add: (*Loader).addWorkload, live: LiveSkipped},
 	"NetworkPolicy": {
 		versions:   []string{"networking.k8s.io/v1"},
 		deprecated: map[string]string{"extensions/v1beta1": "networking.k8s.io/v1"},
 		newObj:     func() any { return &networkingv1.NetworkPolicy{} },
 		add:        (*Loader).addNetworkPolicy,
+		live:       LiveRequired,
 	},
 }
 

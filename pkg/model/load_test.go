@@ -201,3 +201,28 @@ func TestLoaderSkipsEmptyDocuments(t *testing.T) {
 	assert.Empty(t, probs.Errors())
 	require.Len(t, c.Namespaces, 1)
 }
+
+// The kind registry is what live reading lists: its resource names must be the API server's.
+func TestKindsNameTheServedResources(t *testing.T) {
+	want := map[string]string{
+		"AdminNetworkPolicy": "adminnetworkpolicies", "BaselineAdminNetworkPolicy": "baselineadminnetworkpolicies",
+		"ClusterRole": "clusterroles", "ClusterRoleBinding": "clusterrolebindings", "CronJob": "cronjobs",
+		"DaemonSet": "daemonsets", "Deployment": "deployments", "EgressFirewall": "egressfirewalls", "EgressIP": "egressips",
+		"EgressNetworkPolicy": "egressnetworkpolicies", "EgressRouter": "egressrouters", "HostSubnet": "hostsubnets",
+		"IngressController": "ingresscontrollers", "Job": "jobs", "Namespace": "namespaces", "NetNamespace": "netnamespaces",
+		"NetworkPolicy": "networkpolicies", "Node": "nodes", "Pod": "pods", "ReplicaSet": "replicasets",
+		"ReplicationController": "replicationcontrollers", "ResourceQuota": "resourcequotas", "Role": "roles",
+		"RoleBinding": "rolebindings", "Route": "routes", "Service": "services", "StatefulSet": "statefulsets",
+		"StorageClass": "storageclasses",
+	}
+	got := map[string]string{}
+	required := []string{}
+	for _, k := range model.Kinds() {
+		got[k.Kind] = k.Resource
+		if k.Live == model.LiveRequired {
+			required = append(required, k.Kind)
+		}
+	}
+	assert.Equal(t, want, got)
+	assert.Equal(t, []string{"Namespace", "NetworkPolicy", "Node", "Pod", "Service"}, required)
+}

@@ -11,9 +11,6 @@ import (
 	"github.com/zonesim/zonesim/pkg/check"
 )
 
-// CheckFormats lists the -o values of zonesim check.
-var CheckFormats = []string{"text", "json", "junit", "sarif"}
-
 // WriteCheck writes a check report in the given format.
 func WriteCheck(w io.Writer, r *check.Report, format string) error {
 	switch format {

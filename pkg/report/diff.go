@@ -9,9 +9,6 @@ import (
 	"github.com/zonesim/zonesim/pkg/simulate"
 )
 
-// DiffFormats are the output formats of zonesim diff.
-var DiffFormats = []string{"text", "json", "md"}
-
 // WriteDiff writes a matrix diff: a summary line, then each changed cell with its causes.
 func WriteDiff(w io.Writer, d *simulate.MatrixDiff, format string) error {
 	switch format {

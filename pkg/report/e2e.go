@@ -7,15 +7,12 @@ import (
 	"strings"
 	"text/tabwriter"
 
-	"github.com/zonesim/zonesim/pkg/apply"
+	"github.com/zonesim/zonesim/pkg/result"
 )
-
-// E2EFormats lists the -o values of zonesim e2e.
-var E2EFormats = []string{"text", "json", "junit"}
 
 // WriteE2E writes an e2e result: per port, the predicted, observed and compared truth tables (. agree,
 // X disagree), then every mismatch with the commands that explain and reproduce it.
-func WriteE2E(w io.Writer, r *apply.Result, format string) error {
+func WriteE2E(w io.Writer, r *result.E2E, format string) error {
 	switch format {
 	case "json":
 		return WriteJSON(w, r)
@@ -23,10 +20,10 @@ func WriteE2E(w io.Writer, r *apply.Result, format string) error {
 		return e2eJUnit(w, r)
 	}
 	bw := bufio.NewWriter(w)
-	byPort := map[string]map[[2]string]apply.Cell{}
+	byPort := map[string]map[[2]string]result.Cell{}
 	for _, c := range r.Cells {
 		if byPort[c.Port] == nil {
-			byPort[c.Port] = map[[2]string]apply.Cell{}
+			byPort[c.Port] = map[[2]string]result.Cell{}
 		}
 		byPort[c.Port][[2]string{c.From, c.To}] = c
 	}
@@ -57,10 +54,10 @@ func WriteE2E(w io.Writer, r *apply.Result, format string) error {
 		fmt.Fprintln(tw)
 		for i, from := range r.Pods {
 			fmt.Fprintf(tw, "%s\t", short[i])
-			for _, pick := range []func(apply.Cell) string{
-				func(c apply.Cell) string { return bit(c.Predicted) },
-				func(c apply.Cell) string { return bit(c.Observed) },
-				func(c apply.Cell) string { return agreeMark(c.Agree) },
+			for _, pick := range []func(result.Cell) string{
+				func(c result.Cell) string { return bit(c.Predicted) },
+				func(c result.Cell) string { return bit(c.Observed) },
+				func(c result.Cell) string { return agreeMark(c.Agree) },
 			} {
 				for _, to := range r.Pods {
 					c, ok := cells[[2]string{from, to}]
@@ -139,7 +136,7 @@ func verdict(b bool) string {
 }
 
 // e2eJUnit writes one test case per probed cell, failed where observation and prediction disagree.
-func e2eJUnit(w io.Writer, r *apply.Result) error {
+func e2eJUnit(w io.Writer, r *result.E2E) error {
 	suite := junitSuite{Name: "zonesim e2e " + r.Backend}
 	for _, c := range r.Cells {
 		tc := junitCase{Name: fmt.Sprintf("%s -> %s %s", c.From, c.To, c.Port), ClassName: "zonesim.e2e"}

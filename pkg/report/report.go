@@ -1,4 +1,6 @@
-// Package report writes query results and matrices for people (tables) and machines (JSON, CSV, ...).
+// Package report writes every output zonesim prints, in one place: query results, matrices, contract
+// checks, diffs, e2e and apply results, audits; for people (tables) and machines (JSON, CSV, JUnit,
+// SARIF, ...). It formats data and runs nothing: it imports no cluster client.
 package report
 
 import (
@@ -15,20 +17,31 @@ import (
 	"github.com/zonesim/zonesim/pkg/simulate"
 )
 
-// QueryFormats and MatrixFormats list the -o values each command accepts.
+// Table is every command's default output format, a readable table; "text" is accepted as its alias.
+const Table = "table"
+
+// The -o values each command accepts; the first is the default.
 var (
-	QueryFormats  = []string{"table", "json"}
-	MatrixFormats = []string{"table", "json", "csv", "md", "dot"}
+	QueryFormats  = []string{Table, "json"}
+	MatrixFormats = []string{Table, "json", "csv", "md", "dot"}
+	CheckFormats  = []string{Table, "json", "junit", "sarif"}
+	DiffFormats   = []string{Table, "json", "md"}
+	E2EFormats    = []string{Table, "json", "junit"}
+	AuditFormats  = []string{Table, "json"}
+	ApplyFormats  = []string{Table, "json"}
 )
 
-// CheckFormat returns an error naming the accepted formats when f is not one of them.
-func CheckFormat(f string, accepted []string) error {
+// ParseFormat returns the format f names, or an error naming the accepted ones; "text" is "table".
+func ParseFormat(f string, accepted []string) (string, error) {
+	if f == "text" {
+		f = Table
+	}
 	for _, a := range accepted {
 		if f == a {
-			return nil
+			return f, nil
 		}
 	}
-	return fmt.Errorf("unknown output format %q: use one of %s", f, strings.Join(accepted, ", "))
+	return "", fmt.Errorf("unknown output format %q: use one of %s", f, strings.Join(accepted, ", "))
 }
 
 // WriteJSON writes v as indented JSON.

@@ -7,7 +7,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-	"github.com/zonesim/zonesim/pkg/conformance"
+	"github.com/zonesim/zonesim/internal/conformance"
 	"github.com/zonesim/zonesim/pkg/model"
 	"github.com/zonesim/zonesim/pkg/simulate"
 )
@@ -34,7 +34,7 @@ func allowed(t *testing.T, e *simulate.Engine, from, to string, proto model.Prot
 	return res.Allowed
 }
 
-// The network-policy-api conformance tests (pkg/conformance) against the engine: every poke of every
+// The network-policy-api conformance tests (internal/conformance) against the engine: every poke of every
 // step, on the profiles that implement the API; and the memoized matrix agrees with the explained query
 // for every pod pair at every step.
 func TestConformanceNetworkPolicyAPI(t *testing.T) {

@@ -12,34 +12,6 @@ import (
 	"k8s.io/apimachinery/pkg/util/intstr"
 )
 
-// Engine answers reachability questions about one loaded cluster. Policies are compiled once into
-// per-direction rules whose peers are matched against equivalence classes of pods; queries and matrices
-// never walk the objects again.
-type Engine struct {
-	Cluster   *model.Cluster
-	Profile   Profile
-	ZoneLabel string
-
-	policies  []*cpolicy
-	admins    []*cadmin     // AdminNetworkPolicies by priority, then the baseline
-	peers     [2]*peerTable // by direction
-	ipBlocks  []*cipBlock
-	classes   []*Class
-	classOf   map[*model.Pod]*Class
-	nsIndex   map[string][]*Class
-	nodeByIP  map[netip.Addr]*model.Node
-	nodes     map[string]*model.Node
-	podByIP   map[netip.Addr]*model.Pod
-	conns     *connTable
-	peerBits  [2][]bitset // by direction, per peer: the classes it selects
-	sideMemo  map[sideKey]int32
-	interMemo map[uint64]int32
-	polKeys   map[string]int32
-	atomMemo  map[atomKey]int32
-	srcKeys   map[string]int32
-	dstKeys   map[string]int32
-}
-
 // Direction is ingress or egress.
 type Direction int
 
@@ -132,47 +104,6 @@ func (b *cipBlock) contains(ip netip.Addr) bool {
 type peerTable struct {
 	peers []*cpeer
 	byKey map[string]int32
-}
-
-// New compiles the cluster's policies for the given profile. zoneLabel is the namespace label that names a
-// zone (ZN-1); empty means model.DefaultZoneLabel.
-func New(c *model.Cluster, p Profile, zoneLabel string) *Engine {
-	if zoneLabel == "" {
-		zoneLabel = model.DefaultZoneLabel
-	}
-	e := &Engine{
-		Cluster: c, Profile: p, ZoneLabel: zoneLabel,
-		classOf:   map[*model.Pod]*Class{},
-		nsIndex:   map[string][]*Class{},
-		nodeByIP:  map[netip.Addr]*model.Node{},
-		nodes:     map[string]*model.Node{},
-		podByIP:   map[netip.Addr]*model.Pod{},
-		conns:     newConnTable(),
-		sideMemo:  map[sideKey]int32{},
-		interMemo: map[uint64]int32{},
-		polKeys:   map[string]int32{},
-		atomMemo:  map[atomKey]int32{},
-		srcKeys:   map[string]int32{},
-		dstKeys:   map[string]int32{},
-		peers:     [2]*peerTable{{byKey: map[string]int32{}}, {byKey: map[string]int32{}}},
-	}
-	for _, n := range c.Nodes {
-		e.nodes[n.Name] = n
-		e.nodeByIP[n.IP] = n
-	}
-	for _, pod := range c.Pods {
-		if !pod.HostNetwork {
-			e.podByIP[pod.IP] = pod
-		}
-	}
-	e.compilePolicies()
-	e.compileAdmin()
-	e.buildClasses()
-	e.matchPeers()
-	e.selectTargets()
-	e.selectAdminTargets()
-	e.assignKeys()
-	return e
 }
 
 func (e *Engine) compilePolicies() {

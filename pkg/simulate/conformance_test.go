@@ -1,6 +1,6 @@
 package simulate_test
 
-// The Kubernetes NetworkPolicy e2e cases (pkg/conformance) against the engine: every step's expected
+// The Kubernetes NetworkPolicy e2e cases (internal/conformance) against the engine: every step's expected
 // truth table must be what the engine computes. Loopback (a pod to itself) is not checked, as upstream.
 
 import (
@@ -8,7 +8,7 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
-	"github.com/zonesim/zonesim/pkg/conformance"
+	"github.com/zonesim/zonesim/internal/conformance"
 	"github.com/zonesim/zonesim/pkg/model"
 	"github.com/zonesim/zonesim/pkg/simulate"
 	corev1 "k8s.io/api/core/v1"

@@ -45,8 +45,55 @@ func podMembers(pods []*model.Pod) []Member {
 	return out
 }
 
-// ResolveEndpoint parses an endpoint: ns/pod, ns/<kind>/name, ns, zone:Z, svc:ns/name, an IP, a CIDR or
-// internet. An unknown name gets an error listing close matches.
+// EndpointForms lists every endpoint form ResolveEndpoint accepts, for help texts and errors.
+const EndpointForms = `  ns/pod            a pod
+  ns/KIND/name      a workload's pods; KIND is deployment, statefulset, daemonset, replicaset, job,
+                    cronjob or replicationcontroller (or kubectl's short names: deploy, sts, ds, rs,
+                    cj, rc)
+  ns                a namespace's pods
+  zone:Z            the pods of the namespaces labelled with zone Z
+  svc:ns/name       a Service, evaluated on its backends at the target port
+  route:ns/name     an OpenShift Route, through the router shards that admit it
+  node:N            a node (its InternalIP: host-network traffic)
+  ext:name          an endpoint outside the cluster named in the Scenario
+  IP, CIDR          an address or block
+  internet          every address no ipBlock names (internet6 for IPv6)
+With -n NS, pod/NAME, KIND/NAME, svc:NAME and route:NAME are in namespace NS.`
+
+// workloadKinds maps kubectl's names of the workload kinds, full and short, to the full lower-case kind.
+var workloadKinds = map[string]string{
+	"deployment": "deployment", "deploy": "deployment", "statefulset": "statefulset", "sts": "statefulset",
+	"daemonset": "daemonset", "ds": "daemonset", "replicaset": "replicaset", "rs": "replicaset",
+	"job": "job", "cronjob": "cronjob", "cj": "cronjob", "replicationcontroller": "replicationcontroller", "rc": "replicationcontroller",
+}
+
+// QualifyEndpoint puts an endpoint given without a namespace into namespace ns, as kubectl's -n does:
+// pod/NAME becomes ns/NAME, KIND/NAME ns/KIND/NAME, svc:NAME svc:ns/NAME and route:NAME route:ns/NAME.
+// Every other form (qualified, a namespace, a zone, an address) is returned as it is.
+func QualifyEndpoint(s, ns string) string {
+	if ns == "" {
+		return s
+	}
+	for _, prefix := range []string{"svc:", "route:"} {
+		if rest, ok := strings.CutPrefix(s, prefix); ok && rest != "" && !strings.Contains(rest, "/") {
+			return prefix + ns + "/" + rest
+		}
+	}
+	kind, name, ok := strings.Cut(s, "/")
+	if !ok || name == "" || strings.Contains(name, "/") || strings.Contains(kind, ":") {
+		return s
+	}
+	if kind = strings.ToLower(kind); kind == "pod" || kind == "po" || kind == "pods" {
+		return ns + "/" + name
+	}
+	if _, ok := workloadKinds[kind]; ok {
+		return ns + "/" + kind + "/" + name
+	}
+	return s
+}
+
+// ResolveEndpoint parses an endpoint in one of the EndpointForms. An unknown name gets an error listing
+// close matches.
 func (e *Engine) ResolveEndpoint(s string) (*Endpoint, error) {
 	c := e.Cluster
 	switch {
@@ -113,8 +160,12 @@ func (e *Engine) ResolveEndpoint(s string) (*Endpoint, error) {
 				}
 			}
 		case 3:
+			kind := strings.ToLower(parts[1])
+			if full, ok := workloadKinds[kind]; ok {
+				kind = full
+			}
 			for _, w := range c.Workloads {
-				if w.Key() == parts[0]+"/"+strings.ToLower(parts[1])+"/"+parts[2] {
+				if w.Key() == parts[0]+"/"+kind+"/"+parts[2] {
 					return &Endpoint{Kind: "workload", Name: w.Key(), Members: podMembers(w.Pods)}, nil
 				}
 			}
@@ -245,7 +296,7 @@ func (e *Engine) unknownEndpoint(s string) error {
 		}
 	}
 	sort.SliceStable(cands, func(i, j int) bool { return cands[i].d < cands[j].d })
-	msg := fmt.Sprintf("unknown endpoint %q (forms: ns/pod, ns/<kind>/name, ns, zone:Z, svc:ns/name, node:N, route:ns/name, ext:name, IP, CIDR, internet)", s)
+	msg := fmt.Sprintf("unknown endpoint %q (forms: ns/pod, ns/KIND/name, ns, zone:Z, svc:ns/name, route:ns/name, node:N, ext:name, IP, CIDR, internet)", s)
 	if len(cands) > 0 {
 		var list []string
 		for i, c := range cands {
@@ -329,4 +380,26 @@ func ParsePort(s string) (PortSpec, error) {
 	}
 	ps.Lo, ps.Hi = int32(n), int32(m)
 	return ps, nil
+}
+
+// unknownNamespace is the error for a namespace the cluster does not have, with close matches.
+func (e *Engine) unknownNamespace(ns string) error {
+	var names []string
+	for _, n := range e.Cluster.Namespaces {
+		if levenshtein(ns, n.Name) <= max(2, len(ns)/3) || strings.Contains(n.Name, ns) {
+			names = append(names, n.Name)
+		}
+	}
+	if len(names) > 0 {
+		return fmt.Errorf("no namespace %q; did you mean: %s", ns, strings.Join(names, ", "))
+	}
+	return fmt.Errorf("no namespace %q", ns)
+}
+
+// CheckNamespace returns an error naming close matches when the cluster has no namespace ns.
+func (e *Engine) CheckNamespace(ns string) error {
+	if e.Cluster.Namespace(ns) == nil {
+		return e.unknownNamespace(ns)
+	}
+	return nil
 }

@@ -167,6 +167,26 @@ func (e *Engine) Matrix(level Level) *Matrix {
 	return m
 }
 
+// Narrow keeps the rows and columns of the pods, workloads and namespace of namespace ns, and the
+// external blocks, as kubectl's -n narrows a listing. A zone spans namespaces, so a zone matrix is not
+// narrowed: that is an error, as is a namespace the cluster does not have.
+func (m *Matrix) Narrow(ns string) error {
+	if m.Level == LevelZone {
+		return fmt.Errorf("-n/--namespace narrows pod, workload and namespace matrices; a zone spans namespaces")
+	}
+	if err := m.e.CheckNamespace(ns); err != nil {
+		return err
+	}
+	var keep []*MatrixNode
+	for _, n := range m.Nodes {
+		if n.Kind == "external" || len(n.pods) > 0 && n.pods[0].Namespace == ns {
+			keep = append(keep, n)
+		}
+	}
+	m.Nodes = keep
+	return nil
+}
+
 func addGroup(gs []group, c *Class, same func(group) bool) []group {
 	for i := range gs {
 		if same(gs[i]) {

@@ -55,8 +55,15 @@ type Model struct {
 	status        string
 }
 
-// New opens the TUI on an engine, at the zone level when the input has more than one zone.
-func New(e *simulate.Engine) *Model {
+// Options say where the TUI opens.
+type Options struct {
+	// Namespace opens it at that namespace's workloads (the caller checks that it exists).
+	Namespace string
+}
+
+// New opens the TUI on an engine: at the zone level when the input has more than one zone, at the
+// namespaces when it has one, at a namespace's workloads when opts name one.
+func New(e *simulate.Engine, opts Options) *Model {
 	m := &Model{base: e, cur: e, off: map[string]bool{}, width: 120, height: 30,
 		matrices: map[simulate.Level]*simulate.Matrix{}, baseTexts: map[simulate.Level]*simulate.CellTexts{},
 		changed: map[simulate.Level]int{}}
@@ -72,6 +79,13 @@ func New(e *simulate.Engine) *Model {
 	if len(m.sources(simulate.LevelZone, "")) <= 1 {
 		m.depth = 1 // one zone (or none): start at the namespaces
 		m.parents = []string{""}
+	}
+	if ns := opts.Namespace; ns != "" {
+		zone := ""
+		if m.depth == 0 {
+			zone = m.zoneOf(ns)
+		}
+		m.depth, m.parents = 2, []string{zone, ns}
 	}
 	m.refresh()
 	return m
@@ -478,7 +492,7 @@ func (m *Model) destinationLines(height int) []string {
 }
 
 // Run starts the TUI on a terminal.
-func Run(e *simulate.Engine, opts ...tea.ProgramOption) error {
-	_, err := tea.NewProgram(New(e), opts...).Run()
+func Run(e *simulate.Engine, o Options, opts ...tea.ProgramOption) error {
+	_, err := tea.NewProgram(New(e, o), opts...).Run()
 	return err
 }

@@ -40,7 +40,7 @@ func press(m tea.Model, keys ...string) tea.Model {
 func view(m tea.Model) string { return m.View().Content }
 
 func TestWalkDownExplainAndWhatIf(t *testing.T) {
-	var m tea.Model = tui.New(engine(t))
+	var m tea.Model = tui.New(engine(t), tui.Options{})
 	m, _ = m.Update(tea.WindowSizeMsg{Width: 140, Height: 40})
 
 	v := view(m)
@@ -83,8 +83,21 @@ func TestWalkDownExplainAndWhatIf(t *testing.T) {
 }
 
 func TestQuit(t *testing.T) {
-	m := tui.New(engine(t))
+	m := tui.New(engine(t), tui.Options{})
 	_, cmd := m.Update(tea.KeyPressMsg{Code: 'q', Text: "q"})
 	require.NotNil(t, cmd)
 	assert.Equal(t, tea.QuitMsg{}, cmd())
+}
+
+func TestOpensAtANamespace(t *testing.T) {
+	var m tea.Model = tui.New(engine(t), tui.Options{Namespace: "payments"})
+	m, _ = m.Update(tea.WindowSizeMsg{Width: 140, Height: 40})
+	v := view(m)
+	assert.Contains(t, v, "workload › B › payments")
+	assert.Contains(t, v, "payments/deployment/payments")
+	assert.NotContains(t, v, "shop-web/deployment/frontend (", "only the namespace's workloads are sources")
+
+	// Backspace goes up to the namespaces of its zone.
+	v = view(press(m, "backspace"))
+	assert.Contains(t, v, "namespace › B")
 }

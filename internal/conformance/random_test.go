@@ -6,7 +6,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-	"github.com/zonesim/zonesim/pkg/conformance"
+	"github.com/zonesim/zonesim/internal/conformance"
 	"github.com/zonesim/zonesim/pkg/model"
 )
 

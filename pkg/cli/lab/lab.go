@@ -1,6 +1,8 @@
-package cli
+// Package lab is zonesim lab: a local cluster without Docker, and the hidden helpers it runs.
+package lab
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"os/signal"
@@ -11,76 +13,44 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
-	"github.com/zonesim/zonesim/pkg/lab"
+	"github.com/zonesim/zonesim/pkg/cli/cmdutil"
+	zlab "github.com/zonesim/zonesim/pkg/lab"
 )
 
-func newLab(s Streams) *cobra.Command {
-	var name string
+type flags struct {
+	name string
+}
+
+// NewCommand returns zonesim lab.
+func NewCommand(s cmdutil.Streams) *cobra.Command {
+	f := &flags{}
 	cmd := &cobra.Command{
 		Use:   "lab",
 		Short: "Run a local cluster without Docker: etcd, kube-apiserver, kube-router, pods as network namespaces",
 		Long: `A real API server and a real NetworkPolicy enforcer on this machine, for zonesim e2e where Docker (and so
 kind) is not available. Needs root, iproute2, iptables and ipset, and etcd (Debian: etcd-server).
-kube-apiserver ` + lab.KubernetesVersion + ` and kube-router ` + lab.KubeRouterVersion + ` are built from the Go module proxy
-once and cached in ` + lab.CacheDir() + `/bin (set ZONESIM_CACHE to move it).`,
+kube-apiserver ` + zlab.KubernetesVersion + ` and kube-router ` + zlab.KubeRouterVersion + ` are built from the Go module proxy
+once and cached in ` + zlab.CacheDir() + `/bin (set ZONESIM_CACHE to move it).`,
 		Example: `  zonesim lab up && kubectl --kubeconfig ~/.cache/zonesim/lab/default/kubeconfig get nodes
   zonesim lab status
   zonesim lab down`,
 	}
-	cmd.PersistentFlags().StringVar(&name, "name", "default", "lab name (one state directory and kubeconfig per name)")
+	cmd.PersistentFlags().StringVar(&f.name, "name", "default", "lab name (one state directory and kubeconfig per name)")
 	cmd.AddCommand(
 		&cobra.Command{
 			Use: "up", Short: "Start the lab and write its kubeconfig", Args: cobra.NoArgs,
 			Example: "  zonesim lab up --name ci",
-			RunE: func(c *cobra.Command, _ []string) error {
-				st, err := lab.Up(c.Context(), name, s.ErrOut)
-				if err != nil {
-					return inputError(err)
-				}
-				fmt.Fprintf(s.Out, "lab %s is up: node %s, kubeconfig %s (context %s)\n", name, st.Node, st.Kubeconfig, lab.ContextName(name))
-				return nil
-			},
+			RunE:    func(c *cobra.Command, _ []string) error { return runUp(c.Context(), s, f) },
 		},
 		&cobra.Command{
 			Use: "down", Short: "Stop the lab and remove every process, namespace, veth, rule and file it made", Args: cobra.NoArgs,
 			Example: "  zonesim lab down --name ci",
-			RunE: func(c *cobra.Command, _ []string) error {
-				if err := lab.Down(c.Context(), name, s.ErrOut); err != nil {
-					return inputError(err)
-				}
-				fmt.Fprintf(s.Out, "lab %s is down\n", name)
-				return nil
-			},
+			RunE:    func(c *cobra.Command, _ []string) error { return runDown(c.Context(), s, f) },
 		},
 		&cobra.Command{
 			Use: "status", Short: "Show the lab's processes and pods", Args: cobra.NoArgs,
 			Example: "  zonesim lab status",
-			RunE: func(*cobra.Command, []string) error {
-				st, err := lab.Load(name)
-				if err != nil {
-					return &exitError{code: ExitDenied, err: err}
-				}
-				alive := st.Alive()
-				names := make([]string, 0, len(alive))
-				for n := range alive {
-					names = append(names, n)
-				}
-				sort.Strings(names)
-				fmt.Fprintf(s.Out, "lab %s: kubeconfig %s, node %s (%s)\n", name, st.Kubeconfig, st.Node, st.NodeIP)
-				down := 0
-				for _, n := range names {
-					state := "running"
-					if !alive[n] {
-						state, down = "NOT RUNNING", down+1
-					}
-					fmt.Fprintf(s.Out, "  %-15s pid %-8d %s\n", n, st.Processes[n], state)
-				}
-				fmt.Fprintf(s.Out, "  %d pod(s) run by the lab backend, %d by the node agent\n", len(st.Pods), len(st.KubeletPods()))
-				if down > 0 {
-					return &exitError{code: ExitDenied, err: fmt.Errorf("%d lab process(es) not running", down), silent: true}
-				}
-				return nil
-			},
+			RunE:    func(c *cobra.Command, _ []string) error { return runStatus(c.Context(), s, f) },
 		},
 		newLabAgent(), newLabConnect(s),
 		&cobra.Command{
@@ -88,11 +58,55 @@ once and cached in ` + lab.CacheDir() + `/bin (set ZONESIM_CACHE to move it).`,
 			RunE: func(c *cobra.Command, _ []string) error {
 				ctx, stop := signal.NotifyContext(c.Context(), syscall.SIGTERM, os.Interrupt)
 				defer stop()
-				return lab.RunKubelet(ctx, name, s.ErrOut)
+				return zlab.RunKubelet(ctx, f.name, s.ErrOut)
 			},
 		},
 	)
 	return cmd
+}
+
+func runUp(ctx context.Context, s cmdutil.Streams, f *flags) error {
+	st, err := zlab.Up(ctx, f.name, s.ErrOut)
+	if err != nil {
+		return cmdutil.InputError(err)
+	}
+	fmt.Fprintf(s.Out, "lab %s is up: node %s, kubeconfig %s (context %s)\n", f.name, st.Node, st.Kubeconfig, zlab.ContextName(f.name))
+	return nil
+}
+
+func runDown(ctx context.Context, s cmdutil.Streams, f *flags) error {
+	if err := zlab.Down(ctx, f.name, s.ErrOut); err != nil {
+		return cmdutil.InputError(err)
+	}
+	fmt.Fprintf(s.Out, "lab %s is down\n", f.name)
+	return nil
+}
+
+func runStatus(_ context.Context, s cmdutil.Streams, f *flags) error {
+	st, err := zlab.Load(f.name)
+	if err != nil {
+		return cmdutil.Denied(err, false)
+	}
+	alive := st.Alive()
+	names := make([]string, 0, len(alive))
+	for n := range alive {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	fmt.Fprintf(s.Out, "lab %s: kubeconfig %s, node %s (%s)\n", f.name, st.Kubeconfig, st.Node, st.NodeIP)
+	down := 0
+	for _, n := range names {
+		state := "running"
+		if !alive[n] {
+			state, down = "NOT RUNNING", down+1
+		}
+		fmt.Fprintf(s.Out, "  %-15s pid %-8d %s\n", n, st.Processes[n], state)
+	}
+	fmt.Fprintf(s.Out, "  %d pod(s) run by the lab backend, %d by the node agent\n", len(st.Pods), len(st.KubeletPods()))
+	if down > 0 {
+		return cmdutil.Denied(fmt.Errorf("%d lab process(es) not running", down), true)
+	}
+	return nil
 }
 
 func ports(csv string) ([]int, error) {
@@ -117,22 +131,22 @@ func newLabAgent() *cobra.Command {
 		RunE: func(c *cobra.Command, _ []string) error {
 			t, err := ports(tcp)
 			if err != nil {
-				return inputError(err)
+				return cmdutil.InputError(err)
 			}
 			u, err := ports(udp)
 			if err != nil {
-				return inputError(err)
+				return cmdutil.InputError(err)
 			}
 			ctx, stop := signal.NotifyContext(c.Context(), syscall.SIGTERM)
 			defer stop()
 			if capture != "" {
 				go func() {
-					if err := lab.Capture(ctx, iface, capture); err != nil {
+					if err := zlab.Capture(ctx, iface, capture); err != nil {
 						fmt.Fprintln(c.ErrOrStderr(), err)
 					}
 				}()
 			}
-			return lab.Serve(ctx, t, u)
+			return zlab.Serve(ctx, t, u)
 		},
 	}
 	cmd.Flags().StringVar(&tcp, "tcp", "", "TCP ports, comma-separated")
@@ -142,19 +156,19 @@ func newLabAgent() *cobra.Command {
 	return cmd
 }
 
-func newLabConnect(s Streams) *cobra.Command {
+func newLabConnect(s cmdutil.Streams) *cobra.Command {
 	var timeout time.Duration
 	cmd := &cobra.Command{
 		Use: "connect tcp|udp IP:PORT", Hidden: true, Short: "Open one connection from the current network namespace",
 		Args: cobra.ExactArgs(2),
 		RunE: func(_ *cobra.Command, args []string) error {
-			ok, err := lab.Connect(args[0], args[1], timeout)
+			ok, err := zlab.Connect(args[0], args[1], timeout)
 			if err != nil {
-				return inputError(err)
+				return cmdutil.InputError(err)
 			}
 			if !ok {
 				fmt.Fprintf(s.Out, "no answer from %s %s within %s\n", args[0], args[1], timeout)
-				return &exitError{code: ExitDenied, silent: true}
+				return cmdutil.Denied(nil, true)
 			}
 			fmt.Fprintf(s.Out, "connected to %s %s\n", args[0], args[1])
 			return nil

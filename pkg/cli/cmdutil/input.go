@@ -1,0 +1,151 @@
+package cmdutil
+
+import (
+	"context"
+	"fmt"
+	"net/netip"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+	"github.com/zonesim/zonesim/pkg/live"
+	"github.com/zonesim/zonesim/pkg/model"
+	"github.com/zonesim/zonesim/pkg/simulate"
+	"github.com/zonesim/zonesim/scenarios"
+)
+
+// InputFlags say what zonesim reads: manifests (-f), a live cluster (--kubeconfig/--context, read-only),
+// or the embedded scenario when neither is given; and how (--cni, --zone-label, the CIDRs for objects
+// without addresses). Every command that reads a model takes the same ones.
+type InputFlags struct {
+	Files       []string
+	CNI         string
+	ZoneLabel   string
+	PodCIDR     string
+	NodeCIDR    string
+	ServiceCIDR string
+	// Kubeconfig and Context read the objects from a live cluster (read-only) instead of, or besides,
+	// files.
+	Kubeconfig, Context string
+}
+
+// AddInputFlags adds the input flags to a command.
+func AddInputFlags(cmd *cobra.Command, g *InputFlags) {
+	d := model.DefaultLoadOptions()
+	f := cmd.Flags()
+	f.StringArrayVarP(&g.Files, "filename", "f", nil, "manifest file, directory (recursive: .yaml .yml .json) or - for stdin; repeatable")
+	f.StringVar(&g.CNI, "cni", simulate.DefaultProfile, "network plugin profile for implementation-defined cases: "+strings.Join(simulate.ProfileNames(), ", "))
+	f.StringVar(&g.ZoneLabel, "zone-label", model.DefaultZoneLabel, "namespace label that names a network zone")
+	f.StringVar(&g.PodCIDR, "pod-cidr", d.PodCIDR.String(), "pod network for pods without status.podIP")
+	f.StringVar(&g.NodeCIDR, "node-cidr", d.NodeCIDR.String(), "node network for nodes without an InternalIP")
+	f.StringVar(&g.ServiceCIDR, "service-cidr", d.ServiceCIDR.String(), "service network for services without a clusterIP")
+	f.StringVar(&g.Kubeconfig, "kubeconfig", "", "read the objects from the cluster of this kubeconfig (read-only; with -f, both)")
+	f.StringVar(&g.Context, "context", "", "read the objects from this kubeconfig context (read-only; with -f, both)")
+	_ = cmd.RegisterFlagCompletionFunc("cni", Fixed(simulate.ProfileNames()...))
+}
+
+// Live reports whether a live cluster is read.
+func (g *InputFlags) Live() bool { return g.Kubeconfig != "" || g.Context != "" }
+
+// Profile is the --cni profile.
+func (g *InputFlags) Profile() (simulate.Profile, error) {
+	p, err := simulate.LookupProfile(g.CNI)
+	if err != nil {
+		return simulate.Profile{}, InputError(err)
+	}
+	return p, nil
+}
+
+// Engine loads the input (or the embedded scenario), reports warnings and ignored kinds on stderr, and
+// compiles the engine. Input errors come back as exit code 2, after every problem was printed. Reading
+// a live cluster stops when ctx is cancelled (Ctrl-C).
+func (g *InputFlags) Engine(ctx context.Context, s Streams) (*simulate.Engine, error) {
+	profile, err := g.Profile()
+	if err != nil {
+		return nil, err
+	}
+	opts := model.DefaultLoadOptions()
+	for _, c := range []struct {
+		flag, val string
+		dst       *netip.Prefix
+	}{{"--pod-cidr", g.PodCIDR, &opts.PodCIDR}, {"--node-cidr", g.NodeCIDR, &opts.NodeCIDR}, {"--service-cidr", g.ServiceCIDR, &opts.ServiceCIDR}} {
+		p, err := netip.ParsePrefix(c.val)
+		if err != nil {
+			return nil, InputError(fmt.Errorf("%s %q: not a CIDR", c.flag, c.val))
+		}
+		*c.dst = p.Masked()
+	}
+	l := model.NewLoader(opts, s.In)
+	if g.Live() {
+		if err := g.addLive(ctx, l, s); err != nil {
+			return nil, err
+		}
+	}
+	if len(g.Files) == 0 && !g.Live() {
+		fmt.Fprintf(s.ErrOut, "using the embedded scenario %q (give -f to read your own manifests)\n", scenarios.Default)
+		if err := scenarios.AddDefault(l); err != nil {
+			return nil, err
+		}
+	}
+	for _, f := range g.Files {
+		l.AddPath(f)
+	}
+	cluster, err := l.Cluster()
+	if len(cluster.Ignored) > 0 {
+		fmt.Fprintln(s.ErrOut, ignoredSummary(cluster.Ignored))
+	}
+	probs, failed := err.(model.Problems)
+	if !failed {
+		probs = cluster.Warnings
+	}
+	for _, p := range probs { // errors and warnings together, in file:line order
+		fmt.Fprintln(s.ErrOut, p.String())
+	}
+	if failed {
+		return nil, &ExitError{Code: ExitInput, Err: fmt.Errorf("%d error(s) in the input", len(probs.Errors()))}
+	} else if err != nil {
+		return nil, InputError(err)
+	}
+	e := simulate.New(cluster, profile, g.ZoneLabel)
+	for _, n := range e.Notes() {
+		fmt.Fprintln(s.ErrOut, "note: "+n)
+	}
+	return e, nil
+}
+
+// addLive reads the cluster of --kubeconfig/--context into the loader.
+func (g *InputFlags) addLive(ctx context.Context, l *model.Loader, s Streams) error {
+	cfg, name, err := live.Config(g.Kubeconfig, g.Context)
+	if err != nil {
+		return InputError(err)
+	}
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
+	defer cancel()
+	sum, err := live.Read(ctx, l, cfg, "cluster:"+name)
+	if sum != nil {
+		fmt.Fprintf(s.ErrOut, "read from context %s: %s\n", name, sum)
+		for _, n := range sum.Notes {
+			fmt.Fprintln(s.ErrOut, "note: "+n)
+		}
+	}
+	if err != nil {
+		return InputError(err)
+	}
+	return nil
+}
+
+func ignoredSummary(ignored map[string]int) string {
+	kinds := make([]string, 0, len(ignored))
+	total := 0
+	for k, n := range ignored {
+		kinds = append(kinds, k)
+		total += n
+	}
+	sort.Strings(kinds)
+	parts := make([]string, 0, len(kinds))
+	for _, k := range kinds {
+		parts = append(parts, fmt.Sprintf("%d %s", ignored[k], k))
+	}
+	return fmt.Sprintf("ignored %d object(s) of kinds zonesim does not model: %s", total, strings.Join(parts, ", "))
+}

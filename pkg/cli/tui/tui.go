@@ -1,0 +1,64 @@
+// Package tui is zonesim tui: explore zones and flows, and try what-if changes.
+package tui
+
+import (
+	"context"
+	"errors"
+	"os"
+
+	tea "charm.land/bubbletea/v2"
+	"github.com/spf13/cobra"
+	"github.com/zonesim/zonesim/pkg/cli/cmdutil"
+	ztui "github.com/zonesim/zonesim/pkg/tui"
+	"golang.org/x/term"
+)
+
+type flags struct {
+	input     cmdutil.InputFlags
+	namespace cmdutil.NamespaceFlags
+}
+
+// NewCommand returns zonesim tui.
+func NewCommand(s cmdutil.Streams) *cobra.Command {
+	f := &flags{}
+	cmd := &cobra.Command{
+		Use:   "tui",
+		Short: "Explore zones and flows interactively, and try what-if changes",
+		Long: `A terminal UI for design reviews. The left pane lists zones (or namespaces when there is one zone);
+enter drills down to namespaces, workloads and pods, backspace goes back up. The right pane is the
+selected one's row of the matrix; tab moves there, and enter opens that flow's full explanation (the
+policies, rules and pipeline steps that decide it). p opens the what-if list: switch policies off, and
+every cell that changes is marked with what it was. q quits.
+
+-n NS opens at the workloads of namespace NS (backspace still goes up to the rest).`,
+		Example: `  zonesim tui
+  zonesim tui -f scenarios/three-tier/scenario.yaml --cni ovn-kubernetes
+  zonesim tui -n shop-web
+  zonesim tui --kubeconfig ~/.kube/config --context prod-readonly`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error { return run(cmd.Context(), s, f) },
+	}
+	cmdutil.AddInputFlags(cmd, &f.input)
+	cmdutil.AddNamespaceFlags(cmd.Flags(), &f.namespace, "open at this namespace's workloads", true)
+	return cmd
+}
+
+func run(ctx context.Context, s cmdutil.Streams, f *flags) error {
+	if err := f.namespace.Validate(); err != nil {
+		return err
+	}
+	in, ok := s.In.(*os.File)
+	if !ok || !term.IsTerminal(int(in.Fd())) {
+		return cmdutil.InputError(errors.New("zonesim tui needs an interactive terminal; in scripts use query, matrix or diff"))
+	}
+	e, err := f.input.Engine(ctx, s)
+	if err != nil {
+		return err
+	}
+	if ns := f.namespace.Namespace; ns != "" {
+		if err := e.CheckNamespace(ns); err != nil {
+			return cmdutil.InputError(err)
+		}
+	}
+	return ztui.Run(e, ztui.Options{Namespace: f.namespace.Namespace}, tea.WithContext(ctx), tea.WithInput(in), tea.WithOutput(s.Out))
+}
