@@ -83,7 +83,7 @@ func NewExistingBackend(ctx context.Context, opts ExistingOptions) (*ExistingBac
 		return nil, errors.New("kubeconfig: no current context; name the cluster to act on with --target-context")
 	}
 	if _, ok := raw.Contexts[name]; !ok {
-		return nil, fmt.Errorf("kubeconfig: no context %q", name)
+		return nil, fmt.Errorf("kubeconfig: context %q does not exist", name)
 	}
 	if !SafeContext(name) && name != opts.AllowContext {
 		return nil, fmt.Errorf("context %q is not a kind (kind-*) or zonesim lab (zonesim-lab-*) context: zonesim creates and deletes "+

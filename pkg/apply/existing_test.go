@@ -57,7 +57,7 @@ func TestExistingBackendRefusesContextsItWasNotGiven(t *testing.T) {
 		{"no such context", func(kc string) apply.ExistingOptions {
 			return apply.ExistingOptions{Kubeconfig: kc, Context: "kind-other"}
 		},
-			`no context "kind-other"`},
+			`context "kind-other" does not exist`},
 	}
 	kc := kubeconfig(t, unreachable, "prod", "prod", "kind-kind")
 	for _, tt := range tests {

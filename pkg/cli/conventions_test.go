@@ -30,6 +30,8 @@ func TestEveryCommandSpeaksTheSameFlags(t *testing.T) {
 	readers := map[string]bool{"query": true, "matrix": true, "check": true, "render": true, "diff": true, "tui": true,
 		"audit": true, "e2e": true, "apply": true}
 	actors := map[string]bool{"e2e": true, "apply": true}
+	profiled := map[string]bool{"query": true, "matrix": true, "check": true, "diff": true, "tui": true, "audit": true, "e2e": true}
+	evaluators := map[string]bool{"query": true, "matrix": true, "check": true, "diff": true, "tui": true, "audit": true}
 	for _, c := range commands(root) {
 		name := c.Name()
 		fs := c.Flags()
@@ -41,7 +43,9 @@ func TestEveryCommandSpeaksTheSameFlags(t *testing.T) {
 			assert.Equal(t, "output", o.Name, "%s: -o is the format", name)
 		}
 		assert.Equal(t, readers[name], fs.Lookup("filename") != nil, "%s: -f only where a model is read", name)
-		assert.Equal(t, readers[name], fs.Lookup("cni") != nil, "%s: --cni only where a model is read", name)
+		assert.Equal(t, profiled[name], fs.Lookup("cni") != nil, "%s: --cni only where verdicts depend on the plugin", name)
+		assert.Equal(t, evaluators[name], fs.Lookup("pod-cidr") != nil, "%s: the CIDRs only where verdicts depend on addresses", name)
+		assert.Equal(t, evaluators[name], fs.Lookup("zone-label") != nil, "%s: --zone-label only where verdicts depend on zones", name)
 		assert.Equal(t, readers[name], fs.Lookup("kubeconfig") != nil, "%s: --kubeconfig reads a model", name)
 		assert.Equal(t, actors[name], fs.Lookup("target-context") != nil, "%s: only e2e and apply act on a cluster", name)
 		if f := fs.Lookup("namespace"); f != nil {
@@ -135,7 +139,7 @@ func TestTargetIsNotTheReadFlag(t *testing.T) {
 		"users: [{name: u, user: {token: t}}]\ncontexts: [{name: prod, context: {cluster: c, user: u}}]\ncurrent-context: prod\n"), 0o600))
 	code, _, stderr := run("e2e", "--kubeconfig", prod)
 	assert.Equal(t, 2, code)
-	assert.Contains(t, stderr, "note: acting on the cluster that is read (kubeconfig "+prod+"); --target-context names another")
+	assert.Contains(t, stderr, "note: acting on the cluster that is read (kubeconfig "+prod+"); give --target-context to act on another")
 	assert.Contains(t, stderr, `context "prod" is not a kind (kind-*) or zonesim lab (zonesim-lab-*) context`)
 
 	code, _, stderr = run("apply", "--target-kubeconfig", prod)

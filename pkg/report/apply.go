@@ -27,9 +27,9 @@ func WriteApplied(w io.Writer, a *result.Applied, format string) error {
 	if err := tw.Flush(); err != nil {
 		return err
 	}
-	fmt.Fprintf(bw, "\n%d namespace(s), %d pod(s), %d NetworkPolicy(ies); probe ports %s\n", a.Namespaces, len(a.Pods), a.Policies, strings.Join(a.Ports, " "))
+	fmt.Fprintf(bw, "\n%d namespace(s), %d pod(s), %d NetworkPolicy(ies); probe ports [%s]\n", a.Namespaces, len(a.Pods), a.Policies, strings.Join(a.Ports, " "))
 	for _, x := range a.Externals {
-		fmt.Fprintf(bw, "external endpoint %s at %s, ports %s, behind the scenario's egress SNAT, firewalls and perimeter\n", x.Name, x.IP, strings.Join(x.Ports, " "))
+		fmt.Fprintf(bw, "external endpoint %s at %s, ports [%s], behind the scenario's egress SNAT, firewalls and perimeter\n", x.Name, x.IP, strings.Join(x.Ports, " "))
 	}
 	for _, sk := range a.Skipped {
 		fmt.Fprintf(bw, "not applied: %s\n", sk)

@@ -22,13 +22,14 @@ const Table = "table"
 
 // The -o values each command accepts; the first is the default.
 var (
-	QueryFormats  = []string{Table, "json"}
-	MatrixFormats = []string{Table, "json", "csv", "md", "dot"}
-	CheckFormats  = []string{Table, "json", "junit", "sarif"}
-	DiffFormats   = []string{Table, "json", "md"}
-	E2EFormats    = []string{Table, "json", "junit"}
-	AuditFormats  = []string{Table, "json"}
-	ApplyFormats  = []string{Table, "json"}
+	QueryFormats   = []string{Table, "json"}
+	MatrixFormats  = []string{Table, "json", "csv", "md", "dot"}
+	CheckFormats   = []string{Table, "json", "junit", "sarif"}
+	DiffFormats    = []string{Table, "json", "md"}
+	E2EFormats     = []string{Table, "json", "junit"}
+	AuditFormats   = []string{Table, "json"}
+	ApplyFormats   = []string{Table, "json"}
+	VersionFormats = []string{Table, "json"}
 )
 
 // ParseFormat returns the format f names, or an error naming the accepted ones; "text" is "table".

@@ -23,7 +23,7 @@ func loadEngine(t *testing.T, manifests []byte) *simulate.Engine {
 	return simulate.New(c, mustProfile(t, "generic"), "")
 }
 
-func mustProfile(t *testing.T, name string) simulate.Profile {
+func mustProfile(t testing.TB, name string) simulate.Profile {
 	p, err := simulate.LookupProfile(name)
 	require.NoError(t, err)
 	return p

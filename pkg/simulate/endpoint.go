@@ -57,7 +57,7 @@ const EndpointForms = `  ns/pod            a pod
   node:N            a node (its InternalIP: host-network traffic)
   ext:name          an endpoint outside the cluster named in the Scenario
   IP, CIDR          an address or block
-  internet          every address no ipBlock names (internet6 for IPv6)
+  internet          every address no ipBlock names (internet6: the IPv6 rest, once an ipBlock is IPv6)
 With -n NS, pod/NAME, KIND/NAME, svc:NAME and route:NAME are in namespace NS.`
 
 // workloadKinds maps kubectl's names of the workload kinds, full and short, to the full lower-case kind.

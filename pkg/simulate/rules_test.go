@@ -61,7 +61,7 @@ spec:
   ports: [{name: web, port: 80, targetPort: http}]
 `
 
-func engine(t *testing.T, cni, policies string) *simulate.Engine {
+func engine(t testing.TB, cni, policies string) *simulate.Engine {
 	t.Helper()
 	l := model.NewLoader(model.DefaultLoadOptions(), nil)
 	l.AddBytes("world.yaml", []byte(world))
@@ -273,4 +273,43 @@ spec:
 		"1 policy(ies) have egress rules that --cni openshift-sdn does not enforce (SDN-2)",
 		"1 host-network pod(s): never isolated; as peers (NP-20, --cni openshift-sdn) they are node traffic, selected only by ipBlocks on their node IP",
 	}, engine(t, "openshift-sdn", policies).Notes())
+}
+
+func TestQualifyEndpoint(t *testing.T) {
+	tests := []struct{ in, ns, want string }{
+		{"pod/web-0", "shop", "shop/web-0"},
+		{"deploy/frontend", "shop", "shop/deploy/frontend"},
+		{"Deployment/frontend", "shop", "shop/deployment/frontend"},
+		{"sts/db", "shop", "shop/sts/db"},
+		{"svc:api", "shop", "svc:shop/api"},
+		{"route:web", "shop", "route:shop/web"},
+		{"svc:other/api", "shop", "svc:other/api"}, // qualified already
+		{"other/web-0", "shop", "other/web-0"},     // ns/pod
+		{"other/deploy/frontend", "shop", "other/deploy/frontend"},
+		{"payments", "shop", "payments"}, // a namespace
+		{"zone:A", "shop", "zone:A"},
+		{"10.0.0.0/8", "shop", "10.0.0.0/8"}, // a CIDR, not kind/name
+		{"internet", "shop", "internet"},
+		{"pod/web-0", "", "pod/web-0"}, // without -n nothing changes
+	}
+	for _, tt := range tests {
+		assert.Equal(t, tt.want, simulate.QualifyEndpoint(tt.in, tt.ns), tt.in)
+	}
+	ep, err := engine(t, "generic", "").ResolveEndpoint(simulate.QualifyEndpoint("pod/client", "a"))
+	require.NoError(t, err)
+	assert.Equal(t, "a/client", ep.Name)
+}
+
+// Whatever a user types as an endpoint, resolving it answers or errs; it never panics.
+func FuzzResolveEndpoint(f *testing.F) {
+	for _, s := range []string{"a/client", "a/deploy/client", "svc:a/s", "route:a/r", "zone:A", "node:n1", "ext:x", "10.0.0.1", "10.0.0.0/8", "internet", "internet6", "pod/x", "::1", "a//b", "svc:", "zone:"} {
+		f.Add(s, "a")
+	}
+	e := engine(f, "generic", "")
+	f.Fuzz(func(t *testing.T, s, ns string) {
+		ep, err := e.ResolveEndpoint(simulate.QualifyEndpoint(s, ns))
+		if err == nil && ep == nil {
+			t.Fatalf("%q: no endpoint and no error", s)
+		}
+	})
 }

@@ -42,7 +42,7 @@ cluster acted on is chosen by the target flags.
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return run(cmd.Context(), s, f) },
 	}
-	cmdutil.AddInputFlags(cmd, &f.input)
+	cmdutil.AddInputFlags(cmd, &f.input, cmdutil.Uses{})
 	cmdutil.AddTargetFlags(cmd, &f.target, &f.input)
 	cmdutil.AddOutputFlag(cmd, &f.output, report.ApplyFormats)
 	cmd.Flags().StringVar(&f.delRun, "delete", "", "delete the run RUN (what an earlier apply or e2e --keep left)")
@@ -54,8 +54,8 @@ func run(ctx context.Context, s cmdutil.Streams, f *flags) error {
 	if err != nil {
 		return err
 	}
-	if _, err := f.input.Profile(); err != nil {
-		return err
+	if f.delRun != "" && len(f.input.Files) > 0 {
+		return cmdutil.InputError(fmt.Errorf("--delete removes a run by its name: it reads no -f"))
 	}
 	b, release, err := f.target.Open(ctx, f.input.CNI, true, s.ErrOut)
 	if err != nil {

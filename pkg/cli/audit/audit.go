@@ -44,7 +44,7 @@ model denies it). Exit code: 1 when there is a violation, 0 otherwise, 2 for bad
 			return run(cmd.Context(), s, f)
 		},
 	}
-	cmdutil.AddInputFlags(cmd, &f.input)
+	cmdutil.AddInputFlags(cmd, &f.input, cmdutil.Evaluates)
 	cmdutil.AddOutputFlag(cmd, &f.output, report.AuditFormats)
 	return cmd
 }

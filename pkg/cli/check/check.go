@@ -35,7 +35,7 @@ Exit code: 0 clean, 1 findings at or above --fail-on, 2 bad input.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return run(cmd.Context(), s, f) },
 	}
-	cmdutil.AddInputFlags(cmd, &f.input)
+	cmdutil.AddInputFlags(cmd, &f.input, cmdutil.Evaluates)
 	cmdutil.AddOutputFlag(cmd, &f.output, report.CheckFormats)
 	cmd.Flags().StringVar(&f.failOn, "fail-on", "error", "exit 1 when a finding is at or above this severity: error, warning, info or none")
 	_ = cmd.RegisterFlagCompletionFunc("fail-on", cmdutil.Fixed("error", "warning", "info", "none"))

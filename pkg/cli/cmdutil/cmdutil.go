@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 	"github.com/zonesim/zonesim/pkg/report"
+	"github.com/zonesim/zonesim/pkg/simulate"
 )
 
 // Exit codes: 0 ok/allowed, 1 denied (or findings, or a mismatch), 2 bad input or usage.
@@ -99,6 +100,17 @@ func AddNamespaceFlags(fs *pflag.FlagSet, f *NamespaceFlags, use string, withAll
 	if withAll {
 		fs.BoolVarP(&f.AllNamespaces, "all-namespaces", "A", false, "every namespace (the default)")
 	}
+}
+
+// Check returns an input error naming close matches when -n names a namespace the model does not have.
+func (f *NamespaceFlags) Check(e *simulate.Engine) error {
+	if f.Namespace == "" {
+		return nil
+	}
+	if err := e.CheckNamespace(f.Namespace); err != nil {
+		return InputError(err)
+	}
+	return nil
 }
 
 // Validate rejects -n with -A, as kubectl does.

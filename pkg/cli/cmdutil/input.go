@@ -30,19 +30,37 @@ type InputFlags struct {
 	Kubeconfig, Context string
 }
 
-// AddInputFlags adds the input flags to a command.
-func AddInputFlags(cmd *cobra.Command, g *InputFlags) {
+// Uses says which input flags beyond -f and --kubeconfig/--context mean something to a command; the
+// others are not offered, and keep their defaults.
+type Uses struct {
+	// Profile: --cni, the network plugin whose choices the command's verdicts depend on.
+	Profile bool
+	// Evaluation: --zone-label and the CIDRs, which the command's verdicts depend on.
+	Evaluation bool
+}
+
+// Evaluates is what a command that computes verdicts uses: every input flag.
+var Evaluates = Uses{Profile: true, Evaluation: true}
+
+// AddInputFlags adds the input flags a command uses.
+func AddInputFlags(cmd *cobra.Command, g *InputFlags, uses Uses) {
 	d := model.DefaultLoadOptions()
+	g.CNI, g.ZoneLabel = simulate.DefaultProfile, model.DefaultZoneLabel
+	g.PodCIDR, g.NodeCIDR, g.ServiceCIDR = d.PodCIDR.String(), d.NodeCIDR.String(), d.ServiceCIDR.String()
 	f := cmd.Flags()
 	f.StringArrayVarP(&g.Files, "filename", "f", nil, "manifest file, directory (recursive: .yaml .yml .json) or - for stdin; repeatable")
-	f.StringVar(&g.CNI, "cni", simulate.DefaultProfile, "network plugin profile for implementation-defined cases: "+strings.Join(simulate.ProfileNames(), ", "))
-	f.StringVar(&g.ZoneLabel, "zone-label", model.DefaultZoneLabel, "namespace label that names a network zone")
-	f.StringVar(&g.PodCIDR, "pod-cidr", d.PodCIDR.String(), "pod network for pods without status.podIP")
-	f.StringVar(&g.NodeCIDR, "node-cidr", d.NodeCIDR.String(), "node network for nodes without an InternalIP")
-	f.StringVar(&g.ServiceCIDR, "service-cidr", d.ServiceCIDR.String(), "service network for services without a clusterIP")
 	f.StringVar(&g.Kubeconfig, "kubeconfig", "", "read the objects from the cluster of this kubeconfig (read-only; with -f, both)")
 	f.StringVar(&g.Context, "context", "", "read the objects from this kubeconfig context (read-only; with -f, both)")
-	_ = cmd.RegisterFlagCompletionFunc("cni", Fixed(simulate.ProfileNames()...))
+	if uses.Profile {
+		f.StringVar(&g.CNI, "cni", g.CNI, "network plugin profile for implementation-defined cases: "+strings.Join(simulate.ProfileNames(), ", "))
+		_ = cmd.RegisterFlagCompletionFunc("cni", Fixed(simulate.ProfileNames()...))
+	}
+	if uses.Evaluation {
+		f.StringVar(&g.ZoneLabel, "zone-label", g.ZoneLabel, "namespace label that names a network zone")
+		f.StringVar(&g.PodCIDR, "pod-cidr", g.PodCIDR, "pod network for pods without status.podIP")
+		f.StringVar(&g.NodeCIDR, "node-cidr", g.NodeCIDR, "node network for nodes without an InternalIP")
+		f.StringVar(&g.ServiceCIDR, "service-cidr", g.ServiceCIDR, "service network for services without a clusterIP")
+	}
 }
 
 // Live reports whether a live cluster is read.

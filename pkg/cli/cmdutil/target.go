@@ -38,7 +38,8 @@ const TargetHelp = `Backends (--backend):
             kind-* or zonesim-lab-* is refused unless --allow-context names it; --cni says which plugin
             enforces there
   kind      creates a kind cluster (sigs.k8s.io/e2e-framework; needs a Docker engine and the kind CLI,
-            installed with go install when missing), runs as existing, deletes it (--keep: leaves it)`
+            installed with go install when missing) and runs as existing; e2e deletes it afterwards
+            (unless --keep), apply leaves it`
 
 // AddTargetFlags adds the target flags to a command that also has the input flags read.
 func AddTargetFlags(cmd *cobra.Command, f *TargetFlags, read *InputFlags) {
@@ -51,7 +52,7 @@ func AddTargetFlags(cmd *cobra.Command, f *TargetFlags, read *InputFlags) {
 	fl.StringVar(&f.AllowContext, "allow-context", "", "existing backend: allow this context although it is not kind-* or zonesim-lab-*")
 	fl.StringVar(&f.Image, "image", apply.DefaultImage, "existing and kind backends: probe pod image (agnhost porter and connect)")
 	fl.StringVar(&f.KindCluster, "kind-name", "zonesim-e2e", "kind backend: the cluster to create and delete")
-	fl.StringSliceVar(&f.SkipProtocols, "skip-protocol", nil, "existing and kind backends: protocols the cluster cannot carry (e.g. SCTP); their cells are skipped")
+	fl.StringSliceVar(&f.SkipProtocols, "skip-protocol", nil, "existing and kind backends: protocols the cluster cannot carry (e.g. SCTP): not served, not probed")
 	fl.DurationVar(&f.PodTimeout, "pod-timeout", 5*time.Minute, "existing and kind backends: how long probe pods may take to run (image pulls)")
 	_ = cmd.RegisterFlagCompletionFunc("backend", Fixed("lab", "existing", "kind"))
 }
@@ -67,7 +68,7 @@ func (f *TargetFlags) resolve(log io.Writer) error {
 	}
 	if f.Backend == "existing" && !targeted && f.read.Live() {
 		f.TargetKubeconfig, f.TargetContext = f.read.Kubeconfig, f.read.Context
-		fmt.Fprintf(log, "note: acting on the cluster that is read (%s); --target-context names another\n", describe(f.read.Kubeconfig, f.read.Context))
+		fmt.Fprintf(log, "note: acting on the cluster that is read (%s); give --target-context to act on another\n", describe(f.read.Kubeconfig, f.read.Context))
 	}
 	return nil
 }

@@ -56,7 +56,7 @@ an impact), 2 for bad input.`,
 			return run(cmd.Context(), s, f)
 		},
 	}
-	cmdutil.AddInputFlags(cmd, &f.input)
+	cmdutil.AddInputFlags(cmd, &f.input, cmdutil.Evaluates)
 	fl := cmd.Flags()
 	fl.StringArrayVar(&f.base, "base", nil, "the objects before the change: file, directory or - ; repeatable")
 	fl.StringVar(&f.golden, "golden", "", "a matrix stored with zonesim matrix -o json, to compare against")

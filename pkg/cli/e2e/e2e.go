@@ -51,7 +51,7 @@ Exit code: 0 when observation matches prediction, 1 on any mismatch, 2 for bad i
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return run(cmd.Context(), s, f) },
 	}
-	cmdutil.AddInputFlags(cmd, &f.input)
+	cmdutil.AddInputFlags(cmd, &f.input, cmdutil.Uses{Profile: true})
 	cmdutil.AddTargetFlags(cmd, &f.target, &f.input)
 	cmdutil.AddOutputFlag(cmd, &f.output, report.E2EFormats)
 	fl := cmd.Flags()

@@ -34,6 +34,8 @@ once and cached in ` + zlab.CacheDir() + `/bin (set ZONESIM_CACHE to move it).`,
 		Example: `  zonesim lab up && kubectl --kubeconfig ~/.cache/zonesim/lab/default/kubeconfig get nodes
   zonesim lab status
   zonesim lab down`,
+		Args: cobra.NoArgs, // an unknown subcommand is an error, not the help
+		RunE: func(c *cobra.Command, _ []string) error { return c.Help() },
 	}
 	cmd.PersistentFlags().StringVar(&f.name, "name", "default", "lab name (one state directory and kubeconfig per name)")
 	cmd.AddCommand(

@@ -3,6 +3,7 @@ package matrix
 
 import (
 	"context"
+	"fmt"
 
 	"github.com/spf13/cobra"
 	"github.com/zonesim/zonesim/pkg/cli/cmdutil"
@@ -40,7 +41,7 @@ blocks; every namespace is the default (-A).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return run(cmd.Context(), s, f) },
 	}
-	cmdutil.AddInputFlags(cmd, &f.input)
+	cmdutil.AddInputFlags(cmd, &f.input, cmdutil.Evaluates)
 	cmdutil.AddNamespaceFlags(cmd.Flags(), &f.namespace, "keep only this namespace's rows and columns (and the external blocks)", true)
 	cmd.Flags().StringVar(&f.level, "level", "namespace", "pod, workload, namespace or zone")
 	cmdutil.AddOutputFlag(cmd, &f.output, report.MatrixFormats)
@@ -60,6 +61,9 @@ func run(ctx context.Context, s cmdutil.Streams, f *flags) error {
 	if err := f.namespace.Validate(); err != nil {
 		return err
 	}
+	if f.namespace.Namespace != "" && level == simulate.LevelZone {
+		return cmdutil.InputError(fmt.Errorf("-n/--namespace narrows pod, workload and namespace matrices; a zone spans namespaces"))
+	}
 	e, err := f.input.Engine(ctx, s)
 	if err != nil {
 		return err
@@ -68,6 +72,9 @@ func run(ctx context.Context, s cmdutil.Streams, f *flags) error {
 	if ns := f.namespace.Namespace; ns != "" {
 		if err := m.Narrow(ns); err != nil {
 			return cmdutil.InputError(err)
+		}
+		if len(m.Nodes) == 0 || m.Nodes[0].Kind == "external" {
+			fmt.Fprintf(s.ErrOut, "note: namespace %s has no pods\n", ns)
 		}
 	}
 	return report.WriteMatrix(s.Out, m, format)

@@ -51,7 +51,7 @@ Exit code: 0 allowed (every pair), 1 denied or partially allowed, 2 bad input.`,
 			return run(cmd.Context(), s, f)
 		},
 	}
-	cmdutil.AddInputFlags(cmd, &f.input)
+	cmdutil.AddInputFlags(cmd, &f.input, cmdutil.Evaluates)
 	cmdutil.AddNamespaceFlags(cmd.Flags(), &f.namespace, "the namespace of endpoints given without one (pod/NAME, deploy/NAME, svc:NAME, route:NAME)", false)
 	cmd.Flags().StringVarP(&f.port, "port", "p", "", "port to check: 443, tcp/443, udp/53, 8080-8090 or a port name")
 	cmdutil.AddOutputFlag(cmd, &f.output, report.QueryFormats)
@@ -63,6 +63,9 @@ func run(ctx context.Context, s cmdutil.Streams, f *flags) error {
 	format, err := cmdutil.ParseOutput(f.output, report.QueryFormats)
 	if err != nil {
 		return err
+	}
+	if f.details < 0 {
+		return cmdutil.InputError(fmt.Errorf("--details %d: want 0 or more", f.details))
 	}
 	var port *simulate.PortSpec
 	if f.port != "" {
@@ -76,10 +79,8 @@ func run(ctx context.Context, s cmdutil.Streams, f *flags) error {
 	if err != nil {
 		return err
 	}
-	if ns := f.namespace.Namespace; ns != "" {
-		if err := e.CheckNamespace(ns); err != nil {
-			return cmdutil.InputError(err)
-		}
+	if err := f.namespace.Check(e); err != nil {
+		return err
 	}
 	from, err := e.ResolveEndpoint(simulate.QualifyEndpoint(f.from, f.namespace.Namespace))
 	if err != nil {

@@ -39,7 +39,7 @@ The objects go to stdout as YAML, or with --out-dir one file per kind group.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return run(cmd.Context(), s, f) },
 	}
-	cmdutil.AddInputFlags(cmd, &f.input)
+	cmdutil.AddInputFlags(cmd, &f.input, cmdutil.Uses{})
 	cmd.Flags().StringVar(&f.outDir, "out-dir", "", "directory to write one file per kind group into (default: all to stdout)")
 	_ = cmd.MarkFlagDirname("out-dir")
 	return cmd

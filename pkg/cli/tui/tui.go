@@ -38,7 +38,7 @@ every cell that changes is marked with what it was. q quits.
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return run(cmd.Context(), s, f) },
 	}
-	cmdutil.AddInputFlags(cmd, &f.input)
+	cmdutil.AddInputFlags(cmd, &f.input, cmdutil.Evaluates)
 	cmdutil.AddNamespaceFlags(cmd.Flags(), &f.namespace, "open at this namespace's workloads", true)
 	return cmd
 }
@@ -55,10 +55,8 @@ func run(ctx context.Context, s cmdutil.Streams, f *flags) error {
 	if err != nil {
 		return err
 	}
-	if ns := f.namespace.Namespace; ns != "" {
-		if err := e.CheckNamespace(ns); err != nil {
-			return cmdutil.InputError(err)
-		}
+	if err := f.namespace.Check(e); err != nil {
+		return err
 	}
 	return ztui.Run(e, ztui.Options{Namespace: f.namespace.Namespace}, tea.WithContext(ctx), tea.WithInput(in), tea.WithOutput(s.Out))
 }
