@@ -53,6 +53,9 @@ type Loader struct {
 
 	cluster      *Cluster
 	seen         map[string]Source // kind/ns/name -> first definition
+	seenContent  map[string]string // kind/ns/name -> the first definition's content, to read a repeat once
+	readFiles    map[string]bool   // files read, by path as shown
+	repeated     []string          // files given again (by -f and a scenario's include), read once
 	nsRefs       map[string]Source // namespace -> first object that referenced it
 	declaredNS   map[string]bool
 	workloadOf   map[string]*Workload             // kind/ns/name -> workload
@@ -73,6 +76,8 @@ func NewLoader(opts LoadOptions, stdin io.Reader) *Loader {
 		stdin:        stdin,
 		cluster:      &Cluster{Ignored: map[string]int{}},
 		seen:         map[string]Source{},
+		seenContent:  map[string]string{},
+		readFiles:    map[string]bool{},
 		nsRefs:       map[string]Source{},
 		declaredNS:   map[string]bool{},
 		workloadOf:   map[string]*Workload{},
@@ -102,15 +107,21 @@ func (l *Loader) AddPath(path string) {
 }
 
 // AddFS reads a file or directory from fsys; display is how the path is shown in problems.
-func (l *Loader) AddFS(fsys fs.FS, path, display string) {
-	clean := filepath.ToSlash(filepath.Clean(path))
+func (l *Loader) AddFS(fsys fs.FS, name, display string) {
+	clean := filepath.ToSlash(filepath.Clean(name))
 	info, err := fs.Stat(fsys, clean)
 	if err != nil {
 		l.problem(display, 0, "", "cannot read: "+unwrapPathError(err))
 		return
 	}
 	if !info.IsDir() {
-		l.addFile(fsys, clean, display)
+		l.addFile(fsys, clean, display, false)
+		return
+	}
+	if sc := scenarioIn(fsys, clean); sc != "" {
+		// A scenario's directory means that scenario: its scenario.yaml and what it includes, not its
+		// test data and broken variants.
+		l.addFile(fsys, sc, filepath.Join(display, path.Base(sc)), false)
 		return
 	}
 	var files []string
@@ -118,7 +129,15 @@ func (l *Loader) AddFS(fsys fs.FS, path, display string) {
 		if err != nil {
 			return err
 		}
-		if !d.IsDir() && isManifest(p) {
+		rel := filepath.Join(display, strings.TrimPrefix(strings.TrimPrefix(p, clean), "/"))
+		switch {
+		case d.IsDir() && p != clean && isChart(fsys, p):
+			l.skip(rel, "a Helm chart: render it with --chart "+rel)
+			return fs.SkipDir
+		case d.IsDir():
+		case isKustomization(p):
+			l.skip(rel, "a kustomization: build it with -k "+filepath.Dir(rel))
+		case isManifest(p):
 			files = append(files, p)
 		}
 		return nil
@@ -132,8 +151,40 @@ func (l *Loader) AddFS(fsys fs.FS, path, display string) {
 	}
 	for _, f := range files {
 		rel := strings.TrimPrefix(strings.TrimPrefix(f, clean), "/")
-		l.addFile(fsys, f, filepath.Join(display, rel))
+		l.addFile(fsys, f, filepath.Join(display, rel), true)
 	}
+}
+
+// scenarioIn returns the scenario.yaml (or .yml) of a directory, when it holds a kind: Scenario.
+func scenarioIn(fsys fs.FS, dir string) string {
+	for _, name := range []string{"scenario.yaml", "scenario.yml"} {
+		p := path.Join(dir, name)
+		if data, err := fs.ReadFile(fsys, p); err == nil && scenarioKindRE.Match(data) {
+			return p
+		}
+	}
+	return ""
+}
+
+var scenarioKindRE = regexp.MustCompile(`(?m)^kind:\s*Scenario\s*$`)
+
+// isChart reports whether a directory is a Helm chart (it has a Chart.yaml).
+func isChart(fsys fs.FS, dir string) bool {
+	_, err := fs.Stat(fsys, path.Join(dir, "Chart.yaml"))
+	return err == nil
+}
+
+// isKustomization reports whether a file is a kustomization, which kustomize reads, not kubectl apply.
+func isKustomization(p string) bool {
+	switch path.Base(p) {
+	case "kustomization.yaml", "kustomization.yml", "Kustomization":
+		return true
+	}
+	return false
+}
+
+func (l *Loader) skip(file, reason string) {
+	l.cluster.Skipped = append(l.cluster.Skipped, SkippedFile{File: file, Reason: reason})
 }
 
 func isManifest(p string) bool {
@@ -152,16 +203,55 @@ func unwrapPathError(err error) string {
 	return err.Error()
 }
 
-func (l *Loader) addFile(fsys fs.FS, p, display string) {
+// addFile reads one file; inDir says it was found in a directory, where a file that holds no Kubernetes
+// object (no document with a kind or an apiVersion) is skipped and listed instead of being an error.
+func (l *Loader) addFile(fsys fs.FS, p, display string, inDir bool) {
 	data, err := fs.ReadFile(fsys, p)
 	if err != nil {
 		l.problem(display, 0, "", "cannot read: "+unwrapPathError(err))
 		return
 	}
+	key := filepath.Clean(display)
+	if l.readFiles[key] {
+		l.repeated = append(l.repeated, display)
+		return
+	}
+	l.readFiles[key] = true
+	if inDir {
+		if reason := notManifest(data); reason != "" {
+			l.skip(display, reason)
+			return
+		}
+	}
 	l.cur.fsys, l.cur.dir = fsys, path.Dir(p)
 	l.AddBytes(display, data)
 	l.cur.fsys = nil
 }
+
+// notManifest says why a file found in a directory is not a Kubernetes manifest, or "" when it is one
+// (it has a document with a kind or an apiVersion, broken or not).
+func notManifest(data []byte) string {
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	for {
+		var doc yaml.Node
+		err := dec.Decode(&doc)
+		if errors.Is(err, io.EOF) {
+			return "holds no Kubernetes object (no document has a kind or an apiVersion)"
+		}
+		if err != nil {
+			if manifestKeyRE.Match(data) {
+				return "" // meant as a manifest: its problems are reported
+			}
+			return "is not YAML or JSON and names no kind"
+		}
+		if len(doc.Content) > 0 && doc.Content[0].Kind == yaml.MappingNode &&
+			(mapGet(doc.Content[0], "kind") != nil || mapGet(doc.Content[0], "apiVersion") != nil) {
+			return ""
+		}
+	}
+}
+
+var manifestKeyRE = regexp.MustCompile(`(?m)^\s*"?(kind|apiVersion)"?\s*:`)
 
 var yamlLineRE = regexp.MustCompile(`line (\d+):?\s*`)
 
@@ -190,6 +280,9 @@ func (l *Loader) AddBytes(file string, data []byte) {
 		l.addObject(file, doc.Content[0], "")
 	}
 }
+
+// AddError records a problem with an input the caller read itself (a URL that did not answer).
+func (l *Loader) AddError(file string, err error) { l.problem(file, 0, "", err.Error()) }
 
 func (l *Loader) problem(file string, line int, field, msg string) {
 	l.probs = append(l.probs, Problem{File: file, Line: line, Field: field, Message: msg})
@@ -306,7 +399,13 @@ func (l *Loader) addObject(file string, n *yaml.Node, path string) {
 			l.problem(file, items.Line, joinPath(path, "items"), "expected a list, got "+nodeKind(items))
 			return
 		}
+		// A typed list from the API server (PodList, NetworkPolicyList, ...) leaves kind and apiVersion out
+		// of its items: they take the list's, as apimachinery's list decoding does.
+		itemKind := strings.TrimSuffix(kind, "List")
 		for i, it := range items.Content {
+			if itemKind != "" {
+				it = withKind(it, apiVersion, itemKind)
+			}
 			l.addObject(file, it, fmt.Sprintf("%s[%d]", joinPath(path, "items"), i))
 		}
 		return
@@ -368,11 +467,16 @@ func (l *Loader) addObject(file string, n *yaml.Node, path string) {
 	}
 	key := kind + "/" + meta.GetNamespace() + "/" + meta.GetName()
 	src := Source{File: file, Line: n.Line}
+	content := contentOf(n)
 	if first, dup := l.seen[key]; dup {
-		l.problem(file, n.Line, path, fmt.Sprintf("duplicate %s %q, first defined at %s:%d", kind, objName(meta), first.File, first.Line))
+		if l.seenContent[key] == content {
+			l.warn(file, n.Line, path, fmt.Sprintf("%s %q is the same as at %s:%d: read once", kind, objName(meta), first.File, first.Line))
+			return
+		}
+		l.problem(file, n.Line, path, fmt.Sprintf("duplicate %s %q, first defined at %s:%d with other content", kind, objName(meta), first.File, first.Line))
 		return
 	}
-	l.seen[key] = src
+	l.seen[key], l.seenContent[key] = src, content
 	if ns := meta.GetNamespace(); ns != "" && kind != "IngressController" { // the operator's namespace holds no pods
 		if _, ok := l.nsRefs[ns]; !ok {
 			l.nsRefs[ns] = src
@@ -381,8 +485,49 @@ func (l *Loader) addObject(file string, n *yaml.Node, path string) {
 	spec.add(l, obj, src, n)
 }
 
-// checkAt checks a whole object; path prefixes fields of list items.
-func (c *schemaChecker) checkAt(n *yaml.Node, t reflect.Type, path string) { c.check(n, t, path) }
+// checkAt checks a whole object; path prefixes fields of list items. A status the type has no field for
+// (a NetworkPolicy exported from Kubernetes 1.24-1.27 carries status: {}) is read and ignored, as the
+// API server ignores status on create.
+func (c *schemaChecker) checkAt(n *yaml.Node, t reflect.Type, path string) {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	if _, has := jsonFields(t)["status"]; !has && n.Kind == yaml.MappingNode && mapGet(n, "status") != nil {
+		trimmed := *n
+		trimmed.Content = nil
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			if n.Content[i].Value != "status" {
+				trimmed.Content = append(trimmed.Content, n.Content[i], n.Content[i+1])
+			}
+		}
+		n = &trimmed
+	}
+	c.check(n, t, path)
+}
+
+// withKind gives a typed list's item the list's item kind and apiVersion, where it has none.
+func withKind(n *yaml.Node, apiVersion, kind string) *yaml.Node {
+	n = resolveAlias(n)
+	if n.Kind != yaml.MappingNode || mapGet(n, "kind") != nil {
+		return n
+	}
+	out := *n
+	scalar := func(v string) *yaml.Node { return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: v, Line: n.Line, Column: n.Column} }
+	out.Content = append([]*yaml.Node{scalar("apiVersion"), scalar(apiVersion), scalar("kind"), scalar(kind)}, n.Content...)
+	if mapGet(n, "apiVersion") != nil {
+		out.Content = append([]*yaml.Node{scalar("kind"), scalar(kind)}, n.Content...)
+	}
+	return &out
+}
+
+// contentOf is an object's content, to tell a repeat of it from a different object of the same name.
+func contentOf(n *yaml.Node) string {
+	b, err := json.Marshal(toValue(n))
+	if err != nil {
+		return ""
+	}
+	return string(b)
+}
 
 // decodeInto decodes a checked YAML node into a typed object through JSON, as the API server would.
 func decodeInto(n *yaml.Node, obj any) error {
@@ -580,6 +725,10 @@ func (l *Loader) Cluster() (*Cluster, error) {
 	l.finishRouters()
 	l.implicitNamespaces()
 	l.finishAdminPolicies()
+	if n := len(l.repeated); n > 0 {
+		l.warn(l.repeated[0], 0, "", fmt.Sprintf("%d file(s) given more than once (by -f and by a scenario's include, or twice) were read once: %s",
+			n, strings.Join(l.repeated, ", ")))
+	}
 	c.sortAll()
 	l.assignIPs()
 	c.index()
@@ -611,7 +760,21 @@ func (l *Loader) expandWorkloads() {
 		if !ok {
 			continue
 		}
-		if w := top(ref.Kind, p.Namespace, ref.Name); w != nil {
+		w := top(ref.Kind, p.Namespace, ref.Name)
+		if w == nil {
+			// The owner was not given (a Deployment exported with its Pods but not its ReplicaSets): its
+			// own owner follows from its name, else the pods are grouped under it.
+			if kind, name := impliedOwner(ref, p.Labels); kind != "" {
+				w = top(kind, p.Namespace, name)
+			}
+		}
+		if w == nil && workloadKinds[ref.Kind] {
+			key := ref.Kind + "/" + p.Namespace + "/" + ref.Name
+			w = &Workload{Kind: ref.Kind, Namespace: p.Namespace, Name: ref.Name, Source: p.Source}
+			l.workloadOf[key] = w
+			l.cluster.Workloads = append(l.cluster.Workloads, w)
+		}
+		if w != nil {
 			p.Workload = w
 			hasReal[w] = true
 		}
@@ -648,6 +811,29 @@ func (l *Loader) expandWorkloads() {
 }
 
 func lowerKind(kind string) string { return strings.ToLower(kind) }
+
+// workloadKinds are the kinds that own pods and that zonesim groups pods under.
+var workloadKinds = map[string]bool{"Deployment": true, "ReplicaSet": true, "StatefulSet": true, "DaemonSet": true,
+	"Job": true, "CronJob": true, "ReplicationController": true}
+
+var cronJobSuffixRE = regexp.MustCompile(`-[0-9]+$`)
+
+// impliedOwner is the owner of a pod's owner that is missing from the input, from the names the
+// controllers give: a Deployment's ReplicaSet is <deployment>-<pod-template-hash>, a CronJob's Job is
+// <cronjob>-<scheduled time in minutes>.
+func impliedOwner(ref metav1.OwnerReference, podLabels map[string]string) (kind, name string) {
+	switch ref.Kind {
+	case "ReplicaSet":
+		if h := podLabels["pod-template-hash"]; h != "" && strings.HasSuffix(ref.Name, "-"+h) {
+			return "Deployment", strings.TrimSuffix(ref.Name, "-"+h)
+		}
+	case "Job":
+		if loc := cronJobSuffixRE.FindStringIndex(ref.Name); loc != nil {
+			return "CronJob", ref.Name[:loc[0]]
+		}
+	}
+	return "", ""
+}
 
 func (l *Loader) implicitNamespaces() {
 	names := make([]string, 0, len(l.nsRefs))

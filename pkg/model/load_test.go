@@ -83,8 +83,8 @@ func TestLoaderRejectsBadInput(t *testing.T) {
 				`in.yaml:12: spec.ingress[0].from[0].podSelector.matchExpressions[0].operator: not a valid selector operator "Equals": must be In, NotIn, Exists or DoesNotExist`,
 				"in.yaml:13: spec.ingress[0].from[0].podSelector.matchExpressions[1].values: must be non-empty when operator is In",
 			}},
-		{"duplicate object", "apiVersion: v1\nkind: Namespace\nmetadata: {name: a}\n---\napiVersion: v1\nkind: Namespace\nmetadata: {name: a}\n",
-			[]string{`in.yaml:5: duplicate Namespace "a", first defined at in.yaml:1`}},
+		{"duplicate object", "apiVersion: v1\nkind: Namespace\nmetadata: {name: a}\n---\napiVersion: v1\nkind: Namespace\nmetadata: {name: a, labels: {x: z}}\n",
+			[]string{`in.yaml:5: duplicate Namespace "a", first defined at in.yaml:1 with other content`}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -61,6 +61,9 @@ type Cluster struct {
 
 	// Ignored counts objects of kinds zonesim does not model, by kind.
 	Ignored map[string]int
+	// Skipped lists the files of directories that hold no Kubernetes objects (a README.yaml, a chart's
+	// Chart.yaml, a kustomization), with the reason; they were not read.
+	Skipped []SkippedFile
 	// Warnings holds non-fatal problems (deprecated API versions, implicit namespaces, ...).
 	Warnings Problems
 
@@ -234,4 +237,10 @@ func (c *Cluster) sortAll() {
 	sort.Slice(c.Routes, func(i, j int) bool {
 		return c.Routes[i].Namespace+"/"+c.Routes[i].Name < c.Routes[j].Namespace+"/"+c.Routes[j].Name
 	})
+}
+
+// SkippedFile is a file of a directory that was not read, and why.
+type SkippedFile struct {
+	File   string
+	Reason string
 }

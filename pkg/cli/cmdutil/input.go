@@ -12,6 +12,7 @@ import (
 	"github.com/zonesim/zonesim/pkg/live"
 	"github.com/zonesim/zonesim/pkg/model"
 	"github.com/zonesim/zonesim/pkg/simulate"
+	"github.com/zonesim/zonesim/pkg/sources"
 	"github.com/zonesim/zonesim/scenarios"
 )
 
@@ -107,9 +108,23 @@ func (g *InputFlags) Engine(ctx context.Context, s Streams) (*simulate.Engine, e
 		}
 	}
 	for _, f := range g.Files {
-		l.AddPath(f)
+		if !sources.IsURL(f) {
+			l.AddPath(f)
+			continue
+		}
+		if data, err := sources.Fetch(ctx, f); err != nil {
+			l.AddError(f, err)
+		} else {
+			l.AddBytes(f, data)
+		}
 	}
 	cluster, err := l.Cluster()
+	if len(cluster.Skipped) > 0 {
+		fmt.Fprintf(s.ErrOut, "skipped %d file(s) that are not Kubernetes manifests:\n", len(cluster.Skipped))
+		for _, sk := range cluster.Skipped {
+			fmt.Fprintf(s.ErrOut, "  %s: %s\n", sk.File, sk.Reason)
+		}
+	}
 	if len(cluster.Ignored) > 0 {
 		fmt.Fprintln(s.ErrOut, ignoredSummary(cluster.Ignored))
 	}

@@ -1,0 +1,178 @@
+package model_test
+
+import (
+	"testing"
+	"testing/fstest"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"github.com/zonesim/zonesim/pkg/model"
+)
+
+// What the API server and kubectl hand users: typed lists, exports with status and server fields, the same
+// object twice, Pods whose owners were not exported.
+func TestLoaderReadsWhatTheAPIServerGives(t *testing.T) {
+	tests := []struct {
+		name     string
+		in       string
+		pods     []string // namespace/name: workload key, or "" for none
+		warnings []string
+	}{
+		{"typed list items take the list's kind", `apiVersion: v1
+kind: PodList
+items:
+- metadata: {name: a, namespace: shop}
+  spec: {containers: [{name: c, image: i}]}
+- apiVersion: v1
+  metadata: {name: b, namespace: shop}
+  spec: {containers: [{name: c, image: i}]}
+`, []string{"shop/a=", "shop/b="}, []string{`in.yaml:4: warning: 1 namespace(s) referenced but not declared, created with only the kubernetes.io/metadata.name label: shop`}},
+
+		{"an export's status and server fields are read and ignored", `apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata:
+  name: deny
+  namespace: default
+  uid: 0b0e0c0a-1111-2222-3333-444455556666
+  resourceVersion: "123"
+  generation: 1
+  creationTimestamp: "2024-01-01T00:00:00Z"
+  managedFields: [{manager: kubectl, operation: Update, apiVersion: networking.k8s.io/v1, fieldsType: FieldsV1, fieldsV1: {f:spec: {}}}]
+  annotations:
+    kubectl.kubernetes.io/last-applied-configuration: '{"kind":"NetworkPolicy"}'
+spec: {podSelector: {}}
+status: {}
+`, nil, []string{`in.yaml:1: warning: 1 namespace(s) referenced but not declared, created with only the kubernetes.io/metadata.name label: default`}},
+
+		{"the same object twice is read once", `apiVersion: v1
+kind: Namespace
+metadata: {name: a}
+---
+apiVersion: v1
+kind: Namespace
+metadata: {name: a}
+`, nil, []string{`in.yaml:5: warning: Namespace "a" is the same as at in.yaml:1: read once`}},
+
+		{"exported Pods of a Deployment are its pods, not a template pod besides", `apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web, namespace: a}
+spec:
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata: {labels: {app: web}}
+    spec: {containers: [{name: c, image: i}]}
+---
+apiVersion: v1
+kind: Namespace
+metadata: {name: a}
+---
+apiVersion: v1
+kind: Pod
+metadata:
+  name: web-5f6d7c8b9-x2x4z
+  namespace: a
+  labels: {app: web, pod-template-hash: 5f6d7c8b9}
+  ownerReferences: [{apiVersion: apps/v1, kind: ReplicaSet, name: web-5f6d7c8b9, uid: u1, controller: true}]
+spec: {containers: [{name: c, image: i}]}
+---
+apiVersion: v1
+kind: Pod
+metadata:
+  name: report-28391220-abcde
+  namespace: a
+  ownerReferences: [{apiVersion: batch/v1, kind: Job, name: report-28391220, uid: u2, controller: true}]
+spec: {containers: [{name: c, image: i}]}
+`, []string{"a/report-28391220-abcde=a/job/report-28391220", "a/web-5f6d7c8b9-x2x4z=a/deployment/web"}, nil},
+
+		{"a CronJob's Job follows from its name", `apiVersion: batch/v1
+kind: CronJob
+metadata: {name: report, namespace: a}
+spec:
+  schedule: "0 * * * *"
+  jobTemplate: {spec: {template: {spec: {containers: [{name: c, image: i}], restartPolicy: Never}}}}
+---
+apiVersion: v1
+kind: Namespace
+metadata: {name: a}
+---
+apiVersion: v1
+kind: Pod
+metadata:
+  name: report-28391220-abcde
+  namespace: a
+  ownerReferences: [{apiVersion: batch/v1, kind: Job, name: report-28391220, uid: u2, controller: true}]
+spec: {containers: [{name: c, image: i}]}
+`, []string{"a/report-28391220-abcde=a/cronjob/report"}, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, probs := load(t, tt.in)
+			require.Empty(t, probs.Errors())
+			var pods []string
+			for _, p := range c.Pods {
+				w := ""
+				if p.Workload != nil {
+					w = p.Workload.Key()
+				}
+				pods = append(pods, p.Key()+"="+w)
+			}
+			assert.Equal(t, tt.pods, pods)
+			assert.Equal(t, tt.warnings, problemStrings(probs))
+		})
+	}
+}
+
+// A directory holds more than manifests: what is not one is listed as skipped, never an error; a
+// scenario's directory means that scenario.
+func TestLoaderSkipsWhatIsNotAManifest(t *testing.T) {
+	fsys := fstest.MapFS{
+		"repo/ns.yaml":                      {Data: []byte("apiVersion: v1\nkind: Namespace\nmetadata: {name: a}\n")},
+		"repo/values-golden.json":           {Data: []byte(`{"level": "zone", "nodes": []}`)},
+		"repo/config.yaml":                  {Data: []byte("replicas: 3\nimage: nginx\n")},
+		"repo/kustomization.yaml":           {Data: []byte("apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources: [ns.yaml]\n")},
+		"repo/chart/Chart.yaml":             {Data: []byte("apiVersion: v2\nname: shop\nversion: 0.1.0\n")},
+		"repo/chart/templates/svc.yaml":     {Data: []byte("apiVersion: v1\nkind: Service\nmetadata:\n  name: {{ .Release.Name }}\n")},
+		"repo/notes.yaml":                   {Data: []byte("{{ not yaml\n")},
+		"scenario/scenario.yaml":            {Data: []byte("apiVersion: zonesim.dev/v1alpha1\nkind: Scenario\nmetadata: {name: s}\nspec: {}\n")},
+		"scenario/testdata/broken/bad.yaml": {Data: []byte("apiVersion: v1\nkind: Namespace\nmetadata: {name: 1}\n")},
+		"broken/ns.yaml":                    {Data: []byte("apiVersion: v1\nkind: Namespace\nmetadata:\n  name: [a\n")},
+	}
+	l := model.NewLoader(model.DefaultLoadOptions(), nil)
+	l.AddFS(fsys, "repo", "repo")
+	c, err := l.Cluster()
+	require.NoError(t, err)
+	assert.Equal(t, []model.SkippedFile{
+		{File: "repo/chart", Reason: "a Helm chart: render it with --chart repo/chart"},
+		{File: "repo/kustomization.yaml", Reason: "a kustomization: build it with -k repo"},
+		{File: "repo/config.yaml", Reason: "holds no Kubernetes object (no document has a kind or an apiVersion)"},
+		{File: "repo/notes.yaml", Reason: "is not YAML or JSON and names no kind"},
+		{File: "repo/values-golden.json", Reason: "holds no Kubernetes object (no document has a kind or an apiVersion)"},
+	}, c.Skipped)
+	require.NotNil(t, c.Namespace("a"))
+
+	l = model.NewLoader(model.DefaultLoadOptions(), nil)
+	l.AddFS(fsys, "scenario", "scenario")
+	c, err = l.Cluster()
+	require.NoError(t, err, "the scenario's test data is not read")
+	require.NotNil(t, c.Scenario)
+
+	l = model.NewLoader(model.DefaultLoadOptions(), nil)
+	l.AddFS(fsys, "broken", "broken")
+	_, err = l.Cluster()
+	require.Error(t, err, "a file meant as a manifest is read, and its problems reported")
+	assert.Contains(t, err.Error(), "broken/ns.yaml:")
+}
+
+func TestAFileGivenTwiceIsReadOnce(t *testing.T) {
+	fsys := fstest.MapFS{
+		"s/scenario.yaml": {Data: []byte("apiVersion: zonesim.dev/v1alpha1\nkind: Scenario\nmetadata: {name: s}\nspec: {include: [m]}\n")},
+		"s/m/ns.yaml":     {Data: []byte("apiVersion: v1\nkind: Namespace\nmetadata: {name: a}\n")},
+	}
+	l := model.NewLoader(model.DefaultLoadOptions(), nil)
+	l.AddFS(fsys, "s/scenario.yaml", "s/scenario.yaml")
+	l.AddFS(fsys, "s/m", "s/m")
+	c, err := l.Cluster()
+	require.NoError(t, err)
+	assert.Equal(t, []string{"s/m/ns.yaml: warning: 1 file(s) given more than once (by -f and by a scenario's include, or twice) were read once: s/m/ns.yaml"},
+		problemStrings(c.Warnings))
+}
