@@ -512,7 +512,9 @@ func withKind(n *yaml.Node, apiVersion, kind string) *yaml.Node {
 		return n
 	}
 	out := *n
-	scalar := func(v string) *yaml.Node { return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: v, Line: n.Line, Column: n.Column} }
+	scalar := func(v string) *yaml.Node {
+		return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: v, Line: n.Line, Column: n.Column}
+	}
 	out.Content = append([]*yaml.Node{scalar("apiVersion"), scalar(apiVersion), scalar("kind"), scalar(kind)}, n.Content...)
 	if mapGet(n, "apiVersion") != nil {
 		out.Content = append([]*yaml.Node{scalar("kind"), scalar(kind)}, n.Content...)
