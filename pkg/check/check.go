@@ -136,6 +136,7 @@ func Run(e *simulate.Engine, opts Options) *Report {
 		ch.report.Checked = append(ch.report.Checked, r.id)
 		r.run()
 	}
+	ch.unmodelled()
 	sort.SliceStable(ch.report.Findings, func(i, j int) bool {
 		a, b := ch.report.Findings[i], ch.report.Findings[j]
 		if a.Severity != b.Severity {
@@ -147,6 +148,21 @@ func Run(e *simulate.Engine, opts Options) *Report {
 }
 
 func (ch *checker) add(f Finding) { ch.report.Findings = append(ch.report.Findings, f) }
+
+// unmodelled reports each object of a kind that changes reachability but that zonesim does not evaluate:
+// the contract's verdicts about its pods may not be what the cluster enforces.
+func (ch *checker) unmodelled() {
+	for _, u := range ch.c.Unmodelled {
+		scope := "every pod's verdicts"
+		if u.Namespace != "" {
+			scope = "the verdicts about namespace " + u.Namespace
+		}
+		ch.add(Finding{Rule: "UNMODELLED", Severity: Warning,
+			Message: fmt.Sprintf("%s is not modelled (%s): %s may differ from what the cluster enforces", u.Key(), u.Effect, scope),
+			Objects: []Object{{Kind: u.Kind, Name: strings.TrimPrefix(u.Key(), u.Kind+" "), Source: u.Source}},
+			Fix:     "review it by hand against the findings above; --strict makes it an error"})
+	}
+}
 
 // query renders the command that reproduces a flow.
 func (ch *checker) query(from, to, port string) string {

@@ -418,6 +418,10 @@ func (l *Loader) addObject(file string, n *yaml.Node, path string) {
 		l.addScenario(file, n, path)
 		return
 	}
+	if u, ok := unmodelled(apiVersion, kind); ok {
+		l.addUnmodelled(file, n, apiVersion, kind, u)
+		return
+	}
 	spec, ok := kindSpecs[kind]
 	if !ok {
 		l.cluster.Ignored[kind]++
@@ -483,6 +487,24 @@ func (l *Loader) addObject(file string, n *yaml.Node, path string) {
 		}
 	}
 	spec.add(l, obj, src, n)
+}
+
+// addUnmodelled records an object of a kind that changes reachability and is not modelled.
+func (l *Loader) addUnmodelled(file string, n *yaml.Node, apiVersion, kind string, k unmodelledKind) {
+	meta := mapGet(n, "metadata")
+	str := func(key string) string {
+		if v := mapGet(meta, key); v != nil && v.Kind == yaml.ScalarNode {
+			return v.Value
+		}
+		return ""
+	}
+	u := &Unmodelled{Kind: kind, APIVersion: apiVersion, Name: str("name"), Effect: k.effect, Source: Source{File: file, Line: n.Line}}
+	if !k.cluster {
+		if u.Namespace = str("namespace"); u.Namespace == "" {
+			u.Namespace = "default"
+		}
+	}
+	l.cluster.Unmodelled = append(l.cluster.Unmodelled, u)
 }
 
 // checkAt checks a whole object; path prefixes fields of list items. A status the type has no field for
@@ -912,12 +934,12 @@ func (l *Loader) assignIPs() {
 			if n := nodes[p.NodeName]; n != nil {
 				p.IP = n.IP
 			} else if !p.IP.IsValid() {
-				p.IP = next(l.opts.NodeCIDR, &nodeCur)
+				p.IP, p.AssignedIP = next(l.opts.NodeCIDR, &nodeCur), true
 			}
 			continue
 		}
 		if !p.IP.IsValid() {
-			p.IP = next(l.opts.PodCIDR, &podCur)
+			p.IP, p.AssignedIP = next(l.opts.PodCIDR, &podCur), true
 			if !p.IP.IsValid() {
 				l.problem(p.Source.File, p.Source.Line, "", fmt.Sprintf("pod CIDR %s has no free address left for pod %s", l.opts.PodCIDR, p.Key()))
 			}

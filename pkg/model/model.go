@@ -61,6 +61,9 @@ type Cluster struct {
 
 	// Ignored counts objects of kinds zonesim does not model, by kind.
 	Ignored map[string]int
+	// Unmodelled are the objects of kinds that change reachability but are not modelled; verdicts they
+	// may affect carry a caveat.
+	Unmodelled []*Unmodelled
 	// Skipped lists the files of directories that hold no Kubernetes objects (a README.yaml, a chart's
 	// Chart.yaml, a kustomization), with the reason; they were not read.
 	Skipped []SkippedFile
@@ -98,11 +101,13 @@ type ContainerPort struct {
 
 // Pod is a pod: declared, or the template pod of a workload.
 type Pod struct {
-	Namespace   string
-	Name        string
-	Labels      map[string]string
-	Ports       []ContainerPort
-	IP          netip.Addr
+	Namespace string
+	Name      string
+	Labels    map[string]string
+	Ports     []ContainerPort
+	IP        netip.Addr
+	// AssignedIP: the input gave no IP; zonesim assigned IP from --pod-cidr (or --node-cidr).
+	AssignedIP  bool
 	NodeName    string
 	HostNetwork bool
 	// Workload is the workload that owns the pod, nil for a bare pod.
@@ -229,6 +234,7 @@ func (c *Cluster) sortAll() {
 	sort.Slice(c.Nodes, func(i, j int) bool { return c.Nodes[i].Name < c.Nodes[j].Name })
 	sort.Slice(c.Pods, func(i, j int) bool { return c.Pods[i].Key() < c.Pods[j].Key() })
 	sort.Slice(c.Workloads, func(i, j int) bool { return c.Workloads[i].Key() < c.Workloads[j].Key() })
+	sort.SliceStable(c.Unmodelled, func(i, j int) bool { return c.Unmodelled[i].Key() < c.Unmodelled[j].Key() })
 	sort.Slice(c.Services, func(i, j int) bool {
 		a, b := c.Services[i], c.Services[j]
 		return a.Namespace+"/"+a.Name < b.Namespace+"/"+b.Name

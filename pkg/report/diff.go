@@ -19,6 +19,9 @@ func WriteDiff(w io.Writer, d *simulate.MatrixDiff, format string) error {
 		return enc.Encode(d)
 	case "md":
 		fmt.Fprintf(w, "**%s**\n\n", diffSummary(d))
+		for _, c := range d.Caveats {
+			fmt.Fprintf(w, "> caveat: %s\n\n", md(c.String()))
+		}
 		if len(d.Changes) == 0 {
 			return nil
 		}
@@ -34,6 +37,7 @@ func WriteDiff(w io.Writer, d *simulate.MatrixDiff, format string) error {
 		return nil
 	}
 	fmt.Fprintln(w, diffSummary(d))
+	writeCaveats(w, d.Caveats)
 	for _, n := range d.Added {
 		fmt.Fprintf(w, "added:   %s %s\n", n.Kind, n.Name)
 	}
@@ -79,6 +83,7 @@ func ReadMatrixJSON(r io.Reader) (*simulate.CellTexts, error) {
 	var in struct {
 		Level   string              `json:"level"`
 		CNI     string              `json:"cni"`
+		Caveats []simulate.Caveat   `json:"caveats"` // the golden's own; the comparison makes its own
 		Nodes   []simulate.TextNode `json:"nodes"`
 		Entries []struct {
 			From        string   `json:"from"`

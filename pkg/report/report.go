@@ -67,6 +67,7 @@ func WriteQuery(w io.Writer, r *simulate.QueryResult) error {
 		port = " on " + r.Port
 	}
 	fmt.Fprintf(bw, "%s: %s -> %s%s\n", r.Verdict, r.From, r.To, port)
+	writeCaveats(bw, r.Caveats)
 	fmt.Fprintf(bw, "connections: %s\n", strings.Join(nonEmpty(r.Connections), ", "))
 	if r.Pairs.Total > 1 {
 		fmt.Fprintf(bw, "pod pairs allowed: %d of %d\n", r.Pairs.Allowed, r.Pairs.Total)
@@ -178,9 +179,17 @@ func ruleAt(p simulate.PolicyRef, line int) string {
 
 // MatrixJSON is the documented JSON shape of a matrix (docs/json-schema.md).
 type matrixHeader struct {
-	Level string                 `json:"level"`
-	CNI   string                 `json:"cni"`
-	Nodes []*simulate.MatrixNode `json:"nodes"`
+	Level   string                 `json:"level"`
+	CNI     string                 `json:"cni"`
+	Caveats []simulate.Caveat      `json:"caveats,omitempty"`
+	Nodes   []*simulate.MatrixNode `json:"nodes"`
+}
+
+// writeCaveats writes a verdict's caveats, one "caveat:" line each, next to it.
+func writeCaveats(w io.Writer, caveats []simulate.Caveat) {
+	for _, c := range caveats {
+		fmt.Fprintf(w, "caveat: %s\n", c)
+	}
 }
 
 // WriteMatrix streams a matrix in the given format, row by row.
@@ -208,7 +217,7 @@ func WriteMatrix(w io.Writer, m *simulate.Matrix, format string) error {
 // matrixJSON streams {level, cni, nodes, entries}; entries hold only cells with some allowed pair, in row
 // order. Fragments are cached per node and per connection set, since large matrices repeat them.
 func matrixJSON(w *bufio.Writer, m *simulate.Matrix) error {
-	head, err := json.Marshal(matrixHeader{Level: string(m.Level), CNI: m.Profile, Nodes: m.Nodes})
+	head, err := json.Marshal(matrixHeader{Level: string(m.Level), CNI: m.Profile, Caveats: m.Caveats(), Nodes: m.Nodes})
 	if err != nil {
 		return err
 	}
@@ -303,7 +312,11 @@ func matrixTable(w *bufio.Writer, m *simulate.Matrix) error {
 		}
 		fmt.Fprintln(tw)
 	}
-	return tw.Flush()
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	writeCaveats(w, m.Caveats())
+	return nil
 }
 
 func matrixMD(w *bufio.Writer, m *simulate.Matrix) error {
@@ -329,6 +342,9 @@ func matrixMD(w *bufio.Writer, m *simulate.Matrix) error {
 			fmt.Fprintf(w, " %s |", md(t))
 		}
 		w.WriteString("\n")
+	}
+	for _, c := range m.Caveats() {
+		fmt.Fprintf(w, "\n> caveat: %s\n", md(c.String()))
 	}
 	return nil
 }

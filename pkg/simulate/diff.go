@@ -78,6 +78,8 @@ type MatrixDiff struct {
 	Removed  []TextNode   `json:"removedNodes,omitempty"`
 	Compared int          `json:"compared"`
 	Changes  []CellChange `json:"changes"`
+	// Caveats are what the matrices may depend on that zonesim did not model or assumed (the input's).
+	Caveats []Caveat `json:"caveats,omitempty"`
 }
 
 // Diff compares two matrices of the same level over the nodes both have; nodes only one has are listed.

@@ -18,6 +18,7 @@ type Engine struct {
 	admins    []*cadmin     // AdminNetworkPolicies by priority, then the baseline
 	peers     [2]*peerTable // by direction
 	ipBlocks  []*cipBlock
+	assumed   map[*model.Pod]bool // pods with an assigned IP an ipBlock covers, for caveats
 	classes   []*Class
 	classOf   map[*model.Pod]*Class
 	nsIndex   map[string][]*Class

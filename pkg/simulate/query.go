@@ -45,6 +45,8 @@ type QueryResult struct {
 	Results []PairResult `json:"results"`
 	// Omitted counts pairs not listed in Results.
 	Omitted int `json:"omitted,omitempty"`
+	// Caveats are what the verdict may depend on that zonesim did not model or assumed.
+	Caveats []Caveat `json:"caveats,omitempty"`
 }
 
 // Query evaluates every pair of members. detail bounds how many pairs are explained in full.
@@ -99,6 +101,7 @@ func (e *Engine) Query(from, to *Endpoint, port *PortSpec, detail int) (*QueryRe
 		}
 	}
 	res.Omitted = res.Pairs.Total - len(res.Results)
+	res.Caveats = e.memberCaveats(from, to)
 	res.Connections = union.List()
 	switch {
 	case res.Pairs.Total > 0 && res.Pairs.Allowed == res.Pairs.Total:

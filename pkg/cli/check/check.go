@@ -59,6 +59,9 @@ func run(ctx context.Context, s cmdutil.Streams, f *flags) error {
 	if err := report.WriteCheck(s.Out, r, format); err != nil {
 		return err
 	}
+	if err := f.input.CheckStrict(e.Caveats()); err != nil {
+		return err
+	}
 	if n := r.Count(threshold); fail && n > 0 {
 		return cmdutil.Denied(fmt.Errorf("%d finding(s) at or above %s", n, threshold), format == report.Table)
 	}

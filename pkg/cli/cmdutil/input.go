@@ -13,6 +13,8 @@ import (
 	"github.com/zonesim/zonesim/pkg/model"
 	"github.com/zonesim/zonesim/pkg/simulate"
 	"github.com/zonesim/zonesim/pkg/sources"
+	"github.com/zonesim/zonesim/pkg/sources/helm"
+	"github.com/zonesim/zonesim/pkg/sources/kustomize"
 	"github.com/zonesim/zonesim/scenarios"
 )
 
@@ -26,9 +28,21 @@ type InputFlags struct {
 	PodCIDR     string
 	NodeCIDR    string
 	ServiceCIDR string
+	// Strict turns a caveat (a verdict that may depend on an object zonesim does not model, or on an address
+	// it assumed) into exit code 2.
+	Strict bool
 	// Kubeconfig and Context read the objects from a live cluster (read-only) instead of, or besides,
 	// files.
 	Kubeconfig, Context string
+	// Kustomize are directories built as kubectl kustomize does (-k).
+	Kustomize []string
+	// Chart is a Helm chart rendered as helm template does, with Values, Set and Release; its release
+	// namespace is -n.
+	Chart        string
+	Values, Set  []string
+	Release      string
+	ownNamespace string // -n where the command has no -n of its own: the chart's namespace only
+	cmd          *cobra.Command
 }
 
 // Uses says which input flags beyond -f and --kubeconfig/--context mean something to a command; the
@@ -48,8 +62,18 @@ func AddInputFlags(cmd *cobra.Command, g *InputFlags, uses Uses) {
 	d := model.DefaultLoadOptions()
 	g.CNI, g.ZoneLabel = simulate.DefaultProfile, model.DefaultZoneLabel
 	g.PodCIDR, g.NodeCIDR, g.ServiceCIDR = d.PodCIDR.String(), d.NodeCIDR.String(), d.ServiceCIDR.String()
+	g.cmd = cmd
 	f := cmd.Flags()
-	f.StringArrayVarP(&g.Files, "filename", "f", nil, "manifest file, directory (recursive: .yaml .yml .json) or - for stdin; repeatable")
+	f.StringArrayVarP(&g.Files, "filename", "f", nil, "manifest file, directory (recursive: .yaml .yml .json), URL or - for stdin; repeatable")
+	f.StringArrayVarP(&g.Kustomize, "kustomize", "k", nil, "build this kustomization directory as kubectl kustomize does, and read the result; repeatable")
+	f.StringVar(&g.Chart, "chart", "", "render this Helm chart (directory or .tgz) as helm template does, and read the result")
+	f.StringArrayVar(&g.Values, "values", nil, "with --chart: a values file; repeatable, later ones win")
+	f.StringArrayVar(&g.Set, "set", nil, "with --chart: set a value (key=value, Helm's syntax); repeatable")
+	f.StringVar(&g.Release, "release", "", "with --chart: the release name (default "+helm.DefaultRelease+")")
+	_ = cmd.MarkFlagDirname("kustomize")
+	if f.Lookup("namespace") == nil {
+		f.StringVarP(&g.ownNamespace, "namespace", "n", "", "with --chart: the release namespace (default "+helm.DefaultNamespace+")")
+	}
 	f.StringVar(&g.Kubeconfig, "kubeconfig", "", "read the objects from the cluster of this kubeconfig (read-only; with -f, both)")
 	f.StringVar(&g.Context, "context", "", "read the objects from this kubeconfig context (read-only; with -f, both)")
 	if uses.Profile {
@@ -61,7 +85,58 @@ func AddInputFlags(cmd *cobra.Command, g *InputFlags, uses Uses) {
 		f.StringVar(&g.PodCIDR, "pod-cidr", g.PodCIDR, "pod network for pods without status.podIP")
 		f.StringVar(&g.NodeCIDR, "node-cidr", g.NodeCIDR, "node network for nodes without an InternalIP")
 		f.StringVar(&g.ServiceCIDR, "service-cidr", g.ServiceCIDR, "service network for services without a clusterIP")
+		f.BoolVar(&g.Strict, "strict", false, "exit 2 when a verdict carries a caveat (it may depend on an object zonesim does not model, or on an address it assumed)")
 	}
+}
+
+// CheckStrict is the error --strict makes of caveats, after they were printed with the verdicts.
+func (g *InputFlags) CheckStrict(caveats []simulate.Caveat) error {
+	if !g.Strict || len(caveats) == 0 {
+		return nil
+	}
+	return InputError(fmt.Errorf("--strict: %d caveat(s): the verdicts may depend on what zonesim does not model or assumed", len(caveats)))
+}
+
+// chartNamespace is -n: the command's own (which also narrows what it shows), or the one only for --chart.
+func (g *InputFlags) chartNamespace() string {
+	if g.cmd == nil {
+		return ""
+	}
+	if f := g.cmd.Flags().Lookup("namespace"); f != nil {
+		return f.Value.String()
+	}
+	return ""
+}
+
+// addSources reads -k and --chart into the loader; their problems are the loader's, under the name of
+// the file each object came from.
+func (g *InputFlags) addSources(l *model.Loader) error {
+	if g.ownNamespace != "" && g.Chart == "" {
+		return InputError(fmt.Errorf("-n/--namespace %s: here it names the release namespace of --chart, and no --chart was given", g.ownNamespace))
+	}
+	if g.Chart == "" && (len(g.Values) > 0 || len(g.Set) > 0 || g.Release != "") {
+		return InputError(fmt.Errorf("--values, --set and --release go with --chart"))
+	}
+	var docs []sources.Doc
+	for _, dir := range g.Kustomize {
+		d, err := kustomize.Build(dir)
+		if err != nil {
+			l.AddError(dir, err)
+			continue
+		}
+		docs = append(docs, d...)
+	}
+	if g.Chart != "" {
+		d, err := helm.Render(helm.Options{Chart: g.Chart, Values: g.Values, Set: g.Set, Release: g.Release, Namespace: g.chartNamespace()})
+		if err != nil {
+			l.AddError(g.Chart, err)
+		}
+		docs = append(docs, d...)
+	}
+	for _, d := range docs {
+		l.AddBytes(d.Name, d.Data)
+	}
+	return nil
 }
 
 // Live reports whether a live cluster is read.
@@ -101,7 +176,10 @@ func (g *InputFlags) Engine(ctx context.Context, s Streams) (*simulate.Engine, e
 			return nil, err
 		}
 	}
-	if len(g.Files) == 0 && !g.Live() {
+	if err := g.addSources(l); err != nil {
+		return nil, err
+	}
+	if len(g.Files) == 0 && !g.Live() && len(g.Kustomize) == 0 && g.Chart == "" {
 		fmt.Fprintf(s.ErrOut, "using the embedded scenario %q (give -f to read your own manifests)\n", scenarios.Default)
 		if err := scenarios.AddDefault(l); err != nil {
 			return nil, err
@@ -127,6 +205,9 @@ func (g *InputFlags) Engine(ctx context.Context, s Streams) (*simulate.Engine, e
 	}
 	if len(cluster.Ignored) > 0 {
 		fmt.Fprintln(s.ErrOut, ignoredSummary(cluster.Ignored))
+	}
+	if n := len(cluster.Unmodelled); n > 0 {
+		fmt.Fprintf(s.ErrOut, "%d object(s) change reachability but are not modelled; every verdict they may affect carries a caveat (--strict: exit 2)\n", n)
 	}
 	probs, failed := err.(model.Problems)
 	if !failed {

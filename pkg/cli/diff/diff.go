@@ -135,7 +135,11 @@ func run(ctx context.Context, s cmdutil.Streams, f *flags) error {
 	if beforeEngine != nil {
 		d.Explain(beforeEngine, after, afterTexts.Nodes, f.pairs)
 	}
+	d.Caveats = after.Caveats()
 	if err := report.WriteDiff(s.Out, d, format); err != nil {
+		return err
+	}
+	if err := f.input.CheckStrict(d.Caveats); err != nil {
 		return err
 	}
 	if len(d.Changes) > 0 || len(d.Added) > 0 || len(d.Removed) > 0 {

@@ -41,8 +41,8 @@ blocks; every namespace is the default (-A).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return run(cmd.Context(), s, f) },
 	}
+	cmdutil.AddNamespaceFlags(cmd.Flags(), &f.namespace, "keep only this namespace's rows and columns (and the external blocks); with --chart, also the release namespace", true)
 	cmdutil.AddInputFlags(cmd, &f.input, cmdutil.Evaluates)
-	cmdutil.AddNamespaceFlags(cmd.Flags(), &f.namespace, "keep only this namespace's rows and columns (and the external blocks)", true)
 	cmd.Flags().StringVar(&f.level, "level", "namespace", "pod, workload, namespace or zone")
 	cmdutil.AddOutputFlag(cmd, &f.output, report.MatrixFormats)
 	_ = cmd.RegisterFlagCompletionFunc("level", cmdutil.Fixed(Levels...))
@@ -77,5 +77,14 @@ func run(ctx context.Context, s cmdutil.Streams, f *flags) error {
 			fmt.Fprintf(s.ErrOut, "note: namespace %s has no pods\n", ns)
 		}
 	}
-	return report.WriteMatrix(s.Out, m, format)
+	if err := report.WriteMatrix(s.Out, m, format); err != nil {
+		return err
+	}
+	caveats := m.Caveats()
+	if format == "csv" || format == "dot" { // no place for them in the data: on stderr
+		for _, c := range caveats {
+			fmt.Fprintf(s.ErrOut, "caveat: %s\n", c)
+		}
+	}
+	return f.input.CheckStrict(caveats)
 }

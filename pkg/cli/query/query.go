@@ -51,8 +51,8 @@ Exit code: 0 allowed (every pair), 1 denied or partially allowed, 2 bad input.`,
 			return run(cmd.Context(), s, f)
 		},
 	}
+	cmdutil.AddNamespaceFlags(cmd.Flags(), &f.namespace, "the namespace of endpoints given without one (pod/NAME, deploy/NAME, svc:NAME, route:NAME); with --chart, also the release namespace", false)
 	cmdutil.AddInputFlags(cmd, &f.input, cmdutil.Evaluates)
-	cmdutil.AddNamespaceFlags(cmd.Flags(), &f.namespace, "the namespace of endpoints given without one (pod/NAME, deploy/NAME, svc:NAME, route:NAME)", false)
 	cmd.Flags().StringVarP(&f.port, "port", "p", "", "port to check: 443, tcp/443, udp/53, 8080-8090 or a port name")
 	cmdutil.AddOutputFlag(cmd, &f.output, report.QueryFormats)
 	cmd.Flags().IntVar(&f.details, "details", 10, "explain at most this many pod pairs in full (denied pairs are listed up to twice as many)")
@@ -100,6 +100,9 @@ func run(ctx context.Context, s cmdutil.Streams, f *flags) error {
 		err = report.WriteQuery(s.Out, res)
 	}
 	if err != nil {
+		return err
+	}
+	if err := f.input.CheckStrict(res.Caveats); err != nil {
 		return err
 	}
 	if !res.Allowed {

@@ -38,8 +38,8 @@ every cell that changes is marked with what it was. q quits.
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return run(cmd.Context(), s, f) },
 	}
+	cmdutil.AddNamespaceFlags(cmd.Flags(), &f.namespace, "open at this namespace's workloads; with --chart, also the release namespace", true)
 	cmdutil.AddInputFlags(cmd, &f.input, cmdutil.Evaluates)
-	cmdutil.AddNamespaceFlags(cmd.Flags(), &f.namespace, "open at this namespace's workloads", true)
 	return cmd
 }
 

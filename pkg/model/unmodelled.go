@@ -1,0 +1,80 @@
+package model
+
+import "strings"
+
+// Unmodelled is an object of a kind that changes who can reach whom but that zonesim does not model (a
+// CNI's own policy, a mesh's authorization, a policy of secondary networks). It is not evaluated; every
+// verdict it may affect says so (simulate.Caveat), and --strict makes that an error.
+type Unmodelled struct {
+	Kind       string `json:"kind"`
+	APIVersion string `json:"apiVersion"`
+	// Namespace is "" for a cluster-wide kind, which may affect every verdict.
+	Namespace string `json:"namespace,omitempty"`
+	Name      string `json:"name"`
+	// Effect is what such an object does to traffic, in a few words.
+	Effect string `json:"effect"`
+	Source Source `json:"source"`
+}
+
+// Key is "Kind namespace/name" (or "Kind name" when cluster-wide).
+func (u *Unmodelled) Key() string {
+	if u.Namespace == "" {
+		return u.Kind + " " + u.Name
+	}
+	return u.Kind + " " + u.Namespace + "/" + u.Name
+}
+
+// unmodelledKind says what a kind does to traffic and whether it is cluster-wide.
+type unmodelledKind struct {
+	effect  string
+	cluster bool
+}
+
+// unmodelledKinds are the kinds, by API group and kind, that change reachability and are not modelled.
+var unmodelledKinds = map[string]map[string]unmodelledKind{
+	"cilium.io": {
+		"CiliumNetworkPolicy":            {effect: "Cilium's own policy (L3-L7) also allows or denies traffic of the namespace's pods"},
+		"CiliumClusterwideNetworkPolicy": {effect: "Cilium's cluster-wide policy also allows or denies traffic of any pod", cluster: true},
+	},
+	"projectcalico.org": {
+		"NetworkPolicy":       {effect: "Calico's own policy also allows or denies traffic of the namespace's pods, in tiers before NetworkPolicy"},
+		"GlobalNetworkPolicy": {effect: "Calico's global policy also allows or denies traffic of any pod or host", cluster: true},
+	},
+	"crd.projectcalico.org": {
+		"NetworkPolicy":       {effect: "Calico's own policy also allows or denies traffic of the namespace's pods, in tiers before NetworkPolicy"},
+		"GlobalNetworkPolicy": {effect: "Calico's global policy also allows or denies traffic of any pod or host", cluster: true},
+	},
+	"crd.antrea.io": {
+		"NetworkPolicy":        {effect: "Antrea's own policy also allows or denies traffic of the namespace's pods, in tiers before NetworkPolicy"},
+		"ClusterNetworkPolicy": {effect: "Antrea's cluster-wide policy also allows or denies traffic of any pod", cluster: true},
+	},
+	"security.istio.io": {
+		"AuthorizationPolicy": {effect: "Istio's authorization denies requests inside the mesh that NetworkPolicy allows (L7)"},
+		"PeerAuthentication":  {effect: "Istio's mTLS mode can refuse plain-text connections NetworkPolicy allows"},
+	},
+	"k8s.cni.cncf.io": {
+		"MultiNetworkPolicy": {effect: "policy on the pods' secondary networks (Multus), which zonesim does not model"},
+	},
+	"networking.k8s.io": {
+		"Ingress": {effect: "an Ingress opens a path from outside through an ingress controller, which zonesim does not model yet"},
+	},
+	"policy.networking.k8s.io": {
+		"ClusterNetworkPolicy": {effect: "a ClusterNetworkPolicy (v1alpha2) allows or denies traffic in tiers around NetworkPolicy; zonesim models the v1alpha1 admin policies only", cluster: true},
+	},
+	"k8s.ovn.org": {
+		"UserDefinedNetwork":        {effect: "a user-defined network isolates the namespace's pods on their own network"},
+		"ClusterUserDefinedNetwork": {effect: "a cluster user-defined network isolates the namespaces it selects on their own network", cluster: true},
+		"EgressService":             {effect: "an EgressService gives a service's pods their own egress source IP"},
+	},
+}
+
+// unmodelled returns what an object of this apiVersion and kind does to traffic, if it is an unmodelled
+// kind that changes reachability.
+func unmodelled(apiVersion, kind string) (unmodelledKind, bool) {
+	group := ""
+	if i := strings.LastIndex(apiVersion, "/"); i >= 0 {
+		group = apiVersion[:i]
+	}
+	k, ok := unmodelledKinds[group][kind]
+	return k, ok
+}

@@ -1,0 +1,129 @@
+package simulate
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/zonesim/zonesim/pkg/model"
+)
+
+// Caveat says that a verdict may depend on something zonesim did not model (an object of a kind it does
+// not evaluate, in the namespace of one end or cluster-wide) or on an assumption the input does not state
+// (an address zonesim assigned, which an ipBlock may cover). Verdicts carry their caveats next to them.
+type Caveat struct {
+	// Kind is the unmodelled object's kind, or "assumption".
+	Kind string `json:"kind"`
+	// Object names it: namespace/name, or name when cluster-wide.
+	Object  string       `json:"object,omitempty"`
+	Source  model.Source `json:"source,omitempty"`
+	Message string       `json:"message"`
+}
+
+func (c Caveat) String() string {
+	at := ""
+	if c.Source.File != "" {
+		at = " (" + c.Source.String() + ")"
+	}
+	if c.Kind == "assumption" {
+		return c.Message
+	}
+	return fmt.Sprintf("%s %s%s is not modelled: %s", c.Kind, c.Object, at, c.Message)
+}
+
+// caveats lists the caveats of verdicts between pods of the given namespaces (and, cluster-wide, any), and
+// about the given pods' addresses.
+func (e *Engine) caveats(namespaces map[string]bool, pods []*model.Pod) []Caveat {
+	var out []Caveat
+	for _, u := range e.Cluster.Unmodelled {
+		if u.Namespace != "" && !namespaces[u.Namespace] {
+			continue
+		}
+		obj := u.Name
+		if u.Namespace != "" {
+			obj = u.Namespace + "/" + u.Name
+		}
+		out = append(out, Caveat{Kind: u.Kind, Object: obj, Source: u.Source, Message: u.Effect})
+	}
+	if len(e.ipBlocks) > 0 {
+		var assigned []string
+		for _, p := range pods {
+			if e.assumedIP()[p] {
+				assigned = append(assigned, p.Key()+" "+p.IP.String())
+			}
+		}
+		if len(assigned) > 0 {
+			sort.Strings(assigned)
+			n := len(assigned)
+			if n > 3 {
+				assigned = append(assigned[:3], fmt.Sprintf("and %d more", n-3))
+			}
+			out = append(out, Caveat{Kind: "assumption", Message: fmt.Sprintf(
+				"%d pod IP(s) that an ipBlock covers were assigned by zonesim (the input gives no status.podIP; --pod-cidr): %s; the verdicts on them assume those addresses",
+				n, strings.Join(assigned, ", "))})
+		}
+	}
+	return out
+}
+
+// memberCaveats are the caveats of verdicts between two endpoints.
+func (e *Engine) memberCaveats(eps ...*Endpoint) []Caveat {
+	namespaces := map[string]bool{}
+	var pods []*model.Pod
+	for _, ep := range eps {
+		for _, m := range ep.Members {
+			if m.Pod != nil {
+				namespaces[m.Pod.Namespace] = true
+				pods = append(pods, m.Pod)
+			}
+		}
+	}
+	return e.caveats(namespaces, pods)
+}
+
+// Caveats are the caveats of every verdict about the cluster: every unmodelled object, and the assigned
+// addresses.
+func (e *Engine) Caveats() []Caveat {
+	namespaces := map[string]bool{}
+	for _, ns := range e.Cluster.Namespaces {
+		namespaces[ns.Name] = true
+	}
+	for _, u := range e.Cluster.Unmodelled {
+		namespaces[u.Namespace] = true
+	}
+	return e.caveats(namespaces, e.Cluster.Pods)
+}
+
+// Caveats are the caveats of the matrix's cells: the unmodelled objects of its nodes' namespaces and the
+// cluster-wide ones, and the addresses zonesim assigned to its pods.
+func (m *Matrix) Caveats() []Caveat {
+	namespaces := map[string]bool{}
+	var pods []*model.Pod
+	for _, n := range m.Nodes {
+		for _, p := range n.pods {
+			namespaces[p.Namespace] = true
+		}
+		pods = append(pods, n.pods...)
+	}
+	return m.e.caveats(namespaces, pods)
+}
+
+// assumedIP are the pods whose address zonesim assigned and some policy's ipBlock covers, computed once.
+func (e *Engine) assumedIP() map[*model.Pod]bool {
+	if e.assumed != nil {
+		return e.assumed
+	}
+	e.assumed = map[*model.Pod]bool{}
+	for _, p := range e.Cluster.Pods {
+		if !p.AssignedIP {
+			continue
+		}
+		for _, b := range e.ipBlocks {
+			if b.contains(p.IP) {
+				e.assumed[p] = true
+				break
+			}
+		}
+	}
+	return e.assumed
+}
