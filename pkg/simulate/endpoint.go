@@ -3,6 +3,7 @@ package simulate
 import (
 	"fmt"
 	"net/netip"
+	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -350,6 +351,9 @@ func (p PortSpec) String() string {
 // ParsePort reads 443, tcp/443, udp/53, 8080-8090, http or sctp/http.
 func ParsePort(s string) (PortSpec, error) {
 	ps := PortSpec{Protocol: "TCP"}
+	if strings.Contains(s, ",") {
+		return ps, fmt.Errorf("port %q: one port, range or name per query (a list is not one): ask once per port, or give a range like 80-443", s)
+	}
 	rest := s
 	if proto, r, ok := strings.Cut(s, "/"); ok {
 		ps.Protocol = model.Protocol(strings.ToUpper(proto))
@@ -366,6 +370,9 @@ func ParsePort(s string) (PortSpec, error) {
 		if isRange || rest == "" {
 			return ps, fmt.Errorf("port %q: expected a number, a range like 8080-8090, or a port name", s)
 		}
+		if !portNameRE.MatchString(rest) || strings.Contains(rest, "--") || len(rest) > 15 {
+			return ps, fmt.Errorf("port %q: not a number, a range like 8080-8090, or a port name (up to 15 lowercase letters, digits and '-', with a letter)", s)
+		}
 		ps.Name = rest
 		return ps, nil
 	}
@@ -381,6 +388,9 @@ func ParsePort(s string) (PortSpec, error) {
 	ps.Lo, ps.Hi = int32(n), int32(m)
 	return ps, nil
 }
+
+// portNameRE is a container port's name as the API server accepts it (IANA_SVC_NAME).
+var portNameRE = regexp.MustCompile(`^[a-z0-9]([a-z0-9-]*[a-z0-9])?$`)
 
 // unknownNamespace is the error for a namespace the cluster does not have, with close matches.
 func (e *Engine) unknownNamespace(ns string) error {

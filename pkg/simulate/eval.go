@@ -200,7 +200,7 @@ func (e *Engine) ingressFromIP(d *Class, ip netip.Addr, explain bool) Side {
 				Reason: "from the pod's own node " + n.Name + ": always allowed (NP-19)"}
 		}
 	}
-	return e.side(Ingress, "", d.policies[Ingress], d.tiers[Ingress], e.ipHas(Ingress, ip), nil, true, explain)
+	return e.side(Ingress, "", d.policies[Ingress], d.tiers[Ingress], e.ipHas(Ingress, ip), d.NamedPorts, true, explain)
 }
 
 func other(d Direction) string {

@@ -2,6 +2,7 @@ package simulate
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/zonesim/zonesim/pkg/model"
 	"k8s.io/apimachinery/pkg/util/intstr"
@@ -166,14 +167,20 @@ func (e *Engine) pair(s, d Member, svc *model.Service, port *PortSpec, explain b
 // sees the backend pod and the target port after DNAT). The result holds service port numbers.
 func (e *Engine) throughService(conns ConnSet, svc *model.Service, backend *model.Pod, pr *PairResult) ConnSet {
 	var out ConnSet
+	var ports []string
 	for _, sp := range svc.Ports {
 		target, ok := resolveTarget(sp, backend)
-		if ok && conns.Contains(sp.Protocol, target) {
+		if !ok {
+			ports = append(ports, fmt.Sprintf("%s/%d -> %s (no such container port)", sp.Protocol, sp.Port, sp.TargetPort.String()))
+			continue
+		}
+		ports = append(ports, fmt.Sprintf("%s/%d -> %d", sp.Protocol, sp.Port, target))
+		if conns.Contains(sp.Protocol, target) {
 			out.Add(sp.Protocol, sp.Port, sp.Port)
 		}
 	}
 	pr.Reason = joinReason(pr.Reason, "evaluated on backend "+backend.Key()+" at the target ports of "+
-		"svc:"+svc.Namespace+"/"+svc.Name+" (NP-17)")
+		"svc:"+svc.Namespace+"/"+svc.Name+" (NP-17): "+strings.Join(ports, ", "))
 	return out
 }
 

@@ -120,6 +120,11 @@ apiVersion: networking.k8s.io/v1
 kind: NetworkPolicy
 metadata: {name: p, namespace: a}
 spec: {podSelector: {}, ingress: [{from: [{podSelector: {matchLabels: {app: server}}}]}]}`, from: "b/server", to: "a/client", want: false, wantConns: []string{}},
+		{name: "NP-15 a named port with no from admits sources outside the cluster on it", policies: `
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: p, namespace: a}
+spec: {podSelector: {matchLabels: {app: server}}, ingress: [{ports: [{port: http}]}]}`, from: "internet", to: "a/server", port: "8080", want: true, wantConns: []string{"TCP/8080"}},
 		{name: "NP-9 NotIn matches a missing key", policies: `
 apiVersion: networking.k8s.io/v1
 kind: NetworkPolicy
@@ -241,6 +246,10 @@ func TestParsePort(t *testing.T) {
 		{in: "icmp/1", err: true},
 		{in: "0", err: true},
 		{in: "90-80", err: true},
+		{in: "80,443", err: true},
+		{in: " 8080", err: true},
+		{in: "Http", err: true},
+		{in: "my-very-long-port-name", err: true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.in, func(t *testing.T) {
