@@ -8,6 +8,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"regexp"
 	"sort"
 	"strings"
 
@@ -84,12 +85,20 @@ func NewPlan(c *model.Cluster, runID string) *Plan {
 		}
 		p.Namespaces = append(p.Namespaces, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: mapped, Labels: labels}})
 	}
+	taken := map[string]bool{}
+	for _, pod := range c.Pods {
+		taken[pod.Key()] = true
+	}
 	for _, pod := range c.Pods {
 		if pod.HostNetwork {
 			p.Skipped = append(p.Skipped, fmt.Sprintf("pod %s: host-network pods cannot be probe pods", pod.Key()))
 			continue
 		}
-		pp := &ProbePod{Namespace: p.nsMap[pod.Namespace], Name: pod.Name, Original: pod.Key(), Labels: map[string]string{ProbeLabel: runID}}
+		name := pod.Name
+		if pod.Representative { // "[app=api]" is no pod name the API server takes: rep-app-api
+			name = representativeName(pod, taken)
+		}
+		pp := &ProbePod{Namespace: p.nsMap[pod.Namespace], Name: name, Original: pod.Key(), Labels: map[string]string{ProbeLabel: runID}}
 		for k, v := range pod.Labels {
 			pp.Labels[k] = v
 		}
@@ -260,4 +269,20 @@ func boolCount(b bool) int {
 		return 1
 	}
 	return 0
+}
+
+var nonDNS = regexp.MustCompile(`[^a-z0-9]+`)
+
+// representativeName is a valid, unused pod name for a representative pod of policy-only input.
+func representativeName(pod *model.Pod, taken map[string]bool) string {
+	base := "rep-" + strings.Trim(nonDNS.ReplaceAllString(strings.ToLower(pod.Name), "-"), "-")
+	if len(base) > 50 {
+		base = strings.TrimRight(base[:50], "-")
+	}
+	name := base
+	for i := 2; taken[pod.Namespace+"/"+name]; i++ {
+		name = fmt.Sprintf("%s-%d", base, i)
+	}
+	taken[pod.Namespace+"/"+name] = true
+	return name
 }

@@ -88,3 +88,24 @@ func TestPlanManifestsLoadAndPredictLikeTheInput(t *testing.T) {
 	assert.Equal(t, "10.244.0.10", c.Pods[0].IP.String())
 	assert.True(t, strings.Contains(string(docs), `"zonesim.dev/run":"r2"`))
 }
+
+// Policy-only input: representative pods become probe pods with names the API server takes.
+func TestPlanNamesRepresentativePods(t *testing.T) {
+	c := load(t, `apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: p, namespace: x}
+spec:
+  podSelector: {matchLabels: {app.kubernetes.io/name: api}}
+  ingress: [{from: [{podSelector: {matchLabels: {app: web}}}]}]
+`)
+	p := apply.NewPlan(c, "r1")
+	var got []string
+	for _, pod := range p.Pods {
+		got = append(got, pod.Original+" -> "+pod.Key())
+	}
+	assert.Equal(t, []string{
+		"x/[app.kubernetes.io/name=api] -> zs-r1-x/rep-app-kubernetes-io-name-api",
+		"x/[app=web] -> zs-r1-x/rep-app-web",
+		"x/[other pods] -> zs-r1-x/rep-other-pods",
+	}, got)
+}

@@ -21,6 +21,7 @@ func TestRealWorldCorpus(t *testing.T) {
 		{"typed-lists", []string{"-f", root + "/typed-lists"}},
 		{"cni-specific", []string{"-f", root + "/cni-specific"}},
 		{"pods-without-owners", []string{"-f", root + "/pods-without-owners"}},
+		{"policy-only", []string{"-f", root + "/policy-only"}},
 		{"kustomize", []string{"-k", root + "/kustomize/overlays/prod"}},
 		{"chart", []string{"--chart", root + "/chart/shop", "--values", root + "/chart/values-prod.yaml", "-n", "shop"}},
 	} {

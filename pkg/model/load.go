@@ -747,6 +747,7 @@ func (l *Loader) Cluster() (*Cluster, error) {
 	l.finishZoneNamespaces()
 	l.expandWorkloads()
 	l.finishRouters()
+	l.representativePods()
 	l.implicitNamespaces()
 	l.finishAdminPolicies()
 	if n := len(l.repeated); n > 0 {

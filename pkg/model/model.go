@@ -107,9 +107,12 @@ type Pod struct {
 	Ports     []ContainerPort
 	IP        netip.Addr
 	// AssignedIP: the input gave no IP; zonesim assigned IP from --pod-cidr (or --node-cidr).
-	AssignedIP  bool
-	NodeName    string
-	HostNetwork bool
+	AssignedIP bool
+	// Representative: not a pod of the input but one standing for the pods a selector matches, in
+	// policy-only input (its name is the selector in brackets).
+	Representative bool
+	NodeName       string
+	HostNetwork    bool
 	// Workload is the workload that owns the pod, nil for a bare pod.
 	Workload *Workload
 	// EgressRouter is set on the pod the operator runs for an EgressRouter.

@@ -42,7 +42,9 @@ metadata:
     kubectl.kubernetes.io/last-applied-configuration: '{"kind":"NetworkPolicy"}'
 spec: {podSelector: {}}
 status: {}
-`, nil, []string{`in.yaml:1: warning: 1 namespace(s) referenced but not declared, created with only the kubernetes.io/metadata.name label: default`}},
+`, []string{"default/[other pods]="}, []string{
+			"in.yaml:1: warning: policy-only input (no Pods or workloads): analysing 1 representative pod(s), one per pod selector the policies use in each namespace they name and [other pods] per namespace, named by their selector in brackets",
+			`in.yaml:1: warning: 1 namespace(s) referenced but not declared, created with only the kubernetes.io/metadata.name label: default`}},
 
 		{"the same object twice is read once", `apiVersion: v1
 kind: Namespace

@@ -148,6 +148,9 @@ func (e *Engine) ResolveEndpoint(s string) (*Endpoint, error) {
 		if p, err := netip.ParsePrefix(s); err == nil {
 			return e.cidrEndpoint(p.Masked()), nil
 		}
+		if p := c.Pod(s); p != nil { // also a representative pod, whose name may hold a "/"
+			return &Endpoint{Kind: "pod", Name: s, Members: podMembers([]*model.Pod{p})}, nil
+		}
 		parts := strings.Split(s, "/")
 		switch len(parts) {
 		case 1:
