@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/netip"
 	"sort"
+	"strings"
 
 	"go.yaml.in/yaml/v3"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -245,7 +246,10 @@ func (v *adminValidator) rule(path []any, peersField, name, action string, peers
 		set := 0
 		if p.PortNumber != nil {
 			set++
-			v.protocol(extend(pp, "portNumber", "protocol"), p.PortNumber.Protocol)
+			if p.PortNumber.Protocol == "" {
+				p.PortNumber.Protocol = "TCP" // the v1alpha1 CRD's default
+			}
+			v.protocol(extend(pp, "portNumber", "protocol"), &p.PortNumber.Protocol)
 			if p.PortNumber.Port < 1 || p.PortNumber.Port > 65535 {
 				v.err(extend(pp, "portNumber", "port"), fmt.Sprintf("must be between 1 and 65535, got %d", p.PortNumber.Port))
 			}
@@ -259,7 +263,7 @@ func (v *adminValidator) rule(path []any, peersField, name, action string, peers
 		if p.PortRange != nil {
 			set++
 			if p.PortRange.Protocol != "" {
-				v.protocol(extend(pp, "portRange", "protocol"), p.PortRange.Protocol)
+				v.protocol(extend(pp, "portRange", "protocol"), &p.PortRange.Protocol)
 			}
 			if p.PortRange.Start < 1 || p.PortRange.End > 65535 || p.PortRange.Start >= p.PortRange.End {
 				v.err(extend(pp, "portRange"), fmt.Sprintf("must have 1 <= start < end <= 65535, got %d-%d", p.PortRange.Start, p.PortRange.End))
@@ -272,9 +276,17 @@ func (v *adminValidator) rule(path []any, peersField, name, action string, peers
 	return r
 }
 
-func (v *adminValidator) protocol(path []any, p Protocol) {
-	if p != "TCP" && p != "UDP" && p != "SCTP" {
-		v.err(path, fmt.Sprintf("unsupported value %q: must be TCP, UDP or SCTP", p))
+// protocol checks a port's protocol. The v1alpha1 CRD does not restrict its case: a lower-case one is
+// read (with a warning) as the upper-case protocol, as the implementations compare it.
+func (v *adminValidator) protocol(path []any, p *Protocol) {
+	up := Protocol(strings.ToUpper(string(*p)))
+	if up != "TCP" && up != "UDP" && up != "SCTP" {
+		v.err(path, fmt.Sprintf("unsupported value %q: must be TCP, UDP or SCTP", *p))
+		return
+	}
+	if up != *p {
+		v.warn(path, fmt.Sprintf("%q is accepted by the CRD; read as %s", *p, up))
+		*p = up
 	}
 }
 

@@ -33,6 +33,9 @@ type LoadOptions struct {
 	NodeCIDR netip.Prefix
 	// ServiceCIDR is where services without a clusterIP get theirs.
 	ServiceCIDR netip.Prefix
+	// AcceptRemovedAPIs reads objects of API versions the API server no longer serves (extensions/v1beta1
+	// NetworkPolicy) as their replacement, with a warning, instead of refusing them as the server does.
+	AcceptRemovedAPIs bool
 }
 
 // DefaultLoadOptions are OpenShift's default networks.
@@ -428,11 +431,16 @@ func (l *Loader) addObject(file string, n *yaml.Node, path string) {
 		return
 	}
 	if repl, ok := spec.deprecated[apiVersion]; ok {
+		if !l.opts.AcceptRemovedAPIs {
+			l.problem(file, lineAt(n, "apiVersion"), joinPath(path, "apiVersion"),
+				fmt.Sprintf("%s %s is no longer served by the API server, which refuses it: write it as %s (--accept-removed-apis reads it as such)", apiVersion, kind, repl))
+			return
+		}
 		key := apiVersion + " " + kind
 		if !l.deprecations[key] {
 			l.deprecations[key] = true
 			l.warn(file, lineAt(n, "apiVersion"), joinPath(path, "apiVersion"),
-				fmt.Sprintf("%s %s is deprecated and no longer served by the API server; read as %s (write it as %s)", apiVersion, kind, repl, repl))
+				fmt.Sprintf("%s %s is no longer served by the API server; read as %s (write it as %s)", apiVersion, kind, repl, repl))
 		}
 	} else if !contains(spec.versions, apiVersion) {
 		l.problem(file, lineAt(n, "apiVersion"), joinPath(path, "apiVersion"),
@@ -456,6 +464,14 @@ func (l *Loader) addObject(file string, n *yaml.Node, path string) {
 		return
 	}
 	meta := obj.(metav1.Object)
+	if meta.GetName() != "" {
+		if probs := validateObject(kind, obj, file, n); len(probs) > 0 {
+			l.probs = append(l.probs, probs...)
+			if len(probs.Errors()) > 0 {
+				return
+			}
+		}
+	}
 	if meta.GetName() == "" {
 		msg := "required"
 		if meta.GetGenerateName() != "" {

@@ -101,6 +101,13 @@ func TestLoaderCollectsEveryProblem(t *testing.T) {
 	assert.Len(t, probs.Errors(), 2)
 }
 
+func TestLoaderRefusesRemovedAPIsUnlessAsked(t *testing.T) {
+	in := `{"apiVersion": "extensions/v1beta1", "kind": "NetworkPolicy", "metadata": {"name": "old", "namespace": "shop"}, "spec": {"podSelector": {}}}`
+	_, probs := load(t, in)
+	assert.Equal(t, []string{"in.yaml:1: apiVersion: extensions/v1beta1 NetworkPolicy is no longer served by the API server, which refuses it: write it as networking.k8s.io/v1 (--accept-removed-apis reads it as such)"},
+		problemStrings(probs.Errors()))
+}
+
 func TestLoaderReadsWorkloadsListsAndDefaults(t *testing.T) {
 	in := `apiVersion: v1
 kind: List
@@ -139,7 +146,13 @@ items:
 ---
 {"apiVersion": "extensions/v1beta1", "kind": "NetworkPolicy", "metadata": {"name": "old", "namespace": "shop"}, "spec": {"podSelector": {}}}
 `
-	c, warnings := load(t, in)
+	opts := model.DefaultLoadOptions()
+	opts.AcceptRemovedAPIs = true
+	l := model.NewLoader(opts, nil)
+	l.AddBytes("in.yaml", []byte(in))
+	c, err := l.Cluster()
+	require.NoError(t, err)
+	warnings := c.Warnings
 	require.Len(t, c.Pods, 2)
 	assert.Equal(t, "shop/report-0", c.Pods[0].Key())
 	assert.Equal(t, "shop/web-0", c.Pods[1].Key())
@@ -152,7 +165,7 @@ items:
 	assert.Equal(t, map[string]string{model.NamespaceNameLabel: "shop"}, c.Namespaces[0].Labels)
 	require.Len(t, c.Policies, 1)
 	text := strings.Join(problemStrings(warnings), "\n")
-	assert.Contains(t, text, "extensions/v1beta1 NetworkPolicy is deprecated")
+	assert.Contains(t, text, "extensions/v1beta1 NetworkPolicy is no longer served by the API server; read as networking.k8s.io/v1")
 	assert.Contains(t, text, "referenced but not declared")
 }
 

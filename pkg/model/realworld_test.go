@@ -178,3 +178,74 @@ func TestAFileGivenTwiceIsReadOnce(t *testing.T) {
 	assert.Equal(t, []string{"s/m/ns.yaml: warning: 1 file(s) given more than once (by -f and by a scenario's include, or twice) were read once: s/m/ns.yaml"},
 		problemStrings(c.Warnings))
 }
+
+// What the admin-policy CRD accepts, zonesim reads: a portNumber without protocol is TCP (the CRD's
+// default), a lower-case protocol is read as the upper-case one, with a warning.
+func TestAdminPolicyCRDDefaults(t *testing.T) {
+	c, probs := load(t, `apiVersion: policy.networking.k8s.io/v1alpha1
+kind: AdminNetworkPolicy
+metadata: {name: a}
+spec:
+  priority: 10
+  subject: {namespaces: {}}
+  ingress:
+  - action: Allow
+    from: [{namespaces: {}}]
+    ports: [{portNumber: {port: 80}}, {portNumber: {port: 53, protocol: udp}}]
+`)
+	require.Empty(t, probs.Errors())
+	assert.Equal(t, []string{`in.yaml:10: warning: spec.ingress[0].ports[1].portNumber.protocol: "udp" is accepted by the CRD; read as UDP`}, problemStrings(probs))
+	require.Len(t, c.AdminPolicies, 1)
+	ports := c.AdminPolicies[0].Ingress[0].Ports
+	assert.Equal(t, model.Protocol("TCP"), ports[0].PortNumber.Protocol)
+	assert.Equal(t, model.Protocol("UDP"), ports[1].PortNumber.Protocol)
+}
+
+// What the API server refuses, zonesim refuses, with the field and its line.
+func TestLoaderValidatesAsTheAPIServer(t *testing.T) {
+	tests := []struct {
+		name, in string
+		want     []string
+	}{
+		{"a Namespace name with a dot", "apiVersion: v1\nkind: Namespace\nmetadata: {name: team.a}\n",
+			[]string{`in.yaml:3: metadata.name: invalid name "team.a": must not contain dots`}},
+		{"a label key whose prefix is not a DNS subdomain", "apiVersion: v1\nkind: Namespace\nmetadata: {name: a, labels: {Team_X/app: b}}\n",
+			[]string{`in.yaml:3: metadata.labels.Team_X/app: invalid label key "Team_X/app": prefix part a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character (e.g. 'example.com', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')`}},
+		{"a Deployment whose selector does not select its template", `apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web, namespace: a}
+spec:
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata: {labels: {app: api}}
+    spec: {containers: [{name: c, image: i}]}
+`, []string{"in.yaml:7: spec.template.metadata.labels: `selector` does not match template `labels` (selector app=web)"}},
+		{"a container port 0 and a duplicate port name", `apiVersion: v1
+kind: Pod
+metadata: {name: p, namespace: a}
+spec:
+  containers:
+  - name: c
+    image: i
+    ports: [{containerPort: 0}, {name: http, containerPort: 80}, {name: http, containerPort: 81}]
+`, []string{
+			"in.yaml:8: spec.containers[0].ports[0].containerPort: invalid port 0: must be between 1 and 65535, inclusive",
+			`in.yaml:8: spec.containers[0].ports[2].name: duplicate value "http"`}},
+		{"unnamed ports of a multi-port Service and a bad targetPort name", `apiVersion: v1
+kind: Service
+metadata: {name: s, namespace: a}
+spec:
+  ports:
+  - {port: 80, targetPort: Web_Port}
+  - {name: b, port: 443}
+`, []string{
+			"in.yaml:6: spec.ports[0].name: required: a Service with more than one port names each",
+			`in.yaml:6: spec.ports[0].targetPort: invalid port name "Web_Port": must contain only alpha-numeric characters (a-z, 0-9), and hyphens (-)`}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, probs := load(t, tt.in)
+			assert.Equal(t, tt.want, problemStrings(probs.Errors()))
+		})
+	}
+}

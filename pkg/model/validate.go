@@ -199,7 +199,9 @@ func (v *policyValidator) prefix(s string, path []any) (netip.Prefix, bool) {
 		return netip.Prefix{}, false
 	}
 	if p.Masked() != p {
-		v.warn(path, fmt.Sprintf("CIDR %q has host bits set; it means %s", s, p.Masked()))
+		// The API server (v1.37, strict IP and CIDR validation) refuses it on create.
+		v.err(path, fmt.Sprintf("invalid CIDR %q: it has host bits set; write %s", s, p.Masked()))
+		return netip.Prefix{}, false
 	}
 	return p.Masked(), true
 }

@@ -322,3 +322,19 @@ func FuzzResolveEndpoint(f *testing.F) {
 		}
 	})
 }
+
+// Whatever a user types as a port, parsing answers or errs; a parsed port is one the engine can use.
+func FuzzParsePort(f *testing.F) {
+	for _, s := range []string{"443", "tcp/443", "udp/53", "sctp/9000", "8080-8090", "http", "80,443", " 80", "0", "65536", "tcp/", "/80", "a-b", "TCP/http-alt"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		p, err := simulate.ParsePort(s)
+		if err != nil {
+			return
+		}
+		if p.Name == "" && (p.Lo < 1 || p.Hi > 65535 || p.Hi < p.Lo) {
+			t.Fatalf("%q parsed to an impossible range %d-%d", s, p.Lo, p.Hi)
+		}
+	})
+}

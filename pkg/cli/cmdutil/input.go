@@ -28,6 +28,8 @@ type InputFlags struct {
 	PodCIDR     string
 	NodeCIDR    string
 	ServiceCIDR string
+	// AcceptRemovedAPIs reads API versions the server no longer serves as their replacement.
+	AcceptRemovedAPIs bool
 	// Strict turns a caveat (a verdict that may depend on an object zonesim does not model, or on an address
 	// it assumed) into exit code 2.
 	Strict bool
@@ -70,6 +72,7 @@ func AddInputFlags(cmd *cobra.Command, g *InputFlags, uses Uses) {
 	f.StringArrayVar(&g.Values, "values", nil, "with --chart: a values file; repeatable, later ones win")
 	f.StringArrayVar(&g.Set, "set", nil, "with --chart: set a value (key=value, Helm's syntax); repeatable")
 	f.StringVar(&g.Release, "release", "", "with --chart: the release name (default "+helm.DefaultRelease+")")
+	f.BoolVar(&g.AcceptRemovedAPIs, "accept-removed-apis", false, "read objects of API versions the API server no longer serves (extensions/v1beta1 NetworkPolicy) as their replacement, instead of refusing them")
 	_ = cmd.MarkFlagDirname("kustomize")
 	if f.Lookup("namespace") == nil {
 		f.StringVarP(&g.ownNamespace, "namespace", "n", "", "with --chart: the release namespace (default "+helm.DefaultNamespace+")")
@@ -160,6 +163,7 @@ func (g *InputFlags) Engine(ctx context.Context, s Streams) (*simulate.Engine, e
 		return nil, err
 	}
 	opts := model.DefaultLoadOptions()
+	opts.AcceptRemovedAPIs = g.AcceptRemovedAPIs
 	for _, c := range []struct {
 		flag, val string
 		dst       *netip.Prefix
