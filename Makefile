@@ -4,7 +4,7 @@ BIN := bin/zonesim
 STATICCHECK_VERSION := v0.8.2
 GOBIN_DIR := $(shell $(GO) env GOPATH)/bin
 
-.PHONY: all build demo test vet lint bench install clean e2e e2e-deps
+.PHONY: all build demo test vet lint bench install clean e2e e2e-deps fuzz
 
 all: build
 
@@ -50,6 +50,14 @@ e2e-deps:
 	  echo "installing etcd-server iptables ipset iproute2"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq etcd-server iptables ipset iproute2 >/dev/null; \
 	fi
+
+# Every fuzz target for FUZZTIME each (CI: 30s); what they find is kept under testdata/fuzz and rerun by make test.
+FUZZTIME ?= 30s
+FUZZ_TARGETS := pkg/capture:FuzzReadFlows pkg/model:FuzzLoader pkg/model:FuzzScenario \
+	pkg/simulate:FuzzParsePort pkg/simulate:FuzzResolveEndpoint pkg/simulate:FuzzEngine
+fuzz:
+	@for t in $(FUZZ_TARGETS); do pkg=$${t%%:*}; fn=$${t##*:}; echo "fuzz $$fn ($$pkg, $(FUZZTIME))"; \
+	  $(GO) test ./$$pkg -run '^$$' -fuzz "^$$fn\$$" -fuzztime $(FUZZTIME) || exit 1; done
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime 1x ./pkg/simulate/

@@ -182,6 +182,11 @@ func (c *schemaChecker) check(n *yaml.Node, t reflect.Type, path string) {
 	}
 	switch t {
 	case intOrStringType:
+		if n.Kind == yaml.ScalarNode && classify(n) == scalarFloat {
+			if f, err := strconv.ParseFloat(n.Value, 64); err == nil && f == math.Trunc(f) {
+				return // 80.0: the API server reads the number 80
+			}
+		}
 		c.scalarOf(n, path, "integer or string", scalarInt, scalarString)
 		return
 	case quantityType:
@@ -266,6 +271,10 @@ func (c *schemaChecker) scalarOf(n *yaml.Node, path, want string, kinds ...scala
 	}
 	if _, ok := yaml11Bools[n.Value]; ok && got == scalarBool && n.Tag == "!!str" {
 		c.add(n, path, fmt.Sprintf("unquoted %q is a boolean in YAML 1.1, as kubectl and the API server read it; quote it (\"%s\")", n.Value, n.Value))
+		return
+	}
+	if n.Style&(yaml.DoubleQuotedStyle|yaml.SingleQuotedStyle) != 0 {
+		c.add(n, path, fmt.Sprintf("expected %s, got the quoted string %q (write it without quotes)", want, n.Value))
 		return
 	}
 	c.add(n, path, fmt.Sprintf("expected %s, got %s %q (quote it if a string is meant)", want, got, n.Value))

@@ -58,6 +58,7 @@ type Loader struct {
 	seen         map[string]Source // kind/ns/name -> first definition
 	seenContent  map[string]string // kind/ns/name -> the first definition's content, to read a repeat once
 	readFiles    map[string]bool   // files read, by path as shown
+	generated    int               // names given to objects with only a generateName
 	repeated     []string          // files given again (by -f and a scenario's include), read once
 	nsRefs       map[string]Source // namespace -> first object that referenced it
 	declaredNS   map[string]bool
@@ -464,6 +465,13 @@ func (l *Loader) addObject(file string, n *yaml.Node, path string) {
 		return
 	}
 	meta := obj.(metav1.Object)
+	if meta.GetName() == "" && meta.GetGenerateName() != "" {
+		// The API server would append five random characters; a run needs a name it can show again.
+		l.generated++
+		meta.SetName(fmt.Sprintf("%s%05d", meta.GetGenerateName(), l.generated))
+		l.warn(file, lineAt(n, "metadata", "generateName"), joinPath(path, "metadata.generateName"),
+			fmt.Sprintf("no name: named %q (the API server appends 5 random characters to generateName)", meta.GetName()))
+	}
 	if meta.GetName() != "" {
 		if probs := validateObject(kind, obj, file, n); len(probs) > 0 {
 			l.probs = append(l.probs, probs...)
@@ -473,11 +481,7 @@ func (l *Loader) addObject(file string, n *yaml.Node, path string) {
 		}
 	}
 	if meta.GetName() == "" {
-		msg := "required"
-		if meta.GetGenerateName() != "" {
-			msg = "required: generateName is not supported, give the object a name"
-		}
-		l.problem(file, lineAt(n, "metadata"), joinPath(path, "metadata.name"), msg)
+		l.problem(file, lineAt(n, "metadata"), joinPath(path, "metadata.name"), "required")
 		return
 	}
 	if spec.cluster {

@@ -249,3 +249,25 @@ spec:
 		})
 	}
 }
+
+func TestLoaderReadsNumbersAndNamesAsTheServer(t *testing.T) {
+	c, probs := load(t, `apiVersion: v1
+kind: Pod
+metadata: {generateName: web-, namespace: a}
+spec: {containers: [{name: c, image: i}]}
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: p, namespace: a}
+spec: {podSelector: {}, ingress: [{ports: [{port: 80.0}]}]}
+`)
+	require.Empty(t, probs.Errors())
+	require.Len(t, c.Pods, 1)
+	assert.Equal(t, "a/web-00001", c.Pods[0].Key())
+	assert.Contains(t, problemStrings(probs), `in.yaml:3: warning: metadata.generateName: no name: named "web-00001" (the API server appends 5 random characters to generateName)`)
+	require.Len(t, c.Policies, 1)
+	assert.Equal(t, int32(80), c.Policies[0].Spec.Ingress[0].Ports[0].Port.IntVal)
+
+	_, probs = load(t, "apiVersion: v1\nkind: Pod\nmetadata: {name: p, namespace: a}\nspec: {containers: [{name: c, image: i, ports: [{containerPort: \"80\"}]}]}\n")
+	assert.Equal(t, []string{`in.yaml:4: spec.containers[0].ports[0].containerPort: expected integer, got the quoted string "80" (write it without quotes)`}, problemStrings(probs.Errors()))
+}
