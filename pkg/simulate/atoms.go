@@ -3,6 +3,7 @@ package simulate
 import (
 	"net/netip"
 	"sort"
+	"strings"
 
 	"github.com/zonesim/zonesim/pkg/model"
 )
@@ -23,7 +24,8 @@ func (a *Atom) member() Member { return Member{IP: a.IP, Name: a.Name, External:
 // InternetName names the addresses that no ipBlock names.
 const InternetName = "internet"
 
-// ExternalAtoms splits the address space at every ipBlock cidr and except (sorted, internet last).
+// ExternalAtoms splits the address space at every ipBlock cidr and except, and at every EgressFirewall
+// cidrSelector, so that what a rule allows is a block of its own (sorted, internet last).
 func (e *Engine) ExternalAtoms() []Atom {
 	prefixes := []netip.Prefix{netip.MustParsePrefix("0.0.0.0/0")}
 	v6 := false
@@ -31,6 +33,14 @@ func (e *Engine) ExternalAtoms() []Atom {
 		prefixes = append(prefixes, b.cidr)
 		prefixes = append(prefixes, b.except...)
 		v6 = v6 || b.cidr.Addr().Is6()
+	}
+	for _, f := range e.Cluster.EgressFirewalls {
+		for _, r := range f.Rules {
+			if r.CIDR.IsValid() && r.CIDR.Bits() > 0 {
+				prefixes = append(prefixes, r.CIDR)
+				v6 = v6 || r.CIDR.Addr().Is6()
+			}
+		}
 	}
 	if v6 {
 		prefixes = append(prefixes, netip.MustParsePrefix("::/0"))
@@ -78,6 +88,15 @@ func (e *Engine) atomsOf(prefixes []netip.Prefix) []Atom {
 			if p.Addr().Is6() {
 				name = InternetName + "6"
 			}
+		}
+		if p.Bits() > 0 && len(children) > 0 {
+			// Say exactly what the block covers: the prefix, less the blocks nested in it.
+			var less []string
+			for _, c := range children {
+				less = append(less, c.String())
+			}
+			sort.Strings(less)
+			name += " except " + strings.Join(less, ", ")
 		}
 		out = append(out, Atom{Name: name, Prefix: p, IP: ip})
 	}

@@ -141,6 +141,12 @@ func (e *Engine) ResolveEndpoint(s string) (*Endpoint, error) {
 				return e.serviceEndpoint(svc)
 			}
 		}
+	case strings.Contains(s, " except "): // a matrix's name of a block less the blocks nested in it
+		for _, a := range e.ExternalAtoms() {
+			if a.Name == s {
+				return &Endpoint{Kind: "cidr", Name: s, Members: []Member{a.member()}}, nil
+			}
+		}
 	default:
 		if ip, err := netip.ParseAddr(s); err == nil {
 			return e.ipEndpoint(ip), nil

@@ -300,3 +300,37 @@ func TestProjectNodeSelectorPrecedence(t *testing.T) {
 	assert.True(t, ok)
 	assert.Equal(t, map[string]string{"network-zone": "b"}, simulate.ParseNodeSelector(got))
 }
+
+// What an EgressFirewall allows is a block of its own in matrices, not hidden in "internet"; a block's
+// name says exactly what it covers.
+func TestEgressFirewallCIDRsSplitTheExternalBlocks(t *testing.T) {
+	l := model.NewLoader(model.DefaultLoadOptions(), nil)
+	l.AddBytes("in.yaml", []byte(`apiVersion: v1
+kind: Pod
+metadata: {name: p, namespace: a}
+spec: {containers: [{name: c, image: i}]}
+status: {podIP: 10.128.0.9}
+---
+apiVersion: k8s.ovn.org/v1
+kind: EgressFirewall
+metadata: {name: default, namespace: a}
+spec:
+  egress:
+  - {type: Allow, to: {cidrSelector: 198.51.100.0/24}}
+  - {type: Deny, to: {cidrSelector: 198.51.100.128/25}}
+  - {type: Deny, to: {cidrSelector: 0.0.0.0/0}}
+`))
+	c, err := l.Cluster()
+	require.NoError(t, err)
+	p, err := simulate.LookupProfile("ovn-kubernetes")
+	require.NoError(t, err)
+	texts := simulate.New(c, p, "").Matrix(simulate.LevelNamespace).Texts()
+	var names []string
+	for _, n := range texts.Nodes {
+		names = append(names, n.Name)
+	}
+	assert.Equal(t, []string{"a", "198.51.100.0/24 except 198.51.100.128/25", "198.51.100.128/25", "internet"}, names)
+	assert.Equal(t, "all", texts.Cells[[2]string{"a", "198.51.100.0/24 except 198.51.100.128/25"}])
+	assert.Equal(t, "all", texts.Cells[[2]string{"a", "198.51.100.128/25"}], "first match: the /24 Allow decides it (EF-3)")
+	assert.Equal(t, "", texts.Cells[[2]string{"a", "internet"}])
+}
