@@ -265,8 +265,14 @@ func (v *adminValidator) rule(path []any, peersField, name, action string, peers
 			if p.PortRange.Protocol != "" {
 				v.protocol(extend(pp, "portRange", "protocol"), &p.PortRange.Protocol)
 			}
-			if p.PortRange.Start < 1 || p.PortRange.End > 65535 || p.PortRange.Start >= p.PortRange.End {
-				v.err(extend(pp, "portRange"), fmt.Sprintf("must have 1 <= start < end <= 65535, got %d-%d", p.PortRange.Start, p.PortRange.End))
+			switch {
+			case p.PortRange.Start < 1 || p.PortRange.Start > 65535:
+				v.err(extend(pp, "portRange", "start"), fmt.Sprintf("must be between 1 and 65535, got %d", p.PortRange.Start))
+			case p.PortRange.End < 1 || p.PortRange.End > 65535:
+				v.err(extend(pp, "portRange", "end"), fmt.Sprintf("must be between 1 and 65535, got %d", p.PortRange.End))
+			case p.PortRange.Start > p.PortRange.End:
+				// The v1alpha1 CRD checks only the bounds: the server stores it, and it selects no port.
+				v.warn(extend(pp, "portRange"), fmt.Sprintf("start %d is above end %d: the CRD accepts it, and it matches no port", p.PortRange.Start, p.PortRange.End))
 			}
 		}
 		if set != 1 {

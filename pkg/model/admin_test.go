@@ -40,7 +40,7 @@ spec:
 		"in.yaml:11: spec.ingress[0].from[0]: must set exactly one peer field, got 2 (ANP-2)",
 		"in.yaml:14: spec.egress[0].to[0].networks[0]: invalid CIDR \"10.0.0.0/33\"",
 		"in.yaml:15: spec.egress[0].ports[0].namedPort: networks, nodes and domainNames peers cannot be used with named ports",
-		"in.yaml:15: spec.egress[0].ports[1].portRange: must have 1 <= start < end <= 65535, got 90-80",
+		"in.yaml:15: warning: spec.egress[0].ports[1].portRange: start 90 is above end 80: the CRD accepts it, and it matches no port",
 		"in.yaml:15: spec.egress[0].ports[2].portNumber.port: must be between 1 and 65535, got 0",
 		"in.yaml:15: spec.egress[0].ports[2].portNumber.protocol: unsupported value \"ICMP\": must be TCP, UDP or SCTP",
 		"in.yaml:17: warning: spec.egress[1].to[0].domainNames: not supported: domainNames peers are not modelled; this peer matches no destination",

@@ -82,6 +82,9 @@ func (e *Engine) compileAdminRule(d Direction, i int, r model.AdminRule, nets ma
 		case p.PortNumber != nil:
 			cr.ports = append(cr.ports, cport{proto: p.PortNumber.Protocol, lo: p.PortNumber.Port, hi: p.PortNumber.Port})
 		case p.PortRange != nil:
+			if p.PortRange.Start > p.PortRange.End {
+				continue // matches no port (the loader warns); the rule names ports, so it is not all ports
+			}
 			proto := p.PortRange.Protocol
 			if proto == "" {
 				proto = "TCP"

@@ -145,6 +145,9 @@ func TestAdminNetworkPolicyRules(t *testing.T) {
 			anpHeader + "kind: BaselineAdminNetworkPolicy\nmetadata: {name: default}\nspec: {subject: {namespaces: {}}, ingress: [{action: Allow, from: [{namespaces: {}}]}]}\n",
 			"apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: deny, namespace: db}\nspec: {podSelector: {}, policyTypes: [Ingress]}\n"},
 			"app/web", "db/pg", 5432, false},
+		{"ANP-3 a reversed portRange (the CRD accepts it) matches no port: the deny does not apply", []string{
+			anpHeader + "kind: AdminNetworkPolicy\nmetadata: {name: a}\nspec: {priority: 1, subject: {namespaces: {}}, ingress: [{action: Deny, from: [{namespaces: {}}], ports: [{portRange: {start: 6000, end: 5000}}]}]}\n"},
+			"app/web", "db/pg", 5432, true},
 		{"ANP-6 the baseline decides where NetworkPolicy does not isolate", []string{
 			anpHeader + "kind: BaselineAdminNetworkPolicy\nmetadata: {name: default}\nspec: {subject: {namespaces: {matchLabels: {tier: db}}}, ingress: [{action: Deny, from: [{namespaces: {}}]}]}\n"},
 			"app/web", "db/pg", 5432, false},
