@@ -69,6 +69,17 @@ func resolveAlias(n *yaml.Node) *yaml.Node {
 }
 
 // toValue converts a YAML node to the JSON-shaped value kubectl would send.
+// keyString is a mapping key as kubectl sends it: YAML 1.1 reads an unquoted on, yes, y ... as a boolean,
+// which becomes the key "true" or "false".
+func keyString(k *yaml.Node) string {
+	if k.Kind == yaml.ScalarNode && classify(k) == scalarBool {
+		if b, ok := yaml11Bools[k.Value]; ok {
+			return strconv.FormatBool(b)
+		}
+	}
+	return k.Value
+}
+
 func toValue(n *yaml.Node) any {
 	n = resolveAlias(n)
 	switch n.Kind {
@@ -80,7 +91,7 @@ func toValue(n *yaml.Node) any {
 	case yaml.MappingNode:
 		m := make(map[string]any, len(n.Content)/2)
 		for i := 0; i+1 < len(n.Content); i += 2 {
-			m[resolveAlias(n.Content[i]).Value] = toValue(n.Content[i+1])
+			m[keyString(resolveAlias(n.Content[i]))] = toValue(n.Content[i+1])
 		}
 		return m
 	case yaml.SequenceNode:
@@ -229,9 +240,10 @@ func (c *schemaChecker) check(n *yaml.Node, t reflect.Type, path string) {
 		for i := 0; i+1 < len(n.Content); i += 2 {
 			k := resolveAlias(n.Content[i])
 			if k.Kind == yaml.ScalarNode && classify(k) == scalarBool {
-				c.add(k, path, fmt.Sprintf("key %q is read as a boolean by YAML 1.1 (kubectl); quote it", k.Value))
+				*c.probs = append(*c.probs, Problem{File: c.file, Line: k.Line, Field: path, Severity: Warning, Message: fmt.Sprintf(
+					"key %q is a boolean in YAML 1.1, as kubectl and the API server read it: it is stored as %q; quote it to mean %q", k.Value, keyString(k), k.Value)})
 			}
-			c.check(n.Content[i+1], t.Elem(), joinPath(path, k.Value))
+			c.check(n.Content[i+1], t.Elem(), joinPath(path, keyString(k)))
 		}
 	case reflect.Slice:
 		if t.Elem().Kind() == reflect.Uint8 {

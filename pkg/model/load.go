@@ -457,7 +457,7 @@ func (l *Loader) addObject(file string, n *yaml.Node, path string) {
 	obj := spec.newObj()
 	before := len(l.probs)
 	(&schemaChecker{file: file, probs: &l.probs}).checkAt(n, reflect.TypeOf(obj), path)
-	if len(l.probs) > before {
+	if len(l.probs[before:].Errors()) > 0 {
 		return
 	}
 	if err := decodeInto(n, obj); err != nil {

@@ -269,6 +269,10 @@ func (l *Loader) addIngressController(obj any, src Source, root *yaml.Node) {
 
 func (l *Loader) addEgressFirewall(obj any, src Source, root *yaml.Node) {
 	ef := obj.(*OVNEgressFirewall)
+	if ef.Name != "default" { // the CRD's rule: one per namespace, named default; OVN-Kubernetes ignores others
+		l.problem(src.File, lineAt(root, "metadata", "name"), "metadata.name", fmt.Sprintf("an EgressFirewall must be named default (the CRD refuses %q)", ef.Name))
+		return
+	}
 	out := &EgressFirewall{Kind: "EgressFirewall", Namespace: ef.Namespace, Name: ef.Name, Source: src}
 	for i, r := range ef.Spec.Egress {
 		path := []any{"spec", "egress", i}

@@ -271,3 +271,17 @@ spec: {podSelector: {}, ingress: [{ports: [{port: 80.0}]}]}
 	_, probs = load(t, "apiVersion: v1\nkind: Pod\nmetadata: {name: p, namespace: a}\nspec: {containers: [{name: c, image: i, ports: [{containerPort: \"80\"}]}]}\n")
 	assert.Equal(t, []string{`in.yaml:4: spec.containers[0].ports[0].containerPort: expected integer, got the quoted string "80" (write it without quotes)`}, problemStrings(probs.Errors()))
 }
+
+// A YAML 1.1 boolean as a key (on:, yes:) is what kubectl sends as "true": read so, with a warning.
+func TestBooleanKeysAreReadAsTheServerStoresThem(t *testing.T) {
+	c, probs := load(t, "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: a\n  labels:\n    on: edge\n")
+	require.Empty(t, probs.Errors())
+	assert.Equal(t, "edge", c.Namespace("a").Labels["true"])
+	assert.Equal(t, []string{`in.yaml:6: warning: metadata.labels: key "on" is a boolean in YAML 1.1, as kubectl and the API server read it: it is stored as "true"; quote it to mean "on"`}, problemStrings(probs))
+}
+
+// EF-2: only an EgressFirewall named default is honoured, and the CRD refuses any other name.
+func TestEgressFirewallMustBeNamedDefault(t *testing.T) {
+	_, probs := load(t, "apiVersion: k8s.ovn.org/v1\nkind: EgressFirewall\nmetadata: {name: strict, namespace: app}\nspec: {egress: [{type: Deny, to: {cidrSelector: 0.0.0.0/0}}]}\n")
+	assert.Equal(t, []string{`in.yaml:3: metadata.name: an EgressFirewall must be named default (the CRD refuses "strict")`}, problemStrings(probs.Errors()))
+}

@@ -260,7 +260,7 @@ func (l *Loader) addScenario(file string, n *yaml.Node, path0 string) {
 	var doc scenarioDoc
 	before := len(l.probs)
 	(&schemaChecker{file: file, probs: &l.probs}).check(n, reflect.TypeOf(doc), path0)
-	if len(l.probs) > before {
+	if len(l.probs[before:].Errors()) > 0 {
 		return
 	}
 	if err := decodeInto(n, &doc); err != nil {

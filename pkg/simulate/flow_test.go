@@ -100,11 +100,6 @@ spec:
     - {type: Allow, to: {dnsName: "*.example.com"}, ports: [{protocol: TCP, port: 443}]}
     - {type: Deny, to: {cidrSelector: 0.0.0.0/0}}`},
 			from: "app/web", to: "ext:api", want: true, wantConns: []string{"TCP/443"}, wantStep: "rule 0 Allow TCP/443"},
-		{name: "EF-2 only the EgressFirewall named default is enforced", extra: []string{eipZ, `apiVersion: k8s.ovn.org/v1
-kind: EgressFirewall
-metadata: {name: strict, namespace: app}
-spec: {egress: [{type: Deny, to: {cidrSelector: 0.0.0.0/0}}]}`},
-			from: "app/web", to: "ext:api", want: true, wantConns: []string{"TCP/443"}},
 		{name: "EF-4 the EgressFirewall covers node IPs", extra: []string{`apiVersion: k8s.ovn.org/v1
 kind: EgressFirewall
 metadata: {name: default, namespace: app}
