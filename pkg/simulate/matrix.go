@@ -64,7 +64,8 @@ type Cell struct {
 	ConnID int32
 }
 
-// Text renders a cell: "all", "-", a connection list, or "partial: … (k/n pairs)" when pairs differ.
+// Text renders a cell: "all", "-", a connection list, "partial: … (k/n pairs)" when only k of the n pod
+// pairs allow something, or "varies: … (n/n pairs)" when every pair allows something but not the same.
 func (c Cell) Text() string {
 	if c.NA {
 		return ""
@@ -77,6 +78,9 @@ func (c Cell) Text() string {
 func CellText(conns string, uniform bool, allowed, total int) string {
 	if uniform || allowed == 0 {
 		return conns
+	}
+	if allowed == total {
+		return fmt.Sprintf("varies: %s (%d/%d pairs, not alike)", conns, allowed, total)
 	}
 	return fmt.Sprintf("partial: %s (%d/%d pairs)", conns, allowed, total)
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"testing"
 
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"github.com/zonesim/zonesim/pkg/gen"
 	"github.com/zonesim/zonesim/pkg/model"
@@ -23,5 +24,22 @@ func TestMatrixAgreesWithQuery(t *testing.T) {
 			require.NoError(t, err)
 			matrixAgreesWithQuery(t, simulate.New(c, mustProfile(t, cni), ""))
 		})
+	}
+}
+
+func TestCellTextSaysHowThePairsDiffer(t *testing.T) {
+	tests := []struct {
+		conns          string
+		uniform        bool
+		allowed, total int
+		want           string
+	}{
+		{"all", true, 4, 4, "all"},
+		{"-", true, 0, 4, "-"},
+		{"all", false, 2, 4, "partial: all (2/4 pairs)"},
+		{"TCP/80, TCP/443", false, 4, 4, "varies: TCP/80, TCP/443 (4/4 pairs, not alike)"},
+	}
+	for _, tt := range tests {
+		assert.Equal(t, tt.want, simulate.CellText(tt.conns, tt.uniform, tt.allowed, tt.total))
 	}
 }

@@ -28,8 +28,9 @@ func NewCommand(s cmdutil.Streams) *cobra.Command {
 		Use:   "matrix",
 		Short: "Print the reachability matrix at pod, workload, namespace or zone level",
 		Long: `Prints who can open connections to whom. Rows are sources, columns destinations. A cell holds the
-allowed connections: "all", "-" for none, a list like "TCP/80, UDP/53", or "partial: ... (k/n pairs)"
-when the pod pairs of the cell differ. External address blocks named by ipBlocks, and "internet" for the
+allowed connections: "all", "-" for none, a list like "TCP/80, UDP/53", "partial: ... (k/n pairs)"
+when only k of the cell's n pod pairs allow something, or "varies: ... (n/n pairs, not alike)" when every
+pair allows something but not the same (the list is their union). External address blocks named by ipBlocks, and "internet" for the
 rest, are rows (traffic into pods) and columns (traffic out of pods).
 
 -n NS keeps the rows and columns of namespace NS (its pods, workloads or itself) and the external
