@@ -104,6 +104,9 @@ func (e *Engine) ResolveEndpoint(s string) (*Endpoint, error) {
 				return &Endpoint{Kind: "internet", Name: s, Members: []Member{{IP: a.IP, Name: s}}}, nil
 			}
 		}
+		if s == InternetName+"6" {
+			return nil, fmt.Errorf("%s: no policy names an IPv6 block, so the IPv6 internet is not a block of its own here; query an IPv6 address instead", s)
+		}
 	case strings.HasPrefix(s, "zone:"):
 		z := strings.TrimPrefix(s, "zone:")
 		var pods []*model.Pod
