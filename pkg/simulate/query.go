@@ -134,6 +134,10 @@ func (e *Engine) pair(s, d Member, svc *model.Service, port *PortSpec, explain b
 		if s.Pod.HostNetwork {
 			pr.Reason = "the source is a host-network pod: its traffic is node traffic from " + s.Pod.IP.String() + " (NP-20)"
 		}
+		if d.Pod.HostNetwork {
+			pr.Reason = joinReason(pr.Reason, "the destination is a host-network pod: it listens on its node's address "+d.Pod.IP.String()+
+				", and whether NetworkPolicy isolates it is the plugin's choice (NP-20, --cni "+e.Profile.Name+")")
+		}
 	case s.Pod != nil:
 		eg := e.egressToIP(e.classOf[s.Pod], d.IP, explain)
 		eg.Pod = s.Pod.Key()

@@ -338,3 +338,11 @@ func FuzzParsePort(f *testing.F) {
 		}
 	})
 }
+
+// A verdict that rests on the plugin's handling of host-network pods says so in the explanation.
+func TestHostNetworkDestinationIsExplained(t *testing.T) {
+	res := ask(t, engine(t, "generic", ""), "a/client", "b/agent", "")
+	require.Len(t, res.Results, 1)
+	assert.Contains(t, res.Results[0].Reason, "the destination is a host-network pod")
+	assert.Contains(t, res.Results[0].Reason, "(NP-20, --cni generic)")
+}
