@@ -2,6 +2,7 @@ package model
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -55,12 +56,12 @@ type Loader struct {
 	probs Problems
 
 	cluster      *Cluster
-	seen         map[string]Source // kind/ns/name -> first definition
-	seenContent  map[string]string // kind/ns/name -> the first definition's content, to read a repeat once
-	readFiles    map[string]bool   // files read, by path as shown
-	generated    int               // names given to objects with only a generateName
-	repeated     []string          // files given again (by -f and a scenario's include), read once
-	nsRefs       map[string]Source // namespace -> first object that referenced it
+	seen         map[string]Source   // kind/ns/name -> first definition
+	seenContent  map[string][32]byte // kind/ns/name -> the first definition's content hash, to read a repeat once
+	readFiles    map[string]bool     // files read, by path as shown
+	generated    int                 // names given to objects with only a generateName
+	repeated     []string            // files given again (by -f and a scenario's include), read once
+	nsRefs       map[string]Source   // namespace -> first object that referenced it
 	declaredNS   map[string]bool
 	workloadOf   map[string]*Workload             // kind/ns/name -> workload
 	ownerOf      map[string]metav1.OwnerReference // kind/ns/name of a workload -> its controller
@@ -80,7 +81,7 @@ func NewLoader(opts LoadOptions, stdin io.Reader) *Loader {
 		stdin:        stdin,
 		cluster:      &Cluster{Ignored: map[string]int{}},
 		seen:         map[string]Source{},
-		seenContent:  map[string]string{},
+		seenContent:  map[string][32]byte{},
 		readFiles:    map[string]bool{},
 		nsRefs:       map[string]Source{},
 		declaredNS:   map[string]bool{},
@@ -460,7 +461,8 @@ func (l *Loader) addObject(file string, n *yaml.Node, path string) {
 	if len(l.probs[before:].Errors()) > 0 {
 		return
 	}
-	if err := decodeInto(n, obj); err != nil {
+	raw, err := decodeInto(n, obj)
+	if err != nil {
 		l.problem(file, n.Line, path, "cannot decode "+kind+": "+err.Error())
 		return
 	}
@@ -491,7 +493,7 @@ func (l *Loader) addObject(file string, n *yaml.Node, path string) {
 	}
 	key := kind + "/" + meta.GetNamespace() + "/" + meta.GetName()
 	src := Source{File: file, Line: n.Line}
-	content := contentOf(n)
+	content := sha256.Sum256(raw) // what the object says, to tell a repeat from another object of that name
 	if first, dup := l.seen[key]; dup {
 		if l.seenContent[key] == content {
 			l.warn(file, n.Line, path, fmt.Sprintf("%s %q is the same as at %s:%d: read once", kind, objName(meta), first.File, first.Line))
@@ -564,22 +566,14 @@ func withKind(n *yaml.Node, apiVersion, kind string) *yaml.Node {
 	return &out
 }
 
-// contentOf is an object's content, to tell a repeat of it from a different object of the same name.
-func contentOf(n *yaml.Node) string {
-	b, err := json.Marshal(toValue(n))
-	if err != nil {
-		return ""
-	}
-	return string(b)
-}
-
-// decodeInto decodes a checked YAML node into a typed object through JSON, as the API server would.
-func decodeInto(n *yaml.Node, obj any) error {
+// decodeInto decodes a checked YAML node into a typed object through JSON, as the API server would, and
+// returns that JSON.
+func decodeInto(n *yaml.Node, obj any) ([]byte, error) {
 	raw, err := json.Marshal(toValue(n))
 	if err != nil {
-		return err
+		return nil, err
 	}
-	return json.Unmarshal(raw, obj)
+	return raw, json.Unmarshal(raw, obj)
 }
 
 func objName(m metav1.Object) string {
