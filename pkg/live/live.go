@@ -33,18 +33,7 @@ type Summary struct {
 }
 
 // String is one line: what was read, by kind.
-func (s *Summary) String() string {
-	kinds := make([]string, 0, len(s.Read))
-	for k := range s.Read {
-		kinds = append(kinds, k)
-	}
-	sort.Strings(kinds)
-	parts := make([]string, 0, len(kinds))
-	for _, k := range kinds {
-		parts = append(parts, fmt.Sprintf("%d %s", s.Read[k], k))
-	}
-	return strings.Join(parts, ", ")
-}
+func (s *Summary) String() string { return model.KindCounts(s.Read) }
 
 // Config loads a kubeconfig as kubectl does: kubeconfig "" is $KUBECONFIG or ~/.kube/config, context ""
 // the current one. It returns the client configuration and the name of the context.

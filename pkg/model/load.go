@@ -559,10 +559,11 @@ func withKind(n *yaml.Node, apiVersion, kind string) *yaml.Node {
 	scalar := func(v string) *yaml.Node {
 		return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: v, Line: n.Line, Column: n.Column}
 	}
-	out.Content = append([]*yaml.Node{scalar("apiVersion"), scalar(apiVersion), scalar("kind"), scalar(kind)}, n.Content...)
-	if mapGet(n, "apiVersion") != nil {
-		out.Content = append([]*yaml.Node{scalar("kind"), scalar(kind)}, n.Content...)
+	head := []*yaml.Node{scalar("kind"), scalar(kind)}
+	if mapGet(n, "apiVersion") == nil {
+		head = append(head, scalar("apiVersion"), scalar(apiVersion))
 	}
+	out.Content = append(head, n.Content...)
 	return &out
 }
 

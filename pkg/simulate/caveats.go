@@ -85,9 +85,6 @@ func (e *Engine) memberCaveats(eps ...*Endpoint) []Caveat {
 // addresses.
 func (e *Engine) Caveats() []Caveat {
 	namespaces := map[string]bool{}
-	for _, ns := range e.Cluster.Namespaces {
-		namespaces[ns.Name] = true
-	}
 	for _, u := range e.Cluster.Unmodelled {
 		namespaces[u.Namespace] = true
 	}
@@ -95,8 +92,16 @@ func (e *Engine) Caveats() []Caveat {
 }
 
 // Caveats are the caveats of the matrix's cells: the unmodelled objects of its nodes' namespaces and the
-// cluster-wide ones, and the addresses zonesim assigned to its pods.
+// cluster-wide ones, and the addresses zonesim assigned to its pods. They are computed once per node set.
 func (m *Matrix) Caveats() []Caveat {
+	if m.caveatsDone {
+		return m.caveats
+	}
+	m.caveats, m.caveatsDone = m.computeCaveats(), true
+	return m.caveats
+}
+
+func (m *Matrix) computeCaveats() []Caveat {
 	namespaces := map[string]bool{}
 	var pods []*model.Pod
 	for _, n := range m.Nodes {

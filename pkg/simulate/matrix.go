@@ -92,6 +92,9 @@ type Matrix struct {
 	Nodes   []*MatrixNode
 	e       *Engine
 	unions  map[uint64]int32
+	// caveats of the current nodes, once computed (Narrow changes the nodes).
+	caveats     []Caveat
+	caveatsDone bool
 }
 
 // Matrix builds the matrix at a level: nodes for pods/workloads/namespaces/zones, then the external
@@ -171,12 +174,21 @@ func (e *Engine) Matrix(level Level) *Matrix {
 	return m
 }
 
+// CanNarrow says whether a matrix of this level can be narrowed to a namespace (a zone spans namespaces),
+// so a caller can refuse before computing anything.
+func CanNarrow(l Level) error {
+	if l == LevelZone {
+		return fmt.Errorf("-n/--namespace narrows pod, workload and namespace matrices; a zone spans namespaces")
+	}
+	return nil
+}
+
 // Narrow keeps the rows and columns of the pods, workloads and namespace of namespace ns, and the
 // external blocks, as kubectl's -n narrows a listing. A zone spans namespaces, so a zone matrix is not
 // narrowed: that is an error, as is a namespace the cluster does not have.
 func (m *Matrix) Narrow(ns string) error {
-	if m.Level == LevelZone {
-		return fmt.Errorf("-n/--namespace narrows pod, workload and namespace matrices; a zone spans namespaces")
+	if err := CanNarrow(m.Level); err != nil {
+		return err
 	}
 	if err := m.e.CheckNamespace(ns); err != nil {
 		return err
@@ -187,7 +199,7 @@ func (m *Matrix) Narrow(ns string) error {
 			keep = append(keep, n)
 		}
 	}
-	m.Nodes = keep
+	m.Nodes, m.caveatsDone = keep, false
 	return nil
 }
 

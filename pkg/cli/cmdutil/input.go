@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"net/netip"
-	"sort"
 	"strings"
 	"time"
 
@@ -254,16 +253,9 @@ func (g *InputFlags) addLive(ctx context.Context, l *model.Loader, s Streams) er
 }
 
 func ignoredSummary(ignored map[string]int) string {
-	kinds := make([]string, 0, len(ignored))
 	total := 0
-	for k, n := range ignored {
-		kinds = append(kinds, k)
+	for _, n := range ignored {
 		total += n
 	}
-	sort.Strings(kinds)
-	parts := make([]string, 0, len(kinds))
-	for _, k := range kinds {
-		parts = append(parts, fmt.Sprintf("%d %s", ignored[k], k))
-	}
-	return fmt.Sprintf("ignored %d object(s) of kinds zonesim does not model: %s", total, strings.Join(parts, ", "))
+	return fmt.Sprintf("ignored %d object(s) of kinds zonesim does not model: %s", total, model.KindCounts(ignored))
 }

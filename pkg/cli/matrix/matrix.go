@@ -62,8 +62,10 @@ func run(ctx context.Context, s cmdutil.Streams, f *flags) error {
 	if err := f.namespace.Validate(); err != nil {
 		return err
 	}
-	if f.namespace.Namespace != "" && level == simulate.LevelZone {
-		return cmdutil.InputError(fmt.Errorf("-n/--namespace narrows pod, workload and namespace matrices; a zone spans namespaces"))
+	if f.namespace.Namespace != "" {
+		if err := simulate.CanNarrow(level); err != nil {
+			return cmdutil.InputError(err)
+		}
 	}
 	e, err := f.input.Engine(ctx, s)
 	if err != nil {
