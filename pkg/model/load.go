@@ -286,7 +286,8 @@ func (l *Loader) AddBytes(file string, data []byte) {
 	}
 }
 
-// AddError records a problem with an input the caller read itself (a URL that did not answer).
+// AddError records a problem with an input the caller read itself (a URL that did not answer); file is ""
+// when the error names its file already.
 func (l *Loader) AddError(file string, err error) { l.problem(file, 0, "", err.Error()) }
 
 func (l *Loader) problem(file string, line int, field, msg string) {

@@ -123,7 +123,7 @@ func (g *InputFlags) addSources(l *model.Loader) error {
 	for _, dir := range g.Kustomize {
 		d, err := kustomize.Build(dir)
 		if err != nil {
-			l.AddError(dir, err)
+			l.AddError("", err) // it names the kustomization file
 			continue
 		}
 		docs = append(docs, d...)
@@ -131,7 +131,7 @@ func (g *InputFlags) addSources(l *model.Loader) error {
 	if g.Chart != "" {
 		d, err := helm.Render(helm.Options{Chart: g.Chart, Values: g.Values, Set: g.Set, Release: g.Release, Namespace: g.chartNamespace()})
 		if err != nil {
-			l.AddError(g.Chart, err)
+			l.AddError("", err) // it names the chart, and the template where there is one
 		}
 		docs = append(docs, d...)
 	}
