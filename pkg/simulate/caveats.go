@@ -15,14 +15,15 @@ type Caveat struct {
 	// Kind is the unmodelled object's kind, or "assumption".
 	Kind string `json:"kind"`
 	// Object names it: namespace/name, or name when cluster-wide.
-	Object  string       `json:"object,omitempty"`
-	Source  model.Source `json:"source,omitempty"`
-	Message string       `json:"message"`
+	Object string `json:"object,omitempty"`
+	// Source is where the object was read; nil for an assumption.
+	Source  *model.Source `json:"source,omitempty"`
+	Message string        `json:"message"`
 }
 
 func (c Caveat) String() string {
 	at := ""
-	if c.Source.File != "" {
+	if c.Source != nil {
 		at = " (" + c.Source.String() + ")"
 	}
 	if c.Kind == "assumption" {
@@ -43,7 +44,8 @@ func (e *Engine) caveats(namespaces map[string]bool, pods []*model.Pod) []Caveat
 		if u.Namespace != "" {
 			obj = u.Namespace + "/" + u.Name
 		}
-		out = append(out, Caveat{Kind: u.Kind, Object: obj, Source: u.Source, Message: u.Effect})
+		src := u.Source
+		out = append(out, Caveat{Kind: u.Kind, Object: obj, Source: &src, Message: u.Effect})
 	}
 	if len(e.ipBlocks) > 0 {
 		var assigned []string
