@@ -568,10 +568,39 @@ func withKind(n *yaml.Node, apiVersion, kind string) *yaml.Node {
 	return &out
 }
 
+// serverFields are the metadata the API server keeps for itself: an export carries them, they mean
+// nothing to reachability, and two exports of one object differ in them.
+var serverFields = []string{"managedFields", "resourceVersion", "uid", "generation", "creationTimestamp", "selfLink"}
+
+// lastApplied is the annotation kubectl apply keeps a copy of the object in.
+const lastApplied = "kubectl.kubernetes.io/last-applied-configuration"
+
+// withoutServerFields drops what the API server keeps for itself from an object's metadata.
+func withoutServerFields(v any) any {
+	obj, ok := v.(map[string]any)
+	if !ok {
+		return v
+	}
+	meta, ok := obj["metadata"].(map[string]any)
+	if !ok {
+		return v
+	}
+	for _, f := range serverFields {
+		delete(meta, f)
+	}
+	if ann, ok := meta["annotations"].(map[string]any); ok {
+		delete(ann, lastApplied)
+		if len(ann) == 0 {
+			delete(meta, "annotations")
+		}
+	}
+	return v
+}
+
 // decodeInto decodes a checked YAML node into a typed object through JSON, as the API server would, and
-// returns that JSON.
+// returns that JSON, without the server's own metadata: so two exports of one object are one object.
 func decodeInto(n *yaml.Node, obj any) ([]byte, error) {
-	raw, err := json.Marshal(toValue(n))
+	raw, err := json.Marshal(withoutServerFields(toValue(n)))
 	if err != nil {
 		return nil, err
 	}

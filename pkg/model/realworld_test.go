@@ -55,6 +55,19 @@ kind: Namespace
 metadata: {name: a}
 `, nil, []string{`in.yaml:5: warning: Namespace "a" is the same as at in.yaml:1: read once`}},
 
+		{"two exports of one object, differing only in what the server keeps, are one object", `apiVersion: v1
+kind: Namespace
+metadata: {name: a, resourceVersion: "7", uid: u1, managedFields: [{manager: kubectl}]}
+---
+apiVersion: v1
+kind: Namespace
+metadata:
+  name: a
+  resourceVersion: "9"
+  creationTimestamp: "2024-01-01T00:00:00Z"
+  annotations: {kubectl.kubernetes.io/last-applied-configuration: '{"kind":"Namespace"}'}
+`, nil, []string{`in.yaml:5: warning: Namespace "a" is the same as at in.yaml:1: read once`}},
+
 		{"exported Pods of a Deployment are its pods, not a template pod besides", `apiVersion: apps/v1
 kind: Deployment
 metadata: {name: web, namespace: a}
