@@ -250,6 +250,44 @@ func TestDiffAgainstBaseAndGolden(t *testing.T) {
 	}
 }
 
+// diff --base from another checkout: objects are the same by kind, namespace and name wherever they are
+// written, and only rules whose content changed are causes; a rule that moved (to another line, index or
+// file) is not.
+func TestDiffAgainstAnotherCheckout(t *testing.T) {
+	src, err := os.ReadDir("../../scenarios/two-zone/manifests")
+	require.NoError(t, err)
+	base, head := filepath.Join(t.TempDir(), "main"), filepath.Join(t.TempDir(), "pr")
+	for _, dir := range []string{base, head} {
+		require.NoError(t, os.MkdirAll(dir, 0o755))
+	}
+	for _, e := range src {
+		data, err := os.ReadFile(filepath.Join("../../scenarios/two-zone/manifests", e.Name()))
+		require.NoError(t, err)
+		require.NoError(t, os.WriteFile(filepath.Join(base, e.Name()), data, 0o644))
+		name := e.Name()
+		if name == "workloads.yaml" {
+			name = "apps.yaml" // renamed in the change
+		}
+		if name == "policies.yaml" { // zone B no longer admits zone A; every line below moves
+			at := strings.Index(string(data), "namespace: payments")
+			text := string(data)[:at] + strings.Replace(string(data)[at:], "    - from:\n        - namespaceSelector:\n            matchLabels:\n              network-zone: A\n", "", 1)
+			require.NotEqual(t, string(data), text)
+			data = []byte("# reviewed: zone B no longer admits zone A\n# (these lines shift everything below)\n" + text)
+		}
+		require.NoError(t, os.WriteFile(filepath.Join(head, name), data, 0o644))
+	}
+	code, out, stderr := run("diff", "--base", base, "-f", head, "--level", "workload")
+	assert.Equal(t, 1, code, stderr)
+	assert.Equal(t, "workload matrix: 2 of 48 cells changed, 0 node(s) added, 0 removed\n\n"+
+		"FROM                          TO                            BEFORE  AFTER\n"+
+		"shop-api/deployment/catalog   payments/deployment/payments  all     -\n"+
+		"  pair shop-api/catalog-0 -> payments/payments-0\n"+
+		"    - payments/network-zone-b ingress[1] allows ("+base+"/policies.yaml:52)\n"+
+		"shop-web/deployment/frontend  payments/deployment/payments  all     -\n"+
+		"  pair shop-web/frontend-0 -> payments/payments-0\n"+
+		"    - payments/network-zone-b ingress[1] allows ("+base+"/policies.yaml:52)\n", out)
+}
+
 // A capture the lab's partner-api endpoint took: the DMZ's attempt arrived from its egress IP and was
 // dropped, the internal zone's connection was answered; both as the three-tier scenario says.
 func TestAuditOfARealCapture(t *testing.T) {

@@ -7,27 +7,17 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"github.com/zonesim/zonesim/internal/corpus"
 )
 
 // The real-world corpus (testdata/realworld): shapes users bring — exports, typed lists, a CNI's own kinds,
 // Pods without their owners — each read as a directory, with its expected workload matrix.
 func TestRealWorldCorpus(t *testing.T) {
 	const root = "../../testdata/realworld"
-	for _, tt := range []struct {
-		name string
-		args []string
-	}{
-		{"export", []string{"-f", root + "/export"}},
-		{"typed-lists", []string{"-f", root + "/typed-lists"}},
-		{"cni-specific", []string{"-f", root + "/cni-specific"}},
-		{"pods-without-owners", []string{"-f", root + "/pods-without-owners"}},
-		{"policy-only", []string{"-f", root + "/policy-only"}},
-		{"kustomize", []string{"-k", root + "/kustomize/overlays/prod"}},
-		{"chart", []string{"--chart", root + "/chart/shop", "--values", root + "/chart/values-prod.yaml", "-n", "shop"}},
-	} {
-		expected := filepath.Join(root, tt.name+".expected")
-		t.Run(tt.name, func(t *testing.T) {
-			code, out, stderr := run(append([]string{"matrix", "--level", "workload"}, tt.args...)...)
+	for _, tt := range corpus.RealWorld(root) {
+		expected := filepath.Join(root, tt.Name+".expected")
+		t.Run(tt.Name, func(t *testing.T) {
+			code, out, stderr := run(append([]string{"matrix", "--level", "workload"}, tt.Args()...)...)
 			require.Equal(t, 0, code, stderr)
 			assert.NotContains(t, stderr, "embedded scenario")
 			if *update {

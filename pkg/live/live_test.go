@@ -60,6 +60,7 @@ func TestReadFillsTheLoaderFromTheRegistry(t *testing.T) {
 		obj("v1", "Namespace", "", "shop", map[string]any{"status": map[string]any{"phase": "Active"}}),
 		obj("v1", "Node", "", "n1", map[string]any{"status": map[string]any{"addresses": []any{map[string]any{"type": "InternalIP", "address": "192.0.2.10"}}}}),
 		obj("v1", "Pod", "shop", "web", map[string]any{"metadata": map[string]any{"name": "web", "namespace": "shop", "labels": map[string]any{"app": "web"}},
+			"spec":   map[string]any{"containers": []any{map[string]any{"name": "web", "image": "registry.example/web:1"}}},
 			"status": map[string]any{"phase": "Running", "podIP": "10.0.0.5"}}),
 		obj("v1", "Pod", "shop", "done", map[string]any{"status": map[string]any{"phase": "Succeeded", "podIP": "10.0.0.6"}}),
 		obj("networking.k8s.io/v1", "NetworkPolicy", "shop", "deny", map[string]any{"spec": map[string]any{"podSelector": map[string]any{}}}),

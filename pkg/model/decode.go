@@ -139,6 +139,27 @@ func mapGet(n *yaml.Node, key string) *yaml.Node {
 	return nil
 }
 
+// has reports whether the path of keys and indexes is present in the document (a field given, even if
+// empty or null), for the fields a schema marks required.
+func has(n *yaml.Node, path ...any) bool {
+	n = resolveAlias(n)
+	for _, p := range path {
+		if n == nil {
+			return false
+		}
+		switch k := p.(type) {
+		case string:
+			n = mapGet(n, k)
+		case int:
+			if n.Kind != yaml.SequenceNode || k < 0 || k >= len(n.Content) {
+				return false
+			}
+			n = resolveAlias(n.Content[k])
+		}
+	}
+	return n != nil
+}
+
 // lineAt follows a path of keys and indexes ("spec", "ingress", 0) and returns the line of the deepest node
 // found on the way, so a problem always points as close to its field as the input allows.
 func lineAt(n *yaml.Node, path ...any) int {

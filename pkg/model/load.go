@@ -458,6 +458,10 @@ func (l *Loader) addObject(file string, n *yaml.Node, path string) {
 	}
 	obj := spec.newObj()
 	before := len(l.probs)
+	if path != "" {
+		// An item of a list: every problem names its field from the file's root (items[2].spec...).
+		defer l.prefixFields(before, path)
+	}
 	(&schemaChecker{file: file, probs: &l.probs}).checkAt(n, reflect.TypeOf(obj), path)
 	if len(l.probs[before:].Errors()) > 0 {
 		return
@@ -512,6 +516,16 @@ func (l *Loader) addObject(file string, n *yaml.Node, path string) {
 	spec.add(l, obj, src, n)
 }
 
+// prefixFields puts path in front of the field of every problem from index from on that does not start
+// with it yet.
+func (l *Loader) prefixFields(from int, path string) {
+	for i := from; i < len(l.probs); i++ {
+		if f := l.probs[i].Field; f != "" && f != path && !strings.HasPrefix(f, path+".") {
+			l.probs[i].Field = joinPath(path, f)
+		}
+	}
+}
+
 // addUnmodelled records an object of a kind that changes reachability and is not modelled.
 func (l *Loader) addUnmodelled(file string, n *yaml.Node, apiVersion, kind string, k unmodelledKind) {
 	meta := mapGet(n, "metadata")
@@ -531,13 +545,16 @@ func (l *Loader) addUnmodelled(file string, n *yaml.Node, apiVersion, kind strin
 }
 
 // checkAt checks a whole object; path prefixes fields of list items. A status the type has no field for
-// (a NetworkPolicy exported from Kubernetes 1.24-1.27 carries status: {}) is read and ignored, as the
-// API server ignores status on create.
+// (a NetworkPolicy exported from Kubernetes 1.24-1.27 carries status: {}) is read and ignored, with a
+// warning: today's API server has no such field, and its strict field validation refuses it.
 func (c *schemaChecker) checkAt(n *yaml.Node, t reflect.Type, path string) {
 	for t.Kind() == reflect.Pointer {
 		t = t.Elem()
 	}
 	if _, has := jsonFields(t)["status"]; !has && n.Kind == yaml.MappingNode && mapGet(n, "status") != nil {
+		*c.probs = append(*c.probs, Problem{File: c.file, Line: mapGet(n, "status").Line, Field: joinPath(path, "status"), Severity: Warning,
+			Message: "read and ignored (an export from Kubernetes 1.24-1.27 carries it), but the API server no longer has this field: " +
+				"with strict field validation (kubectl's default) it refuses the object; remove status before applying it"})
 		trimmed := *n
 		trimmed.Content = nil
 		for i := 0; i+1 < len(n.Content); i += 2 {

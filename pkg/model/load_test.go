@@ -83,6 +83,8 @@ func TestLoaderRejectsBadInput(t *testing.T) {
 				`in.yaml:12: spec.ingress[0].from[0].podSelector.matchExpressions[0].operator: not a valid selector operator "Equals": must be In, NotIn, Exists or DoesNotExist`,
 				"in.yaml:13: spec.ingress[0].from[0].podSelector.matchExpressions[1].values: must be non-empty when operator is In",
 			}},
+		{"an item of a list is named from the file's root", "apiVersion: v1\nkind: List\nitems:\n- apiVersion: v1\n  kind: Service\n  metadata: {name: s, namespace: a}\n  spec:\n    ports: [{port: 0}]\n",
+			[]string{"in.yaml:8: items[0].spec.ports[0].port: invalid port 0: must be between 1 and 65535, inclusive"}},
 		{"duplicate object", "apiVersion: v1\nkind: Namespace\nmetadata: {name: a}\n---\napiVersion: v1\nkind: Namespace\nmetadata: {name: a, labels: {x: z}}\n",
 			[]string{`in.yaml:5: duplicate Namespace "a", first defined at in.yaml:1 with other content`}},
 	}

@@ -84,19 +84,40 @@ func (v *policyValidator) workload(sel *metav1.LabelSelector, tmpl *corev1.PodTe
 	}
 }
 
-// podSpec checks the containers' ports: a number within 1-65535, a valid name, no name twice in a pod.
+// podSpec checks the containers as the API server does: at least one, each named (a DNS label, unique in
+// the pod) with an image; their ports a number within 1-65535 with protocol TCP, UDP or SCTP, a valid
+// name, no name twice in a pod.
 func (v *policyValidator) podSpec(spec *corev1.PodSpec, path ...any) {
-	names := map[string]bool{}
+	if len(spec.Containers) == 0 {
+		v.err(extend(path, "containers"), "required: a pod needs at least one container")
+	}
+	names, containers := map[string]bool{}, map[string]bool{}
 	for _, group := range []struct {
 		field string
 		cs    []corev1.Container
 	}{{"initContainers", spec.InitContainers}, {"containers", spec.Containers}} {
 		for i, c := range group.cs {
+			cp := extend(path, group.field, i)
+			switch {
+			case c.Name == "":
+				v.err(extend(cp, "name"), "required")
+			case containers[c.Name]:
+				v.err(extend(cp, "name"), fmt.Sprintf("duplicate value %q", c.Name))
+			default:
+				for _, msg := range validation.IsDNS1123Label(c.Name) {
+					v.err(extend(cp, "name"), fmt.Sprintf("invalid container name %q: %s", c.Name, msg))
+				}
+			}
+			containers[c.Name] = true
+			if c.Image == "" {
+				v.err(extend(cp, "image"), "required")
+			}
 			for j, p := range c.Ports {
-				pp := extend(path, group.field, i, "ports", j)
+				pp := extend(cp, "ports", j)
 				if p.ContainerPort < 1 || p.ContainerPort > 65535 {
 					v.err(extend(pp, "containerPort"), fmt.Sprintf("invalid port %d: must be between 1 and 65535, inclusive", p.ContainerPort))
 				}
+				v.protocol(string(p.Protocol), extend(pp, "protocol"))
 				if p.Name == "" {
 					continue
 				}
@@ -129,6 +150,7 @@ func (v *policyValidator) servicePorts(ports []corev1.ServicePort) {
 		if p.Port < 1 || p.Port > 65535 {
 			v.err(extend(pp, "port"), fmt.Sprintf("invalid port %d: must be between 1 and 65535, inclusive", p.Port))
 		}
+		v.protocol(string(p.Protocol), extend(pp, "protocol"))
 		switch {
 		case p.TargetPort.Type == intstr.String && p.TargetPort.StrVal != "":
 			for _, msg := range validation.IsValidPortName(p.TargetPort.StrVal) {

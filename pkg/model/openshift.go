@@ -3,7 +3,6 @@ package model
 import (
 	"fmt"
 	"net/netip"
-	"strings"
 
 	netv1 "github.com/openshift/api/network/v1"
 	netopv1 "github.com/openshift/api/networkoperator/v1"
@@ -274,6 +273,9 @@ func (l *Loader) addEgressFirewall(obj any, src Source, root *yaml.Node) {
 		return
 	}
 	out := &EgressFirewall{Kind: "EgressFirewall", Namespace: ef.Namespace, Name: ef.Name, Source: src}
+	if !has(root, "spec", "egress") {
+		l.problem(src.File, lineAt(root, "spec"), "spec.egress", "required")
+	}
 	for i, r := range ef.Spec.Egress {
 		path := []any{"spec", "egress", i}
 		rule := EgressFirewallRule{Line: lineAt(root, path...), DNSName: r.To.DNSName, NodeSelector: r.To.NodeSelector}
@@ -293,13 +295,19 @@ func (l *Loader) addEgressFirewall(obj any, src Source, root *yaml.Node) {
 			l.problem(src.File, lineAt(root, extend(path, "to")...), fieldPath(extend(path, "to")), "must set exactly one of cidrSelector, dnsName or nodeSelector (EF-1)")
 		}
 		for j, p := range r.Ports {
+			// The CRD requires both, the protocol in upper case, the port within 1-65535.
 			pp := extend(path, "ports", j)
-			proto := Protocol(strings.ToUpper(p.Protocol))
-			if proto != "TCP" && proto != "UDP" && proto != "SCTP" {
+			proto := Protocol(p.Protocol)
+			for _, f := range []string{"port", "protocol"} {
+				if !has(root, extend(pp, f)...) {
+					l.problem(src.File, lineAt(root, pp...), fieldPath(extend(pp, f)), "required")
+				}
+			}
+			if proto != "TCP" && proto != "UDP" && proto != "SCTP" && has(root, extend(pp, "protocol")...) {
 				l.problem(src.File, lineAt(root, extend(pp, "protocol")...), fieldPath(extend(pp, "protocol")), fmt.Sprintf("unsupported value %q: must be TCP, UDP or SCTP", p.Protocol))
 			}
-			if p.Port < 0 || p.Port > 65535 {
-				l.problem(src.File, lineAt(root, extend(pp, "port")...), fieldPath(extend(pp, "port")), fmt.Sprintf("invalid port %d", p.Port))
+			if (p.Port < 1 || p.Port > 65535) && has(root, extend(pp, "port")...) {
+				l.problem(src.File, lineAt(root, extend(pp, "port")...), fieldPath(extend(pp, "port")), fmt.Sprintf("invalid port %d: must be between 1 and 65535, inclusive", p.Port))
 			}
 			rule.Ports = append(rule.Ports, FirewallPort{Protocol: proto, Port: p.Port})
 		}
@@ -370,8 +378,23 @@ func (l *Loader) addEgressIP(obj any, src Source, root *yaml.Node) {
 	e := obj.(*OVNEgressIP)
 	out := &EgressIP{Kind: "EgressIP", Name: e.Name, NamespaceSelector: &e.Spec.NamespaceSelector, PodSelector: &e.Spec.PodSelector,
 		Assigned: map[netip.Addr]string{}, Source: src}
-	if len(e.Spec.NamespaceSelector.MatchLabels) == 0 && len(e.Spec.NamespaceSelector.MatchExpressions) == 0 {
+	// The CRD's rules: egressIPs and namespaceSelector are required (an empty selector selects every
+	// namespace); a status, which an export carries, holds items of an egressIP and a node each.
+	if !has(root, "spec", "namespaceSelector") {
 		l.problem(src.File, lineAt(root, "spec"), "spec.namespaceSelector", "required: an EgressIP must select namespaces (EIP-1)")
+	}
+	if !has(root, "spec", "egressIPs") {
+		l.problem(src.File, lineAt(root, "spec"), "spec.egressIPs", "required")
+	}
+	if has(root, "status") && !has(root, "status", "items") {
+		l.problem(src.File, lineAt(root, "status"), "status.items", "required")
+	}
+	for i := range e.Status.Items {
+		for _, f := range []string{"egressIP", "node"} {
+			if !has(root, "status", "items", i, f) {
+				l.problem(src.File, lineAt(root, "status", "items", i), fieldPath([]any{"status", "items", i, f}), "required")
+			}
+		}
 	}
 	for i, s := range e.Spec.EgressIPs {
 		out.IPs = append(out.IPs, l.addr(src.File, root, []any{"spec", "egressIPs", i}, s))

@@ -44,7 +44,8 @@ spec: {podSelector: {}}
 status: {}
 `, []string{"default/[other pods]="}, []string{
 			"in.yaml:1: warning: policy-only input (no Pods or workloads): analysing 1 representative pod(s), one per pod selector the policies use in each namespace they name and [other pods] per namespace, named by their selector in brackets",
-			`in.yaml:1: warning: 1 namespace(s) referenced but not declared, created with only the kubernetes.io/metadata.name label: default`}},
+			`in.yaml:1: warning: 1 namespace(s) referenced but not declared, created with only the kubernetes.io/metadata.name label: default`,
+			"in.yaml:14: warning: status: read and ignored (an export from Kubernetes 1.24-1.27 carries it), but the API server no longer has this field: with strict field validation (kubectl's default) it refuses the object; remove status before applying it"}},
 
 		{"the same object twice is read once", `apiVersion: v1
 kind: Namespace

@@ -114,15 +114,21 @@ func (v *policyValidator) selector(s metav1.LabelSelector, path ...any) {
 	}
 }
 
+// protocol checks a core API protocol field (NetworkPolicy, container and Service ports): TCP, UDP or SCTP,
+// in upper case; empty is defaulted to TCP by the server.
+func (v *policyValidator) protocol(p string, path []any) {
+	switch corev1.Protocol(p) {
+	case "", corev1.ProtocolTCP, corev1.ProtocolUDP, corev1.ProtocolSCTP:
+		return
+	}
+	v.err(path, fmt.Sprintf("unsupported value %q: must be TCP, UDP or SCTP", p))
+}
+
 func (v *policyValidator) ports(ports []networkingv1.NetworkPolicyPort, path ...any) {
 	for i, p := range ports {
 		pp := extend(path, i)
 		if p.Protocol != nil {
-			switch *p.Protocol {
-			case corev1.ProtocolTCP, corev1.ProtocolUDP, corev1.ProtocolSCTP:
-			default:
-				v.err(extend(pp, "protocol"), fmt.Sprintf("unsupported value %q: must be TCP, UDP or SCTP", *p.Protocol))
-			}
+			v.protocol(string(*p.Protocol), extend(pp, "protocol"))
 		}
 		if p.Port != nil {
 			if p.Port.Type == intstr.Int {

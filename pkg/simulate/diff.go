@@ -1,6 +1,7 @@
 package simulate
 
 import (
+	"encoding/json"
 	"fmt"
 	"maps"
 	"slices"
@@ -173,8 +174,10 @@ func (d *MatrixDiff) Explain(before, after *Engine, nodes []TextNode, limit int)
 }
 
 type pairVerdict struct {
-	conns    string
-	deciders map[string]bool
+	conns string
+	// deciders maps each thing that decided the pair, by what it is and what it says (never where it is
+	// written: the same rule in another checkout or on another line is the same decider), to its text.
+	deciders map[string]string
 }
 
 // explainPair queries one member pair by name in e; ok is false when e does not have both ends.
@@ -191,27 +194,82 @@ func explainPair(e *Engine, s, t Member) (pairVerdict, bool) {
 	if err != nil || len(res.Results) == 0 {
 		return pairVerdict{}, false
 	}
-	v := pairVerdict{conns: strings.Join(res.Connections, ", "), deciders: map[string]bool{}}
+	v := pairVerdict{conns: strings.Join(res.Connections, ", "), deciders: map[string]string{}}
+	// A rule is keyed by its policy, direction and content, not its index: a rule that only moved (another
+	// rule was removed before it) is no cause either.
+	add := func(key, content, text, where string) { v.deciders[key+"\x00"+content] = text + " (" + where + ")" }
 	for _, side := range []*Side{res.Results[0].Egress, res.Results[0].Ingress} {
 		if side == nil {
 			continue
 		}
 		for _, p := range side.Policies {
-			v.deciders[fmt.Sprintf("%s isolates the %s (%s)", p.Name, side.Direction, srcText(p.Source, 0))] = true
+			np := networkPolicy(e, p.Name)
+			in, eg := np.PolicyTypes()
+			text := fmt.Sprintf("%s isolates the %s", p.Name, side.Direction)
+			add(text, fingerprint(np.Spec.PodSelector, in, eg), text, srcText(p.Source, 0))
 		}
 		for _, h := range side.Rules {
-			v.deciders[fmt.Sprintf("%s %s[%d] allows (%s)", h.Policy.Name, side.Direction, h.Rule, srcText(h.Policy.Source, h.Line))] = true
+			np := networkPolicy(e, h.Policy.Name)
+			var rule any
+			if side.Direction == "ingress" && h.Rule < len(np.Spec.Ingress) {
+				rule = np.Spec.Ingress[h.Rule]
+			} else if side.Direction == "egress" && h.Rule < len(np.Spec.Egress) {
+				rule = np.Spec.Egress[h.Rule]
+			}
+			add(h.Policy.Name+" "+side.Direction, fingerprint(rule), fmt.Sprintf("%s %s[%d] allows", h.Policy.Name, side.Direction, h.Rule), srcText(h.Policy.Source, h.Line))
 		}
 		for _, h := range side.Admin {
-			v.deciders[fmt.Sprintf("%s %s[%d] %s (%s)", h.Policy.Name, side.Direction, h.Rule, strings.ToLower(h.Action), srcText(h.Policy.Source, h.Line))] = true
+			add(h.Policy.Name+" "+side.Direction+" "+h.Action, adminFingerprint(e, h.Policy.Name, side.Direction, h.Rule),
+				fmt.Sprintf("%s %s[%d] %s", h.Policy.Name, side.Direction, h.Rule, strings.ToLower(h.Action)), srcText(h.Policy.Source, h.Line))
 		}
 	}
 	for _, st := range res.Results[0].Steps { // the pipeline around the flow: egress firewall, SNAT, perimeter, …
 		if st.Object != "" {
-			v.deciders[fmt.Sprintf("%s %s: %s (%s)", st.Step, st.Object, strings.Join(st.Connections, ", "), srcText(st.Source, 0))] = true
+			text := fmt.Sprintf("%s %s: %s", st.Step, st.Object, strings.Join(st.Connections, ", "))
+			add(text, "", text, srcText(st.Source, 0))
 		}
 	}
 	return v, true
+}
+
+// networkPolicy finds a NetworkPolicy by namespace/name (an empty one when e has none: the fingerprint
+// then says nothing was found).
+func networkPolicy(e *Engine, key string) *model.NetworkPolicy {
+	for _, np := range e.Cluster.Policies {
+		if np.Key() == key {
+			return np
+		}
+	}
+	return &model.NetworkPolicy{}
+}
+
+// adminFingerprint is what an admin policy's rule says, with the policy's priority (which orders it).
+func adminFingerprint(e *Engine, key, dir string, i int) string {
+	for _, p := range append(slices.Clone(e.Cluster.AdminPolicies), e.Cluster.Baseline) {
+		if p == nil || p.Key() != key {
+			continue
+		}
+		rules := p.Ingress
+		if dir == "egress" {
+			rules = p.Egress
+		}
+		if i >= len(rules) {
+			break
+		}
+		r := rules[i]
+		r.Line = 0 // where it is written is not what it says
+		return fingerprint(p.Priority, r)
+	}
+	return ""
+}
+
+// fingerprint is the content of API values, for telling whether a rule changed.
+func fingerprint(vs ...any) string {
+	b, err := json.Marshal(vs)
+	if err != nil {
+		return fmt.Sprint(vs...)
+	}
+	return string(b)
 }
 
 func srcText(s model.Source, line int) string {
@@ -221,17 +279,18 @@ func srcText(s model.Source, line int) string {
 	return fmt.Sprintf("%s:%d", s.File, line)
 }
 
-// deciderDiff lists what after has and before has not ("+ "), then the other way round ("- ").
-func deciderDiff(before, after map[string]bool) []string {
+// deciderDiff lists what after has and before has not ("+ "), then the other way round ("- "): a decider
+// whose content is the same on both sides is no cause, wherever it is written.
+func deciderDiff(before, after map[string]string) []string {
 	var out []string
 	for _, k := range slices.Sorted(maps.Keys(after)) {
-		if !before[k] {
-			out = append(out, "+ "+k)
+		if _, ok := before[k]; !ok {
+			out = append(out, "+ "+after[k])
 		}
 	}
 	for _, k := range slices.Sorted(maps.Keys(before)) {
-		if !after[k] {
-			out = append(out, "- "+k)
+		if _, ok := after[k]; !ok {
+			out = append(out, "- "+before[k])
 		}
 	}
 	return out
