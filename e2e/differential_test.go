@@ -263,7 +263,7 @@ func newDryRunServer(ctx context.Context, t *testing.T, cfg *envconf.Config) *dr
 }
 
 // crdFiles are the CRDs of the kinds zonesim reads that the lab's API server does not serve itself: the
-// admin policies from network-policy-api's module, the OpenShift kinds from openshift/api's, and the
+// admin policies from network-policy-api's module (the experimental channel: zonesim reads its nodes peers and named ports), the OpenShift kinds from openshift/api's, and the
 // OVN-Kubernetes kinds from e2e/testdata/crds.
 func crdFiles(t *testing.T) []string {
 	dir := func(mod string) string {
@@ -273,8 +273,8 @@ func crdFiles(t *testing.T) []string {
 	}
 	npapi, openshift := dir("sigs.k8s.io/network-policy-api"), dir("github.com/openshift/api")
 	return []string{
-		filepath.Join(npapi, "config/crd/standard/policy.networking.k8s.io_adminnetworkpolicies.yaml"),
-		filepath.Join(npapi, "config/crd/standard/policy.networking.k8s.io_baselineadminnetworkpolicies.yaml"),
+		filepath.Join(npapi, "config/crd/experimental/policy.networking.k8s.io_adminnetworkpolicies.yaml"),
+		filepath.Join(npapi, "config/crd/experimental/policy.networking.k8s.io_baselineadminnetworkpolicies.yaml"),
 		filepath.Join(openshift, "route/v1/zz_generated.crd-manifests/routes.crd.yaml"),
 		filepath.Join(openshift, "operator/v1/zz_generated.crd-manifests/0000_50_ingress_00_ingresscontrollers-Default.crd.yaml"),
 		filepath.Join(openshift, "network/v1/zz_generated.crd-manifests/002_hostsubnets.crd.yaml"),
@@ -297,8 +297,12 @@ func installCRDs(ctx context.Context, t *testing.T, dyn dynamic.Interface) {
 			u := &unstructured.Unstructured{}
 			require.NoError(t, u.UnmarshalJSON(o.body))
 			_, err := dyn.Resource(gvr).Create(ctx, u, metav1.CreateOptions{})
-			if apierrors.IsAlreadyExists(err) {
-				err = nil
+			if apierrors.IsAlreadyExists(err) { // a lab reused (ZONESIM_LAB): bring the CRD up to date
+				var cur *unstructured.Unstructured
+				if cur, err = dyn.Resource(gvr).Get(ctx, u.GetName(), metav1.GetOptions{}); err == nil {
+					u.SetResourceVersion(cur.GetResourceVersion())
+					_, err = dyn.Resource(gvr).Update(ctx, u, metav1.UpdateOptions{})
+				}
 			}
 			require.NoError(t, err, "%s: CRD %s", f, u.GetName())
 			names = append(names, u.GetName())

@@ -160,6 +160,7 @@ func (v *adminValidator) subject(s anpv1alpha1.AdminNetworkPolicySubject) {
 	case s.Namespaces != nil:
 		v.selector(*s.Namespaces, "spec", "subject", "namespaces")
 	default:
+		v.required([]any{"spec", "subject", "pods"}, "namespaceSelector", "podSelector")
 		v.selector(s.Pods.NamespaceSelector, "spec", "subject", "pods", "namespaceSelector")
 		v.selector(s.Pods.PodSelector, "spec", "subject", "pods", "podSelector")
 	}
@@ -214,6 +215,7 @@ func (v *adminValidator) rule(path []any, peersField, name, action string, peers
 		}
 		if p.Pods != nil {
 			set++
+			v.required(extend(pp, "pods"), "namespaceSelector", "podSelector")
 			v.selector(p.Pods.NamespaceSelector, extend(pp, "pods", "namespaceSelector")...)
 			v.selector(p.Pods.PodSelector, extend(pp, "pods", "podSelector")...)
 		}

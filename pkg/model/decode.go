@@ -222,7 +222,13 @@ func (c *schemaChecker) check(n *yaml.Node, t reflect.Type, path string) {
 		c.scalarOf(n, path, "integer or string", scalarInt, scalarString)
 		return
 	case quantityType:
+		before := len(*c.probs)
 		c.scalarOf(n, path, "quantity", scalarInt, scalarFloat, scalarString)
+		if len(*c.probs) == before {
+			if _, err := resource.ParseQuantity(n.Value); err != nil {
+				c.add(n, path, fmt.Sprintf("invalid quantity %q: a number with an optional suffix, like 100Gi, 500m or 2", n.Value))
+			}
+		}
 		return
 	case timeType:
 		c.scalarOf(n, path, "timestamp string", scalarString)

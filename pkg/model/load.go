@@ -67,6 +67,9 @@ type Loader struct {
 	ownerOf      map[string]metav1.OwnerReference // kind/ns/name of a workload -> its controller
 	podOwners    map[*Pod]metav1.OwnerReference
 	deprecations map[string]bool
+	// outsideServiceCIDR are the Services whose clusterIP lies outside LoadOptions.ServiceCIDR.
+	outsideServiceCIDR []string
+	outsideFirst       Source
 	// cur is the file being read, so a Scenario's includes resolve relative to it.
 	cur struct {
 		fsys fs.FS
@@ -780,6 +783,12 @@ func (l *Loader) addService(obj any, src Source, root *yaml.Node) {
 			l.problem(src.File, lineAt(root, "spec", "clusterIP"), "spec.clusterIP", fmt.Sprintf("invalid IP %q", ip))
 		}
 		svc.ClusterIP = addr
+		if err == nil && !l.opts.ServiceCIDR.Contains(addr) {
+			if len(l.outsideServiceCIDR) == 0 {
+				l.outsideFirst = Source{File: src.File, Line: lineAt(root, "spec", "clusterIP")}
+			}
+			l.outsideServiceCIDR = append(l.outsideServiceCIDR, svc.Namespace+"/"+svc.Name)
+		}
 	}
 	l.cluster.Services = append(l.cluster.Services, svc)
 }
@@ -940,6 +949,11 @@ func (l *Loader) implicitNamespaces() {
 		first := l.nsRefs[names[0]]
 		l.warn(first.File, first.Line, "", fmt.Sprintf("%d namespace(s) referenced but not declared, created with only the %s label: %s",
 			len(names), NamespaceNameLabel, strings.Join(names, ", ")))
+	}
+	if n := len(l.outsideServiceCIDR); n > 0 {
+		// The API server refuses a clusterIP outside its service range; which range is the cluster's.
+		l.warn(l.outsideFirst.File, l.outsideFirst.Line, "spec.clusterIP", fmt.Sprintf("%d Service(s) have a clusterIP outside the service CIDR %s, which the API server refuses: %s (give the cluster's range with --service-cidr)",
+			n, l.opts.ServiceCIDR, strings.Join(l.outsideServiceCIDR, ", ")))
 	}
 }
 

@@ -72,7 +72,16 @@ func (v *policyValidator) at(sev Severity, path []any, msg string) {
 	v.probs = append(v.probs, Problem{File: v.file, Line: lineAt(v.root, path...), Field: fieldPath(path), Message: msg, Severity: sev})
 }
 
-func (v *policyValidator) err(path []any, msg string)  { v.at(Error, path, msg) }
+func (v *policyValidator) err(path []any, msg string) { v.at(Error, path, msg) }
+
+// required reports each field under path the schema requires and the document does not give.
+func (v *policyValidator) required(path []any, fields ...string) {
+	for _, f := range fields {
+		if !has(v.root, extend(path, f)...) {
+			v.err(extend(path, f), "required")
+		}
+	}
+}
 func (v *policyValidator) warn(path []any, msg string) { v.at(Warning, path, msg) }
 
 func extend(path []any, more ...any) []any {
