@@ -133,6 +133,7 @@ func (l *Loader) AddFS(fsys fs.FS, name, display string) {
 		return
 	}
 	var files []string
+	kustomized := false
 	err = fs.WalkDir(fsys, clean, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
@@ -142,9 +143,17 @@ func (l *Loader) AddFS(fsys fs.FS, name, display string) {
 		case d.IsDir() && p != clean && isChart(fsys, p):
 			l.skip(rel, "a Helm chart: render it with --chart "+rel)
 			return fs.SkipDir
+		case d.IsDir() && kustomizationIn(fsys, p) != "":
+			// Its files are resources and patches for kustomize, not objects: a patch is part of an
+			// object. kubectl apply -f refuses such a directory too.
+			if p == clean {
+				l.problem(display, 0, "", fmt.Sprintf("a kustomization (%s): build it with -k %s; -f reads plain manifests", path.Base(kustomizationIn(fsys, p)), display))
+				kustomized = true
+				return fs.SkipAll
+			}
+			l.skip(rel, "a kustomization: build it with -k "+rel)
+			return fs.SkipDir
 		case d.IsDir():
-		case isKustomization(p):
-			l.skip(rel, "a kustomization: build it with -k "+filepath.Dir(rel))
 		case isManifest(p):
 			files = append(files, p)
 		}
@@ -154,7 +163,7 @@ func (l *Loader) AddFS(fsys fs.FS, name, display string) {
 		l.problem(display, 0, "", "cannot read: "+unwrapPathError(err))
 	}
 	sort.Strings(files)
-	if len(files) == 0 {
+	if len(files) == 0 && !kustomized {
 		l.problem(display, 0, "", "no .yaml, .yml or .json files in this directory")
 	}
 	for _, f := range files {
@@ -182,13 +191,15 @@ func isChart(fsys fs.FS, dir string) bool {
 	return err == nil
 }
 
-// isKustomization reports whether a file is a kustomization, which kustomize reads, not kubectl apply.
-func isKustomization(p string) bool {
-	switch path.Base(p) {
-	case "kustomization.yaml", "kustomization.yml", "Kustomization":
-		return true
+// kustomizationIn returns the kustomization file of a directory (which kustomize reads, not kubectl
+// apply), or "".
+func kustomizationIn(fsys fs.FS, dir string) string {
+	for _, name := range []string{"kustomization.yaml", "kustomization.yml", "Kustomization"} {
+		if _, err := fs.Stat(fsys, path.Join(dir, name)); err == nil {
+			return path.Join(dir, name)
+		}
 	}
-	return false
+	return ""
 }
 
 func (l *Loader) skip(file, reason string) {

@@ -145,7 +145,8 @@ func TestLoaderSkipsWhatIsNotAManifest(t *testing.T) {
 		"repo/ns.yaml":                      {Data: []byte("apiVersion: v1\nkind: Namespace\nmetadata: {name: a}\n")},
 		"repo/values-golden.json":           {Data: []byte(`{"level": "zone", "nodes": []}`)},
 		"repo/config.yaml":                  {Data: []byte("replicas: 3\nimage: nginx\n")},
-		"repo/kustomization.yaml":           {Data: []byte("apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources: [ns.yaml]\n")},
+		"repo/app/kustomization.yaml":       {Data: []byte("apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources: [../ns.yaml]\npatches: [{path: patch.yaml}]\n")},
+		"repo/app/patch.yaml":               {Data: []byte("apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web}\nspec: {replicas: 3}\n")},
 		"repo/chart/Chart.yaml":             {Data: []byte("apiVersion: v2\nname: shop\nversion: 0.1.0\n")},
 		"repo/chart/templates/svc.yaml":     {Data: []byte("apiVersion: v1\nkind: Service\nmetadata:\n  name: {{ .Release.Name }}\n")},
 		"repo/notes.yaml":                   {Data: []byte("{{ not yaml\n")},
@@ -158,13 +159,19 @@ func TestLoaderSkipsWhatIsNotAManifest(t *testing.T) {
 	c, err := l.Cluster()
 	require.NoError(t, err)
 	assert.Equal(t, []model.SkippedFile{
+		{File: "repo/app", Reason: "a kustomization: build it with -k repo/app"},
 		{File: "repo/chart", Reason: "a Helm chart: render it with --chart repo/chart"},
-		{File: "repo/kustomization.yaml", Reason: "a kustomization: build it with -k repo"},
 		{File: "repo/config.yaml", Reason: "holds no Kubernetes object (no document has a kind or an apiVersion)"},
 		{File: "repo/notes.yaml", Reason: "is not YAML or JSON and names no kind"},
 		{File: "repo/values-golden.json", Reason: "holds no Kubernetes object (no document has a kind or an apiVersion)"},
 	}, c.Skipped)
 	require.NotNil(t, c.Namespace("a"))
+
+	l = model.NewLoader(model.DefaultLoadOptions(), nil)
+	l.AddFS(fsys, "repo/app", "repo/app")
+	_, err = l.Cluster()
+	assert.EqualError(t, err, "repo/app: a kustomization (kustomization.yaml): build it with -k repo/app; -f reads plain manifests\n1 error(s) in the input",
+		"its patch is not read as an object")
 
 	l = model.NewLoader(model.DefaultLoadOptions(), nil)
 	l.AddFS(fsys, "scenario", "scenario")

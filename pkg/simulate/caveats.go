@@ -10,7 +10,7 @@ import (
 
 // Caveat says that a verdict may depend on something zonesim did not model (an object of a kind it does
 // not evaluate, in the namespace of one end or cluster-wide) or on an assumption the input does not state
-// (an address zonesim assigned, which an ipBlock may cover). Verdicts carry their caveats next to them.
+// (an address zonesim assigned, which an ipBlock may cover; how a host-network pod is treated). Verdicts carry their caveats next to them.
 type Caveat struct {
 	// Kind is the unmodelled object's kind, or "assumption".
 	Kind string `json:"kind"`
@@ -64,6 +64,22 @@ func (e *Engine) caveats(namespaces map[string]bool, pods []*model.Pod) []Caveat
 				"%d pod IP(s) that an ipBlock covers were assigned by zonesim (the input gives no status.podIP; --pod-cidr): %s; the verdicts on them assume those addresses",
 				n, strings.Join(assigned, ", "))})
 		}
+	}
+	var host []string
+	for _, p := range pods {
+		if p.HostNetwork {
+			host = append(host, p.Key())
+		}
+	}
+	if len(host) > 0 {
+		sort.Strings(host)
+		n := len(host)
+		if n > 3 {
+			host = append(host[:3], fmt.Sprintf("and %d more", n-3))
+		}
+		out = append(out, Caveat{Kind: "assumption", Message: fmt.Sprintf(
+			"%d hostNetwork pod(s): %s; NetworkPolicy leaves host-network pods undefined (NP-20): their verdicts follow the %s profile's reading (the node's address, selected as node traffic), which another CNI may not share",
+			n, strings.Join(host, ", "), e.Profile.Name)})
 	}
 	return out
 }

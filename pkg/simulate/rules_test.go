@@ -346,3 +346,15 @@ func TestHostNetworkDestinationIsExplained(t *testing.T) {
 	assert.Contains(t, res.Results[0].Reason, "the destination is a host-network pod")
 	assert.Contains(t, res.Results[0].Reason, "(NP-20, --cni generic)")
 }
+
+// A verdict about a host-network pod rests on how the CNI treats such pods, which NetworkPolicy leaves
+// undefined (NP-20): it says so next to the verdict; one between ordinary pods does not.
+func TestHostNetworkVerdictsCarryACaveat(t *testing.T) {
+	e := engine(t, "generic", "")
+	res := ask(t, e, "b/agent", "a/server", "")
+	require.Len(t, res.Caveats, 1)
+	assert.Equal(t, "assumption", res.Caveats[0].Kind)
+	assert.Equal(t, "1 hostNetwork pod(s): b/agent; NetworkPolicy leaves host-network pods undefined (NP-20): their verdicts follow the generic profile's reading (the node's address, selected as node traffic), which another CNI may not share",
+		res.Caveats[0].Message)
+	assert.Empty(t, ask(t, e, "a/client", "a/server", "").Caveats)
+}
