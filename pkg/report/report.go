@@ -68,7 +68,11 @@ func WriteQuery(w io.Writer, r *simulate.QueryResult) error {
 	}
 	fmt.Fprintf(bw, "%s: %s -> %s%s\n", r.Verdict, r.From, r.To, port)
 	writeCaveats(bw, r.Caveats)
-	fmt.Fprintf(bw, "connections: %s\n", strings.Join(nonEmpty(r.Connections), ", "))
+	if r.Port != "" { // the allowed connections are listed whole, so the asked port is seen among them
+		fmt.Fprintf(bw, "connections (every port, not only %s): %s\n", r.Port, strings.Join(nonEmpty(r.Connections), ", "))
+	} else {
+		fmt.Fprintf(bw, "connections: %s\n", strings.Join(nonEmpty(r.Connections), ", "))
+	}
 	if r.Pairs.Total > 1 {
 		fmt.Fprintf(bw, "pod pairs allowed: %d of %d\n", r.Pairs.Allowed, r.Pairs.Total)
 	}
