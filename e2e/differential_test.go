@@ -14,7 +14,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"sort"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -376,10 +376,11 @@ func (s *dryRunServer) verdict(ctx context.Context, t *testing.T, o object) (cor
 	}
 	m, err := s.mapper.RESTMapping(schema.GroupKind{Group: gv.Group, Kind: o.kind}, gv.Version)
 	if meta.IsNoMatchError(err) {
-		if modelled(o.kind) && o.apiVersion != "extensions/v1beta1" {
+		k, ok := modelled(o.kind)
+		switch {
+		case ok && slices.Contains(k.Versions, o.apiVersion):
 			t.Errorf("%s: the lab serves no %s %s, which zonesim reads: install its CRD", o.where, o.apiVersion, o.kind)
-		}
-		if o.apiVersion == "extensions/v1beta1" {
+		case ok: // a version the API server no longer serves (extensions/v1beta1, batch/v1beta1, ...)
 			return corpus.Refuse, fmt.Sprintf("the server does not serve %s %s", o.apiVersion, o.kind)
 		}
 		return "", fmt.Sprintf("the lab serves no %s %s (zonesim does not model it)", o.apiVersion, o.kind)
@@ -411,9 +412,12 @@ func (s *dryRunServer) verdict(ctx context.Context, t *testing.T, o object) (cor
 	return corpus.Refuse, err.Error()
 }
 
-// modelled reports whether zonesim reads the kind.
-func modelled(kind string) bool {
-	kinds := model.Kinds()
-	i := sort.Search(len(kinds), func(i int) bool { return kinds[i].Kind >= kind })
-	return i < len(kinds) && kinds[i].Kind == kind
+// modelled returns the kind zonesim reads, if it reads it.
+func modelled(kind string) (model.Kind, bool) {
+	for _, k := range model.Kinds() {
+		if k.Kind == kind {
+			return k, true
+		}
+	}
+	return model.Kind{}, false
 }

@@ -202,7 +202,9 @@ func (v *adminValidator) rule(path []any, peersField, name, action string, peers
 	default:
 		v.err(extend(path, "action"), fmt.Sprintf("unsupported value %q: must be Allow, Deny or Pass", action))
 	}
-	if len(peers) == 0 || len(peers) > 100 {
+	if !has(v.root, extend(path, peersField)...) {
+		v.err(extend(path, peersField), "required")
+	} else if len(peers) == 0 || len(peers) > 100 {
 		v.err(extend(path, peersField), fmt.Sprintf("must have 1 to 100 peers, got %d", len(peers)))
 	}
 	nonPod := false

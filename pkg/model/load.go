@@ -359,6 +359,39 @@ func Kinds() []Kind {
 	return out
 }
 
+// legacyDefaults applies what the removed workload versions defaulted and apps/v1 requires: a selector
+// taken from the pod template's labels.
+func legacyDefaults(obj any) {
+	var sel **metav1.LabelSelector
+	var tmpl *corev1.PodTemplateSpec
+	switch o := obj.(type) {
+	case *appsv1.Deployment:
+		sel, tmpl = &o.Spec.Selector, &o.Spec.Template
+	case *appsv1.ReplicaSet:
+		sel, tmpl = &o.Spec.Selector, &o.Spec.Template
+	case *appsv1.StatefulSet:
+		sel, tmpl = &o.Spec.Selector, &o.Spec.Template
+	case *appsv1.DaemonSet:
+		sel, tmpl = &o.Spec.Selector, &o.Spec.Template
+	default:
+		return
+	}
+	if *sel == nil && len(tmpl.Labels) > 0 {
+		*sel = &metav1.LabelSelector{MatchLabels: copyLabels(tmpl.Labels)}
+	}
+}
+
+// removedAPIs maps API versions the API server no longer serves to the one that replaced them (the
+// Kubernetes deprecation guide: workloads' beta versions went in 1.16, CronJob's batch/v1beta1 in 1.25,
+// RBAC's and StorageClass's v1beta1 in 1.22). They are read only with --accept-removed-apis.
+func removedAPIs(current string, removed ...string) map[string]string {
+	m := map[string]string{}
+	for _, r := range removed {
+		m[r] = current
+	}
+	return m
+}
+
 // resourceName is the API server's plural of a kind, by the rule its code generators apply to every kind
 // zonesim reads (NetworkPolicy -> networkpolicies, StorageClass -> storageclasses, EgressIP -> egressips).
 func resourceName(kind string) string {
@@ -378,12 +411,17 @@ var kindSpecs = map[string]kindSpec{
 	"Pod":                   {versions: []string{"v1"}, newObj: func() any { return &corev1.Pod{} }, add: (*Loader).addPod, live: LiveRequired, keepStatus: true},
 	"Service":               {versions: []string{"v1"}, newObj: func() any { return &corev1.Service{} }, add: (*Loader).addService, live: LiveRequired},
 	"ReplicationController": {versions: []string{"v1"}, newObj: func() any { return &corev1.ReplicationController{} }, add: (*Loader).addWorkload, live: LiveSkipped},
-	"Deployment":            {versions: []string{"apps/v1"}, newObj: func() any { return &appsv1.Deployment{} }, add: (*Loader).addWorkload, live: LiveSkipped},
-	"ReplicaSet":            {versions: []string{"apps/v1"}, newObj: func() any { return &appsv1.ReplicaSet{} }, add: (*Loader).addWorkload, live: LiveSkipped},
-	"StatefulSet":           {versions: []string{"apps/v1"}, newObj: func() any { return &appsv1.StatefulSet{} }, add: (*Loader).addWorkload, live: LiveSkipped},
-	"DaemonSet":             {versions: []string{"apps/v1"}, newObj: func() any { return &appsv1.DaemonSet{} }, add: (*Loader).addWorkload, live: LiveSkipped},
-	"Job":                   {versions: []string{"batch/v1"}, newObj: func() any { return &batchv1.Job{} }, add: (*Loader).addWorkload, live: LiveSkipped},
-	"CronJob":               {versions: []string{"batch/v1"}, newObj: func() any { return &batchv1.CronJob{} }, add: (*Loader).addWorkload, live: LiveSkipped},
+	"Deployment": {versions: []string{"apps/v1"}, deprecated: removedAPIs("apps/v1", "extensions/v1beta1", "apps/v1beta1", "apps/v1beta2"),
+		newObj: func() any { return &appsv1.Deployment{} }, add: (*Loader).addWorkload, live: LiveSkipped},
+	"ReplicaSet": {versions: []string{"apps/v1"}, deprecated: removedAPIs("apps/v1", "extensions/v1beta1", "apps/v1beta2"),
+		newObj: func() any { return &appsv1.ReplicaSet{} }, add: (*Loader).addWorkload, live: LiveSkipped},
+	"StatefulSet": {versions: []string{"apps/v1"}, deprecated: removedAPIs("apps/v1", "apps/v1beta1", "apps/v1beta2"),
+		newObj: func() any { return &appsv1.StatefulSet{} }, add: (*Loader).addWorkload, live: LiveSkipped},
+	"DaemonSet": {versions: []string{"apps/v1"}, deprecated: removedAPIs("apps/v1", "extensions/v1beta1", "apps/v1beta2"),
+		newObj: func() any { return &appsv1.DaemonSet{} }, add: (*Loader).addWorkload, live: LiveSkipped},
+	"Job": {versions: []string{"batch/v1"}, newObj: func() any { return &batchv1.Job{} }, add: (*Loader).addWorkload, live: LiveSkipped},
+	"CronJob": {versions: []string{"batch/v1"}, deprecated: removedAPIs("batch/v1", "batch/v1beta1", "batch/v2alpha1"),
+		newObj: func() any { return &batchv1.CronJob{} }, add: (*Loader).addWorkload, live: LiveSkipped},
 	"NetworkPolicy": {
 		versions:   []string{"networking.k8s.io/v1"},
 		deprecated: map[string]string{"extensions/v1beta1": "networking.k8s.io/v1"},
@@ -484,6 +522,9 @@ func (l *Loader) addObject(file string, n *yaml.Node, path string) {
 	if err != nil {
 		l.problem(file, n.Line, path, "cannot decode "+kind+": "+err.Error())
 		return
+	}
+	if _, removed := spec.deprecated[apiVersion]; removed {
+		legacyDefaults(obj)
 	}
 	meta := obj.(metav1.Object)
 	if meta.GetName() == "" && meta.GetGenerateName() != "" {

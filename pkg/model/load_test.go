@@ -48,8 +48,10 @@ func TestLoaderRejectsBadInput(t *testing.T) {
 	}{
 		{"malformed YAML", "kind: [\n", []string{"in.yaml:1: malformed YAML: did not find expected node content"}},
 		{"missing kind", "apiVersion: v1\nmetadata: {name: a}\n", []string{"in.yaml:1: kind: required: every object needs apiVersion and kind"}},
-		{"unsupported apiVersion", "apiVersion: apps/v1beta2\nkind: Deployment\nmetadata: {name: a}\n",
-			[]string{`in.yaml:1: apiVersion: apiVersion "apps/v1beta2" is not supported for Deployment; use apps/v1`}},
+		{"unsupported apiVersion", "apiVersion: apps/v2\nkind: Deployment\nmetadata: {name: a}\n",
+			[]string{`in.yaml:1: apiVersion: apiVersion "apps/v2" is not supported for Deployment; use apps/v1`}},
+		{"removed apiVersion", "apiVersion: batch/v1beta1\nkind: CronJob\nmetadata: {name: a}\n",
+			[]string{`in.yaml:1: apiVersion: batch/v1beta1 CronJob is no longer served by the API server, which refuses it: write it as batch/v1 (--accept-removed-apis reads it as such)`}},
 		{"unknown field", "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: a\n  lables: {x: y}\n",
 			[]string{`in.yaml:5: metadata.lables: unknown field "lables"`}},
 		{"YAML 1.1 boolean label value", "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: a\n  labels:\n    enabled: on\n",
@@ -240,4 +242,27 @@ func TestKindsNameTheServedResources(t *testing.T) {
 	}
 	assert.Equal(t, want, got)
 	assert.Equal(t, []string{"Namespace", "NetworkPolicy", "Node", "Pod", "Service"}, required)
+}
+
+// With --accept-removed-apis, an extensions/v1beta1 Deployment is read as apps/v1, with the selector that
+// version defaulted from the template's labels.
+func TestLoaderReadsRemovedWorkloadVersionsWhenAsked(t *testing.T) {
+	in := `apiVersion: extensions/v1beta1
+kind: Deployment
+metadata: {name: web, namespace: shop}
+spec:
+  template:
+    metadata: {labels: {app: web}}
+    spec: {containers: [{name: c, image: i}]}
+`
+	opts := model.DefaultLoadOptions()
+	opts.AcceptRemovedAPIs = true
+	l := model.NewLoader(opts, nil)
+	l.AddBytes("in.yaml", []byte(in))
+	c, err := l.Cluster()
+	require.NoError(t, err)
+	require.Len(t, c.Workloads, 1)
+	assert.Contains(t, problemStrings(c.Warnings), "in.yaml:1: warning: apiVersion: extensions/v1beta1 Deployment is no longer served by the API server; read as apps/v1 (write it as apps/v1)")
+	require.Len(t, c.Pods, 1)
+	assert.Equal(t, "web", c.Pods[0].Labels["app"])
 }

@@ -195,6 +195,7 @@ type RoleBinding struct {
 }
 
 func init() {
+	rbacRemoved := removedAPIs("rbac.authorization.k8s.io/v1", "rbac.authorization.k8s.io/v1beta1", "rbac.authorization.k8s.io/v1alpha1")
 	more := map[string]kindSpec{
 		"Route":               {versions: []string{"route.openshift.io/v1"}, newObj: func() any { return &routev1.Route{} }, add: (*Loader).addRoute},
 		"IngressController":   {versions: []string{"operator.openshift.io/v1"}, newObj: func() any { return &operatorv1.IngressController{} }, add: (*Loader).addIngressController},
@@ -204,12 +205,12 @@ func init() {
 		"NetNamespace":        {versions: []string{"network.openshift.io/v1"}, newObj: func() any { return &netv1.NetNamespace{} }, add: (*Loader).addNetNamespace, cluster: true},
 		"HostSubnet":          {versions: []string{"network.openshift.io/v1"}, newObj: func() any { return &netv1.HostSubnet{} }, add: (*Loader).addHostSubnet, cluster: true},
 		"EgressRouter":        {versions: []string{"network.operator.openshift.io/v1"}, newObj: func() any { return &netopv1.EgressRouter{} }, add: (*Loader).addEgressRouter},
-		"StorageClass":        {versions: []string{"storage.k8s.io/v1"}, newObj: func() any { return &storagev1.StorageClass{} }, add: (*Loader).addStorageClass, cluster: true},
+		"StorageClass":        {versions: []string{"storage.k8s.io/v1"}, deprecated: removedAPIs("storage.k8s.io/v1", "storage.k8s.io/v1beta1"), newObj: func() any { return &storagev1.StorageClass{} }, add: (*Loader).addStorageClass, cluster: true},
 		"ResourceQuota":       {versions: []string{"v1"}, newObj: func() any { return &corev1.ResourceQuota{} }, add: (*Loader).addResourceQuota},
-		"Role":                {versions: []string{"rbac.authorization.k8s.io/v1"}, newObj: func() any { return &rbacv1.Role{} }, add: (*Loader).addRole},
-		"ClusterRole":         {versions: []string{"rbac.authorization.k8s.io/v1"}, newObj: func() any { return &rbacv1.ClusterRole{} }, add: (*Loader).addRole, cluster: true},
-		"RoleBinding":         {versions: []string{"rbac.authorization.k8s.io/v1"}, newObj: func() any { return &rbacv1.RoleBinding{} }, add: (*Loader).addRoleBinding},
-		"ClusterRoleBinding":  {versions: []string{"rbac.authorization.k8s.io/v1"}, newObj: func() any { return &rbacv1.ClusterRoleBinding{} }, add: (*Loader).addRoleBinding, cluster: true},
+		"Role":                {versions: []string{"rbac.authorization.k8s.io/v1"}, deprecated: rbacRemoved, newObj: func() any { return &rbacv1.Role{} }, add: (*Loader).addRole},
+		"ClusterRole":         {versions: []string{"rbac.authorization.k8s.io/v1"}, deprecated: rbacRemoved, newObj: func() any { return &rbacv1.ClusterRole{} }, add: (*Loader).addRole, cluster: true},
+		"RoleBinding":         {versions: []string{"rbac.authorization.k8s.io/v1"}, deprecated: rbacRemoved, newObj: func() any { return &rbacv1.RoleBinding{} }, add: (*Loader).addRoleBinding},
+		"ClusterRoleBinding":  {versions: []string{"rbac.authorization.k8s.io/v1"}, deprecated: rbacRemoved, newObj: func() any { return &rbacv1.ClusterRoleBinding{} }, add: (*Loader).addRoleBinding, cluster: true},
 	}
 	for k, v := range more {
 		kindSpecs[k] = v

@@ -24,7 +24,7 @@ type policyValidator struct {
 func validateNetworkPolicy(np *networkingv1.NetworkPolicy, file string, root *yaml.Node) Problems {
 	v := &policyValidator{file: file, root: root}
 	for _, msg := range validation.IsDNS1123Subdomain(np.Name) {
-		v.err([]any{"metadata", "name"}, msg)
+		v.err([]any{"metadata", "name"}, fmt.Sprintf("invalid name %q: %s", np.Name, msg))
 	}
 	v.selector(np.Spec.PodSelector, "spec", "podSelector")
 	seenTypes := map[networkingv1.PolicyType]bool{}

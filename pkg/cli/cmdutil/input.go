@@ -210,7 +210,14 @@ func (g *InputFlags) Engine(ctx context.Context, s Streams) (*simulate.Engine, e
 		fmt.Fprintln(s.ErrOut, ignoredSummary(cluster.Ignored))
 	}
 	if n := len(cluster.Unmodelled); n > 0 {
-		fmt.Fprintf(s.ErrOut, "%d object(s) change reachability but are not modelled; every verdict they may affect carries a caveat (--strict: exit 2)\n", n)
+		fmt.Fprintf(s.ErrOut, "%d object(s) change reachability but are not modelled; every verdict they may affect carries a caveat (--strict: exit 2):\n", n)
+		for i, u := range cluster.Unmodelled {
+			if i == 5 {
+				fmt.Fprintf(s.ErrOut, "  and %d more\n", n-i)
+				break
+			}
+			fmt.Fprintf(s.ErrOut, "  %s (%s)\n", u.Key(), u.Source)
+		}
 	}
 	probs, failed := err.(model.Problems)
 	if !failed {
