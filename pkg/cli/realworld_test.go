@@ -83,3 +83,16 @@ func TestCaveats(t *testing.T) {
 	_, out, _ = run("query", "from", "internet", "to", "ledger")
 	assert.NotContains(t, out, "caveat:")
 }
+
+// Policy-only input: namespaces chosen by label are a representative namespace each, which queries name
+// as they are shown (a label key may hold a "/").
+func TestRepresentativeNamespaces(t *testing.T) {
+	const dir = "../../testdata/realworld/policy-only"
+	code, out, stderr := run("query", "-f", dir, "from", "[network-zone=internal]", "to", "payments/[app=api]", "--port", "8443")
+	assert.Equal(t, 0, code, stderr)
+	assert.Contains(t, out, "ALLOWED: [network-zone=internal] -> payments/[app=api] on TCP/8443\n")
+	code, out, _ = run("query", "-f", dir, "from", "[other namespaces]", "to", "payments/[app=api]", "--port", "8443")
+	assert.Equal(t, 1, code)
+	assert.Contains(t, out, "DENIED: [other namespaces] -> payments/[app=api] on TCP/8443\n")
+	assert.Contains(t, stderr, "namespaces selected by label are 1 representative namespace(s), named by their selector in brackets, and [other namespaces]")
+}

@@ -9,13 +9,19 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
 
-// OtherPods names the representative pod that stands for the pods no policy's selector names.
-const OtherPods = "[other pods]"
+// OtherPods names the representative pod that stands for the pods no policy's selector names;
+// OtherNamespaces the representative namespace for the namespaces no policy's selector selects.
+const (
+	OtherPods       = "[other pods]"
+	OtherNamespaces = "[other namespaces]"
+)
 
 // representativePods gives policy-only input (NetworkPolicies without pods or workloads, the usual shape
 // of a platform repository) pods to analyse: one per distinct pod selector the policies use in each
 // namespace they name, labelled so that selector matches it, and one OtherPods per namespace. Their names
-// are the selector in brackets (payments/[app=api]), so nobody takes them for real pods.
+// are the selector in brackets (payments/[app=api]), so nobody takes them for real pods. Namespaces the
+// policies select by label get a representative namespace each, named the same way ([zone=dmz]), and
+// OtherNamespaces stands for the rest.
 func (l *Loader) representativePods() {
 	c := l.cluster
 	if len(c.Pods) > 0 || len(c.Policies) == 0 {
@@ -28,6 +34,7 @@ func (l *Loader) representativePods() {
 	}
 	byKey := map[string]*rep{}
 	namespaces := map[string]Source{}
+	byLabel := map[string]map[string]string{} // representative namespaces -> their labels
 	add := func(ns string, sel *metav1.LabelSelector, src Source) {
 		if _, ok := namespaces[ns]; !ok {
 			namespaces[ns] = src
@@ -49,9 +56,20 @@ func (l *Loader) representativePods() {
 		}
 		for _, peer := range peers {
 			ns := p.Namespace
-			if peer.NamespaceSelector != nil {
-				if ns = namedNamespace(peer.NamespaceSelector); ns == "" {
-					continue // namespaces by label: which ones the input does not say
+			if sel := peer.NamespaceSelector; sel != nil {
+				if ns = namedNamespace(sel); ns == "" {
+					if len(sel.MatchLabels) == 0 && len(sel.MatchExpressions) == 0 {
+						continue // every namespace: the ones represented already
+					}
+					// Namespaces by label, which the input does not name: one stands for them.
+					labels := labelsFor(sel)
+					ns = OtherNamespaces
+					if len(labels) > 0 {
+						ns = "[" + labelString(labels) + "]"
+					}
+					if _, ok := byLabel[ns]; !ok {
+						byLabel[ns] = labels
+					}
 				}
 			}
 			if peer.PodSelector != nil {
@@ -61,8 +79,21 @@ func (l *Loader) representativePods() {
 			}
 		}
 	}
+	if len(byLabel) > 0 { // and one for the namespaces no selector selects
+		if _, ok := byLabel[OtherNamespaces]; !ok {
+			byLabel[OtherNamespaces] = map[string]string{}
+			namespaces[OtherNamespaces] = c.Policies[0].Source
+		}
+	}
 	for ns, src := range namespaces {
 		add(ns, nil, src)
+		if labels, ok := byLabel[ns]; ok {
+			labels = copyLabels(labels)
+			labels[NamespaceNameLabel] = ns
+			c.Namespaces = append(c.Namespaces, &Namespace{Name: ns, Labels: labels, Implicit: true, Source: src})
+			l.declaredNS[ns] = true
+			continue
+		}
 		if _, ok := l.nsRefs[ns]; !ok {
 			l.nsRefs[ns] = src
 		}
@@ -81,8 +112,12 @@ func (l *Loader) representativePods() {
 		c.Pods = append(c.Pods, &Pod{Namespace: r.ns, Name: name, Labels: r.labels, Representative: true, Source: r.src})
 	}
 	first := c.Policies[0].Source
+	more := ""
+	if len(byLabel) > 0 {
+		more = fmt.Sprintf("; namespaces selected by label are %d representative namespace(s), named by their selector in brackets, and %s", len(byLabel)-1, OtherNamespaces)
+	}
 	l.warn(first.File, first.Line, "", fmt.Sprintf("policy-only input (no Pods or workloads): analysing %d representative pod(s), one per pod selector the policies use "+
-		"in each namespace they name and %s per namespace, named by their selector in brackets", len(keys), OtherPods))
+		"in each namespace they name and %s per namespace, named by their selector in brackets%s", len(keys), OtherPods, more))
 }
 
 // labelsFor returns labels a selector matches (nil: none, for OtherPods): matchLabels, and for each

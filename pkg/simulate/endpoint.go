@@ -160,6 +160,9 @@ func (e *Engine) ResolveEndpoint(s string) (*Endpoint, error) {
 		if p := c.Pod(s); p != nil { // also a representative pod, whose name may hold a "/"
 			return &Endpoint{Kind: "pod", Name: s, Members: podMembers([]*model.Pod{p})}, nil
 		}
+		if ns := c.Namespace(s); ns != nil { // also a representative namespace ([team=a], which may hold a "/")
+			return &Endpoint{Kind: "namespace", Name: s, Members: podMembers(e.podsOf(s))}, nil
+		}
 		parts := strings.Split(s, "/")
 		switch len(parts) {
 		case 1:
