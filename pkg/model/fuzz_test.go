@@ -25,7 +25,7 @@ func seeds(f *testing.F, dirs ...string) {
 // Whatever a user feeds the loader, it reads it or reports problems; it never panics, and an error always
 // comes with at least one problem that names the input.
 func FuzzLoader(f *testing.F) {
-	seeds(f, "../../testdata/realworld", "../../docs/examples", "../../scenarios/two-zone/manifests")
+	seeds(f, "../../testdata/realworld", "../../testdata/validation", "../../docs/examples", "../../scenarios/two-zone/manifests")
 	f.Add([]byte("apiVersion: v1\nkind: PodList\nitems: [{metadata: {name: a}}]\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		l := model.NewLoader(model.DefaultLoadOptions(), nil)

@@ -22,6 +22,18 @@ func load(t *testing.T, yaml string) (*model.Cluster, model.Problems) {
 	return c, probs
 }
 
+// loadAcceptingRemovedAPIs loads input that must load without error with --accept-removed-apis.
+func loadAcceptingRemovedAPIs(t *testing.T, in string) *model.Cluster {
+	t.Helper()
+	opts := model.DefaultLoadOptions()
+	opts.AcceptRemovedAPIs = true
+	l := model.NewLoader(opts, nil)
+	l.AddBytes("in.yaml", []byte(in))
+	c, err := l.Cluster()
+	require.NoError(t, err)
+	return c
+}
+
 func problemStrings(ps model.Problems) []string {
 	var out []string
 	for _, p := range ps {
@@ -150,12 +162,7 @@ items:
 ---
 {"apiVersion": "extensions/v1beta1", "kind": "NetworkPolicy", "metadata": {"name": "old", "namespace": "shop"}, "spec": {"podSelector": {}}}
 `
-	opts := model.DefaultLoadOptions()
-	opts.AcceptRemovedAPIs = true
-	l := model.NewLoader(opts, nil)
-	l.AddBytes("in.yaml", []byte(in))
-	c, err := l.Cluster()
-	require.NoError(t, err)
+	c := loadAcceptingRemovedAPIs(t, in)
 	warnings := c.Warnings
 	require.Len(t, c.Pods, 2)
 	assert.Equal(t, "shop/report-0", c.Pods[0].Key())
@@ -255,12 +262,7 @@ spec:
     metadata: {labels: {app: web}}
     spec: {containers: [{name: c, image: i}]}
 `
-	opts := model.DefaultLoadOptions()
-	opts.AcceptRemovedAPIs = true
-	l := model.NewLoader(opts, nil)
-	l.AddBytes("in.yaml", []byte(in))
-	c, err := l.Cluster()
-	require.NoError(t, err)
+	c := loadAcceptingRemovedAPIs(t, in)
 	require.Len(t, c.Workloads, 1)
 	assert.Contains(t, problemStrings(c.Warnings), "in.yaml:1: warning: apiVersion: extensions/v1beta1 Deployment is no longer served by the API server; read as apps/v1 (write it as apps/v1)")
 	require.Len(t, c.Pods, 1)

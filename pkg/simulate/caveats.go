@@ -54,15 +54,10 @@ func (e *Engine) caveats(namespaces map[string]bool, pods []*model.Pod) []Caveat
 				assigned = append(assigned, p.Key()+" "+p.IP.String())
 			}
 		}
-		if len(assigned) > 0 {
-			sort.Strings(assigned)
-			n := len(assigned)
-			if n > 3 {
-				assigned = append(assigned[:3], fmt.Sprintf("and %d more", n-3))
-			}
+		if n, list := fewOf(assigned); n > 0 {
 			out = append(out, Caveat{Kind: "assumption", Message: fmt.Sprintf(
 				"%d pod IP(s) that an ipBlock covers were assigned by zonesim (the input gives no status.podIP; --pod-cidr): %s; the verdicts on them assume those addresses",
-				n, strings.Join(assigned, ", "))})
+				n, list)})
 		}
 	}
 	var host []string
@@ -71,17 +66,21 @@ func (e *Engine) caveats(namespaces map[string]bool, pods []*model.Pod) []Caveat
 			host = append(host, p.Key())
 		}
 	}
-	if len(host) > 0 {
-		sort.Strings(host)
-		n := len(host)
-		if n > 3 {
-			host = append(host[:3], fmt.Sprintf("and %d more", n-3))
-		}
+	if n, list := fewOf(host); n > 0 {
 		out = append(out, Caveat{Kind: "assumption", Message: fmt.Sprintf(
 			"%d hostNetwork pod(s): %s; NetworkPolicy leaves host-network pods undefined (NP-20): their verdicts follow the %s profile's reading (the node's address, selected as node traffic), which another CNI may not share",
-			n, strings.Join(host, ", "), e.Profile.Name)})
+			n, list, e.Profile.Name)})
 	}
 	return out
+}
+
+// fewOf counts names and lists the first three in order, then how many more.
+func fewOf(names []string) (int, string) {
+	sort.Strings(names)
+	if n := len(names); n > 3 {
+		return n, strings.Join(names[:3], ", ") + fmt.Sprintf(", and %d more", n-3)
+	}
+	return len(names), strings.Join(names, ", ")
 }
 
 // memberCaveats are the caveats of verdicts between two endpoints.
