@@ -306,3 +306,35 @@ func TestEgressFirewallMustBeNamedDefault(t *testing.T) {
 	_, probs := load(t, "apiVersion: k8s.ovn.org/v1\nkind: EgressFirewall\nmetadata: {name: strict, namespace: app}\nspec: {egress: [{type: Deny, to: {cidrSelector: 0.0.0.0/0}}]}\n")
 	assert.Equal(t, []string{`in.yaml:3: metadata.name: an EgressFirewall must be named default (the CRD refuses "strict")`}, problemStrings(probs.Errors()))
 }
+
+// Kinds that change reachability and are not modelled are kept, with what they do, never dropped as an
+// ignored kind; kinds that do not change it (a ConfigMap) are only counted.
+func TestUnmodelledKindsAreKept(t *testing.T) {
+	for _, tt := range []struct {
+		apiVersion, kind string
+		namespaced       bool
+	}{
+		{"cilium.io/v2", "CiliumNetworkPolicy", true},
+		{"cilium.io/v2", "CiliumEgressGatewayPolicy", false},
+		{"projectcalico.org/v3", "GlobalNetworkPolicy", false},
+		{"security.istio.io/v1", "AuthorizationPolicy", true},
+		{"k8s.cni.cncf.io/v1", "NetworkAttachmentDefinition", true},
+		{"gateway.networking.k8s.io/v1", "HTTPRoute", true},
+		{"policy.linkerd.io/v1beta3", "Server", true},
+		{"kubevirt.io/v1", "VirtualMachine", true},
+		{"k8s.ovn.org/v1", "UserDefinedNetwork", true},
+		{"k8s.ovn.org/v1", "AdminPolicyBasedExternalRoute", false},
+	} {
+		t.Run(tt.kind, func(t *testing.T) {
+			c, probs := load(t, "apiVersion: "+tt.apiVersion+"\nkind: "+tt.kind+"\nmetadata: {name: x, namespace: team}\n---\n"+
+				"apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c, namespace: team}\n")
+			assert.Empty(t, probs.Errors())
+			require.Len(t, c.Unmodelled, 1)
+			u := c.Unmodelled[0]
+			assert.Equal(t, tt.kind, u.Kind)
+			assert.NotEmpty(t, u.Effect)
+			assert.Equal(t, tt.namespaced, u.Namespace == "team", "namespaced or cluster-wide")
+			assert.Equal(t, map[string]int{"ConfigMap": 1}, c.Ignored)
+		})
+	}
+}

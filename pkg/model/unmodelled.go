@@ -35,6 +35,22 @@ var unmodelledKinds = map[string]map[string]unmodelledKind{
 	"cilium.io": {
 		"CiliumNetworkPolicy":            {effect: "Cilium's own policy (L3-L7) also allows or denies traffic of the namespace's pods"},
 		"CiliumClusterwideNetworkPolicy": {effect: "Cilium's cluster-wide policy also allows or denies traffic of any pod", cluster: true},
+		"CiliumEgressGatewayPolicy":      {effect: "Cilium's egress gateway gives the pods it selects another source IP outside the cluster", cluster: true},
+	},
+	"gateway.networking.k8s.io": {
+		"Gateway":   {effect: "a Gateway opens a path from outside through its gateway's pods, which zonesim does not model"},
+		"HTTPRoute": {effect: "a route of the Gateway API sends outside traffic to the namespace's services through a gateway, which zonesim does not model"},
+		"GRPCRoute": {effect: "a route of the Gateway API sends outside traffic to the namespace's services through a gateway, which zonesim does not model"},
+		"TCPRoute":  {effect: "a route of the Gateway API sends outside traffic to the namespace's services through a gateway, which zonesim does not model"},
+		"TLSRoute":  {effect: "a route of the Gateway API sends outside traffic to the namespace's services through a gateway, which zonesim does not model"},
+		"UDPRoute":  {effect: "a route of the Gateway API sends outside traffic to the namespace's services through a gateway, which zonesim does not model"},
+	},
+	"networking.istio.io": {
+		"Sidecar": {effect: "Istio's Sidecar limits the hosts the namespace's proxies reach (egress), which NetworkPolicy allows"},
+	},
+	"policy.linkerd.io": {
+		"AuthorizationPolicy": {effect: "Linkerd's authorization denies requests inside the mesh that NetworkPolicy allows"},
+		"Server":              {effect: "a Linkerd Server with a deny default policy refuses connections NetworkPolicy allows"},
 	},
 	"projectcalico.org": {
 		"NetworkPolicy":       {effect: "Calico's own policy also allows or denies traffic of the namespace's pods, in tiers before NetworkPolicy"},
@@ -53,7 +69,8 @@ var unmodelledKinds = map[string]map[string]unmodelledKind{
 		"PeerAuthentication":  {effect: "Istio's mTLS mode can refuse plain-text connections NetworkPolicy allows"},
 	},
 	"k8s.cni.cncf.io": {
-		"MultiNetworkPolicy": {effect: "policy on the pods' secondary networks (Multus), which zonesim does not model"},
+		"MultiNetworkPolicy":          {effect: "policy on the pods' secondary networks (Multus), which zonesim does not model"},
+		"NetworkAttachmentDefinition": {effect: "pods that attach to it (k8s.v1.cni.cncf.io/networks) get a secondary network that NetworkPolicy does not govern; zonesim models the pod network only"},
 	},
 	"networking.k8s.io": {
 		"Ingress": {effect: "an Ingress opens a path from outside through an ingress controller, which zonesim does not model yet"},
@@ -66,9 +83,10 @@ var unmodelledKinds = map[string]map[string]unmodelledKind{
 		"VirtualMachineInstance": {effect: "a KubeVirt VM instance runs in a virt-launcher pod that policies select by its labels; zonesim does not model it, so that pod is missing from the verdicts"},
 	},
 	"k8s.ovn.org": {
-		"UserDefinedNetwork":        {effect: "a user-defined network isolates the namespace's pods on their own network"},
-		"ClusterUserDefinedNetwork": {effect: "a cluster user-defined network isolates the namespaces it selects on their own network", cluster: true},
-		"EgressService":             {effect: "an EgressService gives a service's pods their own egress source IP"},
+		"UserDefinedNetwork":            {effect: "a user-defined network isolates the namespace's pods on their own network"},
+		"ClusterUserDefinedNetwork":     {effect: "a cluster user-defined network isolates the namespaces it selects on their own network", cluster: true},
+		"EgressService":                 {effect: "an EgressService gives a service's pods their own egress source IP"},
+		"AdminPolicyBasedExternalRoute": {effect: "external gateways route the selected namespaces' egress another way (and from another source)", cluster: true},
 	},
 }
 
