@@ -13,12 +13,14 @@ import (
 	"strings"
 )
 
-// Options size a generated cluster.
+// Options size a generated cluster and choose its shape.
 type Options struct {
 	Namespaces int
 	Workloads  int // per namespace
 	Zones      int
 	Seed       uint64
+	// Shape is one of Shapes; "" is ShapeZones.
+	Shape string
 }
 
 // Sizes are the benchmark presets of issue 3: S, M, L, XL.
@@ -46,7 +48,17 @@ func (o Options) Validate() error {
 	if o.Namespaces < 1 || o.Workloads < 1 || o.Zones < 1 {
 		return fmt.Errorf("namespaces, workloads and zones must be at least 1 (got %d, %d, %d)", o.Namespaces, o.Workloads, o.Zones)
 	}
+	if _, ok := shapes[o.shape()]; !ok {
+		return fmt.Errorf("unknown shape %q: use one of %s", o.Shape, strings.Join(Shapes(), ", "))
+	}
 	return nil
+}
+
+func (o Options) shape() string {
+	if o.Shape == "" {
+		return ShapeZones
+	}
+	return o.Shape
 }
 
 var tiers = []string{"web", "api", "worker", "db"}
@@ -59,29 +71,20 @@ func Write(w io.Writer, o Options) error {
 	bw := bufio.NewWriterSize(w, 1<<16)
 	r := rand.New(rand.NewPCG(o.Seed, o.Seed^0x9e3779b97f4a7c15))
 	g := &writer{w: bw}
-	for z := 0; z < o.Zones; z++ {
-		zone := zoneName(z)
-		g.doc(`apiVersion: v1
-kind: Namespace
-metadata:
-  name: router-%s
-  labels:
-    network-zone-router: %s
-`, zone, zone)
-		g.deployment("router-"+zone, "router", "router", []port{{"http", 80, "TCP"}, {"https", 443, "TCP"}})
+	shapes[o.shape()].write(g, o, r)
+	if g.err != nil {
+		return g.err
 	}
+	return bw.Flush()
+}
+
+// writeZones is ShapeZones.
+func writeZones(g *writer, o Options, r *rand.Rand) {
+	g.routers(o)
 	for i := 0; i < o.Namespaces; i++ {
 		ns := fmt.Sprintf("ns-%04d", i)
 		z := i % o.Zones
-		zone := zoneName(z)
-		g.doc(`apiVersion: v1
-kind: Namespace
-metadata:
-  name: %s
-  labels:
-    network-zone: %s
-    team: team-%d
-`, ns, zone, r.IntN(10))
+		g.namespace(ns, zoneName(z), r.IntN(10))
 		for j := 0; j < o.Workloads; j++ {
 			ports := []port{{"http", 8080, "TCP"}}
 			if r.IntN(3) == 0 {
@@ -94,10 +97,6 @@ metadata:
 		}
 		g.policies(ns, i, z, o, r)
 	}
-	if g.err != nil {
-		return g.err
-	}
-	return bw.Flush()
 }
 
 func zoneName(z int) string { return fmt.Sprintf("zone-%d", z) }
@@ -121,6 +120,12 @@ func (g *writer) doc(format string, args ...any) {
 }
 
 func (g *writer) deployment(ns, name, tier string, ports []port) {
+	g.deploymentLabelled(ns, name, tier, ports, "")
+}
+
+// deploymentLabelled writes a Deployment whose pod template carries extra labels (YAML lines, indented
+// for the template's labels) besides app and tier.
+func (g *writer) deploymentLabelled(ns, name, tier string, ports []port, extra string) {
 	var b strings.Builder
 	for _, p := range ports {
 		fmt.Fprintf(&b, "            - name: %s\n              containerPort: %d\n              protocol: %s\n", p.name, p.num, p.proto)
@@ -139,12 +144,12 @@ spec:
       labels:
         app: %s
         tier: %s
-    spec:
+%s    spec:
       containers:
         - name: main
           image: registry.example.com/%s:1
           ports:
-%s`, name, ns, name, name, tier, name, b.String())
+%s`, name, ns, name, name, tier, extra, name, b.String())
 }
 
 func (g *writer) policies(ns string, i, z int, o Options, r *rand.Rand) {

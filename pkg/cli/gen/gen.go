@@ -31,9 +31,13 @@ namespace per zone, workloads with named ports, and 2-6 NetworkPolicies per name
 seed 002 (same namespace, same zone, zone router, one-way zone pairs, per-app named ports, ipBlock egress
 with except). The same seed gives the same bytes. It goes to stdout, or to the file --out names.
 
-Presets (--size): S 20 ns x 5 workloads, M 100 x 10, L 500 x 10, XL 1000 x 20.`,
+Presets (--size): S 20 ns x 5 workloads, M 100 x 10, L 500 x 10, XL 1000 x 20.
+
+Shapes (--shape), for trying zonesim on clusters unlike the default one:
+` + zgen.ShapeHelp(),
 		Example: `  zonesim gen --size M > m.yaml && zonesim matrix -f m.yaml --level zone
-  zonesim gen --namespaces 50 --workloads 8 --zones 3 --seed 7 --out cluster.yaml`,
+  zonesim gen --namespaces 50 --workloads 8 --zones 3 --seed 7 --out cluster.yaml
+  zonesim gen --size XL --shape ports --out xl-ports.yaml`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			f.set = cmd.Flags().Changed
@@ -46,8 +50,10 @@ Presets (--size): S 20 ns x 5 workloads, M 100 x 10, L 500 x 10, XL 1000 x 20.`,
 	fl.IntVar(&f.opts.Workloads, "workloads", 5, "workloads per namespace")
 	fl.IntVar(&f.opts.Zones, "zones", 3, "network zones")
 	fl.Uint64Var(&f.opts.Seed, "seed", 1, "random seed")
+	fl.StringVar(&f.opts.Shape, "shape", zgen.ShapeZones, "the cluster's shape: "+strings.Join(zgen.Shapes(), ", "))
 	fl.StringVar(&f.out, "out", "", "file to write (default stdout)")
 	_ = cmd.RegisterFlagCompletionFunc("size", cmdutil.Fixed(zgen.SizeNames()...))
+	_ = cmd.RegisterFlagCompletionFunc("shape", cmdutil.Fixed(zgen.Shapes()...))
 	return cmd
 }
 
@@ -85,6 +91,6 @@ func run(_ context.Context, s cmdutil.Streams, f *flags) error {
 	if err := file.Close(); err != nil {
 		return err
 	}
-	fmt.Fprintf(s.ErrOut, "wrote %s: %d namespaces x %d workloads in %d zones\n", f.out, opts.Namespaces, opts.Workloads, opts.Zones)
+	fmt.Fprintf(s.ErrOut, "wrote %s: %d namespaces x %d workloads in %d zones, shape %s\n", f.out, opts.Namespaces, opts.Workloads, opts.Zones, opts.Shape)
 	return nil
 }
