@@ -2,6 +2,8 @@ package simulate_test
 
 import (
 	"bytes"
+	"maps"
+	"slices"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -41,5 +43,55 @@ func TestCellTextSaysHowThePairsDiffer(t *testing.T) {
 	}
 	for _, tt := range tests {
 		assert.Equal(t, tt.want, simulate.CellText(tt.conns, tt.uniform, tt.allowed, tt.total))
+	}
+}
+
+// A set query counts pod pairs by what each side depends on; its counts and connections must be those of
+// asking every pod pair on its own, on every shape of generated cluster, with and without a port.
+func TestSetQueryAgreesWithPairQueries(t *testing.T) {
+	for _, shape := range gen.Shapes() {
+		t.Run(shape, func(t *testing.T) {
+			var buf bytes.Buffer
+			require.NoError(t, gen.Write(&buf, gen.Options{Namespaces: 6, Workloads: 3, Zones: 2, Seed: 9, Shape: shape}))
+			l := model.NewLoader(model.DefaultLoadOptions(), nil)
+			l.AddBytes("gen.yaml", buf.Bytes())
+			c, err := l.Cluster()
+			require.NoError(t, err)
+			e := simulate.New(c, mustProfile(t, "generic"), "")
+			for _, q := range []struct{ from, to, port string }{
+				{"zone:zone-0", "zone:zone-1", ""}, {"zone:zone-1", "zone:zone-0", ""}, {"zone:zone-0", "zone:zone-0", ""},
+				{"zone:zone-1", "zone:zone-0", "http"}, {"zone:zone-0", "zone:zone-1", "tcp/5432"},
+			} {
+				set := ask(t, e, q.from, q.to, q.port)
+				from, err := e.ResolveEndpoint(q.from)
+				require.NoError(t, err)
+				to, err := e.ResolveEndpoint(q.to)
+				require.NoError(t, err)
+				total, allowed := 0, 0
+				union := map[string]bool{}
+				for _, s := range from.Members {
+					for _, d := range to.Members {
+						if s.Pod == d.Pod {
+							continue
+						}
+						one := ask(t, e, s.Name, d.Name, q.port)
+						total++
+						if one.Allowed {
+							allowed++
+						}
+						for _, conn := range one.Connections {
+							union[conn] = true
+						}
+					}
+				}
+				assert.Equal(t, total, set.Pairs.Total, q)
+				assert.Equal(t, allowed, set.Pairs.Allowed, q)
+				want := slices.Sorted(maps.Keys(union))
+				if union["all"] {
+					want = []string{"all"}
+				}
+				assert.ElementsMatch(t, want, set.Connections, q)
+			}
+		})
 	}
 }

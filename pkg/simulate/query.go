@@ -79,18 +79,37 @@ func (e *Engine) Query(from, to *Endpoint, port *PortSpec, detail int) (*QueryRe
 		res.Port = port.String()
 	}
 	var union ConnSet
-	for _, s := range from.Members {
-		for _, d := range to.Members {
+	// Two pods' verdict depends only on what the source's egress and the destination's ingress depend on
+	// (their srcKey and dstKey; without a service or route in between): a set query evaluates each key
+	// pair once and counts the rest, explaining only the pairs it shows.
+	classed := to.Route == nil && to.Service == nil
+	srcKey, dstKey := e.memberKeys(from.Members, true), e.memberKeys(to.Members, false)
+	known := newPairMemo(len(e.srcKeys), len(e.dstKeys))
+	for i, s := range from.Members {
+		for j, d := range to.Members {
 			if s.Pod != nil && s.Pod == d.Pod && (from.IsSet() || to.IsSet()) {
 				continue // a pod to itself is not a pair of a set
 			}
 			res.Pairs.Total++
+			shown := res.Pairs.Total <= detail || len(res.Results) < 2*detail
+			keyed := classed && srcKey[i] >= 0 && dstKey[j] >= 0 && s.Pod != d.Pod
+			if keyed {
+				if allowed, ok := known.get(srcKey[i], dstKey[j]); ok && !(shown && (res.Pairs.Total <= detail || !allowed)) {
+					if allowed {
+						res.Pairs.Allowed++
+					}
+					continue
+				}
+			}
 			var pr PairResult
 			var conns ConnSet
 			if to.Route != nil {
 				pr, conns = e.routePair(s, d, to.Route, port)
 			} else {
-				pr, conns = e.pair(s, d, to.Service, port, true)
+				pr, conns = e.pair(s, d, to.Service, port, shown)
+			}
+			if keyed {
+				known.set(srcKey[i], dstKey[j], pr.Allowed)
 			}
 			union = union.Union(conns)
 			if pr.Allowed {
@@ -113,6 +132,58 @@ func (e *Engine) Query(from, to *Endpoint, port *PortSpec, detail int) (*QueryRe
 		res.Verdict = "PARTIAL"
 	}
 	return res, nil
+}
+
+// memberKeys are the members' srcKey (src) or dstKey, -1 for a member that is not a pod.
+func (e *Engine) memberKeys(members []Member, src bool) []int32 {
+	out := make([]int32, len(members))
+	for i, m := range members {
+		switch {
+		case m.Pod == nil:
+			out[i] = -1
+		case src:
+			out[i] = e.classOf[m.Pod].srcKey
+		default:
+			out[i] = e.classOf[m.Pod].dstKey
+		}
+	}
+	return out
+}
+
+// pairMemo remembers the verdict of each (srcKey, dstKey) pair a query evaluated: a dense table when the
+// keys are few enough, else a map.
+type pairMemo struct {
+	dst   int
+	dense []int8 // 0 unknown, 1 allowed, 2 denied
+	byKey map[[2]int32]bool
+}
+
+func newPairMemo(src, dst int) *pairMemo {
+	if src*dst <= 1<<22 {
+		return &pairMemo{dst: dst, dense: make([]int8, src*dst)}
+	}
+	return &pairMemo{byKey: map[[2]int32]bool{}}
+}
+
+func (m *pairMemo) get(s, d int32) (allowed, ok bool) {
+	if m.dense == nil {
+		allowed, ok = m.byKey[[2]int32{s, d}]
+		return allowed, ok
+	}
+	v := m.dense[int(s)*m.dst+int(d)]
+	return v == 1, v != 0
+}
+
+func (m *pairMemo) set(s, d int32, allowed bool) {
+	if m.dense == nil {
+		m.byKey[[2]int32{s, d}] = allowed
+		return
+	}
+	v := int8(2)
+	if allowed {
+		v = 1
+	}
+	m.dense[int(s)*m.dst+int(d)] = v
 }
 
 // pair evaluates one member pair; conns are the allowed connections (for a service: in service-port
