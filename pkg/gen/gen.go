@@ -80,11 +80,7 @@ func Write(w io.Writer, o Options) error {
 
 // writeZones is ShapeZones.
 func writeZones(g *writer, o Options, r *rand.Rand) {
-	g.routers(o)
-	for i := 0; i < o.Namespaces; i++ {
-		ns := fmt.Sprintf("ns-%04d", i)
-		z := i % o.Zones
-		g.namespace(ns, zoneName(z), r.IntN(10))
+	g.appNamespaces(o, r, func(ns string, i, z int) {
 		for j := 0; j < o.Workloads; j++ {
 			ports := []port{{"http", 8080, "TCP"}}
 			if r.IntN(3) == 0 {
@@ -96,7 +92,7 @@ func writeZones(g *writer, o Options, r *rand.Rand) {
 			g.deployment(ns, fmt.Sprintf("app-%02d", j), tiers[j%len(tiers)], ports)
 		}
 		g.policies(ns, i, z, o, r)
-	}
+	})
 }
 
 func zoneName(z int) string { return fmt.Sprintf("zone-%d", z) }

@@ -75,14 +75,22 @@ metadata:
 `, ns, zone, team)
 }
 
-// writePorts is ShapePorts: the shape where classing pods by what they expose degenerates, since every
-// Deployment's http is another number.
-func writePorts(g *writer, o Options, r *rand.Rand) {
+// appNamespaces writes the routers, then each zone-labelled application namespace followed by what fill
+// writes into it.
+func (g *writer) appNamespaces(o Options, r *rand.Rand, fill func(ns string, i, z int)) {
 	g.routers(o)
 	for i := 0; i < o.Namespaces; i++ {
 		ns := fmt.Sprintf("ns-%04d", i)
 		z := i % o.Zones
 		g.namespace(ns, zoneName(z), r.IntN(10))
+		fill(ns, i, z)
+	}
+}
+
+// writePorts is ShapePorts: the shape where classing pods by what they expose degenerates, since every
+// Deployment's http is another number.
+func writePorts(g *writer, o Options, r *rand.Rand) {
+	g.appNamespaces(o, r, func(ns string, i, z int) {
 		for j := 0; j < o.Workloads; j++ {
 			tier := tiers[j%len(tiers)]
 			ports := []port{{"http", 10001 + (i*o.Workloads+j)%50000, "TCP"}, {"metrics", 9090, "TCP"}}
@@ -159,16 +167,12 @@ spec:
       ports:
         - port: 5432
 `, next, ns, next)
-	}
+	})
 }
 
 // writeLabels is ShapeLabels: the zones shape whose pods each carry a label of their own.
 func writeLabels(g *writer, o Options, r *rand.Rand) {
-	g.routers(o)
-	for i := 0; i < o.Namespaces; i++ {
-		ns := fmt.Sprintf("ns-%04d", i)
-		z := i % o.Zones
-		g.namespace(ns, zoneName(z), r.IntN(10))
+	g.appNamespaces(o, r, func(ns string, i, z int) {
 		for j := 0; j < o.Workloads; j++ {
 			app := fmt.Sprintf("app-%02d", j)
 			for k := 0; k < 2; k++ {
@@ -192,7 +196,7 @@ spec:
 			}
 		}
 		g.policies(ns, i, z, o, r)
-	}
+	})
 }
 
 // writeIPBlocks is ShapeIPBlocks: the zones shape with four egress blocks of its own per namespace.
