@@ -44,6 +44,9 @@ type Class struct {
 	rel      [2][]int32 // peers named by the rules of the isolating policies, by direction
 	polKey   [2]int32   // interned isolating policy list, by direction
 	portsKey int32      // interned named ports
+	// named says, by direction, whether a rule of the isolating policies names a port: only then does
+	// the other end's named ports matter to this side.
+	named [2]bool
 }
 
 type cpolicy struct {
@@ -372,9 +375,31 @@ func (e *Engine) assignKeys() {
 		for d := range c.policies {
 			c.rel[d] = e.relevantPeers(Direction(d), c.policies[d], c.tiers[d])
 			c.polKey[d] = intern(e.polKeys, encodeKey("", false, nil, c.policies[d], c.tiers[d]))
+			c.named[d] = e.namesPorts(Direction(d), c.policies[d], c.tiers[d])
 		}
 		c.portsKey = intern(e.polKeys, encodeKey("ports", false, c.NamedPorts))
 	}
+}
+
+// namesPorts reports whether a rule of the policies or admin tiers in direction d names a port.
+func (e *Engine) namesPorts(d Direction, pols, tiers []int32) bool {
+	var rules []*crule
+	for _, pi := range pols {
+		rules = append(rules, e.policies[pi].rules[d]...)
+	}
+	for _, ti := range tiers {
+		for _, r := range e.admins[ti].rules[d] {
+			rules = append(rules, &r.crule)
+		}
+	}
+	for _, r := range rules {
+		for _, p := range r.ports {
+			if p.name != "" {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 func intern(m map[string]int32, k string) int32 {

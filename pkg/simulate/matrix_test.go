@@ -27,6 +27,17 @@ func TestMatrixAgreesWithQuery(t *testing.T) {
 			matrixAgreesWithQuery(t, simulate.New(c, mustProfile(t, cni), ""))
 		})
 	}
+	for _, shape := range gen.Shapes() { // the shapes that break grouping alike pods
+		t.Run("generic/"+shape, func(t *testing.T) {
+			var buf bytes.Buffer
+			require.NoError(t, gen.Write(&buf, gen.Options{Namespaces: 8, Workloads: 4, Zones: 3, Seed: 3, Shape: shape}))
+			l := model.NewLoader(model.DefaultLoadOptions(), nil)
+			l.AddBytes("gen.yaml", buf.Bytes())
+			c, err := l.Cluster()
+			require.NoError(t, err)
+			matrixAgreesWithQuery(t, simulate.New(c, mustProfile(t, "generic"), ""))
+		})
+	}
 }
 
 func TestCellTextSaysHowThePairsDiffer(t *testing.T) {

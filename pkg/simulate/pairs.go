@@ -80,7 +80,10 @@ func (e *Engine) sideID(d Direction, owner, other, dst *Class, eval func() ConnS
 	if !ok {
 		return e.conns.id(eval())
 	}
-	k := sideKey{dir: d, pol: owner.polKey[d], ports: dst.portsKey, mask: m}
+	k := sideKey{dir: d, pol: owner.polKey[d], ports: -1, mask: m}
+	if owner.named[d] { // the destination's named ports matter only to rules that name a port
+		k.ports = dst.portsKey
+	}
 	if id, ok := e.sideMemo[k]; ok {
 		return id
 	}
