@@ -84,7 +84,7 @@ func (e *Engine) Query(from, to *Endpoint, port *PortSpec, detail int) (*QueryRe
 	// pair once and counts the rest, explaining only the pairs it shows.
 	classed := to.Route == nil && to.Service == nil
 	srcKey, dstKey := e.memberKeys(from.Members, true), e.memberKeys(to.Members, false)
-	known := newPairMemo(len(e.srcKeys), len(e.dstKeys))
+	known := newPairMemo(len(e.srcKeys), len(e.dstKeys), len(from.Members)*len(to.Members))
 	for i, s := range from.Members {
 		for j, d := range to.Members {
 			if s.Pod != nil && s.Pod == d.Pod && (from.IsSet() || to.IsSet()) {
@@ -151,15 +151,15 @@ func (e *Engine) memberKeys(members []Member, src bool) []int32 {
 }
 
 // pairMemo remembers the verdict of each (srcKey, dstKey) pair a query evaluated: a dense table when the
-// keys are few enough, else a map.
+// key pairs are few enough and no more than the query's pairs, else a map.
 type pairMemo struct {
 	dst   int
 	dense []int8 // 0 unknown, 1 allowed, 2 denied
 	byKey map[[2]int32]bool
 }
 
-func newPairMemo(src, dst int) *pairMemo {
-	if src*dst <= 1<<22 {
+func newPairMemo(src, dst, pairs int) *pairMemo {
+	if n := src * dst; n <= 1<<22 && n <= pairs {
 		return &pairMemo{dst: dst, dense: make([]int8, src*dst)}
 	}
 	return &pairMemo{byKey: map[[2]int32]bool{}}
