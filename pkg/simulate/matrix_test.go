@@ -29,13 +29,7 @@ func TestMatrixAgreesWithQuery(t *testing.T) {
 	}
 	for _, shape := range gen.Shapes() { // the shapes that break grouping alike pods
 		t.Run("generic/"+shape, func(t *testing.T) {
-			var buf bytes.Buffer
-			require.NoError(t, gen.Write(&buf, gen.Options{Namespaces: 8, Workloads: 4, Zones: 3, Seed: 3, Shape: shape}))
-			l := model.NewLoader(model.DefaultLoadOptions(), nil)
-			l.AddBytes("gen.yaml", buf.Bytes())
-			c, err := l.Cluster()
-			require.NoError(t, err)
-			matrixAgreesWithQuery(t, simulate.New(c, mustProfile(t, "generic"), ""))
+			matrixAgreesWithQuery(t, generatedEngine(t, gen.Options{Namespaces: 8, Workloads: 4, Zones: 3, Seed: 3, Shape: shape}))
 		})
 	}
 }
@@ -57,18 +51,24 @@ func TestCellTextSaysHowThePairsDiffer(t *testing.T) {
 	}
 }
 
+// generatedEngine compiles a generated cluster for the generic profile.
+func generatedEngine(t *testing.T, o gen.Options) *simulate.Engine {
+	t.Helper()
+	var buf bytes.Buffer
+	require.NoError(t, gen.Write(&buf, o))
+	l := model.NewLoader(model.DefaultLoadOptions(), nil)
+	l.AddBytes("gen.yaml", buf.Bytes())
+	c, err := l.Cluster()
+	require.NoError(t, err)
+	return simulate.New(c, mustProfile(t, "generic"), "")
+}
+
 // A set query counts pod pairs by what each side depends on; its counts and connections must be those of
 // asking every pod pair on its own, on every shape of generated cluster, with and without a port.
 func TestSetQueryAgreesWithPairQueries(t *testing.T) {
 	for _, shape := range gen.Shapes() {
 		t.Run(shape, func(t *testing.T) {
-			var buf bytes.Buffer
-			require.NoError(t, gen.Write(&buf, gen.Options{Namespaces: 6, Workloads: 3, Zones: 2, Seed: 9, Shape: shape}))
-			l := model.NewLoader(model.DefaultLoadOptions(), nil)
-			l.AddBytes("gen.yaml", buf.Bytes())
-			c, err := l.Cluster()
-			require.NoError(t, err)
-			e := simulate.New(c, mustProfile(t, "generic"), "")
+			e := generatedEngine(t, gen.Options{Namespaces: 6, Workloads: 3, Zones: 2, Seed: 9, Shape: shape})
 			for _, q := range []struct{ from, to, port string }{
 				{"zone:zone-0", "zone:zone-1", ""}, {"zone:zone-1", "zone:zone-0", ""}, {"zone:zone-0", "zone:zone-0", ""},
 				{"zone:zone-1", "zone:zone-0", "http"}, {"zone:zone-0", "zone:zone-1", "tcp/5432"},
