@@ -116,12 +116,6 @@ func (g *writer) doc(format string, args ...any) {
 }
 
 func (g *writer) deployment(ns, name, tier string, ports []port) {
-	g.deploymentLabelled(ns, name, tier, ports, "")
-}
-
-// deploymentLabelled writes a Deployment whose pod template carries extra labels (YAML lines, indented
-// for the template's labels) besides app and tier.
-func (g *writer) deploymentLabelled(ns, name, tier string, ports []port, extra string) {
 	var b strings.Builder
 	for _, p := range ports {
 		fmt.Fprintf(&b, "            - name: %s\n              containerPort: %d\n              protocol: %s\n", p.name, p.num, p.proto)
@@ -140,12 +134,12 @@ spec:
       labels:
         app: %s
         tier: %s
-%s    spec:
+    spec:
       containers:
         - name: main
           image: registry.example.com/%s:1
           ports:
-%s`, name, ns, name, name, tier, extra, name, b.String())
+%s`, name, ns, name, name, tier, name, b.String())
 }
 
 func (g *writer) policies(ns string, i, z int, o Options, r *rand.Rand) {

@@ -2,8 +2,9 @@ package gen
 
 import (
 	"fmt"
+	"maps"
 	"math/rand/v2"
-	"sort"
+	"slices"
 	"strings"
 )
 
@@ -31,14 +32,7 @@ var shapes = map[string]shape{
 }
 
 // Shapes lists the shapes by name.
-func Shapes() []string {
-	out := make([]string, 0, len(shapes))
-	for n := range shapes {
-		out = append(out, n)
-	}
-	sort.Strings(out)
-	return out
-}
+func Shapes() []string { return slices.Sorted(maps.Keys(shapes)) }
 
 // ShapeHelp describes every shape, a line each.
 func ShapeHelp() string {

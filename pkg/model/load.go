@@ -872,6 +872,7 @@ func (l *Loader) Cluster() (*Cluster, error) {
 	l.finishRouters()
 	l.representativePods()
 	l.implicitNamespaces()
+	l.serviceRangeWarning()
 	l.finishAdminPolicies()
 	if n := len(l.repeated); n > 0 {
 		l.warn(l.repeated[0], 0, "", fmt.Sprintf("%d file(s) given more than once (by -f and by a scenario's include, or twice) were read once: %s",
@@ -1002,8 +1003,12 @@ func (l *Loader) implicitNamespaces() {
 		l.warn(first.File, first.Line, "", fmt.Sprintf("%d namespace(s) referenced but not declared, created with only the %s label: %s",
 			len(names), NamespaceNameLabel, strings.Join(names, ", ")))
 	}
+}
+
+// serviceRangeWarning says once which Services have a clusterIP outside the service CIDR: the API server
+// refuses those, and which range is the cluster's only --service-cidr says.
+func (l *Loader) serviceRangeWarning() {
 	if n := len(l.outsideServiceCIDR); n > 0 {
-		// The API server refuses a clusterIP outside its service range; which range is the cluster's.
 		l.warn(l.outsideFirst.File, l.outsideFirst.Line, "spec.clusterIP", fmt.Sprintf("%d Service(s) have a clusterIP outside the service CIDR %s, which the API server refuses: %s (give the cluster's range with --service-cidr)",
 			n, l.opts.ServiceCIDR, strings.Join(l.outsideServiceCIDR, ", ")))
 	}

@@ -114,10 +114,15 @@ func (v *policyValidator) restartPolicy(p corev1.RestartPolicy, job bool, path .
 	}
 }
 
-// jobTemplate checks the pod template of a Job or CronJob.
-func (v *policyValidator) jobTemplate(t *corev1.PodTemplateSpec, path ...any) {
+// podTemplate checks a workload's pod template: its labels and its pod.
+func (v *policyValidator) podTemplate(t *corev1.PodTemplateSpec, path ...any) {
 	v.labels(t.Labels, extend(path, "metadata", "labels")...)
 	v.podSpec(&t.Spec, extend(path, "spec")...)
+}
+
+// jobTemplate checks the pod template of a Job or CronJob.
+func (v *policyValidator) jobTemplate(t *corev1.PodTemplateSpec, path ...any) {
+	v.podTemplate(t, path...)
 	v.restartPolicy(t.Spec.RestartPolicy, true, extend(path, "spec", "restartPolicy")...)
 }
 
@@ -128,10 +133,9 @@ func (v *policyValidator) replicationController(rc *corev1.ReplicationController
 		v.err([]any{"spec", "template"}, "required")
 		return
 	}
-	v.labels(rc.Spec.Template.Labels, "spec", "template", "metadata", "labels")
-	v.podSpec(&rc.Spec.Template.Spec, "spec", "template", "spec")
-	if len(rc.Spec.Selector) > 0 && !labels.SelectorFromSet(rc.Spec.Selector).Matches(labels.Set(rc.Spec.Template.Labels)) {
-		v.err([]any{"spec", "template", "metadata", "labels"}, fmt.Sprintf("`selector` does not match template `labels` (selector %s)", labels.SelectorFromSet(rc.Spec.Selector)))
+	v.podTemplate(rc.Spec.Template, "spec", "template")
+	if sel := labels.SelectorFromSet(rc.Spec.Selector); len(rc.Spec.Selector) > 0 && !sel.Matches(labels.Set(rc.Spec.Template.Labels)) {
+		v.err([]any{"spec", "template", "metadata", "labels"}, fmt.Sprintf("`selector` does not match template `labels` (selector %s)", sel))
 	}
 }
 
@@ -177,9 +181,7 @@ func (v *policyValidator) roleBinding(ref rbacv1.RoleRef, subjects []rbacv1.Subj
 	if namespaced {
 		kinds = []string{"Role", "ClusterRole"}
 	}
-	if ref.APIGroup != rbacv1.GroupName {
-		v.err([]any{"roleRef", "apiGroup"}, fmt.Sprintf("unsupported value %q: must be %s", ref.APIGroup, rbacv1.GroupName))
-	}
+	v.oneOf(ref.APIGroup, []string{rbacv1.GroupName}, "roleRef", "apiGroup")
 	v.oneOf(ref.Kind, kinds, "roleRef", "kind")
 	if ref.Name == "" {
 		v.err([]any{"roleRef", "name"}, "required")
@@ -198,9 +200,7 @@ func (v *policyValidator) roleBinding(ref rbacv1.RoleRef, subjects []rbacv1.Subj
 				v.err(extend(path, "namespace"), "required")
 			}
 		case rbacv1.UserKind, rbacv1.GroupKind:
-			if s.APIGroup != rbacv1.GroupName {
-				v.err(extend(path, "apiGroup"), fmt.Sprintf("unsupported value %q: must be %s", s.APIGroup, rbacv1.GroupName))
-			}
+			v.oneOf(s.APIGroup, []string{rbacv1.GroupName}, extend(path, "apiGroup")...)
 		default:
 			v.err(extend(path, "kind"), fmt.Sprintf("unsupported value %q: must be ServiceAccount, User or Group", s.Kind))
 		}
@@ -219,8 +219,8 @@ func (v *policyValidator) route(r *routev1.Route) {
 		if i > 0 {
 			path = []any{"spec", "alternateBackends", i - 1}
 		}
-		if b.Kind != "" && b.Kind != "Service" {
-			v.err(extend(path, "kind"), fmt.Sprintf("unsupported value %q: must be Service", b.Kind))
+		if b.Kind != "" {
+			v.oneOf(b.Kind, []string{"Service"}, extend(path, "kind")...)
 		}
 		if b.Weight != nil && (*b.Weight < 0 || *b.Weight > 256) {
 			v.err(extend(path, "weight"), fmt.Sprintf("invalid weight %d: must be between 0 and 256, inclusive", *b.Weight))
@@ -251,8 +251,7 @@ func (v *policyValidator) labels(l map[string]string, path ...any) {
 // workload checks that a workload's selector is given and selects its own template, as the API server
 // requires of Deployments, ReplicaSets, StatefulSets and DaemonSets.
 func (v *policyValidator) workload(sel *metav1.LabelSelector, tmpl *corev1.PodTemplateSpec) {
-	v.labels(tmpl.Labels, "spec", "template", "metadata", "labels")
-	v.podSpec(&tmpl.Spec, "spec", "template", "spec")
+	v.podTemplate(tmpl, "spec", "template")
 	if sel == nil {
 		v.err([]any{"spec", "selector"}, "required")
 		return
@@ -301,9 +300,7 @@ func (v *policyValidator) podSpec(spec *corev1.PodSpec, path ...any) {
 			}
 			for j, p := range c.Ports {
 				pp := extend(cp, "ports", j)
-				if p.ContainerPort < 1 || p.ContainerPort > 65535 {
-					v.err(extend(pp, "containerPort"), fmt.Sprintf("invalid port %d: must be between 1 and 65535, inclusive", p.ContainerPort))
-				}
+				v.portNumber(p.ContainerPort, extend(pp, "containerPort")...)
 				v.protocol(string(p.Protocol), extend(pp, "protocol"))
 				if spec.HostNetwork && p.HostPort != 0 && p.HostPort != p.ContainerPort {
 					v.err(extend(pp, "hostPort"), fmt.Sprintf("invalid port %d: must match containerPort (%d) when hostNetwork is true", p.HostPort, p.ContainerPort))
@@ -337,17 +334,15 @@ func (v *policyValidator) servicePorts(ports []corev1.ServicePort) {
 			}
 			names[p.Name] = true
 		}
-		if p.Port < 1 || p.Port > 65535 {
-			v.err(extend(pp, "port"), fmt.Sprintf("invalid port %d: must be between 1 and 65535, inclusive", p.Port))
-		}
+		v.portNumber(p.Port, extend(pp, "port")...)
 		v.protocol(string(p.Protocol), extend(pp, "protocol"))
 		switch {
 		case p.TargetPort.Type == intstr.String && p.TargetPort.StrVal != "":
 			for _, msg := range validation.IsValidPortName(p.TargetPort.StrVal) {
 				v.err(extend(pp, "targetPort"), fmt.Sprintf("invalid port name %q: %s", p.TargetPort.StrVal, msg))
 			}
-		case p.TargetPort.Type == intstr.Int && p.TargetPort.IntVal != 0 && (p.TargetPort.IntVal < 1 || p.TargetPort.IntVal > 65535):
-			v.err(extend(pp, "targetPort"), fmt.Sprintf("invalid port %d: must be between 1 and 65535, inclusive", p.TargetPort.IntVal))
+		case p.TargetPort.Type == intstr.Int && p.TargetPort.IntVal != 0: // 0: the same as port
+			v.portNumber(p.TargetPort.IntVal, extend(pp, "targetPort")...)
 		}
 	}
 }

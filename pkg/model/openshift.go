@@ -274,9 +274,8 @@ func (l *Loader) addEgressFirewall(obj any, src Source, root *yaml.Node) {
 		return
 	}
 	out := &EgressFirewall{Kind: "EgressFirewall", Namespace: ef.Namespace, Name: ef.Name, Source: src}
-	if !has(root, "spec", "egress") {
-		l.problem(src.File, lineAt(root, "spec"), "spec.egress", "required")
-	}
+	v := &policyValidator{file: src.File, root: root} // the CRD's schema
+	v.required([]any{"spec"}, "egress")
 	for i, r := range ef.Spec.Egress {
 		path := []any{"spec", "egress", i}
 		rule := EgressFirewallRule{Line: lineAt(root, path...), DNSName: r.To.DNSName, NodeSelector: r.To.NodeSelector}
@@ -298,22 +297,18 @@ func (l *Loader) addEgressFirewall(obj any, src Source, root *yaml.Node) {
 		for j, p := range r.Ports {
 			// The CRD requires both, the protocol in upper case, the port within 1-65535.
 			pp := extend(path, "ports", j)
-			proto := Protocol(p.Protocol)
-			for _, f := range []string{"port", "protocol"} {
-				if !has(root, extend(pp, f)...) {
-					l.problem(src.File, lineAt(root, pp...), fieldPath(extend(pp, f)), "required")
-				}
+			v.required(pp, "port", "protocol")
+			if has(root, extend(pp, "protocol")...) {
+				v.oneOf(p.Protocol, []string{"TCP", "UDP", "SCTP"}, extend(pp, "protocol")...)
 			}
-			if proto != "TCP" && proto != "UDP" && proto != "SCTP" && has(root, extend(pp, "protocol")...) {
-				l.problem(src.File, lineAt(root, extend(pp, "protocol")...), fieldPath(extend(pp, "protocol")), fmt.Sprintf("unsupported value %q: must be TCP, UDP or SCTP", p.Protocol))
+			if has(root, extend(pp, "port")...) {
+				v.portNumber(p.Port, extend(pp, "port")...)
 			}
-			if (p.Port < 1 || p.Port > 65535) && has(root, extend(pp, "port")...) {
-				l.problem(src.File, lineAt(root, extend(pp, "port")...), fieldPath(extend(pp, "port")), fmt.Sprintf("invalid port %d: must be between 1 and 65535, inclusive", p.Port))
-			}
-			rule.Ports = append(rule.Ports, FirewallPort{Protocol: proto, Port: p.Port})
+			rule.Ports = append(rule.Ports, FirewallPort{Protocol: Protocol(p.Protocol), Port: p.Port})
 		}
 		out.Rules = append(out.Rules, rule)
 	}
+	l.probs = append(l.probs, v.probs...)
 	l.addFirewall(out, root)
 }
 
@@ -381,22 +376,18 @@ func (l *Loader) addEgressIP(obj any, src Source, root *yaml.Node) {
 		Assigned: map[netip.Addr]string{}, Source: src}
 	// The CRD's rules: egressIPs and namespaceSelector are required (an empty selector selects every
 	// namespace); a status, which an export carries, holds items of an egressIP and a node each.
+	v := &policyValidator{file: src.File, root: root}
 	if !has(root, "spec", "namespaceSelector") {
-		l.problem(src.File, lineAt(root, "spec"), "spec.namespaceSelector", "required: an EgressIP must select namespaces (EIP-1)")
+		v.err([]any{"spec", "namespaceSelector"}, "required: an EgressIP must select namespaces (EIP-1)")
 	}
-	if !has(root, "spec", "egressIPs") {
-		l.problem(src.File, lineAt(root, "spec"), "spec.egressIPs", "required")
-	}
-	if has(root, "status") && !has(root, "status", "items") {
-		l.problem(src.File, lineAt(root, "status"), "status.items", "required")
+	v.required([]any{"spec"}, "egressIPs")
+	if has(root, "status") {
+		v.required([]any{"status"}, "items")
 	}
 	for i := range e.Status.Items {
-		for _, f := range []string{"egressIP", "node"} {
-			if !has(root, "status", "items", i, f) {
-				l.problem(src.File, lineAt(root, "status", "items", i), fieldPath([]any{"status", "items", i, f}), "required")
-			}
-		}
+		v.required([]any{"status", "items", i}, "egressIP", "node")
 	}
+	l.probs = append(l.probs, v.probs...)
 	for i, s := range e.Spec.EgressIPs {
 		out.IPs = append(out.IPs, l.addr(src.File, root, []any{"spec", "egressIPs", i}, s))
 	}

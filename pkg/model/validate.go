@@ -72,7 +72,8 @@ func (v *policyValidator) at(sev Severity, path []any, msg string) {
 	v.probs = append(v.probs, Problem{File: v.file, Line: lineAt(v.root, path...), Field: fieldPath(path), Message: msg, Severity: sev})
 }
 
-func (v *policyValidator) err(path []any, msg string) { v.at(Error, path, msg) }
+func (v *policyValidator) err(path []any, msg string)  { v.at(Error, path, msg) }
+func (v *policyValidator) warn(path []any, msg string) { v.at(Warning, path, msg) }
 
 // required reports each field under path the schema requires and the document does not give.
 func (v *policyValidator) required(path []any, fields ...string) {
@@ -82,7 +83,13 @@ func (v *policyValidator) required(path []any, fields ...string) {
 		}
 	}
 }
-func (v *policyValidator) warn(path []any, msg string) { v.at(Warning, path, msg) }
+
+// portNumber reports a port number outside 1-65535.
+func (v *policyValidator) portNumber(n int32, path ...any) {
+	if n < 1 || n > 65535 {
+		v.err(path, fmt.Sprintf("invalid port %d: must be between 1 and 65535, inclusive", n))
+	}
+}
 
 func extend(path []any, more ...any) []any {
 	out := make([]any, 0, len(path)+len(more))
@@ -141,9 +148,7 @@ func (v *policyValidator) ports(ports []networkingv1.NetworkPolicyPort, path ...
 		}
 		if p.Port != nil {
 			if p.Port.Type == intstr.Int {
-				if p.Port.IntVal < 1 || p.Port.IntVal > 65535 {
-					v.err(extend(pp, "port"), fmt.Sprintf("invalid port %d: must be between 1 and 65535, inclusive", p.Port.IntVal))
-				}
+				v.portNumber(p.Port.IntVal, extend(pp, "port")...)
 			} else {
 				for _, msg := range validation.IsValidPortName(p.Port.StrVal) {
 					v.err(extend(pp, "port"), fmt.Sprintf("invalid port name %q: %s", p.Port.StrVal, msg))
@@ -159,7 +164,7 @@ func (v *policyValidator) ports(ports []networkingv1.NetworkPolicyPort, path ...
 			case *p.EndPort < p.Port.IntVal:
 				v.err(extend(pp, "endPort"), fmt.Sprintf("must be greater than or equal to port (%d)", p.Port.IntVal))
 			case *p.EndPort > 65535:
-				v.err(extend(pp, "endPort"), fmt.Sprintf("invalid port %d: must be between 1 and 65535, inclusive", *p.EndPort))
+				v.portNumber(*p.EndPort, extend(pp, "endPort")...)
 			}
 		}
 	}

@@ -10,7 +10,8 @@ import (
 
 // Caveat says that a verdict may depend on something zonesim did not model (an object of a kind it does
 // not evaluate, in the namespace of one end or cluster-wide) or on an assumption the input does not state
-// (an address zonesim assigned, which an ipBlock may cover; how a host-network pod is treated). Verdicts carry their caveats next to them.
+// (an address zonesim assigned, which an ipBlock may cover; how a host-network pod is treated). Verdicts
+// carry their caveats next to them.
 type Caveat struct {
 	// Kind is the unmodelled object's kind, or "assumption".
 	Kind string `json:"kind"`

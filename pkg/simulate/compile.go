@@ -383,23 +383,13 @@ func (e *Engine) assignKeys() {
 
 // namesPorts reports whether a rule of the policies or admin tiers in direction d names a port.
 func (e *Engine) namesPorts(d Direction, pols, tiers []int32) bool {
-	var rules []*crule
-	for _, pi := range pols {
-		rules = append(rules, e.policies[pi].rules[d]...)
-	}
-	for _, ti := range tiers {
-		for _, r := range e.admins[ti].rules[d] {
-			rules = append(rules, &r.crule)
-		}
-	}
-	for _, r := range rules {
+	named := false
+	e.eachRule(d, pols, tiers, func(r *crule) {
 		for _, p := range r.ports {
-			if p.name != "" {
-				return true
-			}
+			named = named || p.name != ""
 		}
-	}
-	return false
+	})
+	return named
 }
 
 func intern(m map[string]int32, k string) int32 {

@@ -163,19 +163,8 @@ func (e *Engine) ResolveEndpoint(s string) (*Endpoint, error) {
 		if ns := c.Namespace(s); ns != nil { // also a representative namespace ([team=a], which may hold a "/")
 			return &Endpoint{Kind: "namespace", Name: s, Members: podMembers(e.podsOf(s))}, nil
 		}
-		parts := strings.Split(s, "/")
-		switch len(parts) {
-		case 1:
-			if ns := c.Namespace(s); ns != nil {
-				return &Endpoint{Kind: "namespace", Name: s, Members: podMembers(e.podsOf(s))}, nil
-			}
-		case 2:
-			for _, p := range c.Pods {
-				if p.Key() == s {
-					return &Endpoint{Kind: "pod", Name: s, Members: podMembers([]*model.Pod{p})}, nil
-				}
-			}
-		case 3:
+		// ns/KIND/name: pods and namespaces were looked up by their whole name above.
+		if parts := strings.Split(s, "/"); len(parts) == 3 {
 			kind := strings.ToLower(parts[1])
 			if full, ok := workloadKinds[kind]; ok {
 				kind = full

@@ -25,25 +25,29 @@ type sideKey struct {
 func (e *Engine) relevantPeers(d Direction, pols, tiers []int32) []int32 {
 	seen := map[int32]bool{}
 	var out []int32
-	add := func(peers []int32) {
-		for _, id := range peers {
+	e.eachRule(d, pols, tiers, func(r *crule) {
+		for _, id := range r.peers {
 			if !seen[id] {
 				seen[id] = true
 				out = append(out, id)
 			}
 		}
-	}
+	})
+	return out
+}
+
+// eachRule calls f with every rule in direction d of the policies and admin tiers.
+func (e *Engine) eachRule(d Direction, pols, tiers []int32, f func(*crule)) {
 	for _, pi := range pols {
 		for _, r := range e.policies[pi].rules[d] {
-			add(r.peers)
+			f(r)
 		}
 	}
 	for _, ti := range tiers {
 		for _, r := range e.admins[ti].rules[d] {
-			add(r.peers)
+			f(&r.crule)
 		}
 	}
-	return out
 }
 
 // mask says which of rel select class c; ok is false when rel has more peers than a mask holds.
