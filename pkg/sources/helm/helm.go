@@ -23,6 +23,10 @@ import (
 const (
 	DefaultRelease   = "release-name"
 	DefaultNamespace = "default"
+	// KubeVersion is the Kubernetes version charts are rendered for: the one whose API and validation
+	// zonesim follows (the lab's kube-apiserver), so a chart's kubeVersion constraint and
+	// .Capabilities.KubeVersion see it.
+	KubeVersion = "v1.37.2"
 )
 
 // Options says which chart to render and with which values, as `helm template`'s arguments do.
@@ -79,6 +83,9 @@ func Render(o Options) ([]sources.Doc, error) {
 		return nil, fmt.Errorf("helm chart %s: %w", o.Chart, err)
 	}
 	caps := chartutil.DefaultCapabilities.Copy()
+	// Helm's default when built as a library is Kubernetes 1.20 (helm's own binary sets the version it was
+	// built with); charts render for the version whose API zonesim reads, as .Capabilities.KubeVersion.
+	caps.KubeVersion = chartutil.KubeVersion{Version: KubeVersion, Major: "1", Minor: "37"}
 	if ch.Metadata.KubeVersion != "" && !chartutil.IsCompatibleRange(ch.Metadata.KubeVersion, caps.KubeVersion.String()) {
 		return nil, fmt.Errorf("helm chart %s: chart requires kubeVersion: %s which is incompatible with Kubernetes %s",
 			o.Chart, ch.Metadata.KubeVersion, caps.KubeVersion.String())

@@ -12,6 +12,7 @@ import (
 	"helm.sh/helm/v3/pkg/chartutil"
 	"sigs.k8s.io/yaml"
 
+	"github.com/zonesim/zonesim/pkg/lab"
 	"github.com/zonesim/zonesim/pkg/sources"
 	"github.com/zonesim/zonesim/pkg/sources/helm"
 )
@@ -292,4 +293,25 @@ func TestRenderErrors(t *testing.T) {
 			}
 		})
 	}
+}
+
+// Charts render for the Kubernetes version zonesim reads (the lab's), not Helm's library default (1.20): a
+// chart that requires a newer Kubernetes renders, and templates see that version.
+func TestRenderForTheKubernetesVersionZonesimReads(t *testing.T) {
+	assert.Equal(t, lab.KubernetesVersion, helm.KubeVersion)
+	dir := writeChart(t, map[string]string{
+		"Chart.yaml":        "apiVersion: v2\nname: app\nversion: 1.0.0\nkubeVersion: \">=1.21.0-0\"\n",
+		"templates/cm.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\ndata:\n  kube: {{ .Capabilities.KubeVersion.Version }}\n  minor: {{ .Capabilities.KubeVersion.Minor | quote }}\n",
+	})
+	docs, err := helm.Render(helm.Options{Chart: dir})
+	require.NoError(t, err)
+	cm := objects(t, docs)["ConfigMap"]
+	assert.Equal(t, map[string]any{"kube": helm.KubeVersion, "minor": "37"}, cm.get("data"))
+
+	old := writeChart(t, map[string]string{
+		"Chart.yaml":        "apiVersion: v2\nname: app\nversion: 1.0.0\nkubeVersion: \"<1.25.0-0\"\n",
+		"templates/cm.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n",
+	})
+	_, err = helm.Render(helm.Options{Chart: old})
+	assert.ErrorContains(t, err, "chart requires kubeVersion: <1.25.0-0 which is incompatible with Kubernetes v1.37.2")
 }
