@@ -41,6 +41,9 @@ type Class struct {
 	matched  [2][]int32 // peers (by direction of the rule) that select the class, sorted
 	srcKey   int32
 	dstKey   int32
+	// famKey is dstKey without the named ports: destinations of one family differ only in what their
+	// named ports resolve to, so a pair whose rules name no port has one verdict for the whole family.
+	famKey   int32
 	rel      [2][]int32 // peers named by the rules of the isolating policies, by direction
 	polKey   [2]int32   // interned isolating policy list, by direction
 	portsKey int32      // interned named ports
@@ -222,6 +225,16 @@ func (e *Engine) buildClasses() {
 			hostNetNodes[p.NodeName] = true
 		}
 	}
+	e.portNames = map[string]bool{}
+	for d := range e.peers {
+		e.eachRule(Direction(d), allIDs(len(e.policies)), allIDs(len(e.admins)), func(r *crule) {
+			for _, p := range r.ports {
+				if p.name != "" {
+					e.portNames[p.name] = true
+				}
+			}
+		})
+	}
 	byKey := map[string]*Class{}
 	var b strings.Builder
 	for _, p := range e.Cluster.Pods {
@@ -240,7 +253,7 @@ func (e *Engine) buildClasses() {
 			b.WriteByte(1)
 		}
 		b.WriteByte(0)
-		named := namedPorts(p.Ports)
+		named := namedPorts(p.Ports, e.portNames)
 		for _, cp := range named {
 			fmt.Fprintf(&b, "%s/%s/%d,", cp.Name, cp.Protocol, cp.Port)
 		}
@@ -263,10 +276,12 @@ func (e *Engine) buildClasses() {
 	}
 }
 
-func namedPorts(ports []model.ContainerPort) []model.ContainerPort {
+// namedPorts are the pod's named ports whose names some rule references (NP-15): the other names never
+// change a verdict, so they never split a class.
+func namedPorts(ports []model.ContainerPort, referenced map[string]bool) []model.ContainerPort {
 	var out []model.ContainerPort
 	for _, p := range ports {
-		if p.Name != "" {
+		if p.Name != "" && referenced[p.Name] {
 			out = append(out, p)
 		}
 	}
@@ -372,6 +387,7 @@ func (e *Engine) assignKeys() {
 		dst := encodeKey(c.Node, c.HostNetwork, c.NamedPorts, c.policies[Ingress], c.tiers[Ingress], c.matched[Egress])
 		c.srcKey = intern(e.srcKeys, src)
 		c.dstKey = intern(e.dstKeys, dst)
+		c.famKey = intern(e.famKeys, encodeKey(c.Node, c.HostNetwork, nil, c.policies[Ingress], c.tiers[Ingress], c.matched[Egress]))
 		for d := range c.policies {
 			c.rel[d] = e.relevantPeers(Direction(d), c.policies[d], c.tiers[d])
 			c.polKey[d] = intern(e.polKeys, encodeKey("", false, nil, c.policies[d], c.tiers[d]))
@@ -390,6 +406,15 @@ func (e *Engine) namesPorts(d Direction, pols, tiers []int32) bool {
 		}
 	})
 	return named
+}
+
+// allIDs is 0..n-1.
+func allIDs(n int) []int32 {
+	out := make([]int32, n)
+	for i := range out {
+		out[i] = int32(i)
+	}
+	return out
 }
 
 func intern(m map[string]int32, k string) int32 {

@@ -1,7 +1,9 @@
 package simulate
 
 import (
+	"cmp"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -163,6 +165,26 @@ func (s PortSet) union(o PortSet) PortSet {
 		merged = append(merged, r)
 	}
 	return merged
+}
+
+// unionAll is the union of many sets at once: every range sorted, then merged.
+func unionAll(sets []ConnSet) ConnSet {
+	var r ConnSet
+	for i := range r.p {
+		var all PortSet
+		for _, c := range sets {
+			all = append(all, c.p[i]...)
+		}
+		slices.SortFunc(all, func(a, b Range) int { return cmp.Compare(a.Lo, b.Lo) })
+		for _, x := range all {
+			if n := len(r.p[i]); n > 0 && x.Lo <= r.p[i][n-1].Hi+1 {
+				r.p[i][n-1].Hi = max(r.p[i][n-1].Hi, x.Hi)
+				continue
+			}
+			r.p[i] = append(r.p[i], x)
+		}
+	}
+	return r
 }
 
 func (s PortSet) intersect(o PortSet) PortSet {

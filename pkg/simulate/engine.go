@@ -33,6 +33,8 @@ type Engine struct {
 	atomMemo  map[atomKey]int32
 	srcKeys   map[string]int32
 	dstKeys   map[string]int32
+	famKeys   map[string]int32
+	portNames map[string]bool // port names some rule references
 }
 
 // New compiles the cluster's policies for the given profile. zoneLabel is the namespace label that names a
@@ -55,6 +57,7 @@ func New(c *model.Cluster, p Profile, zoneLabel string) *Engine {
 		atomMemo:  map[atomKey]int32{},
 		srcKeys:   map[string]int32{},
 		dstKeys:   map[string]int32{},
+		famKeys:   map[string]int32{},
 		peers:     [2]*peerTable{{byKey: map[string]int32{}}, {byKey: map[string]int32{}}},
 	}
 	for _, n := range c.Nodes {

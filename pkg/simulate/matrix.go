@@ -3,6 +3,7 @@ package simulate
 import (
 	"fmt"
 	"net/netip"
+	"slices"
 	"sort"
 	"strings"
 
@@ -38,16 +39,24 @@ type MatrixNode struct {
 	Kind string `json:"kind"` // pod, workload, namespace, zone, external
 	Pods int    `json:"pods,omitempty"`
 
-	src, dst []group
-	atom     *Atom
-	pod      *model.Pod
-	pods     []*model.Pod
+	src  []group
+	fams []family // destination groups, by family
+	atom *Atom
+	pod  *model.Pod
+	pods []*model.Pod
 }
 
 // group is pods of one node that share a key on one side, with their count.
 type group struct {
 	class *Class
 	n     int
+}
+
+// family is the destination groups of one node that share a famKey: they differ only in named ports.
+type family struct {
+	class   *Class // the first member's
+	n       int
+	members []group
 }
 
 // Cell is the aggregate of every pod pair of a matrix cell.
@@ -115,7 +124,7 @@ func (e *Engine) Matrix(level Level) *Matrix {
 		n.pods = append(n.pods, p)
 		c := e.classOf[p]
 		n.src = addGroup(n.src, c, func(g group) bool { return g.class.srcKey == c.srcKey })
-		n.dst = addGroup(n.dst, c, func(g group) bool { return g.class.dstKey == c.dstKey })
+		n.fams = addToFamily(n.fams, c)
 		if level == LevelPod {
 			n.pod = p
 		}
@@ -213,6 +222,17 @@ func addGroup(gs []group, c *Class, same func(group) bool) []group {
 	return append(gs, group{class: c, n: 1})
 }
 
+func addToFamily(fs []family, c *Class) []family {
+	for i := range fs {
+		if f := &fs[i]; f.class.famKey == c.famKey {
+			f.n++
+			f.members = addGroup(f.members, c, func(g group) bool { return g.class.dstKey == c.dstKey })
+			return fs
+		}
+	}
+	return append(fs, family{class: c, n: 1, members: []group{{class: c, n: 1}}})
+}
+
 // Row computes the cells of row i into buf (reused when large enough).
 func (m *Matrix) Row(i int, buf []Cell) []Cell {
 	buf = buf[:0]
@@ -237,8 +257,10 @@ func (m *Matrix) cell(from, to *MatrixNode) Cell {
 	var agg cellAgg
 	switch {
 	case from.atom != nil:
-		for _, g := range to.dst {
-			agg.add(m, e.ingressFromIPID(g.class, from.atom), g.n)
+		for _, f := range to.fams {
+			for _, g := range f.members {
+				agg.add(m, e.ingressFromIPID(g.class, from.atom), g.n)
+			}
 		}
 	case to.atom != nil && e.hasPipeline():
 		for _, p := range from.pods { // SNAT and EgressFirewall differ per pod: evaluate each (few columns)
@@ -249,51 +271,73 @@ func (m *Matrix) cell(from, to *MatrixNode) Cell {
 			agg.add(m, e.egressToIPID(g.class, to.atom), g.n)
 		}
 	default:
-		var self map[[2]int]int
+		var self selfPairs
 		if from == to {
 			self = m.selfPairs(from)
 		}
+		// A family's verdict is computed once, unless its members' named ports decide it.
 		for si, s := range from.src {
-			for di, d := range to.dst {
-				if n := s.n*d.n - self[[2]int{si, di}]; n > 0 {
-					agg.add(m, e.classPair(s.class, d.class), n)
+			for fi, f := range to.fams {
+				if id, ok := e.familyPair(s.class, f.class); ok {
+					if n := s.n*f.n - self.fam[[2]int{si, fi}]; n > 0 {
+						agg.add(m, id, n)
+					}
+					continue
+				}
+				for di, d := range f.members {
+					if n := s.n*d.n - self.member[[3]int{si, fi, di}]; n > 0 {
+						agg.add(m, e.classPair(s.class, d.class), n)
+					}
 				}
 			}
 		}
 	}
-	return agg.cell(e)
+	return agg.cell(m)
 }
 
-// selfPairs counts, per (source group, destination group), the pods of a node paired with themselves: a
-// pod to itself is not a pair of a set (as in queries), so a diagonal cell leaves them out.
-func (m *Matrix) selfPairs(n *MatrixNode) map[[2]int]int {
-	srcIdx, dstIdx := make(map[int32]int, len(n.src)), make(map[int32]int, len(n.dst))
+// selfPairs counts the pods of a node paired with themselves, per source group and destination family
+// (fam) and family member (member): a pod to itself is not a pair of a set (as in queries), so a
+// diagonal cell leaves them out.
+type selfPairs struct {
+	fam    map[[2]int]int
+	member map[[3]int]int
+}
+
+func (m *Matrix) selfPairs(n *MatrixNode) selfPairs {
+	srcIdx := make(map[int32]int, len(n.src))
 	for i, g := range n.src {
 		srcIdx[g.class.srcKey] = i
 	}
-	for i, g := range n.dst {
-		dstIdx[g.class.dstKey] = i
+	type at struct{ fam, member int }
+	dstIdx := map[int32]at{}
+	for fi, f := range n.fams {
+		for di, g := range f.members {
+			dstIdx[g.class.dstKey] = at{fi, di}
+		}
 	}
-	out := map[[2]int]int{}
+	out := selfPairs{fam: map[[2]int]int{}, member: map[[3]int]int{}}
 	for _, p := range n.pods {
 		c := m.e.classOf[p]
-		out[[2]int{srcIdx[c.srcKey], dstIdx[c.dstKey]}]++
+		si, d := srcIdx[c.srcKey], dstIdx[c.dstKey]
+		out.fam[[2]int{si, d.fam}]++
+		out.member[[3]int{si, d.fam, d.member}]++
 	}
 	return out
 }
 
 type cellAgg struct {
-	union, first         int32
+	first                int32
 	allowed, full, total int
 	mixed, started       bool
+	ids                  []int32        // the distinct results, once mixed
+	seen                 map[int32]bool // ids as a set, once there are many
 }
 
 func (a *cellAgg) add(m *Matrix, id int32, n int) {
 	if !a.started {
-		a.started, a.first, a.union = true, id, id
+		a.started, a.first = true, id
 	} else if id != a.first {
-		a.mixed = true
-		a.union = m.unionID(a.union, id)
+		a.addDistinct(id)
 	}
 	a.total += n
 	if id != connNone {
@@ -304,8 +348,48 @@ func (a *cellAgg) add(m *Matrix, id int32, n int) {
 	}
 }
 
-func (a *cellAgg) cell(e *Engine) Cell {
-	return Cell{Conns: e.conns.sets[a.union], ConnID: a.union, Allowed: a.allowed, Full: a.full, Total: a.total, Uniform: !a.mixed}
+// addDistinct records a result other than the first; a cell may have thousands (every workload's own
+// port), so the union is taken once at the end, not pair by pair.
+func (a *cellAgg) addDistinct(id int32) {
+	if !a.mixed {
+		a.mixed = true
+		a.ids = append(a.ids[:0], a.first)
+	}
+	if a.seen != nil {
+		if !a.seen[id] {
+			a.seen[id] = true
+			a.ids = append(a.ids, id)
+		}
+		return
+	}
+	if slices.Contains(a.ids, id) {
+		return
+	}
+	a.ids = append(a.ids, id)
+	if len(a.ids) > 16 {
+		a.seen = make(map[int32]bool, 2*len(a.ids))
+		for _, x := range a.ids {
+			a.seen[x] = true
+		}
+	}
+}
+
+func (a *cellAgg) cell(m *Matrix) Cell {
+	union := a.first
+	switch {
+	case !a.mixed:
+	case len(a.ids) <= 4:
+		for _, id := range a.ids[1:] {
+			union = m.unionID(union, id)
+		}
+	default:
+		sets := make([]ConnSet, len(a.ids))
+		for i, id := range a.ids {
+			sets[i] = m.e.conns.sets[id]
+		}
+		union = m.e.conns.id(unionAll(sets))
+	}
+	return Cell{Conns: m.e.conns.sets[union], ConnID: union, Allowed: a.allowed, Full: a.full, Total: a.total, Uniform: !a.mixed}
 }
 
 func (m *Matrix) unionID(a, b int32) int32 {

@@ -2,6 +2,7 @@ package simulate_test
 
 import (
 	"bytes"
+	"fmt"
 	"maps"
 	"slices"
 	"testing"
@@ -103,6 +104,46 @@ func TestSetQueryAgreesWithPairQueries(t *testing.T) {
 				}
 				assert.ElementsMatch(t, want, set.Connections, q)
 			}
+		})
+	}
+}
+
+// Pods that differ only in a named port split into classes only when some rule names that port (NP-15):
+// otherwise every workload serving its own port number would be a class of its own.
+func TestClassesSplitOnlyOnReferencedPortNames(t *testing.T) {
+	pods := func(ns string) string {
+		var b bytes.Buffer
+		for i, port := range []int{9090, 9091, 9092} {
+			fmt.Fprintf(&b, `---
+apiVersion: v1
+kind: Pod
+metadata: {name: p%d, namespace: %s, labels: {app: same}}
+spec: {containers: [{name: c, image: i, ports: [{name: metrics, containerPort: %d}]}]}
+status: {podIP: 10.9.%d.%d}
+`, i, ns, port, len(ns), i+1)
+		}
+		return b.String()
+	}
+	tests := []struct {
+		name, policy string
+		want         int
+	}{
+		{"no rule names it", "", 1},
+		{"a numeric rule", `{podSelector: {}, ingress: [{ports: [{port: 9090}]}]}`, 1},
+		{"a rule names it", `{podSelector: {}, ingress: [{ports: [{port: metrics}]}]}`, 3},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			l := model.NewLoader(model.DefaultLoadOptions(), nil)
+			l.AddBytes("pods.yaml", []byte("apiVersion: v1\nkind: Namespace\nmetadata: {name: x}\n"+pods("x")))
+			if tt.policy != "" {
+				l.AddBytes("np.yaml", []byte("apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: np, namespace: x}\nspec: "+tt.policy+"\n"))
+			}
+			c, err := l.Cluster()
+			require.NoError(t, err)
+			e := simulate.New(c, mustProfile(t, "generic"), "")
+			assert.Len(t, e.Classes(), tt.want)
+			matrixAgreesWithQuery(t, e)
 		})
 	}
 }

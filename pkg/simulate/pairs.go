@@ -1,5 +1,7 @@
 package simulate
 
+import "slices"
+
 // Fast pair evaluation for matrices. What one side allows depends only on (a) the policies that isolate
 // the pod on that side, (b) the destination's named ports, and (c) which of the peers named by those
 // policies' rules select the other end. (c) is a small bitmask, so results are memoized per
@@ -74,26 +76,66 @@ func (e *Engine) ingressID(d, s *Class) int32 {
 	return e.sideID(Ingress, d, s, d, func() ConnSet { return e.ingressFromClass(d, s, false).Conns })
 }
 
+// portsMatter is the memoized value of a side whose verdict depends on the destination's named ports.
+const portsMatter int32 = -2
+
 // sideID memoizes one side: owner's isolating policies in direction d, against the other end, with
 // named ports resolved on dst.
 func (e *Engine) sideID(d Direction, owner, other, dst *Class, eval func() ConnSet) int32 {
-	if len(owner.policies[d]) == 0 && len(owner.tiers[d]) == 0 {
-		return connAll
+	id, ok := e.sharedSideID(d, owner, other, eval)
+	if ok {
+		return id
 	}
-	m, ok := e.mask(d, owner.rel[d], other)
-	if !ok {
+	if id != portsMatter {
 		return e.conns.id(eval())
 	}
-	k := sideKey{dir: d, pol: owner.polKey[d], ports: -1, mask: m}
-	if owner.named[d] { // the destination's named ports matter only to rules that name a port
-		k.ports = dst.portsKey
-	}
+	m, _ := e.mask(d, owner.rel[d], other)
+	k := sideKey{dir: d, pol: owner.polKey[d], ports: dst.portsKey, mask: m}
 	if id, ok := e.sideMemo[k]; ok {
 		return id
 	}
-	id := e.conns.id(eval())
+	id = e.conns.id(eval())
 	e.sideMemo[k] = id
 	return id
+}
+
+// sharedSideID is sideID when the verdict is the same for every destination of the other end's family,
+// whatever its named ports resolve to. Otherwise ok is false, and id is portsMatter when only the
+// named ports are missing from the memo key, or -1 when the side has too many peers to memoize.
+func (e *Engine) sharedSideID(d Direction, owner, other *Class, eval func() ConnSet) (id int32, ok bool) {
+	if len(owner.policies[d]) == 0 && len(owner.tiers[d]) == 0 {
+		return connAll, true
+	}
+	m, ok := e.mask(d, owner.rel[d], other)
+	if !ok {
+		return -1, false
+	}
+	k := sideKey{dir: d, pol: owner.polKey[d], ports: -1, mask: m}
+	id, ok = e.sideMemo[k]
+	if !ok {
+		id = portsMatter
+		if !owner.named[d] || !e.namedRuleMatches(d, owner, m) {
+			id = e.conns.id(eval())
+		}
+		e.sideMemo[k] = id
+	}
+	return id, id != portsMatter
+}
+
+// namedRuleMatches reports whether a rule that names a port (NP-15) applies to the other end whose
+// peers are the mask m of owner's relevant peers: only then does the side depend on named ports.
+func (e *Engine) namedRuleMatches(d Direction, owner *Class, m uint64) bool {
+	found := false
+	e.eachRule(d, owner.policies[d], owner.tiers[d], func(r *crule) {
+		if found || !slices.ContainsFunc(r.ports, func(p cport) bool { return p.name != "" }) {
+			return
+		}
+		found = r.allPeers || slices.ContainsFunc(r.peers, func(id int32) bool {
+			i := slices.Index(owner.rel[d], id)
+			return i >= 0 && m&(1<<uint(i)) != 0
+		})
+	})
+	return found
 }
 
 // intersectID interns a ∩ b.
@@ -123,4 +165,21 @@ func (e *Engine) classPair(s, d *Class) int32 {
 		return e.egressID(s, d)
 	}
 	return e.intersectID(e.egressID(s, d), e.ingressID(d, s))
+}
+
+// familyPair is classPair for every destination of d's family (famKey) at once; ok is false when the
+// verdict depends on which member, through its named ports.
+func (e *Engine) familyPair(s, d *Class) (id int32, ok bool) {
+	eg, ok := e.sharedSideID(Egress, s, d, func() ConnSet { return e.egressToClass(s, d, false).Conns })
+	if !ok {
+		return 0, false
+	}
+	if s.HostNetwork && s.Node != "" && s.Node == d.Node {
+		return eg, true
+	}
+	in, ok := e.sharedSideID(Ingress, d, s, func() ConnSet { return e.ingressFromClass(d, s, false).Conns })
+	if !ok {
+		return 0, false
+	}
+	return e.intersectID(eg, in), true
 }
