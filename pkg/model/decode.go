@@ -5,9 +5,11 @@ import (
 	"fmt"
 	"math"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
+	"unicode/utf8"
 
 	"go.yaml.in/yaml/v3"
 	"k8s.io/apimachinery/pkg/api/resource"
@@ -80,49 +82,127 @@ func keyString(k *yaml.Node) string {
 	return k.Value
 }
 
-func toValue(n *yaml.Node) any {
+// appendJSON appends the JSON kubectl would send for a YAML node: YAML 1.1 scalars (through
+// sigs.k8s.io/yaml), mapping keys sorted, a repeated key's last value winning. It writes the JSON text
+// directly, without building the value in between, since every manifest of a large cluster passes here.
+// A keyFilter leaves keys of a mapping out (drop), or filters the keys of their value with inner.
+type keyFilter func(key string, v *yaml.Node) (drop bool, inner keyFilter)
+
+func appendJSON(buf []byte, n *yaml.Node, skip keyFilter) ([]byte, error) {
 	n = resolveAlias(n)
 	switch n.Kind {
 	case yaml.DocumentNode:
 		if len(n.Content) == 0 {
-			return nil
+			return append(buf, "null"...), nil
 		}
-		return toValue(n.Content[0])
+		return appendJSON(buf, n.Content[0], skip)
 	case yaml.MappingNode:
-		m := make(map[string]any, len(n.Content)/2)
-		for i := 0; i+1 < len(n.Content); i += 2 {
-			m[keyString(resolveAlias(n.Content[i]))] = toValue(n.Content[i+1])
-		}
-		return m
+		return appendMapping(buf, n, skip)
 	case yaml.SequenceNode:
-		s := make([]any, 0, len(n.Content))
-		for _, c := range n.Content {
-			s = append(s, toValue(c))
+		buf = append(buf, '[')
+		for i, c := range n.Content {
+			if i > 0 {
+				buf = append(buf, ',')
+			}
+			var err error
+			if buf, err = appendJSON(buf, c, nil); err != nil {
+				return buf, err
+			}
 		}
-		return s
+		return append(buf, ']'), nil
 	}
 	switch classify(n) {
 	case scalarBool:
-		if b, ok := yaml11Bools[n.Value]; ok {
-			return b
+		b, ok := yaml11Bools[n.Value]
+		if !ok {
+			b, _ = strconv.ParseBool(strings.ToLower(n.Value))
 		}
-		b, _ := strconv.ParseBool(strings.ToLower(n.Value))
-		return b
+		return strconv.AppendBool(buf, b), nil
 	case scalarInt:
 		if i, err := strconv.ParseInt(strings.ReplaceAll(n.Value, "_", ""), 0, 64); err == nil {
-			return i
+			return strconv.AppendInt(buf, i, 10), nil
 		}
-		return json.Number(n.Value)
+		num, err := json.Marshal(json.Number(n.Value)) // beyond int64: kept as written when JSON allows it
+		return append(buf, num...), err
 	case scalarFloat:
 		f, err := strconv.ParseFloat(n.Value, 64)
 		if err != nil || math.IsInf(f, 0) || math.IsNaN(f) {
-			return n.Value
+			return appendJSONString(buf, n.Value), nil
 		}
-		return f
+		num, err := json.Marshal(f)
+		return append(buf, num...), err
 	case scalarNull:
-		return nil
+		return append(buf, "null"...), nil
 	}
-	return n.Value
+	return appendJSONString(buf, n.Value), nil
+}
+
+// appendMapping writes a mapping's pairs sorted by key, the last of repeated keys, leaving out those
+// skip names.
+func appendMapping(buf []byte, n *yaml.Node, skip keyFilter) ([]byte, error) {
+	type pair struct {
+		key string
+		v   *yaml.Node
+	}
+	pairs := make([]pair, 0, len(n.Content)/2)
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		pairs = append(pairs, pair{keyString(resolveAlias(n.Content[i])), n.Content[i+1]})
+	}
+	slices.SortStableFunc(pairs, func(a, b pair) int { return strings.Compare(a.key, b.key) })
+	buf = append(buf, '{')
+	first := true
+	for i, p := range pairs {
+		if i+1 < len(pairs) && pairs[i+1].key == p.key {
+			continue // a later value of the same key wins
+		}
+		var inner keyFilter
+		if skip != nil {
+			var drop bool
+			if drop, inner = skip(p.key, p.v); drop {
+				continue
+			}
+		}
+		if !first {
+			buf = append(buf, ',')
+		}
+		first = false
+		buf = appendJSONString(buf, p.key)
+		buf = append(buf, ':')
+		var err error
+		if buf, err = appendJSON(buf, p.v, inner); err != nil {
+			return buf, err
+		}
+	}
+	return append(buf, '}'), nil
+}
+
+// appendJSONString writes s as a JSON string; invalid UTF-8 becomes U+FFFD, as encoding/json does.
+func appendJSONString(buf []byte, s string) []byte {
+	const hex = "0123456789abcdef"
+	buf = append(buf, '"')
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			switch {
+			case c == '"' || c == '\\':
+				buf = append(buf, '\\', c)
+			case c < 0x20:
+				buf = append(buf, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
+			default:
+				buf = append(buf, c)
+			}
+			i++
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			buf = append(buf, `\ufffd`...)
+		} else {
+			buf = append(buf, s[i:i+size]...)
+		}
+		i += size
+	}
+	return append(buf, '"')
 }
 
 // mapGet returns the value node of key in a mapping node, or nil.

@@ -67,6 +67,8 @@ type Loader struct {
 	ownerOf      map[string]metav1.OwnerReference // kind/ns/name of a workload -> its controller
 	podOwners    map[*Pod]metav1.OwnerReference
 	deprecations map[string]bool
+	// pre holds the objects of the documents being added that were decoded ahead (see AddBytes).
+	pre map[*yaml.Node]*decoded
 	// outsideServiceCIDR are the Services whose clusterIP lies outside LoadOptions.ServiceCIDR.
 	outsideServiceCIDR []string
 	outsideFirst       Source
@@ -276,28 +278,75 @@ var yamlLineRE = regexp.MustCompile(`line (\d+):?\s*`)
 
 // AddBytes parses one file's content: multi-document YAML or JSON.
 func (l *Loader) AddBytes(file string, data []byte) {
+	chunks := splitDocuments(data, chunkSize)
+	if len(chunks) < parallelChunks {
+		l.addStream(file, data, 0)
+		return
+	}
+	l.addChunks(file, data, chunks)
+}
+
+// addChunks reads the chunks of data ahead in parallel and adds their documents in order.
+func (l *Loader) addChunks(file string, data []byte, chunks []chunk) {
+	for r := range parseAhead(file, chunks) {
+		if r.err != nil {
+			// Read the rest document by document, so the error and what comes before it in the chunk are
+			// what reading the file that way gives (a parser reading on past a document's end may fail on
+			// the next one first).
+			l.addStream(file, data[chunks[r.index].offset:], chunks[r.index].line)
+			return
+		}
+		l.pre = r.decoded
+		for _, doc := range r.docs {
+			l.addDocument(file, doc)
+		}
+		l.pre = nil
+	}
+}
+
+// addStream reads the YAML documents of data, which starts at line 1+lineOffset of the file, each on
+// its own as kubectl does (anchors do not cross documents), up to the first that is not well-formed.
+func (l *Loader) addStream(file string, data []byte, lineOffset int) {
+	for _, c := range splitDocuments(data, 1) {
+		if !l.addChunk(file, c.data, lineOffset+c.line) {
+			return
+		}
+	}
+}
+
+// addChunk reads the documents of one chunk; false when one is not well-formed.
+func (l *Loader) addChunk(file string, data []byte, lineOffset int) bool {
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	for {
 		var doc yaml.Node
 		err := dec.Decode(&doc)
 		if errors.Is(err, io.EOF) {
-			return
+			return true
+		}
+		if err == nil {
+			err = finishDocument(&doc, lineOffset)
 		}
 		if err != nil {
 			msg := strings.TrimPrefix(err.Error(), "yaml: ")
 			line := 0
 			if m := yamlLineRE.FindStringSubmatch(msg); m != nil {
 				line, _ = strconv.Atoi(m[1])
+				line += lineOffset
 				msg = strings.Replace(msg, m[0], "", 1)
 			}
 			l.problem(file, line, "", "malformed YAML: "+msg)
-			return
+			return false
 		}
-		if len(doc.Content) == 0 || isNull(doc.Content[0]) {
-			continue // an empty or comment-only document, which kubectl skips too
-		}
-		l.addObject(file, doc.Content[0], "")
+		l.addDocument(file, &doc)
 	}
+}
+
+// addDocument adds the object of one YAML document.
+func (l *Loader) addDocument(file string, doc *yaml.Node) {
+	if len(doc.Content) == 0 || isNull(doc.Content[0]) {
+		return // an empty or comment-only document, which kubectl skips too
+	}
+	l.addObject(file, doc.Content[0], "")
 }
 
 // AddError records a problem with an input the caller read itself (a URL that did not answer); file is ""
@@ -437,13 +486,7 @@ func (l *Loader) addObject(file string, n *yaml.Node, path string) {
 		l.problem(file, n.Line, path, "expected a Kubernetes object (a mapping with apiVersion and kind), got "+nodeKind(n))
 		return
 	}
-	str := func(key string) string {
-		if v := mapGet(n, key); v != nil && v.Kind == yaml.ScalarNode {
-			return v.Value
-		}
-		return ""
-	}
-	apiVersion, kind := str("apiVersion"), str("kind")
+	apiVersion, kind := scalarAt(n, "apiVersion"), scalarAt(n, "kind")
 	if kind == "" || apiVersion == "" {
 		missing := "kind"
 		if kind != "" {
@@ -457,14 +500,8 @@ func (l *Loader) addObject(file string, n *yaml.Node, path string) {
 			l.problem(file, items.Line, joinPath(path, "items"), "expected a list, got "+nodeKind(items))
 			return
 		}
-		// A typed list from the API server (PodList, NetworkPolicyList, ...) leaves kind and apiVersion out
-		// of its items: they take the list's, as apimachinery's list decoding does.
-		itemKind := strings.TrimSuffix(kind, "List")
-		for i, it := range items.Content {
-			if itemKind != "" {
-				it = withKind(it, apiVersion, itemKind)
-			}
-			l.addObject(file, it, fmt.Sprintf("%s[%d]", joinPath(path, "items"), i))
+		for i, it := range listItems(items, apiVersion, kind) {
+			l.addObject(file, it, itemPath(path, i))
 		}
 		return
 	}
@@ -508,24 +545,24 @@ func (l *Loader) addObject(file string, n *yaml.Node, path string) {
 			l.declaredNS[name.Value] = true
 		}
 	}
-	obj := spec.newObj()
 	before := len(l.probs)
 	if path != "" {
 		// An item of a list: every problem names its field from the file's root (items[2].spec...).
 		defer l.prefixFields(before, path)
 	}
-	(&schemaChecker{file: file, probs: &l.probs}).checkAt(n, reflect.TypeOf(obj), path)
-	if len(l.probs[before:].Errors()) > 0 {
+	d := l.pre[n]
+	if d == nil {
+		d = decodeObject(file, n, path, kind, apiVersion, spec)
+	}
+	l.probs = append(l.probs, d.probs...)
+	if len(d.probs.Errors()) > 0 {
 		return
 	}
-	raw, err := decodeInto(n, obj)
-	if err != nil {
-		l.problem(file, n.Line, path, "cannot decode "+kind+": "+err.Error())
+	if d.err != nil {
+		l.problem(file, n.Line, path, "cannot decode "+kind+": "+d.err.Error())
 		return
 	}
-	if _, removed := spec.deprecated[apiVersion]; removed {
-		legacyDefaults(obj)
-	}
+	obj, raw := d.obj, d.raw
 	meta := obj.(metav1.Object)
 	if meta.GetName() == "" && meta.GetGenerateName() != "" {
 		// The API server would append five random characters; a run needs a name it can show again.
@@ -533,8 +570,6 @@ func (l *Loader) addObject(file string, n *yaml.Node, path string) {
 		meta.SetName(fmt.Sprintf("%s%05d", meta.GetGenerateName(), l.generated))
 		l.warn(file, lineAt(n, "metadata", "generateName"), joinPath(path, "metadata.generateName"),
 			fmt.Sprintf("no name: named %q (the API server appends 5 random characters to generateName)", meta.GetName()))
-	}
-	if meta.GetName() != "" {
 		if probs := validateObject(kind, obj, file, n); len(probs) > 0 {
 			l.probs = append(l.probs, probs...)
 			if len(probs.Errors()) > 0 {
@@ -647,32 +682,41 @@ var serverFields = []string{"managedFields", "resourceVersion", "uid", "generati
 // lastApplied is the annotation kubectl apply keeps a copy of the object in.
 const lastApplied = "kubectl.kubernetes.io/last-applied-configuration"
 
-// withoutServerFields drops what the API server keeps for itself from an object's metadata.
-func withoutServerFields(v any) any {
-	obj, ok := v.(map[string]any)
-	if !ok {
-		return v
+// withoutServerFields leaves out of an object's metadata what the API server keeps for itself, and
+// kubectl apply's copy of the object from its annotations.
+func withoutServerFields(key string, _ *yaml.Node) (bool, keyFilter) {
+	if key != "metadata" {
+		return false, nil
 	}
-	meta, ok := obj["metadata"].(map[string]any)
-	if !ok {
-		return v
+	return false, func(key string, v *yaml.Node) (bool, keyFilter) {
+		switch {
+		case contains(serverFields, key):
+			return true, nil
+		case key == "annotations":
+			return onlyLastApplied(v), func(key string, _ *yaml.Node) (bool, keyFilter) { return key == lastApplied, nil }
+		}
+		return false, nil
 	}
-	for _, f := range serverFields {
-		delete(meta, f)
+}
+
+// onlyLastApplied says whether annotations hold kubectl apply's copy and nothing else.
+func onlyLastApplied(v *yaml.Node) bool {
+	v = resolveAlias(v)
+	if v.Kind != yaml.MappingNode || len(v.Content) == 0 {
+		return false
 	}
-	if ann, ok := meta["annotations"].(map[string]any); ok {
-		delete(ann, lastApplied)
-		if len(ann) == 0 {
-			delete(meta, "annotations")
+	for i := 0; i < len(v.Content); i += 2 {
+		if keyString(resolveAlias(v.Content[i])) != lastApplied {
+			return false
 		}
 	}
-	return v
+	return true
 }
 
 // decodeInto decodes a checked YAML node into a typed object through JSON, as the API server would, and
 // returns that JSON, without the server's own metadata: so two exports of one object are one object.
 func decodeInto(n *yaml.Node, obj any) ([]byte, error) {
-	raw, err := json.Marshal(withoutServerFields(toValue(n)))
+	raw, err := appendJSON(make([]byte, 0, 1024), n, withoutServerFields)
 	if err != nil {
 		return nil, err
 	}
