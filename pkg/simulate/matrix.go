@@ -101,6 +101,9 @@ type Matrix struct {
 	Nodes   []*MatrixNode
 	e       *Engine
 	unions  map[uint64]int32
+	// families caches familyPair by source key and destination family, members classPair by source and
+	// destination key.
+	families, members pairTable
 	// caveats of the current nodes, once computed (Narrow changes the nodes).
 	caveats     []Caveat
 	caveatsDone bool
@@ -155,9 +158,20 @@ func (e *Engine) Matrix(level Level) *Matrix {
 		}
 		return order[i] < order[j]
 	})
+	var srcs, fams, members int
 	for _, name := range order {
-		m.Nodes = append(m.Nodes, byName[name])
+		n := byName[name]
+		m.Nodes = append(m.Nodes, n)
+		srcs += len(n.src)
+		fams += len(n.fams)
+		for _, f := range n.fams {
+			members += len(f.members)
+		}
 	}
+	// A cache pays where the rows and columns repeat a key (several workloads of one class), not where
+	// every pair of keys is met once (namespaces, zones).
+	m.families.off = !repeats(srcs*fams, len(e.srcKeys)*len(e.famKeys))
+	m.members.off = !repeats(srcs*members, len(e.srcKeys)*len(e.dstKeys))
 	if sc := e.Cluster.Scenario; sc != nil {
 		for _, x := range sc.Externals {
 			if len(x.Addresses) == 0 {
@@ -278,7 +292,7 @@ func (m *Matrix) cell(from, to *MatrixNode) Cell {
 		// A family's verdict is computed once, unless its members' named ports decide it.
 		for si, s := range from.src {
 			for fi, f := range to.fams {
-				if id, ok := e.familyPair(s.class, f.class); ok {
+				if id, ok := m.familyPair(s.class, f.class); ok {
 					if n := s.n*f.n - self.fam[[2]int{si, fi}]; n > 0 {
 						agg.add(m, id, n)
 					}
@@ -286,13 +300,63 @@ func (m *Matrix) cell(from, to *MatrixNode) Cell {
 				}
 				for di, d := range f.members {
 					if n := s.n*d.n - self.member[[3]int{si, fi, di}]; n > 0 {
-						agg.add(m, e.classPair(s.class, d.class), n)
+						agg.add(m, m.classPair(s.class, d.class), n)
 					}
 				}
 			}
 		}
 	}
 	return agg.cell(m)
+}
+
+// pairTable caches a result by (source key, destination key) in a dense table, allocated when first
+// used: result+2, 1 for "not known by this key", 0 not computed yet.
+type pairTable struct {
+	cols  int
+	cells []int32
+	off   bool // not worth keeping
+}
+
+// maxPairTable bounds a pairTable (4 bytes an entry).
+const maxPairTable = 16 << 20
+
+// repeats says whether visits of a table of size entries meet each entry twice or more on average, and
+// the table is not too large to keep.
+func repeats(visits, size int) bool { return size <= maxPairTable && visits >= 2*size }
+
+func (t *pairTable) get(rows, cols int, s, d int32, compute func() (int32, bool)) (int32, bool) {
+	if t.off {
+		return compute()
+	}
+	if t.cells == nil {
+		t.cols, t.cells = cols, make([]int32, rows*cols)
+	}
+	i := int(s)*t.cols + int(d)
+	switch v := t.cells[i]; v {
+	case 0:
+	case 1:
+		return 0, false
+	default:
+		return v - 2, true
+	}
+	id, ok := compute()
+	if ok {
+		t.cells[i] = id + 2
+	} else {
+		t.cells[i] = 1
+	}
+	return id, ok
+}
+
+// familyPair is the engine's familyPair, cached for the matrix.
+func (m *Matrix) familyPair(s, d *Class) (int32, bool) {
+	return m.families.get(len(m.e.srcKeys), len(m.e.famKeys), s.srcKey, d.famKey, func() (int32, bool) { return m.e.familyPair(s, d) })
+}
+
+// classPair is the engine's classPair, cached for the matrix.
+func (m *Matrix) classPair(s, d *Class) int32 {
+	id, _ := m.members.get(len(m.e.srcKeys), len(m.e.dstKeys), s.srcKey, d.dstKey, func() (int32, bool) { return m.e.classPair(s, d), true })
+	return id
 }
 
 // selfPairs counts the pods of a node paired with themselves, per source group and destination family
