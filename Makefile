@@ -7,7 +7,7 @@ GOBIN_DIR := $(shell $(GO) env GOPATH)/bin
 # package, and the linker's dead-code limits it brings, out of the binary (about 20 MB smaller).
 TAGS := kustomize_disable_go_plugin_support
 
-.PHONY: all build demo test vet lint bench install clean e2e e2e-deps fuzz
+.PHONY: all build demo test test-deps vet lint bench install clean e2e e2e-deps fuzz
 
 all: build
 
@@ -29,9 +29,14 @@ demo: build
 	@$(BIN) query from payments/deployment/payments to shop-web/deployment/frontend --port 8080; \
 	  code=$$?; echo "(exit code $$code: denied, as the zone contract wants)"; test $$code -eq 1
 
-# Unit, conformance and golden tests, plus formatting, vet and staticcheck.
-test: vet lint
+# Unit, conformance and golden tests, plus formatting, vet and staticcheck. The TUI's terminal tests drive
+# it through tmux, installed here when missing.
+test: vet lint test-deps
 	$(GO) test ./...
+
+test-deps:
+	@command -v tmux >/dev/null || { echo "installing tmux"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq tmux >/dev/null; }
 
 vet:
 	@test -z "$$(gofmt -l cmd pkg internal e2e scenarios)" || { echo "gofmt needed:"; gofmt -l cmd pkg internal e2e scenarios; exit 1; }

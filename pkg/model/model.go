@@ -226,6 +226,9 @@ func (n *Namespace) Zone(labelKey string) string {
 	return n.Labels[labelKey]
 }
 
+// Index rebuilds the cluster's lookups after its lists changed (a what-if that replaces a namespace).
+func (c *Cluster) Index() { c.index() }
+
 func (c *Cluster) index() {
 	c.nsByName = make(map[string]*Namespace, len(c.Namespaces))
 	for _, n := range c.Namespaces {

@@ -2,6 +2,7 @@ package model
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 
@@ -238,14 +239,31 @@ func (v *policyValidator) route(r *routev1.Route) {
 }
 
 func (v *policyValidator) labels(l map[string]string, path ...any) {
-	for k, val := range l {
-		for _, msg := range validation.IsQualifiedName(k) {
-			v.err(extend(path, k), fmt.Sprintf("invalid label key %q: %s", k, msg))
-		}
-		for _, msg := range validation.IsValidLabelValue(val) {
-			v.err(extend(path, k), fmt.Sprintf("invalid label value %q: %s", val, msg))
+	for _, k := range slices.Sorted(maps.Keys(l)) {
+		for _, msg := range labelProblems(k, l[k]) {
+			v.err(extend(path, k), msg)
 		}
 	}
+}
+
+func labelProblems(k, val string) []string {
+	var out []string
+	for _, msg := range validation.IsQualifiedName(k) {
+		out = append(out, fmt.Sprintf("invalid label key %q: %s", k, msg))
+	}
+	for _, msg := range validation.IsValidLabelValue(val) {
+		out = append(out, fmt.Sprintf("invalid label value %q: %s", val, msg))
+	}
+	return out
+}
+
+// ValidateLabels checks a label set as the API server does, a message per problem.
+func ValidateLabels(l map[string]string) []string {
+	var out []string
+	for _, k := range slices.Sorted(maps.Keys(l)) {
+		out = append(out, labelProblems(k, l[k])...)
+	}
+	return out
 }
 
 // workload checks that a workload's selector is given and selects its own template, as the API server

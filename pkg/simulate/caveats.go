@@ -87,10 +87,12 @@ func fewOf(names []string) (int, string) {
 // memberCaveats are the caveats of verdicts between two endpoints.
 func (e *Engine) memberCaveats(eps ...*Endpoint) []Caveat {
 	namespaces := map[string]bool{}
+	seen := map[*model.Pod]bool{}
 	var pods []*model.Pod
 	for _, ep := range eps {
 		for _, m := range ep.Members {
-			if m.Pod != nil {
+			if m.Pod != nil && !seen[m.Pod] { // a pod at both ends (a set to itself) is one pod
+				seen[m.Pod] = true
 				namespaces[m.Pod.Namespace] = true
 				pods = append(pods, m.Pod)
 			}

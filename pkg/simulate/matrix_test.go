@@ -147,3 +147,11 @@ status: {podIP: 10.9.%d.%d}
 		})
 	}
 }
+
+// A set queried to itself names each pod once in its caveats.
+func TestCaveatsOfASetToItselfNameEachPodOnce(t *testing.T) {
+	e := generatedEngine(t, gen.Options{Namespaces: 4, Workloads: 2, Zones: 2, Seed: 3, Shape: gen.ShapePorts})
+	res := ask(t, e, "zone:zone-0", "zone:zone-0", "")
+	require.NotEmpty(t, res.Caveats)
+	assert.Contains(t, res.Caveats[0].Message, "4 pod IP(s) that an ipBlock covers were assigned by zonesim")
+}

@@ -1,6 +1,7 @@
 package simulate
 
 import (
+	"context"
 	"fmt"
 	"strings"
 
@@ -52,6 +53,12 @@ type QueryResult struct {
 
 // Query evaluates every pair of members. detail bounds how many pairs are explained in full.
 func (e *Engine) Query(from, to *Endpoint, port *PortSpec, detail int) (*QueryResult, error) {
+	return e.QueryContext(context.Background(), from, to, port, detail)
+}
+
+// QueryContext is Query that stops, with ctx's error, once ctx is done (a query between large sets
+// evaluates millions of pairs).
+func (e *Engine) QueryContext(ctx context.Context, from, to *Endpoint, port *PortSpec, detail int) (*QueryResult, error) {
 	for _, ep := range []*Endpoint{from, to} {
 		if len(ep.Members) == 0 {
 			return nil, fmt.Errorf("%s has no pods", ep.Name)
@@ -86,6 +93,9 @@ func (e *Engine) Query(from, to *Endpoint, port *PortSpec, detail int) (*QueryRe
 	srcKey, dstKey := e.memberKeys(from.Members, true), e.memberKeys(to.Members, false)
 	known := newPairMemo(len(e.srcKeys), len(e.dstKeys), len(from.Members)*len(to.Members))
 	for i, s := range from.Members {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
 		for j, d := range to.Members {
 			if s.Pod != nil && s.Pod == d.Pod && (from.IsSet() || to.IsSet()) {
 				continue // a pod to itself is not a pair of a set

@@ -1,97 +1,164 @@
 // Package tui is zonesim's terminal UI for design reviews: walk the zones down to namespaces, workloads and
-// pods, see each one's reachability row, open one flow's full explanation, and try what-if changes
-// (switch policies off) with every changed cell marked.
+// pods (or jump there with :), see each one's reachability row, open one flow's full explanation, and try
+// what-if changes (policies, egress firewalls, egress IPs and routes switched off, namespace labels
+// edited, policies edited in $EDITOR) with every changed cell marked. Built on Bubble Tea, bubbles and
+// lipgloss; keys follow k9s and less.
 package tui
 
 import (
-	"bytes"
+	"context"
 	"fmt"
-	"regexp"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
 	"strings"
-	"unicode/utf8"
 
+	"charm.land/bubbles/v2/help"
+	"charm.land/bubbles/v2/key"
+	"charm.land/bubbles/v2/spinner"
+	"charm.land/bubbles/v2/textinput"
+	"charm.land/bubbles/v2/viewport"
 	tea "charm.land/bubbletea/v2"
 	"github.com/zonesim/zonesim/pkg/model"
-	"github.com/zonesim/zonesim/pkg/report"
 	"github.com/zonesim/zonesim/pkg/simulate"
 )
 
 // levels is the drill-down order.
 var levels = []simulate.Level{simulate.LevelZone, simulate.LevelNamespace, simulate.LevelWorkload, simulate.LevelPod}
 
+type mode int
+
+const (
+	modeBrowse mode = iota
+	modeExplain
+	modeWhatIf
+	modeHelp
+)
+
 type pane int
 
 const (
 	paneSources pane = iota
 	paneDestinations
-	paneExplain
-	panePolicies
 )
+
+// frame is one level of the drill-down: what it shows, and where the cursors were, so going back up
+// restores them.
+type frame struct {
+	depth     int    // index into levels
+	parent    string // the node chosen above ("" for every node of the level)
+	sel, dsel int
+	filter    string
+}
+
+// prompt is a line of input: a filter (/), a jump (:), or a namespace's labels.
+type prompt struct {
+	kind  string // filter, jump, labels
+	input textinput.Model
+	about string // the namespace whose labels are edited
+}
+
+// dest is a destination: a matrix node, or a route (reached through the routers).
+type dest struct {
+	name string
+	node *simulate.MatrixNode
+}
 
 // Model is the TUI state; it is a bubbletea model.
 type Model struct {
-	base *simulate.Engine // as loaded
-	cur  *simulate.Engine // with the what-if edits
+	keys   KeyMap
+	styles Styles
+	help   help.Model
+	spin   spinner.Model
 
-	depth   int      // index into levels
-	parents []string // the node chosen at each depth above, as the filter of this one
-	rows    []*simulate.MatrixNode
-	sel     int
-	dsel    int
-	focus   pane
+	base *simulate.Engine // as loaded (the screen's)
+	cur  *simulate.Engine // with the applied what-if (the screen's)
+	bg   *background
+
+	applied whatIf // the what-if cur shows
+	draft   whatIf // the what-if being edited in the list; esc drops it
+
+	stack  []frame
+	focus  pane
+	mode   mode
+	prompt *prompt
 
 	matrices  map[simulate.Level]*simulate.Matrix
-	baseTexts map[simulate.Level]*simulate.CellTexts
-	changed   map[simulate.Level]int // cells the what-if changed, per level, once computed
+	loadedMx  map[simulate.Level]*simulate.Matrix // of base
+	baseRows  map[string]map[string]string        // level/source -> destination -> cell text, as loaded
+	changed   map[simulate.Level]int              // cells the applied what-if changed, per level, once counted
+	routeText map[[2]string]string                // (source, route) -> verdict
 
-	explain []string
-	escroll int
+	rows  []*simulate.MatrixNode // sources of the current frame, filtered
+	dests []dest
 
-	policies []string // keys of every policy, for the what-if list
-	off      map[string]bool
-	psel     int
+	explain      viewport.Model
+	explainTitle string
+	explainText  string
+
+	items   []item
+	shown   []int // items shown (filtered)
+	wsel    int
+	wfilter string
+
+	job    *job
+	jobSeq int
 
 	width, height int
 	status        string
+	exportDir     string
+	editor        func(file string) *exec.Cmd
 }
 
 // Options say where the TUI opens.
 type Options struct {
 	// Namespace opens it at that namespace's workloads (the caller checks that it exists).
 	Namespace string
+	// ExportDir is where e and w write their files (default: the working directory).
+	ExportDir string
 }
 
 // New opens the TUI on an engine: at the zone level when the input has more than one zone, at the
 // namespaces when it has one, at a namespace's workloads when opts name one.
 func New(e *simulate.Engine, opts Options) *Model {
-	m := &Model{base: e, cur: e, off: map[string]bool{}, width: 120, height: 30,
-		matrices: map[simulate.Level]*simulate.Matrix{}, baseTexts: map[simulate.Level]*simulate.CellTexts{},
-		changed: map[simulate.Level]int{}}
-	for _, p := range e.Cluster.Policies {
-		m.policies = append(m.policies, npKey(p))
+	m := &Model{
+		keys: DefaultKeyMap(), styles: DefaultStyles(), help: help.New(),
+		spin: spinner.New(spinner.WithSpinner(spinner.Line)),
+		base: e, cur: e, bg: &background{loaded: e.Cluster, profile: e.Profile, zoneLabel: e.ZoneLabel},
+		applied: newWhatIf(), draft: newWhatIf(),
+		matrices: map[simulate.Level]*simulate.Matrix{}, loadedMx: map[simulate.Level]*simulate.Matrix{}, baseRows: map[string]map[string]string{},
+		changed: map[simulate.Level]int{}, routeText: map[[2]string]string{},
+		items: items(e.Cluster), width: 120, height: 30, exportDir: opts.ExportDir,
+		editor: editorCommand,
 	}
-	for _, p := range e.Cluster.AdminPolicies {
-		m.policies = append(m.policies, adminKey(p))
-	}
-	if b := e.Cluster.Baseline; b != nil {
-		m.policies = append(m.policies, adminKey(b))
-	}
-	if len(m.sources(simulate.LevelZone, "")) <= 1 {
-		m.depth = 1 // one zone (or none): start at the namespaces
-		m.parents = []string{""}
+	m.explain = viewport.New()
+	m.explain.SoftWrap = true
+	m.stack = []frame{{depth: 0}}
+	if len(m.sources(0, "")) <= 1 {
+		m.stack = []frame{{depth: 1}} // one zone (or none): start at the namespaces
 	}
 	if ns := opts.Namespace; ns != "" {
-		zone := ""
-		if m.depth == 0 {
-			zone = m.zoneOf(ns)
-		}
-		m.depth, m.parents = 2, []string{zone, ns}
+		m.jumpTo(ns)
 	}
 	m.refresh()
 	return m
 }
 
-func (m *Model) level() simulate.Level { return levels[m.depth] }
+func editorCommand(file string) *exec.Cmd {
+	ed := os.Getenv("VISUAL")
+	if ed == "" {
+		ed = os.Getenv("EDITOR")
+	}
+	if ed == "" {
+		ed = "vi"
+	}
+	args := strings.Fields(ed)
+	return exec.Command(args[0], append(args[1:], file)...)
+}
+
+func (m *Model) top() *frame           { return &m.stack[len(m.stack)-1] }
+func (m *Model) level() simulate.Level { return levels[m.top().depth] }
 
 func (m *Model) matrix(l simulate.Level) *simulate.Matrix {
 	if mx, ok := m.matrices[l]; ok {
@@ -102,9 +169,10 @@ func (m *Model) matrix(l simulate.Level) *simulate.Matrix {
 	return mx
 }
 
-// sources are the pod-holding nodes of a level under a parent ("" for all).
-func (m *Model) sources(l simulate.Level, parent string) []*simulate.MatrixNode {
-	var out []*simulate.MatrixNode
+// sources are the nodes of a level under a parent ("" for all): pod groups, then the external blocks.
+func (m *Model) sources(depth int, parent string) []*simulate.MatrixNode {
+	l := levels[depth]
+	var out, external []*simulate.MatrixNode
 	var members map[string]bool
 	if l == simulate.LevelPod && parent != "" {
 		members = map[string]bool{}
@@ -116,6 +184,7 @@ func (m *Model) sources(l simulate.Level, parent string) []*simulate.MatrixNode 
 	}
 	for _, n := range m.matrix(l).Nodes {
 		if n.Kind == "external" {
+			external = append(external, n)
 			continue
 		}
 		keep := parent == ""
@@ -132,35 +201,46 @@ func (m *Model) sources(l simulate.Level, parent string) []*simulate.MatrixNode 
 			out = append(out, n)
 		}
 	}
+	if depth == 0 || parent == "" {
+		return append(out, external...) // externals are sources too, listed once per level
+	}
 	return out
 }
 
 func (m *Model) zoneOf(ns string) string {
 	if n := m.cur.Cluster.Namespace(ns); n != nil {
-		if z := n.Labels[m.cur.ZoneLabel]; z != "" {
+		if z := n.Zone(m.cur.ZoneLabel); z != "" {
 			return z
 		}
 	}
-	return "(unzoned)"
+	return simulate.UnzonedName
 }
 
-func (m *Model) parent() string {
-	if m.depth == 0 || len(m.parents) < m.depth {
-		return ""
-	}
-	return m.parents[m.depth-1]
-}
-
+// refresh recomputes the current frame's sources (filtered) and destinations.
 func (m *Model) refresh() {
-	m.rows = m.sources(m.level(), m.parent())
-	if m.sel >= len(m.rows) {
-		m.sel = max(0, len(m.rows)-1)
+	f := m.top()
+	m.rows = m.rows[:0]
+	for _, n := range m.sources(f.depth, f.parent) {
+		if matches(n.Name, f.filter) {
+			m.rows = append(m.rows, n)
+		}
 	}
-	if n := len(m.matrix(m.level()).Nodes); m.dsel >= n {
-		m.dsel = max(0, n-1)
+	m.dests = m.dests[:0]
+	for _, n := range m.matrix(m.level()).Nodes {
+		m.dests = append(m.dests, dest{name: n.Name, node: n})
 	}
-	m.updateStatus()
+	for _, r := range m.cur.Cluster.Routes {
+		m.dests = append(m.dests, dest{name: "route:" + r.Namespace + "/" + r.Name})
+	}
+	f.sel = clamp(f.sel, len(m.rows))
+	f.dsel = clamp(f.dsel, len(m.dests))
 }
+
+func matches(name, filter string) bool {
+	return filter == "" || strings.Contains(strings.ToLower(name), strings.ToLower(filter))
+}
+
+func clamp(i, n int) int { return max(0, min(i, n-1)) }
 
 // endpoint is how a query names a matrix node.
 func endpoint(n *simulate.MatrixNode) string {
@@ -170,325 +250,588 @@ func endpoint(n *simulate.MatrixNode) string {
 	return n.Name
 }
 
-// Init is bubbletea's start hook; nothing runs in the background.
+// Init is bubbletea's start hook; nothing runs until a key asks for it.
 func (m *Model) Init() tea.Cmd { return nil }
 
-// Update handles keys and window sizes.
+// Update handles keys, window sizes and the results of background work.
 func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	switch msg := msg.(type) {
 	case tea.WindowSizeMsg:
 		if msg.Width > 0 && msg.Height > 0 { // some terminals report 0x0; keep the default then
 			m.width, m.height = msg.Width, msg.Height
 		}
+	case spinner.TickMsg:
+		if m.job != nil {
+			var cmd tea.Cmd
+			m.spin, cmd = m.spin.Update(msg)
+			return m, cmd
+		}
+	case explainDone:
+		if m.job != nil && m.job.id == msg.id {
+			m.job = nil
+			m.explainTitle, m.explainText = msg.title, msg.text
+			m.explain.SetContent(msg.text)
+			m.explain.GotoTop()
+			m.mode = modeExplain
+		}
+	case applyDone:
+		if m.job != nil && m.job.id == msg.id {
+			m.job = nil
+			m.cur, m.applied = msg.engine, msg.w
+			m.matrices, m.changed, m.routeText = map[simulate.Level]*simulate.Matrix{}, map[simulate.Level]int{}, map[[2]string]string{}
+			if msg.err == nil {
+				m.changed[msg.level] = msg.changed
+			}
+			m.status = ""
+			m.refresh()
+			return m, m.countChanges()
+		}
+	case countDone:
+		if m.job != nil && m.job.id == msg.id {
+			m.job = nil
+			if msg.err == nil {
+				m.changed[msg.level] = msg.changed
+			}
+		}
+	case editedMsg:
+		m.edited(msg)
 	case tea.KeyPressMsg:
-		return m, m.key(msg.String())
+		return m, m.key(msg)
 	}
 	return m, nil
 }
 
-func (m *Model) key(k string) tea.Cmd {
-	if k == "ctrl+c" || (k == "q" && m.focus != panePolicies) {
-		return tea.Quit
+// start runs heavy work in the background with a spinner; a newer job replaces (cancels) an older one.
+func (m *Model) start(what string, work func(ctx context.Context, id int) tea.Cmd) tea.Cmd {
+	if m.job != nil {
+		m.job.cancel()
 	}
-	switch m.focus {
-	case paneExplain:
-		switch k {
-		case "esc", "backspace", "enter":
-			m.focus = paneDestinations
-		case "up", "k":
-			m.escroll = max(0, m.escroll-1)
-		case "down", "j":
-			m.escroll = min(max(0, len(m.explain)-1), m.escroll+1)
+	ctx, cancel := context.WithCancel(context.Background())
+	m.jobSeq++
+	m.job = &job{id: m.jobSeq, what: what, cancel: cancel}
+	return tea.Batch(work(ctx, m.jobSeq), m.spin.Tick)
+}
+
+// countChanges counts, in the background, the cells of the current level the applied what-if changes.
+func (m *Model) countChanges() tea.Cmd {
+	l := m.level()
+	if _, ok := m.changed[l]; ok || m.applied.empty() || m.job != nil {
+		return nil
+	}
+	w := m.applied
+	return m.start("counting the "+string(l)+" cells the what-if changed", func(ctx context.Context, id int) tea.Cmd {
+		return m.bg.countCmd(ctx, id, w, l)
+	})
+}
+
+func (m *Model) key(msg tea.KeyPressMsg) tea.Cmd {
+	if m.prompt != nil {
+		return m.promptKey(msg)
+	}
+	k := m.keys
+	switch {
+	case msg.String() == "ctrl+c", key.Matches(msg, k.Quit):
+		return tea.Quit // at once, whatever runs
+	case key.Matches(msg, k.Cancel) && m.job != nil:
+		m.job.cancel()
+		m.status = "cancelled: " + m.job.what
+		m.job = nil
+		return nil
+	}
+	m.status = ""
+	switch m.mode {
+	case modeHelp:
+		if key.Matches(msg, k.Cancel, k.Help, k.Back) {
+			m.mode = modeBrowse
 		}
-	case panePolicies:
-		switch k {
-		case "up", "k":
-			m.psel = max(0, m.psel-1)
-		case "down", "j":
-			m.psel = min(max(0, len(m.policies)-1), m.psel+1)
-		case " ", "space", "x":
-			if len(m.policies) > 0 {
-				p := m.policies[m.psel]
-				m.off[p] = !m.off[p]
-			}
-		case "esc", "enter", "p", "q":
-			m.focus = paneSources
-			m.applyWhatIf()
+	case modeExplain:
+		switch {
+		case key.Matches(msg, k.Cancel, k.Back):
+			m.mode = modeBrowse
+		case key.Matches(msg, k.Up):
+			m.explain.ScrollUp(1)
+		case key.Matches(msg, k.Down):
+			m.explain.ScrollDown(1)
+		case key.Matches(msg, k.PageUp):
+			m.explain.PageUp()
+		case key.Matches(msg, k.PageDown):
+			m.explain.PageDown()
+		case key.Matches(msg, k.Top):
+			m.explain.GotoTop()
+		case key.Matches(msg, k.Bottom):
+			m.explain.GotoBottom()
+		case key.Matches(msg, k.Export):
+			m.exportView()
 		}
+	case modeWhatIf:
+		return m.whatIfKey(msg)
 	default:
-		m.navigate(k)
+		return m.browseKey(msg)
 	}
 	return nil
 }
 
-func (m *Model) navigate(k string) {
-	nodes := m.matrix(m.level()).Nodes
-	switch k {
-	case "tab":
-		m.focus = map[pane]pane{paneSources: paneDestinations, paneDestinations: paneSources}[m.focus]
-	case "up", "k":
-		if m.focus == paneSources {
-			m.sel = max(0, m.sel-1)
-		} else {
-			m.dsel = max(0, m.dsel-1)
-		}
-	case "down", "j":
-		if m.focus == paneSources {
-			m.sel = min(max(0, len(m.rows)-1), m.sel+1)
-		} else {
-			m.dsel = min(max(0, len(nodes)-1), m.dsel+1)
-		}
-	case "enter", "right", "l":
-		if m.focus == paneDestinations {
-			m.explainFlow()
-			return
-		}
-		if m.depth < len(levels)-1 && len(m.rows) > 0 {
-			m.parents = append(m.parents[:m.depth], m.rows[m.sel].Name)
-			m.depth++
-			m.sel, m.dsel = 0, 0
-			m.refresh()
-		}
-	case "backspace", "left", "h", "esc":
-		if m.depth > 0 {
-			m.depth--
-			m.sel, m.dsel = 0, 0
-			m.refresh()
-		}
-	case "p":
-		m.focus = panePolicies
+// move applies a cursor key to a cursor over n entries, showing page entries at a time.
+func (m *Model) move(msg tea.KeyPressMsg, cur *int, n, page int) bool {
+	k := m.keys
+	switch {
+	case key.Matches(msg, k.Up):
+		*cur--
+	case key.Matches(msg, k.Down):
+		*cur++
+	case key.Matches(msg, k.PageUp):
+		*cur -= max(1, page)
+	case key.Matches(msg, k.PageDown):
+		*cur += max(1, page)
+	case key.Matches(msg, k.Top):
+		*cur = 0
+	case key.Matches(msg, k.Bottom):
+		*cur = n - 1
+	default:
+		return false
 	}
+	*cur = clamp(*cur, n)
+	return true
 }
 
-// explainFlow queries the selected source to the selected destination and keeps the explanation text.
-func (m *Model) explainFlow() {
-	nodes := m.matrix(m.level()).Nodes
-	if len(m.rows) == 0 || len(nodes) == 0 {
+func (m *Model) browseKey(msg tea.KeyPressMsg) tea.Cmd {
+	k, f := m.keys, m.top()
+	page := m.bodyHeight() - 1
+	if m.focus == paneSources && m.move(msg, &f.sel, len(m.rows), page) ||
+		m.focus == paneDestinations && m.move(msg, &f.dsel, len(m.dests), page) {
+		return nil
+	}
+	switch {
+	case key.Matches(msg, k.Switch):
+		m.focus = 1 - m.focus
+	case key.Matches(msg, k.Help):
+		m.mode = modeHelp
+	case key.Matches(msg, k.Filter):
+		m.openPrompt("filter", "/", f.filter, "")
+	case key.Matches(msg, k.Jump):
+		m.openPrompt("jump", ":", "", "")
+	case key.Matches(msg, k.WhatIf):
+		m.mode, m.draft = modeWhatIf, m.applied.clone()
+		m.filterItems()
+	case key.Matches(msg, k.Export):
+		m.exportView()
+	case key.Matches(msg, k.Cancel):
+		if f.filter != "" {
+			f.filter = ""
+			m.refresh()
+		} else if len(m.stack) > 1 {
+			m.up()
+		}
+	case key.Matches(msg, k.Enter):
+		if m.focus == paneDestinations {
+			return m.explainFlow()
+		}
+		m.down()
+	case key.Matches(msg, k.Back):
+		m.up()
+	}
+	return m.countChanges()
+}
+
+// down drills into the selected source.
+func (m *Model) down() {
+	f := m.top()
+	if f.depth >= len(levels)-1 || len(m.rows) == 0 {
 		return
 	}
-	from, to := m.rows[m.sel], nodes[m.dsel]
-	var b bytes.Buffer
-	src, err := m.cur.ResolveEndpoint(endpoint(from))
-	if err == nil {
-		var dst *simulate.Endpoint
-		if dst, err = m.cur.ResolveEndpoint(endpoint(to)); err == nil {
-			var r *simulate.QueryResult
-			if r, err = m.cur.Query(src, dst, nil, 3); err == nil {
-				err = report.WriteQuery(&b, r)
-			}
-		}
+	n := m.rows[f.sel]
+	if n.Kind == "external" {
+		m.status = n.Name + " is an address block: tab to its row, enter to explain a flow from it"
+		return
 	}
-	if err != nil {
-		fmt.Fprintf(&b, "cannot explain %s -> %s: %v\n", from.Name, to.Name, err)
-	}
-	m.explain = strings.Split(strings.TrimRight(b.String(), "\n"), "\n")
-	m.escroll = 0
-	m.focus = paneExplain
-}
-
-// applyWhatIf rebuilds the engine without the policies switched off, and keeps the original cells to mark
-// what changed.
-func (m *Model) applyWhatIf() {
-	c := *m.base.Cluster // a shallow copy: only the policy lists change
-	c.Policies, c.AdminPolicies, c.Baseline = nil, nil, nil
-	for _, p := range m.base.Cluster.Policies {
-		if !m.off[npKey(p)] {
-			c.Policies = append(c.Policies, p)
-		}
-	}
-	for _, p := range m.base.Cluster.AdminPolicies {
-		if !m.off[adminKey(p)] {
-			c.AdminPolicies = append(c.AdminPolicies, p)
-		}
-	}
-	if b := m.base.Cluster.Baseline; b != nil && !m.off[adminKey(b)] {
-		c.Baseline = b
-	}
-	m.cur = simulate.New(&c, m.base.Profile, m.base.ZoneLabel)
-	m.matrices, m.changed = map[simulate.Level]*simulate.Matrix{}, map[simulate.Level]int{}
+	m.stack = append(m.stack, frame{depth: f.depth + 1, parent: n.Name})
 	m.refresh()
 }
 
-// npKey and adminKey name a policy in the what-if list.
-func npKey(p *model.NetworkPolicy) string  { return "NetworkPolicy " + p.Key() }
-func adminKey(p *model.AdminPolicy) string { return p.Kind + " " + p.Name }
-
-// updateStatus counts, at the current level, the cells the what-if changed.
-func (m *Model) updateStatus() {
-	n := m.offCount()
-	if n == 0 {
-		m.status = ""
+// up goes back to the level above, with its cursors where they were; above the first frame, it opens
+// the level above with the cursor on the parent.
+func (m *Model) up() {
+	if len(m.stack) > 1 {
+		m.stack = m.stack[:len(m.stack)-1]
+		m.refresh()
 		return
 	}
-	l := m.level()
-	if m.baseTexts[l] == nil {
-		m.baseTexts[l] = m.base.Matrix(l).Texts()
+	f := *m.top()
+	if f.depth == 0 {
+		return
 	}
-	if _, ok := m.changed[l]; !ok {
-		if d, err := simulate.Diff(m.baseTexts[l], m.matrix(l).Texts()); err == nil {
-			m.changed[l] = len(d.Changes)
-		}
+	above := frame{depth: f.depth - 1}
+	if f.parent != "" && f.depth-1 >= 1 {
+		above.parent = m.parentOf(f.depth-1, f.parent)
 	}
-	m.status = fmt.Sprintf("what-if: %d policy(ies) off, %d %s cell(s) changed (marked *)", n, m.changed[l], l)
+	m.stack = []frame{above}
+	m.refresh()
+	m.selectSource(f.parent)
 }
 
-func (m *Model) offCount() int {
-	n := 0
-	for _, v := range m.off {
-		if v {
-			n++
-		}
+// parentOf is the node at depth that holds the node name of depth+1.
+func (m *Model) parentOf(depth int, name string) string {
+	switch levels[depth] {
+	case simulate.LevelZone:
+		return m.zoneOf(name)
+	case simulate.LevelNamespace:
+		ns, _, _ := strings.Cut(name, "/")
+		return ns
 	}
-	return n
+	return ""
 }
 
-// style wraps text in an SGR attribute; the TUI uses attributes only, no colours, so it reads on any
-// background.
-type style string
-
-func (s style) Render(text string) string { return "\x1b[" + string(s) + "m" + text + "\x1b[0m" }
-
-const (
-	titleStyle    style = "1"
-	selectedStyle style = "7"
-	changedStyle  style = "1;4"
-	helpStyle     style = "2"
-)
-
-var sgr = regexp.MustCompile("\x1b\\[[0-9;]*m")
-
-// width is the number of columns text takes on screen.
-func width(text string) int { return utf8.RuneCountInString(sgr.ReplaceAllString(text, "")) }
-
-// View renders the screen, on the alternate screen.
-func (m *Model) View() tea.View {
-	v := tea.NewView(m.render())
-	v.AltScreen = true
-	return v
-}
-
-func (m *Model) render() string {
-	var b strings.Builder
-	path := []string{string(m.level())}
-	for i := 0; i < m.depth && i < len(m.parents); i++ {
-		if m.parents[i] != "" {
-			path = append(path, m.parents[i])
+func (m *Model) selectSource(name string) {
+	for i, n := range m.rows {
+		if n.Name == name {
+			m.top().sel = i
 		}
 	}
-	b.WriteString(titleStyle.Render(fmt.Sprintf("zonesim — %s (--cni %s)", strings.Join(path, " › "), m.cur.Profile.Name)))
-	b.WriteString("\n")
-	if m.status != "" {
-		b.WriteString(m.status + "\n")
+}
+
+// jumpTo opens a level (zone, namespace, workload, pod), a zone's namespaces or a namespace's
+// workloads, with the frames above it, so backspace walks back up.
+func (m *Model) jumpTo(target string) bool {
+	target = strings.TrimSpace(target)
+	aliases := map[string]int{"zone": 0, "zones": 0, "z": 0, "namespace": 1, "namespaces": 1, "ns": 1,
+		"workload": 2, "workloads": 2, "wl": 2, "pod": 3, "pods": 3, "po": 3}
+	if d, ok := aliases[strings.ToLower(target)]; ok {
+		m.stack = []frame{{depth: d}}
+		m.refresh()
+		return true
 	}
-	body := m.height - 4
-	switch m.focus {
-	case paneExplain:
-		end := min(len(m.explain), m.escroll+body)
-		b.WriteString(strings.Join(m.explain[m.escroll:end], "\n") + "\n")
-		b.WriteString(helpStyle.Render("↑↓ scroll · esc back · q quit"))
-		return b.String()
-	case panePolicies:
-		b.WriteString("What-if: switch policies off (space), esc to apply\n")
-		start := window(m.psel, len(m.policies), body-1)
-		for i := start; i < min(len(m.policies), start+body-1); i++ {
-			mark := "[x]"
-			if m.off[m.policies[i]] {
-				mark = "[ ]"
+	multiZone := len(m.sources(0, "")) > 1
+	if ns := m.cur.Cluster.Namespace(target); ns != nil {
+		zone := m.zoneOf(target)
+		m.stack = nil
+		if multiZone {
+			m.stack = append(m.stack, frame{depth: 0})
+			m.refresh()
+			m.selectSource(zone)
+			m.stack = append(m.stack, frame{depth: 1, parent: zone})
+		} else {
+			m.stack = append(m.stack, frame{depth: 1})
+		}
+		m.refresh()
+		m.selectSource(target)
+		m.stack = append(m.stack, frame{depth: 2, parent: target})
+		m.refresh()
+		return true
+	}
+	for _, n := range m.sources(0, "") {
+		if n.Kind == "zone" && n.Name == target {
+			m.stack = []frame{{depth: 0}}
+			m.refresh()
+			m.selectSource(target)
+			m.stack = append(m.stack, frame{depth: 1, parent: target})
+			m.refresh()
+			return true
+		}
+	}
+	return false
+}
+
+func (m *Model) openPrompt(kind, promptText, value, about string) {
+	in := textinput.New()
+	st := in.Styles()
+	st.Cursor.Blink = false // a steady cursor: no timer ticking while the reviewer thinks
+	in.SetStyles(st)
+	in.Prompt = promptText
+	in.SetValue(value)
+	in.CursorEnd()
+	in.Focus()
+	in.SetWidth(max(10, m.width-len(promptText)-2))
+	if kind == "jump" {
+		in.Placeholder = "zone | namespace | workload | pod | a namespace | a zone"
+	}
+	m.prompt = &prompt{kind: kind, input: in, about: about}
+}
+
+func (m *Model) promptKey(msg tea.KeyPressMsg) tea.Cmd {
+	p := m.prompt
+	switch msg.String() {
+	case "ctrl+c":
+		return tea.Quit
+	case "esc":
+		if p.kind == "filter" {
+			m.setFilter("")
+		}
+		m.prompt = nil
+		return nil
+	case "enter":
+		m.prompt = nil
+		value := p.input.Value()
+		switch p.kind {
+		case "jump":
+			if !m.jumpTo(value) {
+				m.status = fmt.Sprintf("no level, namespace or zone %q", value)
 			}
-			line := mark + " " + m.policies[i]
-			if i == m.psel {
-				line = selectedStyle.Render(line)
+			return m.countChanges()
+		case "labels":
+			l, err := parseLabels(value)
+			if err != nil {
+				m.status = "labels of " + p.about + " not changed: " + err.Error()
+				return nil
 			}
-			b.WriteString(line + "\n")
-		}
-		b.WriteString(helpStyle.Render("↑↓ move · space on/off · esc apply"))
-		return b.String()
-	}
-	left := m.sourceLines(body)
-	right := m.destinationLines(body)
-	lw := 0
-	for _, l := range left {
-		lw = max(lw, width(l))
-	}
-	for i := 0; i < max(len(left), len(right)); i++ {
-		l, r := "", ""
-		if i < len(left) {
-			l = left[i]
-		}
-		if i < len(right) {
-			r = right[i]
-		}
-		b.WriteString(l + strings.Repeat(" ", lw-width(l)+3) + r + "\n")
-	}
-	b.WriteString(helpStyle.Render("↑↓ move · tab sources/destinations · enter drill down / explain · backspace up · p what-if · q quit"))
-	return b.String()
-}
-
-func window(sel, n, height int) int {
-	if height <= 0 || n <= height {
-		return 0
-	}
-	return min(max(0, sel-height/2), n-height)
-}
-
-func (m *Model) sourceLines(height int) []string {
-	lines := []string{titleStyle.Render(fmt.Sprintf("%ss (%d)", m.level(), len(m.rows)))}
-	start := window(m.sel, len(m.rows), height-1)
-	for i := start; i < min(len(m.rows), start+height-1); i++ {
-		n := m.rows[i]
-		line := fmt.Sprintf("%s (%d pods)", n.Name, n.Pods)
-		if i == m.sel {
-			if m.focus == paneSources {
-				line = selectedStyle.Render(line)
+			orig := m.base.Cluster.Namespace(p.about)
+			if orig != nil && formatLabels(orig.Labels) == formatLabels(l) {
+				delete(m.draft.labels, p.about)
 			} else {
-				line = "> " + line
+				m.draft.labels[p.about] = l
 			}
 		}
-		lines = append(lines, line)
+		return nil
 	}
-	return lines
+	var cmd tea.Cmd
+	p.input, cmd = p.input.Update(msg)
+	if p.kind == "filter" {
+		m.setFilter(p.input.Value())
+	}
+	return cmd
 }
 
-// destinationLines is the selected source's row: every destination with what it may open; changed cells
-// (what-if) are marked with the original text.
-func (m *Model) destinationLines(height int) []string {
+// setFilter filters the list shown: the sources, or the what-if list.
+func (m *Model) setFilter(s string) {
+	if m.mode == modeWhatIf {
+		m.wfilter = s
+		m.filterItems()
+		return
+	}
+	m.top().filter = s
+	m.refresh()
+}
+
+// explainFlow explains the selected source to the selected destination, in the background.
+func (m *Model) explainFlow() tea.Cmd {
+	f := m.top()
+	if len(m.rows) == 0 || len(m.dests) == 0 {
+		return nil
+	}
+	from, to := endpoint(m.rows[f.sel]), m.dests[f.dsel].name
+	if d := m.dests[f.dsel].node; d != nil {
+		to = endpoint(d)
+	}
+	w := m.applied
+	return m.start("explaining "+from+" → "+to, func(ctx context.Context, id int) tea.Cmd {
+		return m.bg.explainCmd(ctx, id, from, to, w)
+	})
+}
+
+// filterItems lists the what-if items matching the filter.
+func (m *Model) filterItems() {
+	m.shown = m.shown[:0]
+	for i, it := range m.items {
+		if matches(it.key(), m.wfilter) {
+			m.shown = append(m.shown, i)
+		}
+	}
+	m.wsel = clamp(m.wsel, len(m.shown))
+}
+
+func (m *Model) whatIfKey(msg tea.KeyPressMsg) tea.Cmd {
+	k := m.keys
+	if m.move(msg, &m.wsel, len(m.shown), m.bodyHeight()-1) {
+		return nil
+	}
+	var it *item
+	if len(m.shown) > 0 {
+		it = &m.items[m.shown[m.wsel]]
+	}
+	switch {
+	case key.Matches(msg, k.Cancel):
+		m.mode, m.draft = modeBrowse, m.applied.clone() // never applied
+		m.status = "what-if cancelled"
+	case key.Matches(msg, k.Filter):
+		m.openPrompt("filter", "/", m.wfilter, "")
+	case key.Matches(msg, k.Toggle) && it != nil:
+		if it.kind == "Namespace" {
+			m.status = "a namespace is not switched off: L edits its labels"
+			return nil
+		}
+		m.draft.off[it.key()] = !m.draft.off[it.key()]
+	case key.Matches(msg, k.Labels) && it != nil && it.kind == "Namespace":
+		labels := m.base.Cluster.Namespace(it.name).Labels
+		if l, ok := m.draft.labels[it.name]; ok {
+			labels = l
+		}
+		m.openPrompt("labels", "labels of "+it.name+": ", formatLabels(labels), it.name)
+	case key.Matches(msg, k.Edit) && it != nil && it.kind == "NetworkPolicy":
+		return m.editPolicy(it.key())
+	case key.Matches(msg, k.Patch):
+		m.writePatch()
+	case key.Matches(msg, k.Apply):
+		m.mode = modeBrowse
+		if m.draft.equal(m.applied) {
+			return nil
+		}
+		w, l := m.draft.clone(), m.level()
+		return m.start("applying the what-if ("+w.describe()+")", func(ctx context.Context, id int) tea.Cmd {
+			return m.bg.applyCmd(ctx, id, w, l)
+		})
+	}
+	return nil
+}
+
+// editedMsg reports the end of $EDITOR on a policy.
+type editedMsg struct {
+	key, file string
+	err       error
+}
+
+func (m *Model) editPolicy(itemKey string) tea.Cmd {
+	file, err := m.policyFile(itemKey)
+	if err != nil {
+		m.status = "cannot edit: " + err.Error()
+		return nil
+	}
+	return tea.ExecProcess(m.editor(file), func(err error) tea.Msg { return editedMsg{itemKey, file, err} })
+}
+
+// policyFile writes the policy of a what-if item, as the draft has it, to a file for $EDITOR.
+func (m *Model) policyFile(itemKey string) (string, error) {
+	p := m.policy(itemKey)
+	if p == nil {
+		return "", fmt.Errorf("no policy %s", itemKey)
+	}
+	doc, err := policyYAML(p)
+	if err != nil {
+		return "", err
+	}
+	f, err := os.CreateTemp("", "zonesim-*.yaml")
+	if err != nil {
+		return "", err
+	}
+	_, err = f.Write(doc)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return f.Name(), err
+}
+
+// policy is the NetworkPolicy of a what-if item, as the draft has it.
+func (m *Model) policy(itemKey string) *model.NetworkPolicy {
+	if p := m.draft.edited[itemKey]; p != nil {
+		return p
+	}
+	for _, p := range m.base.Cluster.Policies {
+		if "NetworkPolicy "+p.Key() == itemKey {
+			return p
+		}
+	}
+	return nil
+}
+
+func (m *Model) edited(msg editedMsg) {
+	defer os.Remove(msg.file)
+	if msg.err != nil {
+		m.status = "editor: " + msg.err.Error()
+		return
+	}
+	p, err := readPolicy(msg.file, m.policy(msg.key))
+	if err != nil {
+		m.status = "edit not kept: " + strings.ReplaceAll(err.Error(), "\n", "; ")
+		return
+	}
+	m.draft.edited[msg.key] = p
+	m.status = "edited " + msg.key + " (enter applies the what-if)"
+}
+
+// exportPath is where a file of the TUI is written.
+func (m *Model) exportPath(name string) string {
+	if m.exportDir == "" {
+		return name
+	}
+	return filepath.Join(m.exportDir, name)
+}
+
+// writePatch writes the draft what-if as manifests.
+func (m *Model) writePatch() {
+	if m.draft.empty() {
+		m.status = "nothing to write: the what-if changes nothing"
+		return
+	}
+	text, err := m.draft.patch(m.base.Cluster)
+	if err == nil {
+		path := m.exportPath("zonesim-whatif.yaml")
+		if err = os.WriteFile(path, []byte(text), 0o644); err == nil {
+			m.status = "wrote " + path
+			return
+		}
+	}
+	m.status = "cannot write the patch: " + err.Error()
+}
+
+// selectedSource is the source under the cursor, or nil.
+func (m *Model) selectedSource() *simulate.MatrixNode {
+	if f := m.top(); f.sel < len(m.rows) {
+		return m.rows[f.sel]
+	}
+	return nil
+}
+
+// rowTexts is the selected source's row: each destination's cell text, as the screen shows it.
+func (m *Model) rowTexts(from *simulate.MatrixNode) []string {
 	mx := m.matrix(m.level())
-	if len(m.rows) == 0 {
-		return []string{"(nothing here)"}
+	idx := slices.Index(mx.Nodes, from)
+	out := make([]string, 0, len(m.dests))
+	if idx >= 0 {
+		for _, c := range mx.Row(idx, nil) {
+			t := c.Text()
+			if c.NA {
+				t = "n/a"
+			}
+			out = append(out, t)
+		}
 	}
-	from := m.rows[m.sel]
-	idx := 0
+	for _, d := range m.dests[len(out):] {
+		out = append(out, m.routeCell(from, d.name))
+	}
+	return out
+}
+
+// routeCell is the verdict from a source to a route, through the routers that admit it.
+func (m *Model) routeCell(from *simulate.MatrixNode, route string) string {
+	k := [2]string{from.Name, route}
+	if t, ok := m.routeText[k]; ok {
+		return t
+	}
+	t := "n/a"
+	if r, err := query(context.Background(), m.cur, endpoint(from), route); err == nil {
+		t = strings.Join(r.Connections, ", ")
+		if t == "" {
+			t = "-"
+		}
+		if r.Verdict == "PARTIAL" {
+			t = fmt.Sprintf("partial: %s (%d/%d pairs)", t, r.Pairs.Allowed, r.Pairs.Total)
+		}
+	}
+	m.routeText[k] = t
+	return t
+}
+
+// baseRow is the selected source's row as loaded, for marking what the what-if changed.
+func (m *Model) baseRow(from *simulate.MatrixNode) map[string]string {
+	k := string(m.level()) + "/" + from.Name
+	if r, ok := m.baseRows[k]; ok {
+		return r
+	}
+	r := map[string]string{}
+	mx := m.loadedMx[m.level()]
+	if mx == nil {
+		mx = m.base.Matrix(m.level())
+		m.loadedMx[m.level()] = mx
+	}
 	for i, n := range mx.Nodes {
-		if n == from {
-			idx = i
-		}
-	}
-	row := mx.Row(idx, nil)
-	base := m.baseTexts[m.level()]
-	lines := []string{titleStyle.Render("from " + from.Name + " to")}
-	start := window(m.dsel, len(mx.Nodes), height-1)
-	for j := start; j < min(len(mx.Nodes), start+height-1); j++ {
-		to := mx.Nodes[j]
-		text := row[j].Text()
-		if text == "" {
-			text = "n/a"
-		}
-		line := fmt.Sprintf("%-40s %s", to.Name, text)
-		if base != nil && m.offCount() > 0 {
-			was := base.Cells[[2]string{from.Name, to.Name}]
-			if was == "" && !row[j].NA {
-				was = "-"
-			}
-			if now := row[j].Text(); !row[j].NA && was != now {
-				line = changedStyle.Render(fmt.Sprintf("%-40s %s   * was %s", to.Name, now, was))
+		if n.Name == from.Name {
+			for j, c := range mx.Row(i, nil) {
+				if !c.NA {
+					r[mx.Nodes[j].Name] = c.Text()
+				}
 			}
 		}
-		if j == m.dsel && m.focus == paneDestinations {
-			line = selectedStyle.Render(line)
-		}
-		lines = append(lines, line)
 	}
-	return lines
+	m.baseRows[k] = r
+	return r
 }
 
 // Run starts the TUI on a terminal.

@@ -24,11 +24,17 @@ func NewCommand(s cmdutil.Streams) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "tui",
 		Short: "Explore zones and flows interactively, and try what-if changes",
-		Long: `A terminal UI for design reviews. The left pane lists zones (or namespaces when there is one zone);
-enter drills down to namespaces, workloads and pods, backspace goes back up. The right pane is the
-selected one's row of the matrix; tab moves there, and enter opens that flow's full explanation (the
-policies, rules and pipeline steps that decide it). p opens the what-if list: switch policies off, and
-every cell that changes is marked with what it was. q quits.
+		Long: `A terminal UI for design reviews (? lists every key). The left pane lists zones (or namespaces
+when there is one zone), then the external blocks; enter drills down to namespaces, workloads and pods,
+backspace goes back up. / filters the list as you type; : jumps to a level (:namespace), a zone or a
+namespace (:shop-web opens its workloads); g/G, PgUp/PgDn and Home/End move. The right pane is the
+selected one's row of the matrix, routes included; tab moves there, and enter explains that flow (the
+policies, rules and pipeline steps that decide it) in the background: esc cancels, q always quits.
+
+p opens the what-if list: space switches policies, admin policies, EgressFirewalls, EgressIPs and Routes
+off, L edits a namespace's labels, E edits a NetworkPolicy in $EDITOR; enter applies, esc cancels. Every
+cell that changes is marked with what it was. e writes the view as markdown; w (in the what-if list)
+writes the what-if as manifests.
 
 -n NS opens at the workloads of namespace NS (backspace still goes up to the rest).`,
 		Example: `  zonesim tui

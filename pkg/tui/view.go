@@ -1,0 +1,295 @@
+package tui
+
+import (
+	"fmt"
+	"os"
+	"strings"
+
+	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/x/ansi"
+)
+
+// View renders the screen, on the alternate screen.
+func (m *Model) View() tea.View {
+	v := tea.NewView(m.render())
+	v.AltScreen = true
+	return v
+}
+
+// bodyHeight is the lines between the header (title, status) and the footer (prompt, help).
+func (m *Model) bodyHeight() int {
+	h := m.height - 3
+	if m.prompt != nil {
+		h--
+	}
+	return max(3, h)
+}
+
+func (m *Model) render() string {
+	var b strings.Builder
+	line := func(s string) { b.WriteString(ansi.Truncate(s, m.width, "…") + "\n") }
+	line(m.styles.Title.Render(m.title()))
+	line(m.statusLine())
+	body := m.bodyHeight()
+	var lines []string
+	switch m.mode {
+	case modeHelp:
+		m.help.ShowAll = true
+		lines = strings.Split(m.help.View(m.keys), "\n")
+	case modeExplain:
+		m.explain.SetWidth(m.width)
+		m.explain.SetHeight(body - 1)
+		lines = append([]string{m.styles.Pane.Render("explain " + m.explainTitle)}, strings.Split(m.explain.View(), "\n")...)
+	case modeWhatIf:
+		lines = m.whatIfLines(body)
+	default:
+		lines = m.browseLines(body)
+	}
+	for i := 0; i < body; i++ {
+		if i < len(lines) {
+			line(lines[i])
+		} else {
+			b.WriteString("\n")
+		}
+	}
+	if m.prompt != nil {
+		line(m.prompt.input.View())
+	}
+	m.help.ShowAll = false
+	m.help.SetWidth(m.width)
+	switch m.mode {
+	case modeWhatIf:
+		b.WriteString(m.help.View(whatIfHelp{m.keys}))
+	case modeExplain:
+		b.WriteString(m.help.View(explainHelp{m.keys}))
+	default:
+		b.WriteString(m.help.View(m.keys))
+	}
+	return b.String()
+}
+
+// title is where the screen is: level › parents (and the profile).
+func (m *Model) title() string {
+	path := []string{string(m.level())}
+	for _, f := range m.stack {
+		if f.parent != "" {
+			path = append(path, f.parent)
+		}
+	}
+	return fmt.Sprintf("zonesim — %s (--cni %s)", strings.Join(path, " › "), m.cur.Profile.Name)
+}
+
+// statusLine is the work under way, a message, or the applied what-if.
+func (m *Model) statusLine() string {
+	switch {
+	case m.job != nil:
+		return m.spin.View() + " " + m.job.what + "… (esc cancels)"
+	case m.status != "":
+		return m.status
+	case !m.applied.empty():
+		counted := "counting changed cells"
+		if n, ok := m.changed[m.level()]; ok {
+			counted = fmt.Sprintf("%d %s cell(s) changed (marked *)", n, m.level())
+		}
+		return "what-if: " + m.applied.describe() + "; " + counted
+	}
+	return ""
+}
+
+// window is the first index shown of n entries for a cursor at sel, height entries at a time.
+func window(sel, n, height int) int {
+	if height <= 0 || n <= height {
+		return 0
+	}
+	return min(max(0, sel-height/2), n-height)
+}
+
+// fit pads or truncates s to exactly w columns.
+func fit(s string, w int) string {
+	s = ansi.Truncate(s, w, "…")
+	return s + strings.Repeat(" ", max(0, w-ansi.StringWidth(s)))
+}
+
+// browseLines are the sources (left) and the selected source's row (right). At any width the verdict
+// keeps its room: names shrink first.
+func (m *Model) browseLines(height int) []string {
+	left := m.sourceLines(height)
+	lw := 0
+	for _, l := range left {
+		lw = max(lw, ansi.StringWidth(l))
+	}
+	lw = min(lw, max(16, m.width/3))
+	rw := max(20, m.width-lw-2)
+	right := m.destinationLines(height, rw)
+	var out []string
+	for i := 0; i < max(len(left), len(right)); i++ {
+		l, r := "", ""
+		if i < len(left) {
+			l = left[i]
+		}
+		if i < len(right) {
+			r = right[i]
+		}
+		out = append(out, fit(l, lw)+"  "+r)
+	}
+	return out
+}
+
+func (m *Model) sourceLines(height int) []string {
+	f := m.top()
+	title := fmt.Sprintf("%ss (%d)", m.level(), len(m.rows))
+	if f.filter != "" {
+		title += " /" + f.filter
+	}
+	lines := []string{m.styles.Pane.Render(title)}
+	start := window(f.sel, len(m.rows), height-1)
+	for i := start; i < min(len(m.rows), start+height-1); i++ {
+		n := m.rows[i]
+		text := n.Name
+		if n.Kind != "external" {
+			text = fmt.Sprintf("%s (%d)", n.Name, n.Pods)
+		}
+		switch {
+		case i == f.sel && m.focus == paneSources:
+			text = m.styles.Selected.Render(text)
+		case i == f.sel:
+			text = m.styles.Cursor.Render("> " + text)
+		}
+		lines = append(lines, text)
+	}
+	if len(m.rows) == 0 {
+		lines = append(lines, m.styles.Dim.Render("(nothing matches)"))
+	}
+	return lines
+}
+
+// destinationLines is the selected source's row in width columns: each destination and its cell; a cell
+// the what-if changed is marked * with what it was.
+func (m *Model) destinationLines(height, width int) []string {
+	f := m.top()
+	from := m.selectedSource()
+	if from == nil {
+		return []string{"(nothing here)"}
+	}
+	texts := m.rowTexts(from)
+	var base map[string]string
+	if !m.applied.empty() {
+		base = m.baseRow(from)
+	}
+	nw := 0
+	for _, d := range m.dests {
+		nw = max(nw, ansi.StringWidth(d.name))
+	}
+	nw = min(nw, max(12, width/2-1))
+	lines := []string{m.styles.Pane.Render(ansi.Truncate("from "+from.Name+" to", width, "…"))}
+	start := window(f.dsel, len(m.dests), height-1)
+	for j := start; j < min(len(m.dests), start+height-1); j++ {
+		d := m.dests[j]
+		text := texts[j]
+		mark := "  "
+		if base != nil && d.node != nil && text != "n/a" {
+			was, ok := base[d.name]
+			if !ok {
+				was = "-"
+			}
+			if was != text {
+				mark = "* "
+				text += "  (was " + was + ")"
+			}
+		}
+		line := fit(d.name, nw) + " " + mark + ansi.Truncate(text, max(8, width-nw-3), "…")
+		switch {
+		case mark == "* " && !(j == f.dsel && m.focus == paneDestinations):
+			line = m.styles.Changed.Render(line)
+		case j == f.dsel && m.focus == paneDestinations:
+			line = m.styles.Selected.Render(line)
+		}
+		lines = append(lines, line)
+	}
+	return lines
+}
+
+// whatIfLines is the list of what the what-if can change, with the draft's state of each.
+func (m *Model) whatIfLines(height int) []string {
+	title := fmt.Sprintf("What-if (%d objects): space switches off/on · L labels · E edits in $EDITOR · enter applies · esc cancels", len(m.shown))
+	if m.wfilter != "" {
+		title += " · /" + m.wfilter
+	}
+	lines := []string{m.styles.Pane.Render(title)}
+	start := window(m.wsel, len(m.shown), height-1)
+	for i := start; i < min(len(m.shown), start+height-1); i++ {
+		it := m.items[m.shown[i]]
+		state := "[on ]"
+		switch {
+		case m.draft.off[it.key()]:
+			state = "[off]"
+		case m.draft.edited[it.key()] != nil:
+			state = "[edited]"
+		}
+		text := state + " " + it.key()
+		if it.kind == "Namespace" {
+			labels := m.base.Cluster.Namespace(it.name).Labels
+			state = "     "
+			if l, ok := m.draft.labels[it.name]; ok {
+				labels, state = l, "[relabelled]"
+			}
+			text = state + " " + it.key() + "  " + formatLabels(labels)
+		}
+		if i == m.wsel {
+			text = m.styles.Selected.Render(text)
+		}
+		lines = append(lines, text)
+	}
+	return lines
+}
+
+// exportView writes the screen's content as markdown: the sources, the selected source's row (with what
+// a what-if changed) and the open explanation.
+func (m *Model) exportView() {
+	var b strings.Builder
+	fmt.Fprintf(&b, "# %s\n\n", m.title())
+	if !m.applied.empty() {
+		fmt.Fprintf(&b, "What-if: %s.\n\n", m.applied.describe())
+	}
+	name := "zonesim-" + string(m.level())
+	if m.mode == modeExplain {
+		fmt.Fprintf(&b, "## %s\n\n```\n%s\n```\n", m.explainTitle, m.explainText)
+		name += "-explain"
+	} else if from := m.selectedSource(); from != nil {
+		fmt.Fprintf(&b, "%ss shown: %d. Row of **%s**:\n\n| to | connections |", m.level(), len(m.rows), from.Name)
+		var base map[string]string
+		if !m.applied.empty() {
+			base = m.baseRow(from)
+			b.WriteString(" before the what-if |")
+		}
+		b.WriteString("\n|---|---|")
+		if base != nil {
+			b.WriteString("---|")
+		}
+		b.WriteString("\n")
+		for j, text := range m.rowTexts(from) {
+			d := m.dests[j]
+			fmt.Fprintf(&b, "| %s | %s |", mdCell(d.name), mdCell(text))
+			if base != nil {
+				was, ok := base[d.name]
+				if !ok {
+					was = "-"
+				}
+				if d.node == nil || was == text {
+					was = ""
+				}
+				fmt.Fprintf(&b, " %s |", mdCell(was))
+			}
+			b.WriteString("\n")
+		}
+		name += "-" + strings.NewReplacer("/", "_", ":", "_", " ", "_").Replace(from.Name)
+	}
+	path := m.exportPath(name + ".md")
+	if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {
+		m.status = "cannot export: " + err.Error()
+		return
+	}
+	m.status = "wrote " + path
+}
+
+func mdCell(s string) string { return strings.ReplaceAll(s, "|", `\|`) }
