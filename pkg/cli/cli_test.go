@@ -301,3 +301,23 @@ func TestAuditOfARealCapture(t *testing.T) {
 	assert.Equal(t, 0, code)
 	assert.Contains(t, out, `"violations": 0`)
 }
+
+// matrix --from/--to keep rows and columns before anything is computed; --compact goes with -o json.
+func TestMatrixFromToCompact(t *testing.T) {
+	code, out, stderr := run("matrix", "--level", "workload", "--from", "shop-web", "--to", "zone:B,internet")
+	assert.Equal(t, 0, code, stderr)
+	assert.Equal(t, `FROM \ TO                     ledger/statefulset/postgres  payments/deployment/payments  internet
+shop-web/deployment/frontend  all                          all                           all
+`, out)
+
+	code, out, stderr = run("matrix", "--from", "shop-*", "-o", "json", "--compact")
+	assert.Equal(t, 0, code, stderr)
+	assert.Contains(t, out, `"rows":[`+"\n"+`{"from":"shop-api","to":[[0,6,0]]},`)
+
+	code, _, stderr = run("matrix", "--compact")
+	assert.Equal(t, 2, code)
+	assert.Contains(t, stderr, "--compact goes with -o json")
+	code, _, stderr = run("matrix", "--to", "zone:Q")
+	assert.Equal(t, 2, code)
+	assert.Contains(t, stderr, `--to "zone:Q" matches no node of the namespace matrix`)
+}

@@ -69,6 +69,8 @@ type Loader struct {
 	deprecations map[string]bool
 	// pre holds the objects of the documents being added that were decoded ahead (see AddBytes).
 	pre map[*yaml.Node]*decoded
+	// onRead is told each file read, for progress.
+	onRead func(file string, size int)
 	// outsideServiceCIDR are the Services whose clusterIP lies outside LoadOptions.ServiceCIDR.
 	outsideServiceCIDR []string
 	outsideFirst       Source
@@ -244,10 +246,16 @@ func (l *Loader) addFile(fsys fs.FS, p, display string, inDir bool) {
 			return
 		}
 	}
+	if l.onRead != nil {
+		l.onRead(display, len(data))
+	}
 	l.cur.fsys, l.cur.dir = fsys, path.Dir(p)
 	l.AddBytes(display, data)
 	l.cur.fsys = nil
 }
+
+// OnRead calls f with each file as it is read (for progress), before its documents are added.
+func (l *Loader) OnRead(f func(file string, size int)) { l.onRead = f }
 
 // notManifest says why a file found in a directory is not a Kubernetes manifest, or "" when it is one
 // (it has a document with a kind or an apiVersion, broken or not).

@@ -80,22 +80,32 @@ func diffSummary(d *simulate.MatrixDiff) string {
 // ReadMatrixJSON reads a matrix written by `zonesim matrix -o json` (docs/json.md) as cell texts, the
 // form zonesim diff compares: a golden matrix kept in a repository.
 func ReadMatrixJSON(r io.Reader) (*simulate.CellTexts, error) {
+	type cell struct {
+		Connections []string `json:"connections"`
+		Uniform     bool     `json:"uniform"`
+		Pairs       struct {
+			Allowed int `json:"allowed"`
+			Full    int `json:"full"`
+			Total   int `json:"total"`
+		} `json:"pairs"`
+	}
 	var in struct {
 		Level   string              `json:"level"`
 		CNI     string              `json:"cni"`
 		Caveats []simulate.Caveat   `json:"caveats"` // the golden's own; the comparison makes its own
 		Nodes   []simulate.TextNode `json:"nodes"`
+		Columns []simulate.TextNode `json:"columns"`
 		Entries []struct {
-			From        string   `json:"from"`
-			To          string   `json:"to"`
-			Connections []string `json:"connections"`
-			Uniform     bool     `json:"uniform"`
-			Pairs       struct {
-				Allowed int `json:"allowed"`
-				Full    int `json:"full"`
-				Total   int `json:"total"`
-			} `json:"pairs"`
+			From string `json:"from"`
+			To   string `json:"to"`
+			cell
 		} `json:"entries"`
+		// --compact
+		Rows []struct {
+			From string   `json:"from"`
+			To   [][3]int `json:"to"`
+		} `json:"rows"`
+		Cells []cell `json:"cells"`
 	}
 	dec := json.NewDecoder(r)
 	dec.DisallowUnknownFields()
@@ -105,16 +115,36 @@ func ReadMatrixJSON(r io.Reader) (*simulate.CellTexts, error) {
 	if _, err := simulate.ParseLevel(in.Level); err != nil {
 		return nil, fmt.Errorf("level: %w", err)
 	}
+	if in.Columns != nil {
+		return nil, fmt.Errorf("a matrix narrowed with --from/--to holds only some cells: write the golden without them")
+	}
 	t := &simulate.CellTexts{Level: in.Level, CNI: in.CNI, Nodes: in.Nodes, Cells: map[[2]string]string{}}
 	known := map[string]bool{}
 	for _, n := range in.Nodes {
 		known[n.Name] = true
 	}
+	text := func(c cell) string {
+		return simulate.CellText(strings.Join(c.Connections, ", "), c.Uniform, c.Pairs.Allowed, c.Pairs.Total)
+	}
 	for i, e := range in.Entries {
 		if !known[e.From] || !known[e.To] {
 			return nil, fmt.Errorf("entries[%d]: %s -> %s names a node the matrix does not list", i, e.From, e.To)
 		}
-		t.Cells[[2]string{e.From, e.To}] = simulate.CellText(strings.Join(e.Connections, ", "), e.Uniform, e.Pairs.Allowed, e.Pairs.Total)
+		t.Cells[[2]string{e.From, e.To}] = text(e.cell)
+	}
+	for i, row := range in.Rows {
+		if !known[row.From] {
+			return nil, fmt.Errorf("rows[%d]: %s names a node the matrix does not list", i, row.From)
+		}
+		for k, run := range row.To {
+			first, last, c := run[0], run[1], run[2]
+			if first < 0 || last < first || last >= len(in.Nodes) || c < 0 || c >= len(in.Cells) {
+				return nil, fmt.Errorf("rows[%d].to[%d]: %v is not [first column, last column, cell] within the %d nodes and %d cells", i, k, run, len(in.Nodes), len(in.Cells))
+			}
+			for j := first; j <= last; j++ {
+				t.Cells[[2]string{row.From, in.Nodes[j].Name}] = text(in.Cells[c])
+			}
+		}
 	}
 	return t, nil
 }

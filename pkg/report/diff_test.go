@@ -25,15 +25,17 @@ func TestMatrixJSONReadsBackAsTheSameCells(t *testing.T) {
 	require.NoError(t, err)
 	e := simulate.New(c, p, "")
 	for _, level := range []simulate.Level{simulate.LevelPod, simulate.LevelWorkload, simulate.LevelNamespace, simulate.LevelZone} {
-		var out bytes.Buffer
-		require.NoError(t, report.WriteMatrix(&out, e.Matrix(level), "json"))
-		got, err := report.ReadMatrixJSON(&out)
-		require.NoError(t, err)
-		want := e.Matrix(level).Texts()
-		assert.Equal(t, want, got, string(level))
-		d, err := simulate.Diff(want, got)
-		require.NoError(t, err)
-		assert.Empty(t, d.Changes)
+		for _, compact := range []bool{false, true} {
+			var out bytes.Buffer
+			require.NoError(t, report.WriteMatrixWith(&out, e.Matrix(level), "json", report.MatrixOptions{Compact: compact}))
+			got, err := report.ReadMatrixJSON(&out)
+			require.NoError(t, err)
+			want := e.Matrix(level).Texts()
+			assert.Equal(t, want, got, "%s compact=%t", level, compact)
+			d, err := simulate.Diff(want, got)
+			require.NoError(t, err)
+			assert.Empty(t, d.Changes)
+		}
 	}
 }
 

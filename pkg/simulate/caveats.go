@@ -2,6 +2,7 @@ package simulate
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 
@@ -124,7 +125,12 @@ func (m *Matrix) Caveats() []Caveat {
 func (m *Matrix) computeCaveats() []Caveat {
 	namespaces := map[string]bool{}
 	var pods []*model.Pod
-	for _, n := range m.Nodes {
+	seen := map[*MatrixNode]bool{}
+	for _, n := range append(slices.Clone(m.Nodes), m.Cols...) {
+		if seen[n] {
+			continue
+		}
+		seen[n] = true
 		for _, p := range n.pods {
 			namespaces[p.Namespace] = true
 		}

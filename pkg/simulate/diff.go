@@ -41,7 +41,7 @@ func (m *Matrix) Texts() *CellTexts {
 		row = m.Row(i, row)
 		for j, c := range row {
 			if !c.NA && c.Allowed > 0 {
-				t.Cells[[2]string{from.Name, m.Nodes[j].Name}] = c.Text()
+				t.Cells[[2]string{from.Name, m.Cols[j].Name}] = c.Text()
 			}
 		}
 	}

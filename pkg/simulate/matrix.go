@@ -1,8 +1,10 @@
 package simulate
 
 import (
+	"errors"
 	"fmt"
 	"net/netip"
+	"path"
 	"slices"
 	"sort"
 	"strings"
@@ -98,9 +100,11 @@ func CellText(conns string, uniform bool, allowed, total int) string {
 type Matrix struct {
 	Level   Level
 	Profile string
-	Nodes   []*MatrixNode
-	e       *Engine
-	unions  map[uint64]int32
+	// Nodes are the rows; Cols the columns: the same nodes, unless Filter kept other ones.
+	Nodes  []*MatrixNode
+	Cols   []*MatrixNode
+	e      *Engine
+	unions map[uint64]int32
 	// families caches familyPair by source key and destination family, members classPair by source and
 	// destination key.
 	families, members pairTable
@@ -194,6 +198,7 @@ func (e *Engine) Matrix(level Level) *Matrix {
 		a := a
 		m.Nodes = append(m.Nodes, &MatrixNode{Name: a.Name, Kind: "external", atom: &a})
 	}
+	m.Cols = m.Nodes
 	return m
 }
 
@@ -216,14 +221,75 @@ func (m *Matrix) Narrow(ns string) error {
 	if err := m.e.CheckNamespace(ns); err != nil {
 		return err
 	}
-	var keep []*MatrixNode
-	for _, n := range m.Nodes {
-		if n.Kind == "external" || len(n.pods) > 0 && n.pods[0].Namespace == ns {
-			keep = append(keep, n)
-		}
-	}
-	m.Nodes, m.caveatsDone = keep, false
+	keep := func(n *MatrixNode) bool { return n.Kind == "external" || len(n.pods) > 0 && n.pods[0].Namespace == ns }
+	m.Nodes, m.Cols, m.caveatsDone = slices.DeleteFunc(slices.Clone(m.Nodes), not(keep)), slices.DeleteFunc(slices.Clone(m.Cols), not(keep)), false
 	return nil
+}
+
+func not(f func(*MatrixNode) bool) func(*MatrixNode) bool {
+	return func(n *MatrixNode) bool { return !f(n) }
+}
+
+// FilterHelp says what Filter's patterns are.
+const FilterHelp = "a node name or a glob on names (ns-04*, */deployment/api), a namespace (its pods, workloads or itself), zone:Z (the nodes of zone Z)"
+
+// Filter keeps the rows that match a pattern of from and the columns that match one of to (an empty
+// list keeps all); see FilterHelp. Cells are computed on demand, so only the kept ones ever are. A
+// pattern that matches nothing is an error.
+func (m *Matrix) Filter(from, to []string) error {
+	var errs []string
+	pick := func(flag string, nodes []*MatrixNode, patterns []string) []*MatrixNode {
+		if len(patterns) == 0 {
+			return nodes
+		}
+		var out []*MatrixNode
+		for _, p := range patterns {
+			found := false
+			for _, n := range nodes {
+				if m.matches(n, p) {
+					found = true
+					if !slices.Contains(out, n) {
+						out = append(out, n)
+					}
+				}
+			}
+			if !found {
+				errs = append(errs, fmt.Sprintf("%s %q matches no node of the %s matrix (%s)", flag, p, m.Level, FilterHelp))
+			}
+		}
+		slices.SortStableFunc(out, func(a, b *MatrixNode) int { return slices.Index(nodes, a) - slices.Index(nodes, b) })
+		return out
+	}
+	rows, cols := pick("--from", m.Nodes, from), pick("--to", m.Cols, to)
+	if len(errs) > 0 {
+		return errors.New(strings.Join(errs, "; "))
+	}
+	m.Nodes, m.Cols, m.caveatsDone = rows, cols, false
+	return nil
+}
+
+// matches says whether node n matches a Filter pattern.
+func (m *Matrix) matches(n *MatrixNode, p string) bool {
+	if ok, _ := path.Match(p, n.Name); ok {
+		return true
+	}
+	ns := ""
+	if len(n.pods) > 0 {
+		ns = n.pods[0].Namespace
+	}
+	if zone, ok := strings.CutPrefix(p, "zone:"); ok {
+		if m.Level == LevelZone {
+			return n.Name == zone
+		}
+		z := ""
+		if ns != "" {
+			if z = m.e.Cluster.Namespace(ns).Zone(m.e.ZoneLabel); z == "" {
+				z = UnzonedName
+			}
+		}
+		return z == zone
+	}
+	return m.Level != LevelZone && ns == p
 }
 
 func addGroup(gs []group, c *Class, same func(group) bool) []group {
@@ -251,14 +317,14 @@ func addToFamily(fs []family, c *Class) []family {
 func (m *Matrix) Row(i int, buf []Cell) []Cell {
 	buf = buf[:0]
 	from := m.Nodes[i]
-	for _, to := range m.Nodes {
+	for _, to := range m.Cols {
 		buf = append(buf, m.cell(from, to))
 	}
 	return buf
 }
 
-// Cell computes one cell.
-func (m *Matrix) Cell(i, j int) Cell { return m.cell(m.Nodes[i], m.Nodes[j]) }
+// Cell computes the cell of row i, column j.
+func (m *Matrix) Cell(i, j int) Cell { return m.cell(m.Nodes[i], m.Cols[j]) }
 
 func (m *Matrix) cell(from, to *MatrixNode) Cell {
 	e := m.e

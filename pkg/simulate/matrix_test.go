@@ -155,3 +155,46 @@ func TestCaveatsOfASetToItselfNameEachPodOnce(t *testing.T) {
 	require.NotEmpty(t, res.Caveats)
 	assert.Contains(t, res.Caveats[0].Message, "4 pod IP(s) that an ipBlock covers were assigned by zonesim")
 }
+
+// --from and --to keep rows and columns by name, glob, namespace or zone; a pattern that matches nothing
+// is an error that says what patterns are.
+func TestMatrixFilter(t *testing.T) {
+	e := engine(t, "generic", "")
+	names := func(ns []*simulate.MatrixNode) []string {
+		var out []string
+		for _, n := range ns {
+			out = append(out, n.Name)
+		}
+		return out
+	}
+	tests := []struct {
+		level              simulate.Level
+		from, to           []string
+		wantRows, wantCols []string
+		wantErr            string
+	}{
+		{simulate.LevelNamespace, []string{"a"}, []string{"b", "internet"}, []string{"a"}, []string{"b", "internet"}, ""},
+		{simulate.LevelNamespace, []string{"zone:B"}, nil, []string{"b"}, []string{"a", "b", "internet"}, ""},
+		{simulate.LevelWorkload, []string{"a"}, []string{"*/server"}, []string{"a/client", "a/server"}, []string{"a/server", "b/server"}, ""},
+		{simulate.LevelPod, []string{"zone:A", "b/agent"}, []string{"b/*"}, []string{"a/client", "a/server", "b/agent"}, []string{"b/agent", "b/server"}, ""},
+		{simulate.LevelZone, []string{"zone:A"}, []string{"B"}, []string{"A"}, []string{"B"}, ""},
+		{simulate.LevelNamespace, []string{"nope"}, []string{"b", "zone:C"}, nil, nil, `--from "nope" matches no node of the namespace matrix`},
+	}
+	for _, tt := range tests {
+		m := e.Matrix(tt.level)
+		err := m.Filter(tt.from, tt.to)
+		if tt.wantErr != "" {
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), tt.wantErr)
+			assert.Contains(t, err.Error(), `--to "zone:C" matches no node`, "every pattern that matches nothing is named")
+			continue
+		}
+		require.NoError(t, err, tt.from)
+		assert.Equal(t, tt.wantRows, names(m.Nodes), tt.from)
+		assert.Equal(t, tt.wantCols, names(m.Cols), tt.to)
+		row := m.Row(0, nil)
+		require.Len(t, row, len(m.Cols))
+		assert.Equal(t, e.Matrix(tt.level).Cell(slices.Index(names(e.Matrix(tt.level).Nodes), m.Nodes[0].Name),
+			slices.Index(names(e.Matrix(tt.level).Nodes), m.Cols[0].Name)).Text(), row[0].Text())
+	}
+}

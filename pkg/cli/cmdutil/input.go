@@ -174,6 +174,8 @@ func (g *InputFlags) Engine(ctx context.Context, s Streams) (*simulate.Engine, e
 		*c.dst = p.Masked()
 	}
 	l := model.NewLoader(opts, s.In)
+	progress := NewProgress(s)
+	l.OnRead(progress.File)
 	if g.Live() {
 		if err := g.addLive(ctx, l, s); err != nil {
 			return nil, err
@@ -200,6 +202,7 @@ func (g *InputFlags) Engine(ctx context.Context, s Streams) (*simulate.Engine, e
 		}
 	}
 	cluster, err := l.Cluster()
+	progress.Done()
 	if len(cluster.Skipped) > 0 {
 		fmt.Fprintf(s.ErrOut, "skipped %d file(s) that are not Kubernetes manifests:\n", len(cluster.Skipped))
 		for _, sk := range cluster.Skipped {

@@ -16,6 +16,8 @@ type flags struct {
 	namespace cmdutil.NamespaceFlags
 	level     string
 	output    string
+	from, to  []string
+	compact   bool
 }
 
 // Levels are the --level values, for help and completion.
@@ -34,17 +36,25 @@ pair allows something but not the same (the list is their union). External addre
 rest, are rows (traffic into pods) and columns (traffic out of pods).
 
 -n NS keeps the rows and columns of namespace NS (its pods, workloads or itself) and the external
-blocks; every namespace is the default (-A).`,
+blocks; every namespace is the default (-A). --from and --to keep the rows and the columns that match:
+` + simulate.FilterHelp + `; repeat them or separate patterns by commas. Only the cells kept are computed,
+and every format streams row by row. -o json --compact writes each distinct cell once and rows as runs of
+columns (docs/json.md): a large matrix of alike cells shrinks a hundredfold.`,
 		Example: `  zonesim matrix --level zone
   zonesim matrix -n shop-web --level workload
   zonesim matrix -f manifests/ --level workload -o json | jq '.entries[] | select(.from=="internet")'
-  zonesim matrix --level namespace -o dot | dot -Tsvg > reach.svg`,
+  zonesim matrix --level namespace -o dot | dot -Tsvg > reach.svg
+  zonesim matrix --level workload --from 'shop-web' --to 'zone:B,internet'
+  zonesim matrix -f big.yaml --level workload -o json --compact > matrix.json`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return run(cmd.Context(), s, f) },
 	}
 	cmdutil.AddNamespaceFlags(cmd.Flags(), &f.namespace, "keep only this namespace's rows and columns (and the external blocks); with --chart, also the release namespace", true)
 	cmdutil.AddInputFlags(cmd, &f.input, cmdutil.Evaluates)
 	cmd.Flags().StringVar(&f.level, "level", "namespace", "pod, workload, namespace or zone")
+	cmd.Flags().StringSliceVar(&f.from, "from", nil, "keep only the rows that match (a name, a glob, a namespace, zone:Z)")
+	cmd.Flags().StringSliceVar(&f.to, "to", nil, "keep only the columns that match (a name, a glob, a namespace, zone:Z)")
+	cmd.Flags().BoolVar(&f.compact, "compact", false, "with -o json: each distinct cell once, rows as runs of columns")
 	cmdutil.AddOutputFlag(cmd, &f.output, report.MatrixFormats)
 	_ = cmd.RegisterFlagCompletionFunc("level", cmdutil.Fixed(Levels...))
 	return cmd
@@ -61,6 +71,9 @@ func run(ctx context.Context, s cmdutil.Streams, f *flags) error {
 	}
 	if err := f.namespace.Validate(); err != nil {
 		return err
+	}
+	if f.compact && format != "json" {
+		return cmdutil.InputError(fmt.Errorf("--compact goes with -o json"))
 	}
 	if f.namespace.Namespace != "" {
 		if err := simulate.CanNarrow(level); err != nil {
@@ -80,7 +93,13 @@ func run(ctx context.Context, s cmdutil.Streams, f *flags) error {
 			fmt.Fprintf(s.ErrOut, "note: namespace %s has no pods\n", ns)
 		}
 	}
-	if err := report.WriteMatrix(s.Out, m, format); err != nil {
+	if err := m.Filter(f.from, f.to); err != nil {
+		return cmdutil.InputError(err)
+	}
+	progress := cmdutil.NewProgress(s)
+	err = report.WriteMatrixWith(s.Out, m, format, report.MatrixOptions{Compact: f.compact, Progress: progress.Rows})
+	progress.Done()
+	if err != nil {
 		return err
 	}
 	caveats := m.Caveats()
