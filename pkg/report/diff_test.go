@@ -13,8 +13,9 @@ import (
 	"github.com/zonesim/zonesim/pkg/simulate"
 )
 
-// A golden matrix read back is exactly the matrix it was written from, at every level.
-func TestMatrixJSONReadsBackAsTheSameCells(t *testing.T) {
+// generatedEngine compiles a small generated cluster.
+func generatedEngine(t *testing.T) *simulate.Engine {
+	t.Helper()
 	var in bytes.Buffer
 	require.NoError(t, gen.Write(&in, gen.Options{Namespaces: 6, Workloads: 3, Zones: 2, Seed: 7}))
 	l := model.NewLoader(model.DefaultLoadOptions(), nil)
@@ -23,7 +24,12 @@ func TestMatrixJSONReadsBackAsTheSameCells(t *testing.T) {
 	require.NoError(t, err)
 	p, err := simulate.LookupProfile("generic")
 	require.NoError(t, err)
-	e := simulate.New(c, p, "")
+	return simulate.New(c, p, "")
+}
+
+// A golden matrix read back is exactly the matrix it was written from, at every level.
+func TestMatrixJSONReadsBackAsTheSameCells(t *testing.T) {
+	e := generatedEngine(t)
 	for _, level := range []simulate.Level{simulate.LevelPod, simulate.LevelWorkload, simulate.LevelNamespace, simulate.LevelZone} {
 		for _, compact := range []bool{false, true} {
 			var out bytes.Buffer
@@ -50,4 +56,17 @@ func TestReadMatrixJSONRejectsOtherFiles(t *testing.T) {
 		require.Error(t, err, in)
 		assert.Contains(t, err.Error(), want)
 	}
+}
+
+// A table too large to keep between its passes computes its rows again, and reads the same.
+func TestTableRecomputedIsTheTableKept(t *testing.T) {
+	e := generatedEngine(t)
+	var kept, again bytes.Buffer
+	require.NoError(t, report.WriteMatrix(&kept, e.Matrix(simulate.LevelWorkload), report.Table))
+	defer report.SetKeepCells(0)()
+	rows := 0
+	require.NoError(t, report.WriteMatrixWith(&again, e.Matrix(simulate.LevelWorkload), report.Table,
+		report.MatrixOptions{Progress: func(done, total int) { rows = done }}))
+	assert.Equal(t, kept.String(), again.String())
+	assert.Equal(t, len(e.Matrix(simulate.LevelWorkload).Nodes), rows, "progress is told every row")
 }

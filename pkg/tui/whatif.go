@@ -44,16 +44,18 @@ func (w whatIf) clone() whatIf {
 	return c
 }
 
-func (w whatIf) empty() bool { return w.count() == 0 }
+func (w whatIf) empty() bool { return len(w.labels)+len(w.edited)+len(w.offKeys()) == 0 }
 
-func (w whatIf) count() int {
-	n := len(w.labels) + len(w.edited)
-	for _, v := range w.off {
+// offKeys are the keys of the items switched off, sorted.
+func (w whatIf) offKeys() []string {
+	var off []string
+	for k, v := range w.off {
 		if v {
-			n++
+			off = append(off, k)
 		}
 	}
-	return n
+	sort.Strings(off)
+	return off
 }
 
 func (w whatIf) equal(o whatIf) bool {
@@ -63,13 +65,7 @@ func (w whatIf) equal(o whatIf) bool {
 // summary says what the what-if changes, in one line.
 func (w whatIf) summary() string {
 	var parts []string
-	var off []string
-	for k, v := range w.off {
-		if v {
-			off = append(off, k)
-		}
-	}
-	sort.Strings(off)
+	off := w.offKeys()
 	if len(off) > 0 {
 		parts = append(parts, fmt.Sprintf("%d off", len(off)))
 	}
@@ -240,16 +236,9 @@ func readPolicy(file string, want *model.NetworkPolicy) (*model.NetworkPolicy, e
 func (w whatIf) patch(base *model.Cluster) (string, error) {
 	var b strings.Builder
 	b.WriteString("# zonesim what-if: " + w.describe() + "\n")
-	var off []string
-	for k, v := range w.off {
-		if v {
-			off = append(off, k)
-		}
-	}
-	sort.Strings(off)
-	if len(off) > 0 {
+	if off := w.offKeys(); len(off) > 0 {
 		b.WriteString("# Switched off; remove them with:\n")
-		for _, k := range off {
+		for _, k := range w.offKeys() {
 			kind, name, _ := strings.Cut(k, " ")
 			ns, n, namespaced := strings.Cut(name, "/")
 			if namespaced {

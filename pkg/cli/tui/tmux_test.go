@@ -101,8 +101,15 @@ func (term *terminal) keys(keys ...string) {
 	require.NoError(term.t, err, string(out))
 }
 
-func (term *terminal) exited() bool {
-	return exec.Command("tmux", "-L", term.name, "has-session", "-t", "t").Run() != nil
+// quit presses q and waits for zonesim to end: q quits at once, whatever runs.
+func (term *terminal) quit() {
+	term.t.Helper()
+	term.keys("q")
+	deadline := time.Now().Add(5 * time.Second)
+	for exec.Command("tmux", "-L", term.name, "has-session", "-t", "t").Run() == nil {
+		require.True(term.t, time.Now().Before(deadline), "q quits at once")
+		time.Sleep(50 * time.Millisecond)
+	}
 }
 
 func TestTUIInATerminal(t *testing.T) {
@@ -136,12 +143,7 @@ func TestTUIInATerminal(t *testing.T) {
 			require.NoError(t, err)
 			term.keys(":", "ledger", "Enter")
 			term.waitFor("workload › B › ledger")
-			term.keys("q")
-			deadline := time.Now().Add(5 * time.Second)
-			for !term.exited() {
-				require.True(t, time.Now().Before(deadline), "q quits at once")
-				time.Sleep(50 * time.Millisecond)
-			}
+			term.quit()
 		})
 	}
 }
@@ -164,10 +166,5 @@ func TestTUIOnAThousandNamespaces(t *testing.T) {
 	term.waitFor("zones (")
 	term.keys("Tab", "Enter")
 	term.waitFor("explain zone:")
-	term.keys("q")
-	deadline := time.Now().Add(5 * time.Second)
-	for !term.exited() {
-		require.True(t, time.Now().Before(deadline), "q quits at once")
-		time.Sleep(50 * time.Millisecond)
-	}
+	term.quit()
 }
