@@ -127,11 +127,7 @@ func (e *Engine) Matrix(level Level) *Matrix {
 			byName[name] = n
 			order = append(order, name)
 		}
-		n.Pods++
-		n.pods = append(n.pods, p)
-		c := e.classOf[p]
-		n.src = addGroup(n.src, c, func(g group) bool { return g.class.srcKey == c.srcKey })
-		n.fams = addToFamily(n.fams, c)
+		n.addPod(e.classOf[p], p)
 		if level == LevelPod {
 			n.pod = p
 		}
@@ -353,26 +349,54 @@ func (m *Matrix) cell(from, to *MatrixNode) Cell {
 	default:
 		var self selfPairs
 		if from == to {
-			self = m.selfPairs(from)
+			self = m.selfPairs(from, to)
 		}
-		// A family's verdict is computed once, unless its members' named ports decide it.
-		for si, s := range from.src {
-			for fi, f := range to.fams {
-				if id, ok := m.familyPair(s.class, f.class); ok {
-					if n := s.n*f.n - self.fam[[2]int{si, fi}]; n > 0 {
-						agg.add(m, id, n)
-					}
-					continue
+		m.eachPair(from, to, self, func(id int32, n int) { agg.add(m, id, n) })
+	}
+	return agg.cell(m)
+}
+
+// addPod adds a pod of class c to a node: to its source group and its destination family.
+func (n *MatrixNode) addPod(c *Class, p *model.Pod) {
+	n.Pods++
+	n.pods = append(n.pods, p)
+	n.src = addGroup(n.src, c, func(g group) bool { return g.class.srcKey == c.srcKey })
+	n.fams = addToFamily(n.fams, c)
+}
+
+// eachPair calls f with the interned connections of the pod pairs from one node to another and how many
+// pairs have them, leaving out the pods paired with themselves (self). A family's verdict is computed
+// once, unless its members' named ports decide it.
+func (m *Matrix) eachPair(from, to *MatrixNode, self selfPairs, f func(id int32, n int)) {
+	for si, s := range from.src {
+		for fi, fam := range to.fams {
+			if id, ok := m.familyPair(s.class, fam.class); ok {
+				if n := s.n*fam.n - self.fam[[2]int{si, fi}]; n > 0 {
+					f(id, n)
 				}
-				for di, d := range f.members {
-					if n := s.n*d.n - self.member[[3]int{si, fi, di}]; n > 0 {
-						agg.add(m, m.classPair(s.class, d.class), n)
-					}
+				continue
+			}
+			for di, d := range fam.members {
+				if n := s.n*d.n - self.member[[3]int{si, fi, di}]; n > 0 {
+					f(m.classPair(s.class, d.class), n)
 				}
 			}
 		}
 	}
-	return agg.cell(m)
+}
+
+// eachSetPair is eachPair between two sets of pods, which may share pods: a pod is never paired with
+// itself.
+func (e *Engine) eachSetPair(from, to []*model.Pod, f func(id int32, n int)) {
+	m := &Matrix{e: e, unions: map[uint64]int32{}, families: pairTable{off: true}, members: pairTable{off: true}}
+	var src, dst MatrixNode
+	for _, p := range from {
+		src.addPod(e.classOf[p], p)
+	}
+	for _, p := range to {
+		dst.addPod(e.classOf[p], p)
+	}
+	m.eachPair(&src, &dst, m.selfPairs(&src, &dst), f)
 }
 
 // pairTable caches a result by (source key, destination key) in a dense table, allocated when first
@@ -425,28 +449,39 @@ func (m *Matrix) classPair(s, d *Class) int32 {
 	return id
 }
 
-// selfPairs counts the pods of a node paired with themselves, per source group and destination family
-// (fam) and family member (member): a pod to itself is not a pair of a set (as in queries), so a
+// selfPairs counts the pods of both nodes, paired with themselves, per source group and destination
+// family (fam) and family member (member): a pod to itself is not a pair of a set (as in queries), so a
 // diagonal cell leaves them out.
 type selfPairs struct {
 	fam    map[[2]int]int
 	member map[[3]int]int
 }
 
-func (m *Matrix) selfPairs(n *MatrixNode) selfPairs {
-	srcIdx := make(map[int32]int, len(n.src))
-	for i, g := range n.src {
+func (m *Matrix) selfPairs(from, to *MatrixNode) selfPairs {
+	both := from.pods
+	if from != to {
+		in := make(map[*model.Pod]bool, len(to.pods))
+		for _, p := range to.pods {
+			in[p] = true
+		}
+		both = slices.DeleteFunc(slices.Clone(from.pods), func(p *model.Pod) bool { return !in[p] })
+	}
+	out := selfPairs{fam: map[[2]int]int{}, member: map[[3]int]int{}}
+	if len(both) == 0 {
+		return out
+	}
+	srcIdx := make(map[int32]int, len(from.src))
+	for i, g := range from.src {
 		srcIdx[g.class.srcKey] = i
 	}
 	type at struct{ fam, member int }
 	dstIdx := map[int32]at{}
-	for fi, f := range n.fams {
+	for fi, f := range to.fams {
 		for di, g := range f.members {
 			dstIdx[g.class.dstKey] = at{fi, di}
 		}
 	}
-	out := selfPairs{fam: map[[2]int]int{}, member: map[[3]int]int{}}
-	for _, p := range n.pods {
+	for _, p := range both {
 		c := m.e.classOf[p]
 		si, d := srcIdx[c.srcKey], dstIdx[c.dstKey]
 		out.fam[[2]int{si, d.fam}]++

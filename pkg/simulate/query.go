@@ -87,11 +87,38 @@ func (e *Engine) QueryContext(ctx context.Context, from, to *Endpoint, port *Por
 	}
 	var union ConnSet
 	// Two pods' verdict depends only on what the source's egress and the destination's ingress depend on
-	// (their srcKey and dstKey; without a service or route in between): a set query evaluates each key
-	// pair once and counts the rest, explaining only the pairs it shows.
+	// (their srcKey and dstKey; without a service or route in between). Between sets of pods, the pairs
+	// are counted by class as a matrix cell is, and the pair loop below only finds the pairs it shows: the
+	// first detail pairs, then denied ones. Otherwise the loop evaluates each key pair once and counts the
+	// rest.
 	classed := to.Route == nil && to.Service == nil
+	grouped := classed && (from.IsSet() || to.IsSet()) && (port == nil || port.Name == "")
+	var fromPods, toPods []*model.Pod
+	for _, sets := range []struct {
+		members []Member
+		pods    *[]*model.Pod
+	}{{from.Members, &fromPods}, {to.Members, &toPods}} {
+		for _, m := range sets.members {
+			grouped = grouped && m.Pod != nil
+			*sets.pods = append(*sets.pods, m.Pod)
+		}
+	}
+	denied := -1 // with grouped: the pairs denied
+	if grouped {
+		e.eachSetPair(fromPods, toPods, func(id int32, n int) {
+			conns := e.conns.sets[id]
+			union = union.Union(conns)
+			res.Pairs.Total += n
+			if allowed := !conns.IsEmpty(); port == nil && allowed || port != nil && e.portAllowed(conns, *port, Member{}, nil, &PairResult{}) {
+				res.Pairs.Allowed += n
+			}
+		})
+		denied = res.Pairs.Total - res.Pairs.Allowed
+	}
 	srcKey, dstKey := e.memberKeys(from.Members, true), e.memberKeys(to.Members, false)
 	known := newPairMemo(len(e.srcKeys), len(e.dstKeys), len(from.Members)*len(to.Members))
+	seen, allowedSeen, deniedSeen := 0, 0, 0
+pairs:
 	for i, s := range from.Members {
 		if err := ctx.Err(); err != nil {
 			return nil, err
@@ -100,13 +127,18 @@ func (e *Engine) QueryContext(ctx context.Context, from, to *Endpoint, port *Por
 			if s.Pod != nil && s.Pod == d.Pod && (from.IsSet() || to.IsSet()) {
 				continue // a pod to itself is not a pair of a set
 			}
-			res.Pairs.Total++
-			shown := res.Pairs.Total <= detail || len(res.Results) < 2*detail
+			if grouped && seen >= detail && (len(res.Results) >= 2*detail || deniedSeen == denied) {
+				break pairs // every pair shown is found; the counts are the groups'
+			}
+			seen++
+			shown := seen <= detail || len(res.Results) < 2*detail
 			keyed := classed && srcKey[i] >= 0 && dstKey[j] >= 0 && s.Pod != d.Pod
 			if keyed {
-				if allowed, ok := known.get(srcKey[i], dstKey[j]); ok && !(shown && (res.Pairs.Total <= detail || !allowed)) {
+				if allowed, ok := known.get(srcKey[i], dstKey[j]); ok && !(shown && (seen <= detail || !allowed)) {
 					if allowed {
-						res.Pairs.Allowed++
+						allowedSeen++
+					} else {
+						deniedSeen++
 					}
 					continue
 				}
@@ -121,14 +153,21 @@ func (e *Engine) QueryContext(ctx context.Context, from, to *Endpoint, port *Por
 			if keyed {
 				known.set(srcKey[i], dstKey[j], pr.Allowed)
 			}
-			union = union.Union(conns)
-			if pr.Allowed {
-				res.Pairs.Allowed++
+			if !grouped {
+				union = union.Union(conns)
 			}
-			if res.Pairs.Total <= detail || (!pr.Allowed && len(res.Results) < 2*detail) {
+			if pr.Allowed {
+				allowedSeen++
+			} else {
+				deniedSeen++
+			}
+			if seen <= detail || (!pr.Allowed && len(res.Results) < 2*detail) {
 				res.Results = append(res.Results, pr)
 			}
 		}
+	}
+	if !grouped {
+		res.Pairs.Total, res.Pairs.Allowed = seen, allowedSeen
 	}
 	res.Omitted = res.Pairs.Total - len(res.Results)
 	res.Caveats = e.memberCaveats(from, to)
