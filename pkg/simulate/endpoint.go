@@ -52,7 +52,7 @@ const EndpointForms = `  ns/pod            a pod
                     cronjob or replicationcontroller (or kubectl's short names: deploy, sts, ds, rs,
                     cj, rc)
   ns                a namespace's pods
-  zone:Z            the pods of the namespaces labelled with zone Z
+  zone:Z            the pods of the namespaces labelled with zone Z (zone:(unzoned): of those without)
   svc:ns/name       a Service, evaluated on its backends at the target port
   route:ns/name     an OpenShift Route, through the router shards that admit it
   node:N            a node (its InternalIP: host-network traffic)
@@ -109,6 +109,9 @@ func (e *Engine) ResolveEndpoint(s string) (*Endpoint, error) {
 		}
 	case strings.HasPrefix(s, "zone:"):
 		z := strings.TrimPrefix(s, "zone:")
+		if z == UnzonedName {
+			z = "" // the matrix's row of the namespaces without a zone label
+		}
 		var pods []*model.Pod
 		found := false
 		for _, ns := range c.Namespaces {

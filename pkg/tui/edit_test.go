@@ -44,3 +44,44 @@ func TestPolicyEditedInTheEditor(t *testing.T) {
 		})
 	}
 }
+
+// Labels typed for a namespace are checked as the API server checks them; the name label it sets on
+// every namespace is kept and cannot change.
+func TestNamespaceLabels(t *testing.T) {
+	was := map[string]string{nameLabel: "shop", "network-zone": "A"}
+	tests := []struct {
+		typed   string
+		want    map[string]string
+		wantErr string
+	}{
+		{"network-zone=B", map[string]string{nameLabel: "shop", "network-zone": "B"}, ""},
+		{"network-zone=B, team=web ,", map[string]string{nameLabel: "shop", "network-zone": "B", "team": "web"}, ""},
+		{nameLabel + "=shop,network-zone=B", map[string]string{nameLabel: "shop", "network-zone": "B"}, ""},
+		{nameLabel + "=other", nil, nameLabel + " is always the namespace's name"},
+		{"team=a,team=b", nil, `label "team" is given twice`},
+		{"team", nil, `"team": write labels as key=value`},
+		{"bad key=x", nil, `invalid label key "bad key"`},
+	}
+	for _, tt := range tests {
+		got, err := namespaceLabels(tt.typed, "shop", was)
+		if tt.wantErr != "" {
+			require.Error(t, err, tt.typed)
+			assert.Contains(t, err.Error(), tt.wantErr)
+			continue
+		}
+		require.NoError(t, err, tt.typed)
+		assert.Equal(t, tt.want, got)
+	}
+}
+
+// Names shrink in their middle, where alike names differ least; explanations wrap at words, a continued
+// line under the text it continues.
+func TestShortenAndWrap(t *testing.T) {
+	assert.Equal(t, "openshi…/router-dmz-0", shorten("openshift-ingress/router-dmz-0", 21))
+	assert.Equal(t, "short", shorten("short", 21))
+	assert.Equal(t, []string{
+		"  ingress         payments/payments-0: isolated by",
+		"                  payments/network-zone-b",
+		"                  (policies.yaml:42)",
+	}, wrap("  ingress         payments/payments-0: isolated by payments/network-zone-b (policies.yaml:42)", 50))
+}

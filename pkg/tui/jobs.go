@@ -64,6 +64,7 @@ type applyDone struct {
 	engine  *simulate.Engine
 	level   simulate.Level
 	changed int
+	rows    map[string]bool
 	err     error
 }
 
@@ -72,6 +73,7 @@ type countDone struct {
 	id      int
 	level   simulate.Level
 	changed int
+	rows    map[string]bool
 	err     error
 }
 
@@ -130,8 +132,8 @@ func (b *background) applyCmd(ctx context.Context, id int, w whatIf, level simul
 		b.mu.Lock()
 		defer b.mu.Unlock()
 		e := simulate.New(w.apply(b.loaded), b.profile, b.zoneLabel)
-		changed, err := changedCells(ctx, b.baseEngine(), e, level)
-		return applyDone{id: id, w: w, engine: e, level: level, changed: changed, err: err}
+		changed, rows, err := changedCells(ctx, b.baseEngine(), e, level)
+		return applyDone{id: id, w: w, engine: e, level: level, changed: changed, rows: rows, err: err}
 	}
 }
 
@@ -140,41 +142,52 @@ func (b *background) countCmd(ctx context.Context, id int, w whatIf, level simul
 	return func() tea.Msg {
 		b.mu.Lock()
 		defer b.mu.Unlock()
-		changed, err := changedCells(ctx, b.baseEngine(), b.engineFor(w), level)
-		return countDone{id: id, level: level, changed: changed, err: err}
+		changed, rows, err := changedCells(ctx, b.baseEngine(), b.engineFor(w), level)
+		return countDone{id: id, level: level, changed: changed, rows: rows, err: err}
 	}
 }
 
 // changedCells counts the cells whose text differs between the two engines' matrices at level, row by
-// row (cells of rows or columns only one of them has count as changed).
-func changedCells(ctx context.Context, before, after *simulate.Engine, level simulate.Level) (int, error) {
+// row, and names the rows that hold them (cells of rows or columns only one of them has count as
+// changed).
+func changedCells(ctx context.Context, before, after *simulate.Engine, level simulate.Level) (int, map[string]bool, error) {
+	rows := map[string]bool{}
 	if before == after {
-		return 0, nil
+		return 0, rows, nil
 	}
 	mb, ma := before.Matrix(level), after.Matrix(level)
 	index := map[string]int{}
 	for i, n := range ma.Nodes {
 		index[n.Name] = i
 	}
+	cols := map[string]int{}
+	for j, n := range ma.Cols {
+		cols[n.Name] = j
+	}
 	changed := 0
 	var rb, ra []simulate.Cell
-	seen := 0
 	for i, n := range mb.Nodes {
 		if err := ctx.Err(); err != nil {
-			return 0, err
+			return 0, nil, err
 		}
 		j, ok := index[n.Name]
 		if !ok {
 			changed += len(mb.Nodes)
+			rows[n.Name] = true
 			continue
 		}
-		seen++
+		delete(index, n.Name)
 		rb, ra = mb.Row(i, rb), ma.Row(j, ra)
 		for c, cell := range rb {
-			if k, ok := index[mb.Nodes[c].Name]; !ok || cell.Text() != ra[k].Text() {
+			if k, ok := cols[mb.Cols[c].Name]; !ok || cell.Text() != ra[k].Text() {
 				changed++
+				rows[n.Name] = true
 			}
 		}
 	}
-	return changed + (len(ma.Nodes)-seen)*len(ma.Nodes), nil
+	for name := range index { // rows only the what-if has
+		changed += len(ma.Nodes)
+		rows[name] = true
+	}
+	return changed, rows, nil
 }

@@ -89,6 +89,9 @@ type Model struct {
 	baseRows  map[string]map[string]string        // level/source -> destination -> cell text, as loaded
 	changed   map[simulate.Level]int              // cells the applied what-if changed, per level, once counted
 	routeText map[[2]string]string                // (source, route) -> verdict
+	rowCache  map[*simulate.MatrixNode][]string
+	// changedRows are, per level, the sources whose row the applied what-if changed, once counted.
+	changedRows map[simulate.Level]map[string]bool
 
 	rows  []*simulate.MatrixNode // sources of the current frame, filtered
 	dests []dest
@@ -129,11 +132,11 @@ func New(e *simulate.Engine, opts Options) *Model {
 		applied: newWhatIf(), draft: newWhatIf(),
 		matrices: map[simulate.Level]*simulate.Matrix{}, loadedMx: map[simulate.Level]*simulate.Matrix{}, baseRows: map[string]map[string]string{},
 		changed: map[simulate.Level]int{}, routeText: map[[2]string]string{},
+		rowCache: map[*simulate.MatrixNode][]string{}, changedRows: map[simulate.Level]map[string]bool{},
 		items: items(e.Cluster), width: 120, height: 30, exportDir: opts.ExportDir,
 		editor: editorCommand,
 	}
 	m.explain = viewport.New()
-	m.explain.SoftWrap = true
 	m.stack = []frame{{depth: 0}}
 	if len(m.sources(0, "")) <= 1 {
 		m.stack = []frame{{depth: 1}} // one zone (or none): start at the namespaces
@@ -269,8 +272,10 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case explainDone:
 		if m.job != nil && m.job.id == msg.id {
 			m.job = nil
-			m.explainTitle, m.explainText = msg.title, msg.text
-			m.explain.SetContent(msg.text)
+			m.explainTitle = msg.title
+			m.explainText = strings.ReplaceAll(msg.text, "use --details to show more", "zonesim query --details N shows more")
+			m.explain.SetWidth(m.width)
+			m.explain.SetContentLines(wrap(m.explainText, m.width))
 			m.explain.GotoTop()
 			m.mode = modeExplain
 		}
@@ -279,8 +284,9 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			m.job = nil
 			m.cur, m.applied = msg.engine, msg.w
 			m.matrices, m.changed, m.routeText = map[simulate.Level]*simulate.Matrix{}, map[simulate.Level]int{}, map[[2]string]string{}
+			m.rowCache, m.changedRows = map[*simulate.MatrixNode][]string{}, map[simulate.Level]map[string]bool{}
 			if msg.err == nil {
-				m.changed[msg.level] = msg.changed
+				m.changed[msg.level], m.changedRows[msg.level] = msg.changed, msg.rows
 			}
 			m.status = ""
 			m.refresh()
@@ -290,7 +296,7 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		if m.job != nil && m.job.id == msg.id {
 			m.job = nil
 			if msg.err == nil {
-				m.changed[msg.level] = msg.changed
+				m.changed[msg.level], m.changedRows[msg.level] = msg.changed, msg.rows
 			}
 		}
 	case editedMsg:
@@ -417,8 +423,7 @@ func (m *Model) browseKey(msg tea.KeyPressMsg) tea.Cmd {
 		m.exportView()
 	case key.Matches(msg, k.Cancel):
 		if f.filter != "" {
-			f.filter = ""
-			m.refresh()
+			m.setFilter("")
 		} else if len(m.stack) > 1 {
 			m.up()
 		}
@@ -436,12 +441,16 @@ func (m *Model) browseKey(msg tea.KeyPressMsg) tea.Cmd {
 // down drills into the selected source.
 func (m *Model) down() {
 	f := m.top()
-	if f.depth >= len(levels)-1 || len(m.rows) == 0 {
+	if len(m.rows) == 0 {
 		return
 	}
 	n := m.rows[f.sel]
-	if n.Kind == "external" {
-		m.status = n.Name + " is an address block: tab to its row, enter to explain a flow from it"
+	switch {
+	case n.Kind == "external":
+		m.status = n.Name + " is outside the cluster: tab to its row, enter to explain a flow from it"
+		return
+	case f.depth >= len(levels)-1:
+		m.status = "pods are the last level: tab to the row, enter to explain a flow"
 		return
 	}
 	m.stack = append(m.stack, frame{depth: f.depth + 1, parent: n.Name})
@@ -528,6 +537,12 @@ func (m *Model) jumpTo(target string) bool {
 			return true
 		}
 	}
+	for _, n := range m.rows {
+		if n.Name == target { // a source of this level: internet, ext:…, a workload
+			m.selectSource(target)
+			return true
+		}
+	}
 	return false
 }
 
@@ -568,12 +583,12 @@ func (m *Model) promptKey(msg tea.KeyPressMsg) tea.Cmd {
 			}
 			return m.countChanges()
 		case "labels":
-			l, err := parseLabels(value)
+			orig := m.base.Cluster.Namespace(p.about)
+			l, err := namespaceLabels(value, p.about, orig.Labels)
 			if err != nil {
 				m.status = "labels of " + p.about + " not changed: " + err.Error()
 				return nil
 			}
-			orig := m.base.Cluster.Namespace(p.about)
 			if orig != nil && formatLabels(orig.Labels) == formatLabels(l) {
 				delete(m.draft.labels, p.about)
 			} else {
@@ -593,12 +608,24 @@ func (m *Model) promptKey(msg tea.KeyPressMsg) tea.Cmd {
 // setFilter filters the list shown: the sources, or the what-if list.
 func (m *Model) setFilter(s string) {
 	if m.mode == modeWhatIf {
+		var sel int = -1
+		if m.wsel < len(m.shown) {
+			sel = m.shown[m.wsel]
+		}
 		m.wfilter = s
 		m.filterItems()
+		if i := slices.Index(m.shown, sel); i >= 0 {
+			m.wsel = i // the cursor stays on its item
+		}
 		return
+	}
+	name := ""
+	if n := m.selectedSource(); n != nil {
+		name = n.Name
 	}
 	m.top().filter = s
 	m.refresh()
+	m.selectSource(name)
 }
 
 // explainFlow explains the selected source to the selected destination, in the background.
@@ -638,6 +665,8 @@ func (m *Model) whatIfKey(msg tea.KeyPressMsg) tea.Cmd {
 		it = &m.items[m.shown[m.wsel]]
 	}
 	switch {
+	case key.Matches(msg, k.Cancel) && m.wfilter != "":
+		m.setFilter("")
 	case key.Matches(msg, k.Cancel):
 		m.mode, m.draft = modeBrowse, m.applied.clone() // never applied
 		m.status = "what-if cancelled"
@@ -657,6 +686,8 @@ func (m *Model) whatIfKey(msg tea.KeyPressMsg) tea.Cmd {
 		m.openPrompt("labels", "labels of "+it.name+": ", formatLabels(labels), it.name)
 	case key.Matches(msg, k.Edit) && it != nil && it.kind == "NetworkPolicy":
 		return m.editPolicy(it.key())
+	case key.Matches(msg, k.Labels, k.Edit) && it != nil:
+		m.status = "L edits a Namespace's labels, E a NetworkPolicy; space switches a " + it.kind + " off"
 	case key.Matches(msg, k.Patch):
 		m.writePatch()
 	case key.Matches(msg, k.Apply):
@@ -708,6 +739,16 @@ func (m *Model) policyFile(itemKey string) (string, error) {
 	return f.Name(), err
 }
 
+// loadedPolicyYAML is the policy of a what-if item as loaded, as a manifest.
+func (m *Model) loadedPolicyYAML(itemKey string) string {
+	for _, p := range m.base.Cluster.Policies {
+		if "NetworkPolicy "+p.Key() == itemKey {
+			return policyText(p)
+		}
+	}
+	return ""
+}
+
 // policy is the NetworkPolicy of a what-if item, as the draft has it.
 func (m *Model) policy(itemKey string) *model.NetworkPolicy {
 	if p := m.draft.edited[itemKey]; p != nil {
@@ -730,6 +771,11 @@ func (m *Model) edited(msg editedMsg) {
 	p, err := readPolicy(msg.file, m.policy(msg.key))
 	if err != nil {
 		m.status = "edit not kept: " + strings.ReplaceAll(err.Error(), "\n", "; ")
+		return
+	}
+	if m.loadedPolicyYAML(msg.key) == policyText(p) {
+		delete(m.draft.edited, msg.key)
+		m.status = msg.key + " is as loaded: no edit"
 		return
 	}
 	m.draft.edited[msg.key] = p
@@ -771,6 +817,9 @@ func (m *Model) selectedSource() *simulate.MatrixNode {
 
 // rowTexts is the selected source's row: each destination's cell text, as the screen shows it.
 func (m *Model) rowTexts(from *simulate.MatrixNode) []string {
+	if r, ok := m.rowCache[from]; ok {
+		return r
+	}
 	mx := m.matrix(m.level())
 	idx := slices.Index(mx.Nodes, from)
 	out := make([]string, 0, len(m.dests))
@@ -786,6 +835,7 @@ func (m *Model) rowTexts(from *simulate.MatrixNode) []string {
 	for _, d := range m.dests[len(out):] {
 		out = append(out, m.routeCell(from, d.name))
 	}
+	m.rowCache[from] = out
 	return out
 }
 

@@ -177,6 +177,7 @@ func TestWhatIfMarksAndExplainsChanges(t *testing.T) {
 	s.press("enter")
 	v := s.view()
 	assert.Contains(t, v, "what-if: 4 off; 5 zone cell(s) changed (marked *)")
+	assert.Regexp(t, `\n\* B \(2\)`, v, "the sources whose row changed are marked")
 	s.press("down")
 	assert.Regexp(t, `A +\* all  \(was -\)`, s.view(), "zone B could not reach zone A")
 	s.press("tab", "enter")
@@ -209,7 +210,7 @@ func TestNavigationOnAThousandNamespaces(t *testing.T) {
 	e := load(t, func(l *model.Loader) { l.AddBytes("gen.yaml", buf.Bytes()) })
 	s := open(t, e, tui.Options{}, 80, 24)
 	s.press(":", "namespace", "enter")
-	assert.Contains(t, s.view(), "namespaces (1007)", "1000, a router namespace per zone, and the external blocks")
+	assert.Contains(t, s.view(), "namespaces (1004+3 ext)", "1000 and a router namespace per zone; the external blocks")
 	s.press("G")
 	assert.Contains(t, s.view(), "from internet to", "the cursor is on the last one")
 	s.press("g", "pgdown", "pgdown")
@@ -228,6 +229,7 @@ func TestNavigationOnAThousandNamespaces(t *testing.T) {
 	assert.Contains(t, s.view(), "/ns-045")
 	s.press("esc")
 	assert.Contains(t, s.view(), "namespaces (250)")
+	assert.Contains(t, s.view(), "from ns-0450 to", "clearing the filter keeps the cursor where it was")
 }
 
 // Every endpoint is a source and a destination: externals, routes, scenario externals.
@@ -241,6 +243,10 @@ func TestEveryEndpoint(t *testing.T) {
 	assert.Regexp(t, `route:web/shop +TCP/80, TCP/443`, s.view(), "from the internet, the routers admit it")
 	s.press("tab", "G", "enter")
 	assert.Contains(t, s.view(), "ALLOWED: internet -> route:web/shop")
+
+	// The zone row of the namespaces without a zone label is explained too.
+	s = open(t, twoZone(t), tui.Options{}, 120, 30).press("down", "down", "tab", "enter")
+	assert.Contains(t, s.view(), "PARTIAL: zone:(unzoned) -> zone:A")
 }
 
 // e writes the view as markdown; w writes the what-if as manifests.
@@ -256,7 +262,7 @@ func TestExports(t *testing.T) {
 	s.press("p", "/", "Namespace shop-web", "enter", "L", ",team=web", "enter", "w")
 	patch, err := os.ReadFile(filepath.Join(dir, "zonesim-whatif.yaml"))
 	require.NoError(t, err, s.view())
-	assert.Equal(t, `# zonesim what-if: 1 off, 1 namespace(s) relabelled
+	assert.Equal(t, `# zonesim what-if: 1 off, 1 namespace relabelled
 # Switched off; remove them with:
 #   kubectl delete networkpolicy network-zone-b -n ledger
 ---

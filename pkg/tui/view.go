@@ -34,12 +34,14 @@ func (m *Model) render() string {
 	var lines []string
 	switch m.mode {
 	case modeHelp:
-		m.help.ShowAll = true
-		lines = strings.Split(m.help.View(m.keys), "\n")
+		lines = m.fullHelp()
 	case modeExplain:
-		m.explain.SetWidth(m.width)
+		if m.explain.Width() != m.width {
+			m.explain.SetWidth(m.width)
+			m.explain.SetContentLines(wrap(m.explainText, m.width))
+		}
 		m.explain.SetHeight(body - 1)
-		lines = append([]string{m.styles.Pane.Render("explain " + m.explainTitle)}, strings.Split(m.explain.View(), "\n")...)
+		lines = append([]string{m.styles.Pane.Render(shorten("explain "+m.explainTitle, m.width))}, strings.Split(m.explain.View(), "\n")...)
 	case modeWhatIf:
 		lines = m.whatIfLines(body)
 	default:
@@ -66,6 +68,55 @@ func (m *Model) render() string {
 		b.WriteString(m.help.View(m.keys))
 	}
 	return b.String()
+}
+
+// fullHelp is every key by column; on a narrow screen the columns stack in two rows.
+func (m *Model) fullHelp() []string {
+	groups := m.keys.FullHelp()
+	if m.width >= 120 {
+		return strings.Split(m.help.FullHelpView(groups), "\n")
+	}
+	top := strings.Split(m.help.FullHelpView(groups[:2]), "\n")
+	return append(append(top, ""), strings.Split(m.help.FullHelpView(groups[2:]), "\n")...)
+}
+
+// wrap breaks the explanation's lines at word boundaries to width columns; a continued line is indented
+// under the text it continues.
+func wrap(text string, width int) []string {
+	var out []string
+	for _, line := range strings.Split(text, "\n") {
+		if ansi.StringWidth(line) <= width {
+			out = append(out, line)
+			continue
+		}
+		indent := len(line) - len(strings.TrimLeft(line, " "))
+		if fields := strings.Fields(line); len(fields) > 1 && indent+len(fields[0]) < width/2 {
+			indent = strings.Index(line, fields[1]) // under the text after the label (egress, ingress, …)
+		}
+		indent = min(indent, width/2)
+		parts := strings.Split(ansi.Wrap(line, width, " "), "\n")
+		out = append(out, parts[0])
+		rest := strings.TrimLeft(strings.Join(parts[1:], " "), " ")
+		for _, p := range strings.Split(ansi.Wrap(rest, width-indent, " "), "\n") {
+			out = append(out, strings.Repeat(" ", indent)+p)
+		}
+	}
+	return out
+}
+
+// shorten fits s in w columns, cutting its middle: names differ at their ends as often as at their
+// starts (openshift-ingress/router-dmz-0, openshift-ingress/router-internal-0), so the last part of a
+// path is kept whole where it fits.
+func shorten(s string, w int) string {
+	n := ansi.StringWidth(s)
+	if n <= w || w < 5 {
+		return ansi.Truncate(s, max(w, 0), "…")
+	}
+	tail := (w - 1) * 2 / 3
+	if i := strings.LastIndex(s, "/"); i > 0 && n-i <= w-2 {
+		tail = n - i
+	}
+	return ansi.Truncate(s, w-1-tail, "") + "…" + ansi.TruncateLeft(s, n-tail, "")
 }
 
 // title is where the screen is: level › parents (and the profile).
@@ -113,12 +164,13 @@ func fit(s string, w int) string {
 // browseLines are the sources (left) and the selected source's row (right). At any width the verdict
 // keeps its room: names shrink first.
 func (m *Model) browseLines(height int) []string {
-	left := m.sourceLines(height)
-	lw := 0
+	lw := max(16, m.width/3)
+	left := m.sourceLines(height, lw)
+	used := 0
 	for _, l := range left {
-		lw = max(lw, ansi.StringWidth(l))
+		used = max(used, ansi.StringWidth(l))
 	}
-	lw = min(lw, max(16, m.width/3))
+	lw = min(lw, used)
 	rw := max(20, m.width-lw-2)
 	right := m.destinationLines(height, rw)
 	var out []string
@@ -135,20 +187,35 @@ func (m *Model) browseLines(height int) []string {
 	return out
 }
 
-func (m *Model) sourceLines(height int) []string {
+func (m *Model) sourceLines(height, width int) []string {
 	f := m.top()
-	title := fmt.Sprintf("%ss (%d)", m.level(), len(m.rows))
+	external := 0
+	for _, n := range m.rows {
+		if n.Kind == "external" {
+			external++
+		}
+	}
+	title := fmt.Sprintf("%ss (%d)", m.level(), len(m.rows)-external)
+	if external > 0 {
+		title = fmt.Sprintf("%ss (%d+%d ext)", m.level(), len(m.rows)-external, external)
+	}
 	if f.filter != "" {
 		title += " /" + f.filter
 	}
+	changed := m.changedRows[m.level()]
 	lines := []string{m.styles.Pane.Render(title)}
 	start := window(f.sel, len(m.rows), height-1)
 	for i := start; i < min(len(m.rows), start+height-1); i++ {
 		n := m.rows[i]
-		text := n.Name
+		suffix := ""
 		if n.Kind != "external" {
-			text = fmt.Sprintf("%s (%d)", n.Name, n.Pods)
+			suffix = fmt.Sprintf(" (%d)", n.Pods)
 		}
+		mark := ""
+		if changed[n.Name] {
+			mark = "* "
+		}
+		text := mark + shorten(n.Name, width-len(suffix)-len(mark)-2) + suffix
 		switch {
 		case i == f.sel && m.focus == paneSources:
 			text = m.styles.Selected.Render(text)
@@ -176,13 +243,14 @@ func (m *Model) destinationLines(height, width int) []string {
 	if !m.applied.empty() {
 		base = m.baseRow(from)
 	}
-	nw := 0
-	for _, d := range m.dests {
-		nw = max(nw, ansi.StringWidth(d.name))
-	}
-	nw = min(nw, max(12, width/2-1))
-	lines := []string{m.styles.Pane.Render(ansi.Truncate("from "+from.Name+" to", width, "…"))}
 	start := window(f.dsel, len(m.dests), height-1)
+	nw, vw := 0, 0
+	for j := start; j < min(len(m.dests), start+height-1); j++ {
+		nw = max(nw, ansi.StringWidth(m.dests[j].name))
+		vw = max(vw, ansi.StringWidth(texts[j])+2)
+	}
+	nw = min(nw, max(12, width-vw-3)) // the verdict keeps its room; names shrink
+	lines := []string{m.styles.Pane.Render(shorten("from "+from.Name+" to", width))}
 	for j := start; j < min(len(m.dests), start+height-1); j++ {
 		d := m.dests[j]
 		text := texts[j]
@@ -197,7 +265,7 @@ func (m *Model) destinationLines(height, width int) []string {
 				text += "  (was " + was + ")"
 			}
 		}
-		line := fit(d.name, nw) + " " + mark + ansi.Truncate(text, max(8, width-nw-3), "…")
+		line := fit(shorten(d.name, nw), nw) + " " + mark + ansi.Truncate(text, max(8, width-nw-3), "…")
 		switch {
 		case mark == "* " && !(j == f.dsel && m.focus == paneDestinations):
 			line = m.styles.Changed.Render(line)
@@ -211,10 +279,11 @@ func (m *Model) destinationLines(height, width int) []string {
 
 // whatIfLines is the list of what the what-if can change, with the draft's state of each.
 func (m *Model) whatIfLines(height int) []string {
-	title := fmt.Sprintf("What-if (%d objects): space switches off/on · L labels · E edits in $EDITOR · enter applies · esc cancels", len(m.shown))
+	title := "What-if: " + plural(len(m.items), "object")
 	if m.wfilter != "" {
-		title += " · /" + m.wfilter
+		title = fmt.Sprintf("What-if /%s: %d of %s", m.wfilter, len(m.shown), plural(len(m.items), "object"))
 	}
+	title += " · space off/on · L labels · E $EDITOR · enter applies · esc cancels"
 	lines := []string{m.styles.Pane.Render(title)}
 	start := window(m.wsel, len(m.shown), height-1)
 	for i := start; i < min(len(m.shown), start+height-1); i++ {
@@ -250,6 +319,10 @@ func (m *Model) exportView() {
 	fmt.Fprintf(&b, "# %s\n\n", m.title())
 	if !m.applied.empty() {
 		fmt.Fprintf(&b, "What-if: %s.\n\n", m.applied.describe())
+		for _, c := range m.applied.list() {
+			fmt.Fprintf(&b, "- %s\n", c)
+		}
+		b.WriteString("\n")
 	}
 	name := "zonesim-" + string(m.level())
 	if m.mode == modeExplain {

@@ -69,13 +69,39 @@ func (w whatIf) summary() string {
 	if len(off) > 0 {
 		parts = append(parts, fmt.Sprintf("%d off", len(off)))
 	}
-	if len(w.labels) > 0 {
-		parts = append(parts, fmt.Sprintf("%d namespace(s) relabelled", len(w.labels)))
+	if n := len(w.labels); n > 0 {
+		parts = append(parts, plural(n, "namespace")+" relabelled")
 	}
-	if len(w.edited) > 0 {
-		parts = append(parts, fmt.Sprintf("%d policy(ies) edited", len(w.edited)))
+	if n := len(w.edited); n > 0 {
+		parts = append(parts, plural(n, "policy")+" edited")
 	}
 	return strings.Join(parts, ", ") + "\x00" + strings.Join(off, ",") + fmt.Sprint(w.labels) + fmt.Sprint(slices.Sorted(maps.Keys(w.edited)))
+}
+
+// plural is "1 policy", "2 policies", "3 namespaces".
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	if strings.HasSuffix(noun, "y") {
+		return fmt.Sprintf("%d %sies", n, strings.TrimSuffix(noun, "y"))
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
+}
+
+// list names every change, one per line, for the export.
+func (w whatIf) list() []string {
+	var out []string
+	for _, k := range w.offKeys() {
+		out = append(out, "switched off: "+k)
+	}
+	for _, ns := range slices.Sorted(maps.Keys(w.labels)) {
+		out = append(out, "labels of namespace "+ns+": "+formatLabels(w.labels[ns]))
+	}
+	for _, k := range slices.Sorted(maps.Keys(w.edited)) {
+		out = append(out, "edited: "+k)
+	}
+	return out
 }
 
 // describe is the summary for people.
@@ -175,6 +201,25 @@ func (w whatIf) apply(base *model.Cluster) *model.Cluster {
 	return &c
 }
 
+// nameLabel is the label the API server gives every namespace: its name.
+const nameLabel = "kubernetes.io/metadata.name"
+
+// namespaceLabels reads the labels typed for namespace ns (loaded with labels was): the name label the
+// API server keeps is kept, and cannot be given another value.
+func namespaceLabels(typed, ns string, was map[string]string) (map[string]string, error) {
+	l, err := parseLabels(typed)
+	if err != nil {
+		return nil, err
+	}
+	if v, ok := l[nameLabel]; ok && v != ns {
+		return nil, fmt.Errorf("%s is always the namespace's name (the API server sets it)", nameLabel)
+	}
+	if v, ok := was[nameLabel]; ok {
+		l[nameLabel] = v
+	}
+	return l, nil
+}
+
 // parseLabels reads "k=v,k2=v2" as a label set, checked as the API server checks labels.
 func parseLabels(s string) (map[string]string, error) {
 	out := map[string]string{}
@@ -187,7 +232,11 @@ func parseLabels(s string) (map[string]string, error) {
 		if !ok {
 			return nil, fmt.Errorf("%q: write labels as key=value, separated by commas", kv)
 		}
-		out[strings.TrimSpace(k)] = strings.TrimSpace(v)
+		k = strings.TrimSpace(k)
+		if _, dup := out[k]; dup {
+			return nil, fmt.Errorf("label %q is given twice", k)
+		}
+		out[k] = strings.TrimSpace(v)
 	}
 	if errs := model.ValidateLabels(out); len(errs) > 0 {
 		return nil, fmt.Errorf("%s", strings.Join(errs, "; "))
@@ -210,6 +259,12 @@ func policyYAML(p *model.NetworkPolicy) ([]byte, error) {
 		ObjectMeta: metav1.ObjectMeta{Name: p.Name, Namespace: p.Namespace},
 		Spec:       p.Spec,
 	})
+}
+
+// policyText is the policy's manifest, or "" when it cannot be written.
+func policyText(p *model.NetworkPolicy) string {
+	b, _ := policyYAML(p)
+	return string(b)
 }
 
 // readPolicy reads back the policy written to file by $EDITOR: exactly one NetworkPolicy, of the same

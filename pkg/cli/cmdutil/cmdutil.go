@@ -19,6 +19,8 @@ const (
 	ExitOK     = 0
 	ExitDenied = 1
 	ExitInput  = 2
+	// ExitInterrupted is Ctrl-C, as shells report a process stopped by SIGINT.
+	ExitInterrupted = 130
 )
 
 // Streams are the standard streams of one run.

@@ -118,7 +118,7 @@ func TestTUIInATerminal(t *testing.T) {
 		t.Run(fmt.Sprintf("%dx%d", size[0], size[1]), func(t *testing.T) {
 			dir := t.TempDir()
 			term := startTerminal(t, size[0], size[1], dir, bin, "tui")
-			s := term.waitFor("zones (4)")
+			s := term.waitFor("zones (3+1 ext)")
 			require.Contains(t, s, "? help")
 			lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
 			require.LessOrEqual(t, len(lines), size[1])
@@ -134,7 +134,7 @@ func TestTUIInATerminal(t *testing.T) {
 			term.keys("Escape") // alone: esc and a key at once is alt+key
 			term.waitFor("from shop-api to")
 			term.keys("p")
-			term.waitFor("What-if (")
+			term.waitFor("What-if: ")
 			term.keys("Down", "Space", "Enter")
 			term.waitFor("what-if: 1 off; 2 namespace cell(s) changed")
 			term.keys("e")

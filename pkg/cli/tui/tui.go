@@ -61,6 +61,9 @@ func run(ctx context.Context, s cmdutil.Streams, f *flags) error {
 	if err != nil {
 		return err
 	}
+	if ctx.Err() != nil { // Ctrl-C while loading: stop before the screen opens
+		return &cmdutil.ExitError{Code: cmdutil.ExitInterrupted, Silent: true}
+	}
 	if err := f.namespace.Check(e); err != nil {
 		return err
 	}
