@@ -2,6 +2,8 @@ package report_test
 
 import (
 	"bytes"
+	"errors"
+	"io"
 	"strings"
 	"testing"
 
@@ -69,4 +71,21 @@ func TestTableRecomputedIsTheTableKept(t *testing.T) {
 		report.MatrixOptions{Progress: func(done, total int) { rows = done }}))
 	assert.Equal(t, kept.String(), again.String())
 	assert.Equal(t, len(e.Matrix(simulate.LevelWorkload).Nodes), rows, "progress is told every row")
+}
+
+// A matrix stops between rows once Stop says so (Ctrl-C), with Stop's error.
+func TestMatrixStops(t *testing.T) {
+	e := generatedEngine(t)
+	rows := 0
+	stop := errors.New("interrupted")
+	err := report.WriteMatrixWith(io.Discard, e.Matrix(simulate.LevelWorkload), "json", report.MatrixOptions{
+		Progress: func(done, total int) { rows = done },
+		Stop: func() error {
+			if rows == 3 {
+				return stop
+			}
+			return nil
+		}})
+	assert.Equal(t, stop, err)
+	assert.Equal(t, 3, rows)
 }

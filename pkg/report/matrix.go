@@ -22,6 +22,8 @@ type MatrixOptions struct {
 	Compact bool
 	// Progress, when set, is told the rows written so far.
 	Progress func(done, total int)
+	// Stop, when set, is polled between rows: once it says so, writing ends with its error.
+	Stop func() error
 }
 
 // WriteMatrix streams a matrix in the given format, row by row.
@@ -32,7 +34,7 @@ func WriteMatrix(w io.Writer, m *simulate.Matrix, format string) error {
 // WriteMatrixWith is WriteMatrix with options.
 func WriteMatrixWith(w io.Writer, m *simulate.Matrix, format string, o MatrixOptions) error {
 	bw := bufio.NewWriterSize(w, 1<<16)
-	rows := &rowReader{m: m, progress: o.Progress}
+	rows := &rowReader{m: m, progress: o.Progress, stop: o.Stop}
 	var err error
 	switch {
 	case format == "json" && o.Compact:
@@ -51,6 +53,9 @@ func WriteMatrixWith(w io.Writer, m *simulate.Matrix, format string, o MatrixOpt
 	if err != nil {
 		return err
 	}
+	if rows.err != nil {
+		return rows.err
+	}
 	return bw.Flush()
 }
 
@@ -58,11 +63,19 @@ func WriteMatrixWith(w io.Writer, m *simulate.Matrix, format string, o MatrixOpt
 type rowReader struct {
 	m        *simulate.Matrix
 	progress func(done, total int)
+	stop     func() error
+	err      error // why rows stopped early
 	buf      []simulate.Cell
 }
 
 func (r *rowReader) each(f func(i int, from *simulate.MatrixNode, row []simulate.Cell)) {
 	for i, from := range r.m.Nodes {
+		if r.stop != nil && r.err == nil {
+			r.err = r.stop()
+		}
+		if r.err != nil {
+			return
+		}
 		r.buf = r.m.Row(i, r.buf)
 		f(i, from, r.buf)
 		if r.progress != nil {

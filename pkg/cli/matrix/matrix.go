@@ -97,8 +97,11 @@ func run(ctx context.Context, s cmdutil.Streams, f *flags) error {
 		return cmdutil.InputError(err)
 	}
 	progress := cmdutil.NewProgress(s)
-	err = report.WriteMatrixWith(s.Out, m, format, report.MatrixOptions{Compact: f.compact, Progress: progress.Rows})
+	err = report.WriteMatrixWith(s.Out, m, format, report.MatrixOptions{Compact: f.compact, Progress: progress.Rows, Stop: ctx.Err})
 	progress.Done()
+	if err != nil && ctx.Err() != nil {
+		return &cmdutil.ExitError{Code: cmdutil.ExitInterrupted, Silent: true} // Ctrl-C
+	}
 	if err != nil {
 		return err
 	}

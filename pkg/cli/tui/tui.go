@@ -9,6 +9,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 	"github.com/spf13/cobra"
 	"github.com/zonesim/zonesim/pkg/cli/cmdutil"
+	"github.com/zonesim/zonesim/pkg/simulate"
 	ztui "github.com/zonesim/zonesim/pkg/tui"
 	"golang.org/x/term"
 )
@@ -57,11 +58,23 @@ func run(ctx context.Context, s cmdutil.Streams, f *flags) error {
 	if !ok || !term.IsTerminal(int(in.Fd())) {
 		return cmdutil.InputError(errors.New("zonesim tui needs an interactive terminal; in scripts use query, matrix or diff"))
 	}
-	e, err := f.input.Engine(ctx, s)
-	if err != nil {
-		return err
+	type loaded struct {
+		e   *simulate.Engine
+		err error
 	}
-	if ctx.Err() != nil { // Ctrl-C while loading: stop before the screen opens
+	done := make(chan loaded, 1)
+	go func() {
+		e, err := f.input.Engine(ctx, s)
+		done <- loaded{e, err}
+	}()
+	var e *simulate.Engine
+	select {
+	case r := <-done:
+		if r.err != nil {
+			return r.err
+		}
+		e = r.e
+	case <-ctx.Done(): // Ctrl-C while loading a large input: stop at once, before the screen opens
 		return &cmdutil.ExitError{Code: cmdutil.ExitInterrupted, Silent: true}
 	}
 	if err := f.namespace.Check(e); err != nil {
