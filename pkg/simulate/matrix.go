@@ -227,7 +227,7 @@ func not(f func(*MatrixNode) bool) func(*MatrixNode) bool {
 }
 
 // FilterHelp says what Filter's patterns are.
-const FilterHelp = "a node name or a glob on names (ns-04*, */deployment/api), a namespace (its pods, workloads or itself), zone:Z (the nodes of zone Z)"
+const FilterHelp = "a node name or a glob on names (*/deployment/api), a namespace or a glob on namespaces (ns-04*: their pods, workloads or themselves), zone:Z (the nodes of zone Z)"
 
 // Filter keeps the rows that match a pattern of from and the columns that match one of to (an empty
 // list keeps all); see FilterHelp. Cells are computed on demand, so only the kept ones ever are. A
@@ -238,22 +238,24 @@ func (m *Matrix) Filter(from, to []string) error {
 		if len(patterns) == 0 {
 			return nodes
 		}
-		var out []*MatrixNode
+		keep := make([]bool, len(nodes))
 		for _, p := range patterns {
 			found := false
-			for _, n := range nodes {
+			for i, n := range nodes {
 				if m.matches(n, p) {
-					found = true
-					if !slices.Contains(out, n) {
-						out = append(out, n)
-					}
+					found, keep[i] = true, true
 				}
 			}
 			if !found {
 				errs = append(errs, fmt.Sprintf("%s %q matches no node of the %s matrix (%s)", flag, p, m.Level, FilterHelp))
 			}
 		}
-		slices.SortStableFunc(out, func(a, b *MatrixNode) int { return slices.Index(nodes, a) - slices.Index(nodes, b) })
+		var out []*MatrixNode // in the matrix's order
+		for i, n := range nodes {
+			if keep[i] {
+				out = append(out, n)
+			}
+		}
 		return out
 	}
 	rows, cols := pick("--from", m.Nodes, from), pick("--to", m.Cols, to)
@@ -285,7 +287,11 @@ func (m *Matrix) matches(n *MatrixNode, p string) bool {
 		}
 		return z == zone
 	}
-	return m.Level != LevelZone && ns == p
+	if m.Level == LevelZone || ns == "" {
+		return false
+	}
+	ok, _ := path.Match(p, ns) // a namespace, or a glob on namespaces: their pods or workloads
+	return ok
 }
 
 func addGroup(gs []group, c *Class, same func(group) bool) []group {

@@ -176,6 +176,7 @@ func TestMatrixFilter(t *testing.T) {
 		{simulate.LevelNamespace, []string{"a"}, []string{"b", "internet"}, []string{"a"}, []string{"b", "internet"}, ""},
 		{simulate.LevelNamespace, []string{"zone:B"}, nil, []string{"b"}, []string{"a", "b", "internet"}, ""},
 		{simulate.LevelWorkload, []string{"a"}, []string{"*/server"}, []string{"a/client", "a/server"}, []string{"a/server", "b/server"}, ""},
+		{simulate.LevelPod, []string{"[ab]"}, []string{"b*"}, []string{"a/client", "a/server", "b/agent", "b/server"}, []string{"b/agent", "b/server"}, ""},
 		{simulate.LevelPod, []string{"zone:A", "b/agent"}, []string{"b/*"}, []string{"a/client", "a/server", "b/agent"}, []string{"b/agent", "b/server"}, ""},
 		{simulate.LevelZone, []string{"zone:A"}, []string{"B"}, []string{"A"}, []string{"B"}, ""},
 		{simulate.LevelNamespace, []string{"nope"}, []string{"b", "zone:C"}, nil, nil, `--from "nope" matches no node of the namespace matrix`},
