@@ -884,8 +884,15 @@ func (m *Model) baseRow(from *simulate.MatrixNode) map[string]string {
 	return r
 }
 
-// Run starts the TUI on a terminal.
-func Run(e *simulate.Engine, o Options, opts ...tea.ProgramOption) error {
-	_, err := tea.NewProgram(New(e, o), opts...).Run()
-	return err
+// Run starts the TUI on a terminal on a loading screen, while load reads the input; the error is
+// load's when it failed.
+func Run(what string, load func() (*simulate.Engine, error), o Options, opts ...tea.ProgramOption) error {
+	final, err := tea.NewProgram(NewLoading(what, load, o), opts...).Run()
+	if err != nil {
+		return err
+	}
+	if l, ok := final.(*Loading); ok {
+		return l.Err
+	}
+	return nil
 }

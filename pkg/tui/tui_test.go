@@ -275,3 +275,26 @@ metadata:
   name: shop-web
 `, string(patch))
 }
+
+// The screen opens at once on a loading spinner; q quits before the input is loaded; once it is, the TUI
+// takes its place; a failed load quits with its error.
+func TestLoadingScreen(t *testing.T) {
+	e := twoZone(t)
+	l := tui.NewLoading("the input", func() (*simulate.Engine, error) { return e, nil }, tui.Options{})
+	s := &screen{t: t, m: l}
+	s.send(tea.WindowSizeMsg{Width: 100, Height: 30})
+	assert.Contains(t, s.view(), "loading the input… (q quits)")
+	s.press("q")
+	assert.True(t, s.quit, "q quits while loading")
+
+	s = &screen{t: t, m: tui.NewLoading("the input", func() (*simulate.Engine, error) { return e, nil }, tui.Options{Namespace: "payments"})}
+	s.send(tea.WindowSizeMsg{Width: 100, Height: 30})
+	s.run(s.m.Init())
+	assert.Contains(t, s.view(), "workload › B › payments", "loaded: the TUI, at the size the terminal has")
+
+	failed := tui.NewLoading("the input", func() (*simulate.Engine, error) { return nil, assert.AnError }, tui.Options{})
+	s = &screen{t: t, m: failed}
+	s.run(s.m.Init())
+	assert.True(t, s.quit)
+	assert.Equal(t, assert.AnError, failed.Err)
+}

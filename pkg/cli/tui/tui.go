@@ -2,9 +2,12 @@
 package tui
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"io"
 	"os"
+	"sync"
 
 	tea "charm.land/bubbletea/v2"
 	"github.com/spf13/cobra"
@@ -58,27 +61,38 @@ func run(ctx context.Context, s cmdutil.Streams, f *flags) error {
 	if !ok || !term.IsTerminal(int(in.Fd())) {
 		return cmdutil.InputError(errors.New("zonesim tui needs an interactive terminal; in scripts use query, matrix or diff"))
 	}
-	type loaded struct {
-		e   *simulate.Engine
-		err error
-	}
-	done := make(chan loaded, 1)
-	go func() {
-		e, err := f.input.Engine(ctx, s)
-		done <- loaded{e, err}
-	}()
-	var e *simulate.Engine
-	select {
-	case r := <-done:
-		if r.err != nil {
-			return r.err
+	// The screen opens at once and the input loads behind it: what loading says (warnings, problems)
+	// is kept and written after the screen closes.
+	var said lockedBuffer
+	load := func() (*simulate.Engine, error) {
+		e, err := f.input.Engine(ctx, cmdutil.Streams{In: s.In, Out: s.Out, ErrOut: &said})
+		if err == nil {
+			err = f.namespace.Check(e)
 		}
-		e = r.e
-	case <-ctx.Done(): // Ctrl-C while loading a large input: stop at once, before the screen opens
+		return e, err
+	}
+	err := ztui.Run("the input", load, ztui.Options{Namespace: f.namespace.Namespace}, tea.WithContext(ctx), tea.WithInput(in), tea.WithOutput(s.Out))
+	said.writeTo(s.ErrOut)
+	if ctx.Err() != nil {
 		return &cmdutil.ExitError{Code: cmdutil.ExitInterrupted, Silent: true}
 	}
-	if err := f.namespace.Check(e); err != nil {
-		return err
-	}
-	return ztui.Run(e, ztui.Options{Namespace: f.namespace.Namespace}, tea.WithContext(ctx), tea.WithInput(in), tea.WithOutput(s.Out))
+	return err
+}
+
+// lockedBuffer keeps what loading writes, which may still run when the user quits.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) writeTo(w io.Writer) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	_, _ = b.buf.WriteTo(w)
 }
