@@ -9,6 +9,7 @@ import (
 	"github.com/zonesim/zonesim/pkg/model"
 	"github.com/zonesim/zonesim/pkg/simulate"
 	"github.com/zonesim/zonesim/scenarios"
+	networkingv1 "k8s.io/api/networking/v1"
 )
 
 // A policy edited in $EDITOR replaces the loaded one in the draft what-if; an edit the API server would
@@ -84,4 +85,16 @@ func TestShortenAndWrap(t *testing.T) {
 		"                  payments/network-zone-b",
 		"                  (policies.yaml:42)",
 	}, wrap("  ingress         payments/payments-0: isolated by payments/network-zone-b (policies.yaml:42)", 50))
+}
+
+// Two what-ifs that edit one policy differently are two what-ifs: applying the second recompiles.
+func TestWhatIfsDifferByEditedContent(t *testing.T) {
+	p := &model.NetworkPolicy{Namespace: "a", Name: "np"}
+	q := *p
+	q.Spec.PolicyTypes = []networkingv1.PolicyType{networkingv1.PolicyTypeEgress}
+	w1, w2 := newWhatIf(), newWhatIf()
+	w1.edited["NetworkPolicy a/np"], w2.edited["NetworkPolicy a/np"] = p, &q
+	assert.False(t, w1.equal(w2))
+	assert.True(t, w1.equal(w1.clone()))
+	assert.Equal(t, "1 policy edited", w1.describe())
 }

@@ -38,8 +38,8 @@ func (b *background) engineFor(w whatIf) *simulate.Engine {
 	if w.empty() {
 		return b.baseEngine()
 	}
-	if b.cur == nil || b.curWhat != w.summary() {
-		b.cur, b.curWhat = simulate.New(w.apply(b.loaded), b.profile, b.zoneLabel), w.summary()
+	if b.cur == nil || b.curWhat != w.key() {
+		b.cur, b.curWhat = simulate.New(w.apply(b.loaded), b.profile, b.zoneLabel), w.key()
 	}
 	return b.cur
 }

@@ -608,7 +608,7 @@ func (m *Model) promptKey(msg tea.KeyPressMsg) tea.Cmd {
 // setFilter filters the list shown: the sources, or the what-if list.
 func (m *Model) setFilter(s string) {
 	if m.mode == modeWhatIf {
-		var sel int = -1
+		sel := -1
 		if m.wsel < len(m.shown) {
 			sel = m.shown[m.wsel]
 		}

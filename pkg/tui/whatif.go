@@ -58,16 +58,26 @@ func (w whatIf) offKeys() []string {
 	return off
 }
 
-func (w whatIf) equal(o whatIf) bool {
-	return w.summary() == o.summary()
+func (w whatIf) equal(o whatIf) bool { return w.key() == o.key() }
+
+// key identifies what the what-if does to the cluster: every change, and the edited policies by their
+// content (a policy edited twice is two what-ifs).
+func (w whatIf) key() string {
+	var b strings.Builder
+	for _, c := range w.list() {
+		b.WriteString(c + "\n")
+	}
+	for _, k := range slices.Sorted(maps.Keys(w.edited)) {
+		b.WriteString(policyText(w.edited[k]))
+	}
+	return b.String()
 }
 
-// summary says what the what-if changes, in one line.
-func (w whatIf) summary() string {
+// describe says what the what-if changes, in one line, for people.
+func (w whatIf) describe() string {
 	var parts []string
-	off := w.offKeys()
-	if len(off) > 0 {
-		parts = append(parts, fmt.Sprintf("%d off", len(off)))
+	if n := len(w.offKeys()); n > 0 {
+		parts = append(parts, fmt.Sprintf("%d off", n))
 	}
 	if n := len(w.labels); n > 0 {
 		parts = append(parts, plural(n, "namespace")+" relabelled")
@@ -75,7 +85,7 @@ func (w whatIf) summary() string {
 	if n := len(w.edited); n > 0 {
 		parts = append(parts, plural(n, "policy")+" edited")
 	}
-	return strings.Join(parts, ", ") + "\x00" + strings.Join(off, ",") + fmt.Sprint(w.labels) + fmt.Sprint(slices.Sorted(maps.Keys(w.edited)))
+	return strings.Join(parts, ", ")
 }
 
 // plural is "1 policy", "2 policies", "3 namespaces".
@@ -102,12 +112,6 @@ func (w whatIf) list() []string {
 		out = append(out, "edited: "+k)
 	}
 	return out
-}
-
-// describe is the summary for people.
-func (w whatIf) describe() string {
-	s, _, _ := strings.Cut(w.summary(), "\x00")
-	return s
 }
 
 // items lists what a what-if can change in the cluster, grouped by kind.
