@@ -88,4 +88,18 @@ func TestMatrixStops(t *testing.T) {
 		}})
 	assert.Equal(t, stop, err)
 	assert.Equal(t, 3, rows)
+
+	// The table stops in its first pass too, before it has written a row.
+	polls, written := 0, 0
+	err = report.WriteMatrixWith(io.Discard, e.Matrix(simulate.LevelWorkload), report.Table, report.MatrixOptions{
+		Progress: func(done, total int) { written = done },
+		Stop: func() error {
+			if polls++; polls > 3 {
+				return stop
+			}
+			return nil
+		}})
+	assert.Equal(t, stop, err)
+	assert.Equal(t, 4, polls)
+	assert.Equal(t, 0, written)
 }

@@ -298,18 +298,20 @@ func matrixTable(w *bufio.Writer, m *simulate.Matrix, rows *rowReader) error {
 	}
 	var kept [][]string
 	keep := len(m.Nodes)*len(m.Cols) <= keepCells
-	measure := &rowReader{m: m} // progress is told in the pass that writes
+	measure := &rowReader{m: m, stop: rows.stop} // progress is told in the pass that writes
 	measure.each(func(_ int, _ *simulate.MatrixNode, row []simulate.Cell) {
-		var texts []string
+		texts := make([]string, len(row))
 		for j, c := range row {
-			t := cellText(c)
-			widths[j+1] = max(widths[j+1], utf8.RuneCountInString(t))
-			if keep {
-				texts = append(texts, t)
-			}
+			texts[j] = cellText(c)
+			widths[j+1] = max(widths[j+1], utf8.RuneCountInString(texts[j]))
 		}
-		kept = append(kept, texts)
+		if keep {
+			kept = append(kept, texts)
+		}
 	})
+	if measure.err != nil {
+		return measure.err
+	}
 	line := func(first string, cell func(j int) string) {
 		w.WriteString(first)
 		pad := widths[0] - utf8.RuneCountInString(first)

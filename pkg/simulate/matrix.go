@@ -341,23 +341,23 @@ func (m *Matrix) cell(from, to *MatrixNode) Cell {
 	case from.atom != nil:
 		for _, f := range to.fams {
 			for _, g := range f.members {
-				agg.add(m, e.ingressFromIPID(g.class, from.atom), g.n)
+				agg.add(e.ingressFromIPID(g.class, from.atom), g.n)
 			}
 		}
 	case to.atom != nil && e.hasPipeline():
 		for _, p := range from.pods { // SNAT and EgressFirewall differ per pod: evaluate each (few columns)
-			agg.add(m, e.leaveClusterID(p, to.atom), 1)
+			agg.add(e.leaveClusterID(p, to.atom), 1)
 		}
 	case to.atom != nil:
 		for _, g := range from.src {
-			agg.add(m, e.egressToIPID(g.class, to.atom), g.n)
+			agg.add(e.egressToIPID(g.class, to.atom), g.n)
 		}
 	default:
 		var self selfPairs
 		if from == to {
 			self = m.selfPairs(from, to)
 		}
-		m.eachPair(from, to, self, func(id int32, n int) { agg.add(m, id, n) })
+		m.eachPair(from, to, self, func(id int32, n int) { agg.add(id, n) })
 	}
 	return agg.cell(m)
 }
@@ -394,7 +394,7 @@ func (m *Matrix) eachPair(from, to *MatrixNode, self selfPairs, f func(id int32,
 // eachSetPair is eachPair between two sets of pods, which may share pods: a pod is never paired with
 // itself.
 func (e *Engine) eachSetPair(from, to []*model.Pod, f func(id int32, n int)) {
-	m := &Matrix{e: e, unions: map[uint64]int32{}, families: pairTable{off: true}, members: pairTable{off: true}}
+	m := &Matrix{e: e, families: pairTable{off: true}, members: pairTable{off: true}} // no cell: no unions
 	var src, dst MatrixNode
 	for _, p := range from {
 		src.addPod(e.classOf[p], p)
@@ -504,7 +504,7 @@ type cellAgg struct {
 	seen                 map[int32]bool // ids as a set, once there are many
 }
 
-func (a *cellAgg) add(m *Matrix, id int32, n int) {
+func (a *cellAgg) add(id int32, n int) {
 	if !a.started {
 		a.started, a.first = true, id
 	} else if id != a.first {

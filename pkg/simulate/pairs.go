@@ -82,15 +82,14 @@ const portsMatter int32 = -2
 // sideID memoizes one side: owner's isolating policies in direction d, against the other end, with
 // named ports resolved on dst.
 func (e *Engine) sideID(d Direction, owner, other, dst *Class, eval func() ConnSet) int32 {
-	id, ok := e.sharedSideID(d, owner, other, eval)
-	if ok {
+	id, k, ok := e.sharedSideID(d, owner, other, eval)
+	switch {
+	case ok:
 		return id
-	}
-	if id != portsMatter {
+	case id != portsMatter:
 		return e.conns.id(eval())
 	}
-	m, _ := e.mask(d, owner.rel[d], other)
-	k := sideKey{dir: d, pol: owner.polKey[d], ports: dst.portsKey, mask: m}
+	k.ports = dst.portsKey
 	if id, ok := e.sideMemo[k]; ok {
 		return id
 	}
@@ -101,16 +100,16 @@ func (e *Engine) sideID(d Direction, owner, other, dst *Class, eval func() ConnS
 
 // sharedSideID is sideID when the verdict is the same for every destination of the other end's family,
 // whatever its named ports resolve to. Otherwise ok is false, and id is portsMatter when only the
-// named ports are missing from the memo key, or -1 when the side has too many peers to memoize.
-func (e *Engine) sharedSideID(d Direction, owner, other *Class, eval func() ConnSet) (id int32, ok bool) {
+// named ports are missing from the memo key k, or -1 when the side has too many peers to memoize.
+func (e *Engine) sharedSideID(d Direction, owner, other *Class, eval func() ConnSet) (id int32, k sideKey, ok bool) {
 	if len(owner.policies[d]) == 0 && len(owner.tiers[d]) == 0 {
-		return connAll, true
+		return connAll, k, true
 	}
 	m, ok := e.mask(d, owner.rel[d], other)
 	if !ok {
-		return -1, false
+		return -1, k, false
 	}
-	k := sideKey{dir: d, pol: owner.polKey[d], ports: -1, mask: m}
+	k = sideKey{dir: d, pol: owner.polKey[d], ports: -1, mask: m}
 	id, ok = e.sideMemo[k]
 	if !ok {
 		id = portsMatter
@@ -119,7 +118,7 @@ func (e *Engine) sharedSideID(d Direction, owner, other *Class, eval func() Conn
 		}
 		e.sideMemo[k] = id
 	}
-	return id, id != portsMatter
+	return id, k, id != portsMatter
 }
 
 // namedRuleMatches reports whether a rule that names a port (NP-15) applies to the other end whose
@@ -170,14 +169,14 @@ func (e *Engine) classPair(s, d *Class) int32 {
 // familyPair is classPair for every destination of d's family (famKey) at once; ok is false when the
 // verdict depends on which member, through its named ports.
 func (e *Engine) familyPair(s, d *Class) (id int32, ok bool) {
-	eg, ok := e.sharedSideID(Egress, s, d, func() ConnSet { return e.egressToClass(s, d, false).Conns })
+	eg, _, ok := e.sharedSideID(Egress, s, d, func() ConnSet { return e.egressToClass(s, d, false).Conns })
 	if !ok {
 		return 0, false
 	}
 	if s.HostNetwork && s.Node != "" && s.Node == d.Node {
 		return eg, true
 	}
-	in, ok := e.sharedSideID(Ingress, d, s, func() ConnSet { return e.ingressFromClass(d, s, false).Conns })
+	in, _, ok := e.sharedSideID(Ingress, d, s, func() ConnSet { return e.ingressFromClass(d, s, false).Conns })
 	if !ok {
 		return 0, false
 	}

@@ -92,27 +92,23 @@ func (e *Engine) QueryContext(ctx context.Context, from, to *Endpoint, port *Por
 	// first detail pairs, then denied ones. Otherwise the loop evaluates each key pair once and counts the
 	// rest.
 	classed := to.Route == nil && to.Service == nil
-	grouped := classed && (from.IsSet() || to.IsSet()) && (port == nil || port.Name == "")
-	var fromPods, toPods []*model.Pod
-	for _, sets := range []struct {
-		members []Member
-		pods    *[]*model.Pod
-	}{{from.Members, &fromPods}, {to.Members, &toPods}} {
-		for _, m := range sets.members {
-			grouped = grouped && m.Pod != nil
-			*sets.pods = append(*sets.pods, m.Pod)
-		}
-	}
+	fromPods, fromAll := memberPods(from.Members)
+	toPods, toAll := memberPods(to.Members)
+	grouped := classed && (from.IsSet() || to.IsSet()) && (port == nil || port.Name == "") && fromAll && toAll
 	denied := -1 // with grouped: the pairs denied
 	if grouped {
-		e.eachSetPair(fromPods, toPods, func(id int32, n int) {
+		pairs := map[int32]int{} // connections -> pairs
+		e.eachSetPair(fromPods, toPods, func(id int32, n int) { pairs[id] += n })
+		sets := make([]ConnSet, 0, len(pairs))
+		for id, n := range pairs {
 			conns := e.conns.sets[id]
-			union = union.Union(conns)
+			sets = append(sets, conns)
 			res.Pairs.Total += n
-			if allowed := !conns.IsEmpty(); port == nil && allowed || port != nil && e.portAllowed(conns, *port, Member{}, nil, &PairResult{}) {
+			if e.allows(conns, port, Member{}, nil, &PairResult{}) {
 				res.Pairs.Allowed += n
 			}
-		})
+		}
+		union = unionAll(sets)
 		denied = res.Pairs.Total - res.Pairs.Allowed
 	}
 	srcKey, dstKey := e.memberKeys(from.Members, true), e.memberKeys(to.Members, false)
@@ -181,6 +177,25 @@ pairs:
 		res.Verdict = "PARTIAL"
 	}
 	return res, nil
+}
+
+// memberPods are the members' pods; all is false when some member is not a pod.
+func memberPods(members []Member) (pods []*model.Pod, all bool) {
+	for _, m := range members {
+		if m.Pod == nil {
+			return nil, false
+		}
+		pods = append(pods, m.Pod)
+	}
+	return pods, true
+}
+
+// allows says whether connections allow the pair: some connection, or with a port, that port.
+func (e *Engine) allows(conns ConnSet, port *PortSpec, d Member, svc *model.Service, pr *PairResult) bool {
+	if port == nil {
+		return !conns.IsEmpty()
+	}
+	return e.portAllowed(conns, *port, d, svc, pr)
 }
 
 // memberKeys are the members' srcKey (src) or dstKey, -1 for a member that is not a pod.
@@ -279,10 +294,7 @@ func (e *Engine) pair(s, d Member, svc *model.Service, port *PortSpec, explain b
 			conns = e.throughEgressRouter(conns, svc, d.Pod, er, &pr)
 		}
 	}
-	pr.Allowed = !conns.IsEmpty()
-	if port != nil {
-		pr.Allowed = e.portAllowed(conns, *port, d, svc, &pr)
-	}
+	pr.Allowed = e.allows(conns, port, d, svc, &pr)
 	pr.Connections = conns.List()
 	return pr, conns
 }
