@@ -20,7 +20,7 @@ func WriteDiff(w io.Writer, d *simulate.MatrixDiff, format string) error {
 	case "md":
 		fmt.Fprintf(w, "**%s**\n\n", diffSummary(d))
 		for _, c := range d.Caveats {
-			fmt.Fprintf(w, "> caveat: %s\n\n", md(c.String()))
+			fmt.Fprintf(w, "> caveat: %s\n\n", MarkdownCell(c.String()))
 		}
 		if len(d.Changes) == 0 {
 			return nil
@@ -32,7 +32,7 @@ func WriteDiff(w io.Writer, d *simulate.MatrixDiff, format string) error {
 			if c.Pair != "" {
 				why = "pair " + c.Pair + ":<br>" + why
 			}
-			fmt.Fprintf(w, "| %s | %s | %s | %s | %s |\n", md(c.From), md(c.To), md(c.Before), md(c.After), md(why))
+			fmt.Fprintf(w, "| %s | %s | %s | %s | %s |\n", MarkdownCell(c.From), MarkdownCell(c.To), MarkdownCell(c.Before), MarkdownCell(c.After), MarkdownCell(why))
 		}
 		return nil
 	}
@@ -68,7 +68,8 @@ func WriteDiff(w io.Writer, d *simulate.MatrixDiff, format string) error {
 	return nil
 }
 
-func md(s string) string { return strings.ReplaceAll(s, "|", `\|`) }
+// MarkdownCell escapes text for a markdown table cell.
+func MarkdownCell(s string) string { return strings.ReplaceAll(s, "|", `\|`) }
 
 func diffSummary(d *simulate.MatrixDiff) string {
 	if len(d.Changes) == 0 && len(d.Added) == 0 && len(d.Removed) == 0 {

@@ -336,10 +336,9 @@ func matrixTable(w *bufio.Writer, m *simulate.Matrix, rows *rowReader) error {
 }
 
 func matrixMD(w *bufio.Writer, m *simulate.Matrix, rows *rowReader) error {
-	md := func(s string) string { return strings.ReplaceAll(s, "|", "\\|") }
 	w.WriteString("| from \\ to |")
 	for _, n := range m.Cols {
-		fmt.Fprintf(w, " %s |", md(n.Name))
+		fmt.Fprintf(w, " %s |", MarkdownCell(n.Name))
 	}
 	w.WriteString("\n|---|")
 	for range m.Cols {
@@ -347,14 +346,14 @@ func matrixMD(w *bufio.Writer, m *simulate.Matrix, rows *rowReader) error {
 	}
 	w.WriteString("\n")
 	rows.each(func(_ int, from *simulate.MatrixNode, row []simulate.Cell) {
-		fmt.Fprintf(w, "| **%s** |", md(from.Name))
+		fmt.Fprintf(w, "| **%s** |", MarkdownCell(from.Name))
 		for _, c := range row {
-			fmt.Fprintf(w, " %s |", md(cellText(c)))
+			fmt.Fprintf(w, " %s |", MarkdownCell(cellText(c)))
 		}
 		w.WriteString("\n")
 	})
 	for _, c := range m.Caveats() {
-		fmt.Fprintf(w, "\n> caveat: %s\n", md(c.String()))
+		fmt.Fprintf(w, "\n> caveat: %s\n", MarkdownCell(c.String()))
 	}
 	return nil
 }

@@ -739,14 +739,14 @@ func (m *Model) policyFile(itemKey string) (string, error) {
 	return f.Name(), err
 }
 
-// loadedPolicyYAML is the policy of a what-if item as loaded, as a manifest.
-func (m *Model) loadedPolicyYAML(itemKey string) string {
+// loadedPolicy is the NetworkPolicy of a what-if item as loaded, or nil.
+func (m *Model) loadedPolicy(itemKey string) *model.NetworkPolicy {
 	for _, p := range m.base.Cluster.Policies {
 		if "NetworkPolicy "+p.Key() == itemKey {
-			return policyText(p)
+			return p
 		}
 	}
-	return ""
+	return nil
 }
 
 // policy is the NetworkPolicy of a what-if item, as the draft has it.
@@ -754,12 +754,7 @@ func (m *Model) policy(itemKey string) *model.NetworkPolicy {
 	if p := m.draft.edited[itemKey]; p != nil {
 		return p
 	}
-	for _, p := range m.base.Cluster.Policies {
-		if "NetworkPolicy "+p.Key() == itemKey {
-			return p
-		}
-	}
-	return nil
+	return m.loadedPolicy(itemKey)
 }
 
 func (m *Model) edited(msg editedMsg) {
@@ -773,7 +768,7 @@ func (m *Model) edited(msg editedMsg) {
 		m.status = "edit not kept: " + strings.ReplaceAll(err.Error(), "\n", "; ")
 		return
 	}
-	if m.loadedPolicyYAML(msg.key) == policyText(p) {
+	if policyText(m.loadedPolicy(msg.key)) == policyText(p) {
 		delete(m.draft.edited, msg.key)
 		m.status = msg.key + " is as loaded: no edit"
 		return

@@ -7,6 +7,7 @@ import (
 
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
+	"github.com/zonesim/zonesim/pkg/report"
 )
 
 // View renders the screen, on the alternate screen.
@@ -255,15 +256,9 @@ func (m *Model) destinationLines(height, width int) []string {
 		d := m.dests[j]
 		text := texts[j]
 		mark := "  "
-		if base != nil && d.node != nil && text != "n/a" {
-			was, ok := base[d.name]
-			if !ok {
-				was = "-"
-			}
-			if was != text {
-				mark = "* "
-				text += "  (was " + was + ")"
-			}
+		if was, changed := d.was(base, text); changed {
+			mark = "* "
+			text += "  (was " + was + ")"
 		}
 		line := fit(shorten(d.name, nw), nw) + " " + mark + ansi.Truncate(text, max(8, width-nw-3), "…")
 		switch {
@@ -275,6 +270,19 @@ func (m *Model) destinationLines(height, width int) []string {
 		lines = append(lines, line)
 	}
 	return lines
+}
+
+// was is the text of the destination's cell as loaded (base: the row as loaded), and whether the what-if
+// changed it from text; routes and cells NetworkPolicy does not decide are not compared.
+func (d dest) was(base map[string]string, text string) (string, bool) {
+	if base == nil || d.node == nil || text == "n/a" {
+		return "", false
+	}
+	was, ok := base[d.name]
+	if !ok {
+		was = "-"
+	}
+	return was, was != text
 }
 
 // whatIfLines is the list of what the what-if can change, with the draft's state of each.
@@ -342,16 +350,13 @@ func (m *Model) exportView() {
 		b.WriteString("\n")
 		for j, text := range m.rowTexts(from) {
 			d := m.dests[j]
-			fmt.Fprintf(&b, "| %s | %s |", mdCell(d.name), mdCell(text))
+			fmt.Fprintf(&b, "| %s | %s |", report.MarkdownCell(d.name), report.MarkdownCell(text))
 			if base != nil {
-				was, ok := base[d.name]
-				if !ok {
-					was = "-"
-				}
-				if d.node == nil || was == text {
+				was, changed := d.was(base, text)
+				if !changed {
 					was = ""
 				}
-				fmt.Fprintf(&b, " %s |", mdCell(was))
+				fmt.Fprintf(&b, " %s |", report.MarkdownCell(was))
 			}
 			b.WriteString("\n")
 		}
@@ -364,5 +369,3 @@ func (m *Model) exportView() {
 	}
 	m.status = "wrote " + path
 }
-
-func mdCell(s string) string { return strings.ReplaceAll(s, "|", `\|`) }
