@@ -227,7 +227,7 @@ func not(f func(*MatrixNode) bool) func(*MatrixNode) bool {
 }
 
 // FilterHelp says what Filter's patterns are.
-const FilterHelp = "a node name or a glob on names (*/deployment/api), a namespace or a glob on namespaces (ns-04*: their pods, workloads or themselves), zone:Z (the nodes of zone Z)"
+const FilterHelp = "a node name or a glob on names (*/deployment/api), a namespace or a glob on namespaces (ns-04*: their pods, workloads or themselves), zone:Z or a glob on zones (the nodes of zone Z)"
 
 // Filter keeps the rows that match a pattern of from and the columns that match one of to (an empty
 // list keeps all); see FilterHelp. Cells are computed on demand, so only the kept ones ever are. A
@@ -275,17 +275,18 @@ func (m *Matrix) matches(n *MatrixNode, p string) bool {
 	if len(n.pods) > 0 {
 		ns = n.pods[0].Namespace
 	}
-	if zone, ok := strings.CutPrefix(p, "zone:"); ok {
-		if m.Level == LevelZone {
-			return n.Name == zone
-		}
+	if zones, ok := strings.CutPrefix(p, "zone:"); ok { // a zone, or a glob on zones
 		z := ""
-		if ns != "" {
+		switch {
+		case m.Level == LevelZone && n.Kind == "zone":
+			z = n.Name
+		case m.Level != LevelZone && ns != "":
 			if z = m.e.Cluster.Namespace(ns).Zone(m.e.ZoneLabel); z == "" {
 				z = UnzonedName
 			}
 		}
-		return z == zone
+		ok, _ := path.Match(zones, z)
+		return z != "" && ok
 	}
 	if m.Level == LevelZone || ns == "" {
 		return false

@@ -179,6 +179,7 @@ func TestMatrixFilter(t *testing.T) {
 		{simulate.LevelPod, []string{"[ab]"}, []string{"b*"}, []string{"a/client", "a/server", "b/agent", "b/server"}, []string{"b/agent", "b/server"}, ""},
 		{simulate.LevelPod, []string{"zone:A", "b/agent"}, []string{"b/*"}, []string{"a/client", "a/server", "b/agent"}, []string{"b/agent", "b/server"}, ""},
 		{simulate.LevelZone, []string{"zone:A"}, []string{"B"}, []string{"A"}, []string{"B"}, ""},
+		{simulate.LevelNamespace, []string{"zone:[AB]"}, []string{"zone:*"}, []string{"a", "b"}, []string{"a", "b"}, ""},
 		{simulate.LevelNamespace, []string{"nope"}, []string{"b", "zone:C"}, nil, nil, `--from "nope" matches no node of the namespace matrix`},
 	}
 	for _, tt := range tests {
