@@ -138,7 +138,7 @@ func New(e *simulate.Engine, opts Options) *Model {
 	}
 	m.explain = viewport.New()
 	m.stack = []frame{{depth: 0}}
-	if len(m.sources(0, "")) <= 1 {
+	if !m.multiZone() {
 		m.stack = []frame{{depth: 1}} // one zone (or none): start at the namespaces
 	}
 	if ns := opts.Namespace; ns != "" {
@@ -170,6 +170,18 @@ func (m *Model) matrix(l simulate.Level) *simulate.Matrix {
 	mx := m.cur.Matrix(l)
 	m.matrices[l] = mx
 	return mx
+}
+
+// multiZone says whether the input has more than one zone (the unzoned namespaces count as one); the
+// external blocks listed with the zones are not zones.
+func (m *Model) multiZone() bool {
+	zones := 0
+	for _, n := range m.matrix(simulate.LevelZone).Nodes {
+		if n.Kind == "zone" {
+			zones++
+		}
+	}
+	return zones > 1
 }
 
 // sources are the nodes of a level under a parent ("" for all): pod groups, then the external blocks.
@@ -509,11 +521,10 @@ func (m *Model) jumpTo(target string) bool {
 		m.refresh()
 		return true
 	}
-	multiZone := len(m.sources(0, "")) > 1
 	if ns := m.cur.Cluster.Namespace(target); ns != nil {
 		zone := m.zoneOf(target)
 		m.stack = nil
-		if multiZone {
+		if m.multiZone() {
 			m.stack = append(m.stack, frame{depth: 0})
 			m.refresh()
 			m.selectSource(zone)

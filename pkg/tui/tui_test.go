@@ -298,3 +298,12 @@ func TestLoadingScreen(t *testing.T) {
 	assert.True(t, s.quit)
 	assert.Equal(t, assert.AnError, failed.Err)
 }
+
+// An input of one zone opens at its namespaces: the external blocks listed with the zones are not zones.
+func TestOneZoneOpensAtTheNamespaces(t *testing.T) {
+	e := load(t, func(l *model.Loader) {
+		l.AddBytes("one.yaml", []byte("apiVersion: v1\nkind: Pod\nmetadata: {name: web, namespace: shop}\nspec: {containers: [{name: c, image: i}]}\n"))
+	})
+	s := open(t, e, tui.Options{}, 100, 30)
+	assert.Contains(t, s.view(), "zonesim — namespace (--cni generic)")
+}
