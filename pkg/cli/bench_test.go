@@ -15,11 +15,12 @@ import (
 // BenchmarkEndToEnd runs commands as a user types them on generated clusters written to a file: reading
 // the file, loading, compiling, computing and writing the output (to nowhere). These are issue 11's
 // targets: namespace and zone matrices of XL clusters, the workload JSON matrix and a zone-to-zone query
-// of L clusters, on the default shape and on the one with a port number per workload.
+// of L clusters, on the default shape and on the one with a port number per workload, the latter also
+// written as one List as kubectl exports a cluster.
 func BenchmarkEndToEnd(b *testing.B) {
 	dir := b.TempDir()
-	file := func(shape, size string) string {
-		p := filepath.Join(dir, shape+"-"+size+".yaml")
+	file := func(in input, size string) string {
+		p := filepath.Join(dir, in.String()+"-"+size+".yaml")
 		if _, err := os.Stat(p); err == nil {
 			return p
 		}
@@ -29,13 +30,13 @@ func BenchmarkEndToEnd(b *testing.B) {
 		}
 		defer f.Close()
 		o := gen.Sizes[size]
-		o.Shape = shape
+		o.Shape, o.List = in.shape, in.list
 		if err := gen.Write(f, o); err != nil {
 			b.Fatal(err)
 		}
 		return p
 	}
-	for _, shape := range []string{gen.ShapeZones, gen.ShapePorts} {
+	for _, in := range []input{{gen.ShapeZones, false}, {gen.ShapePorts, false}, {gen.ShapePorts, true}} {
 		for _, c := range []struct {
 			size string
 			args []string
@@ -45,8 +46,8 @@ func BenchmarkEndToEnd(b *testing.B) {
 			{"L", []string{"matrix", "--level", "workload", "-o", "json"}},
 			{"L", []string{"query", "from", "zone:zone-0", "to", "zone:zone-1"}},
 		} {
-			b.Run(shape+"/"+c.size+"/"+strings.Join(c.args[:3], "-"), func(b *testing.B) {
-				args := append(append([]string{}, c.args...), "-f", file(shape, c.size))
+			b.Run(in.String()+"/"+c.size+"/"+strings.Join(c.args[:3], "-"), func(b *testing.B) {
+				args := append(append([]string{}, c.args...), "-f", file(in, c.size))
 				for b.Loop() {
 					code := cli.Run(context.Background(), cli.Streams{In: strings.NewReader(""), Out: io.Discard, ErrOut: io.Discard}, args)
 					if code > cli.ExitDenied {
@@ -56,4 +57,17 @@ func BenchmarkEndToEnd(b *testing.B) {
 			})
 		}
 	}
+}
+
+// input is a generated cluster's shape, written as documents or as one List.
+type input struct {
+	shape string
+	list  bool
+}
+
+func (in input) String() string {
+	if in.list {
+		return in.shape + "-list"
+	}
+	return in.shape
 }

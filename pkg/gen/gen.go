@@ -21,6 +21,8 @@ type Options struct {
 	Seed       uint64
 	// Shape is one of Shapes; "" is ShapeZones.
 	Shape string
+	// List writes one List document, as kubectl get -o yaml does, instead of a document per object.
+	List bool
 }
 
 // Sizes are the benchmark presets of issue 3: S, M, L, XL.
@@ -70,7 +72,10 @@ func Write(w io.Writer, o Options) error {
 	}
 	bw := bufio.NewWriterSize(w, 1<<16)
 	r := rand.New(rand.NewPCG(o.Seed, o.Seed^0x9e3779b97f4a7c15))
-	g := &writer{w: bw}
+	g := &writer{w: bw, list: o.List}
+	if o.List {
+		_, g.err = io.WriteString(bw, "apiVersion: v1\nkind: List\nmetadata:\n  resourceVersion: \"\"\nitems:\n")
+	}
 	shapes[o.shape()].write(g, o, r)
 	if g.err != nil {
 		return g.err
@@ -104,15 +109,21 @@ type port struct {
 }
 
 type writer struct {
-	w   *bufio.Writer
-	err error
+	w    *bufio.Writer
+	list bool // each object is an item of one List
+	err  error
 }
 
 func (g *writer) doc(format string, args ...any) {
 	if g.err != nil {
 		return
 	}
-	_, g.err = fmt.Fprintf(g.w, "---\n"+format, args...)
+	if !g.list {
+		_, g.err = fmt.Fprintf(g.w, "---\n"+format, args...)
+		return
+	}
+	text := strings.TrimSuffix(fmt.Sprintf(format, args...), "\n")
+	_, g.err = io.WriteString(g.w, "- "+strings.ReplaceAll(text, "\n", "\n  ")+"\n")
 }
 
 func (g *writer) deployment(ns, name, tier string, ports []port) {

@@ -2,6 +2,8 @@ package gen_test
 
 import (
 	"bytes"
+	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -63,4 +65,38 @@ func TestShapes(t *testing.T) {
 		})
 	}
 	assert.EqualError(t, gen.Options{Namespaces: 1, Workloads: 1, Zones: 1, Shape: "mesh"}.Validate(), `unknown shape "mesh": use one of ipblocks, labels, ports, zones`)
+}
+
+// With List, every shape is the same cluster written as one List document, as kubectl exports it; a
+// large one is read ahead in parallel, in runs of items.
+func TestList(t *testing.T) {
+	for _, shape := range gen.Shapes() {
+		for _, o := range []gen.Options{{Namespaces: 6, Workloads: 4, Zones: 3, Seed: 5}, gen.Sizes["M"]} {
+			o.Shape = shape
+			t.Run(fmt.Sprintf("%s/%d", shape, o.Namespaces), func(t *testing.T) {
+				load := func(list bool) string {
+					o := o
+					o.List = list
+					var buf bytes.Buffer
+					require.NoError(t, gen.Write(&buf, o))
+					if list {
+						assert.Equal(t, 0, bytes.Count(buf.Bytes(), []byte("\n---")), "one document")
+					}
+					l := model.NewLoader(model.DefaultLoadOptions(), nil)
+					l.AddBytes("gen.yaml", buf.Bytes())
+					c, err := l.Cluster()
+					require.NoError(t, err)
+					var b strings.Builder
+					for _, p := range c.Pods {
+						fmt.Fprintln(&b, p.Key(), p.Labels, p.Ports)
+					}
+					for _, p := range c.Policies {
+						fmt.Fprintln(&b, p.Key(), len(p.IngressLines), len(p.EgressLines))
+					}
+					return b.String()
+				}
+				assert.Equal(t, load(false), load(true))
+			})
+		}
+	}
 }

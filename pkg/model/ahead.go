@@ -19,7 +19,8 @@ import (
 // validated ahead, in parallel, while the loader adds them to the cluster one by one in file order. What
 // the loader reports and builds is the same as reading the file document by document: a chunk of many
 // documents that parses without error gives the documents one parser each would give, and a chunk with
-// an error is read again document by document.
+// an error is read again document by document. A large List (what kubectl get -o yaml writes: one
+// document) is read on every core too, in runs of whole items.
 
 // A file is read ahead in parallel when it has at least parallelChunks chunks of chunkSize bytes or
 // more (whole documents each: a parser per document would cost more than it saves).
@@ -28,17 +29,31 @@ const (
 	chunkSize      = 64 << 10
 )
 
-// chunk is a stretch of a file that begins at a document start marker (or the file's start).
+// chunk is a stretch of a file that begins at a document start marker (or the file's start), or a run
+// of items of a List document.
 type chunk struct {
 	offset int // byte offset in the file
 	line   int // lines before it
 	data   []byte
+	list   *listPart // the chunk is part of a List document read in parts
 }
 
-// splitDocuments cuts a YAML stream at document start markers ("---" at the start of a line, which no
-// scalar may contain), into chunks of min bytes or more. A stream with directives (%YAML) or document end markers (...) is one chunk:
-// those carry state from one document to the next.
-func splitDocuments(data []byte, min int) []chunk {
+// listPart places a chunk in a List document read in parts: first its head, the document with the lines
+// of its items left blank, then runs of whole items.
+type listPart struct {
+	head             int  // the head's chunk index
+	first            int  // the index among the list's items of the run's first item; -1 on the head
+	last             bool // the list's last run
+	indent           int  // the column of the items' dashes, from 0
+	apiVersion, kind string
+	// The head leaves out the gap lines of the items, after its line gapAfter (from 1).
+	gapAfter, gap int
+}
+
+// documents cuts a YAML stream into its documents, at document start markers ("---" at the start of a
+// line, which no scalar may contain). A stream with directives (%YAML) or document end markers (...) is
+// one piece: those carry state from one document to the next.
+func documents(data []byte) []chunk {
 	var out []chunk
 	start, startLine, line := 0, 0, 0
 	for pos := 0; pos < len(data); line++ {
@@ -48,20 +63,192 @@ func splitDocuments(data []byte, min int) []chunk {
 		}
 		text := data[pos : pos+end]
 		switch {
-		case marker(text, "---") && pos-start >= min:
-			out = append(out, chunk{start, startLine, data[start:pos]})
+		case marker(text, "---") && pos > start:
+			out = append(out, chunk{offset: start, line: startLine, data: data[start:pos]})
 			start, startLine = pos, line
 		case marker(text, "...") || len(text) > 0 && text[0] == '%':
-			return []chunk{{0, 0, data}}
+			return []chunk{{data: data}}
 		}
 		pos += end + 1
 	}
-	return append(out, chunk{start, startLine, data[start:]})
+	return append(out, chunk{offset: start, line: startLine, data: data[start:]})
 }
 
 // marker says whether a line is the marker m, alone or followed by a space, a tab or a carriage return.
 func marker(line []byte, m string) bool {
 	return bytes.HasPrefix(line, []byte(m)) && (len(line) == len(m) || strings.IndexByte(" \t\r", line[len(m)]) >= 0)
+}
+
+// splitDocuments cuts a YAML stream into chunks of whole documents, of min bytes or more.
+func splitDocuments(data []byte, min int) []chunk {
+	return group(documents(data), min, false)
+}
+
+// splitAhead is splitDocuments for reading ahead: a List document of two chunks or more is cut into its
+// head and runs of items of min bytes or more.
+func splitAhead(data []byte, min int) []chunk {
+	return group(documents(data), min, true)
+}
+
+// group joins documents into chunks of min bytes or more; with lists, a large List document is cut into
+// parts (splitList).
+func group(docs []chunk, min int, lists bool) []chunk {
+	var out []chunk
+	var cur *chunk
+	flush := func() {
+		if cur != nil {
+			out = append(out, *cur)
+			cur = nil
+		}
+	}
+	for _, d := range docs {
+		if lists && len(d.data) >= 2*min {
+			if parts := splitList(d, min, len(out)+btoi(cur != nil)); parts != nil {
+				flush()
+				out = append(out, parts...)
+				continue
+			}
+		}
+		switch {
+		case cur == nil:
+			cur = &chunk{offset: d.offset, line: d.line, data: d.data}
+		case len(cur.data) >= min:
+			flush()
+			cur = &chunk{offset: d.offset, line: d.line, data: d.data}
+		default:
+			cur.data = cur.data[:len(cur.data)+len(d.data)] // documents are consecutive in one array
+		}
+	}
+	flush()
+	return out
+}
+
+func btoi(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// splitList cuts a List document (a kind ending in List, its items a block sequence under a top-level
+// items key) into its head and runs of whole items of min bytes or more, the head's chunk being number
+// head of the file. It gives nil when the document is not such a list, or its items' lines do not
+// show where each item begins: the document is then read whole. The cut is checked: the head must
+// parse as a List whose items key is where the lines said, and each run must parse as a sequence at the
+// items' column (parseChunk), or the document is read whole.
+func splitList(d chunk, min, head int) []chunk {
+	type line struct{ off, num int }
+	var (
+		itemsKey        = -1 // the items key's line
+		start, end      = -1, len(d.data)
+		endLine, indent = -1, -1
+		items           []line // where each item begins
+	)
+	for pos, num := 0, 0; pos < len(d.data) && endLine < 0; num++ {
+		text := lineText(d.data, pos)
+		switch content := bytes.TrimLeft(text, " "); {
+		case itemsKey < 0:
+			if isItemsKey(text) {
+				itemsKey = num
+			}
+		case len(content) == 0 || content[0] == '#' || content[0] == '\r':
+			// blank or a comment: part of whichever run holds it
+		case content[0] == '\t':
+			return nil // a tab in the indentation: leave it to the parser
+		default:
+			col := len(text) - len(content)
+			dash := content[0] == '-' && (len(content) == 1 || content[1] == ' ' || content[1] == '\r')
+			if indent < 0 {
+				if !dash {
+					return nil // not a block sequence
+				}
+				indent, start = col, pos
+			}
+			switch {
+			case col == indent && dash:
+				items = append(items, line{pos, num})
+			case col <= indent:
+				end, endLine = pos, num
+			}
+		}
+		pos += len(text) + 1
+	}
+	if len(items) < 2 {
+		return nil
+	}
+	// The head: the document without its items, whose lines after them are renumbered once parsed.
+	headData := make([]byte, 0, start+len(d.data)-end)
+	headData = append(append(headData, d.data[:start]...), d.data[end:]...)
+	apiVersion, kind, ok := listHead(headData, itemsKey+1)
+	if !ok {
+		return nil
+	}
+	gap := bytes.Count(d.data[start:end], []byte("\n"))
+	part := func(first int, last bool) *listPart {
+		return &listPart{head: head, first: first, last: last, indent: indent, apiVersion: apiVersion, kind: kind, gapAfter: itemsKey + 1, gap: gap}
+	}
+	out := []chunk{{offset: d.offset, line: d.line, data: headData, list: part(-1, false)}}
+	for i := 0; i < len(items); {
+		j := i + 1
+		for j < len(items) && items[j].off-items[i].off < min {
+			j++
+		}
+		runEnd := end
+		if j < len(items) {
+			runEnd = items[j].off
+		}
+		out = append(out, chunk{offset: d.offset + items[i].off, line: d.line + items[i].num, data: d.data[items[i].off:runEnd], list: part(i, j == len(items))})
+		i = j
+	}
+	if len(out) < 3 {
+		return nil // one run: nothing to share between cores
+	}
+	return out
+}
+
+// lineText is the line of data that begins at off, without its line feed.
+func lineText(data []byte, off int) []byte {
+	text := data[off:]
+	if n := bytes.IndexByte(text, '\n'); n >= 0 {
+		text = text[:n]
+	}
+	return text
+}
+
+// isItemsKey says whether a line is a top-level items key with nothing after it but a comment.
+func isItemsKey(text []byte) bool {
+	rest, ok := bytes.CutPrefix(text, []byte("items:"))
+	if !ok {
+		return false
+	}
+	rest = bytes.TrimLeft(rest, " \t\r")
+	return len(rest) == 0 || rest[0] == '#'
+}
+
+// listHead parses the head of a List document read in parts: a mapping whose kind ends in List, and
+// whose items key, on line itemsLine (from 1), has no value (its items were left out).
+func listHead(data []byte, itemsLine int) (apiVersion, kind string, ok bool) {
+	var doc yaml.Node
+	if err := yaml.Unmarshal(data, &doc); err != nil || len(doc.Content) != 1 {
+		return "", "", false
+	}
+	root := doc.Content[0]
+	if root.Kind != yaml.MappingNode || root.Column != 1 {
+		return "", "", false
+	}
+	kind = scalarAt(root, "kind")
+	found := false
+	for i := 0; i+1 < len(root.Content); i += 2 {
+		k, v := root.Content[i], root.Content[i+1]
+		if k.Kind == yaml.ScalarNode && k.Value == "items" {
+			if found || k.Line != itemsLine || k.Column != 1 || !isNull(v) || v.Value != "" || v.Tag != "!!null" {
+				return "", "", false
+			}
+			found = true
+		}
+	}
+	apiVersion = scalarAt(root, "apiVersion")
+	return apiVersion, kind, found && apiVersion != "" && strings.HasSuffix(kind, "List")
 }
 
 // parsed is one chunk, parsed and decoded ahead.
@@ -125,24 +312,69 @@ func parseAhead(file string, chunks []chunk) iter.Seq[parsed] {
 
 func parseChunk(file string, i int, c chunk) parsed {
 	r := parsed{index: i, decoded: map[*yaml.Node]*decoded{}}
-	dec := yaml.NewDecoder(bytes.NewReader(c.data))
-	for {
-		doc := &yaml.Node{}
-		err := dec.Decode(doc)
-		if errors.Is(err, io.EOF) {
-			return r
-		}
-		if err == nil {
-			err = finishDocument(doc, c.line)
-		}
-		if err != nil {
-			r.err = err
-			return r
+	r.err = eachDocument(c.data, c.line, func(doc *yaml.Node) {
+		if c.list != nil && c.list.first < 0 {
+			renumber(doc, c.line+c.list.gapAfter, c.list.gap)
 		}
 		r.docs = append(r.docs, doc)
-		if len(doc.Content) > 0 {
+		if len(doc.Content) > 0 && (c.list == nil || c.list.first < 0) {
 			decodeAhead(file, doc.Content[0], "", r.decoded)
 		}
+	})
+	if r.err != nil {
+		return r
+	}
+	if p := c.list; p != nil && p.first >= 0 {
+		// A run of items: one sequence where the items were, or the list is read whole.
+		if len(r.docs) != 1 || len(r.docs[0].Content) != 1 || r.docs[0].Content[0].Kind != yaml.SequenceNode || r.docs[0].Content[0].Column != p.indent+1 {
+			r.err = errors.New("items do not parse on their own")
+			return r
+		}
+		for j, it := range listItems(r.docs[0].Content[0], p.apiVersion, p.kind) {
+			decodeAhead(file, it, itemPath("", p.first+j), r.decoded)
+		}
+	}
+	return r
+}
+
+// eachDocument parses the documents of data, which begins after line lines of its file, each on its
+// own, and calls f with each, up to the first that is not well-formed. A document in the part of YAML
+// manifests are written in is read by fastDocument, any other by the YAML parser.
+func eachDocument(data []byte, line int, f func(doc *yaml.Node)) error {
+	for _, d := range documents(data) {
+		if doc := fastDocument(d.data); doc != nil {
+			if err := finishDocument(doc, line+d.line); err != nil {
+				return err
+			}
+			f(doc)
+			continue
+		}
+		dec := yaml.NewDecoder(bytes.NewReader(d.data))
+		for {
+			doc := &yaml.Node{}
+			err := dec.Decode(doc)
+			if errors.Is(err, io.EOF) {
+				break
+			}
+			if err == nil {
+				err = finishDocument(doc, line+d.line)
+			}
+			if err != nil {
+				return err
+			}
+			f(doc)
+		}
+	}
+	return nil
+}
+
+// renumber adds by to the line of every node after line after.
+func renumber(n *yaml.Node, after, by int) {
+	if n.Line > after {
+		n.Line += by
+	}
+	for _, c := range n.Content {
+		renumber(c, after, by)
 	}
 }
 

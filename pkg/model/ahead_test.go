@@ -8,6 +8,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"go.yaml.in/yaml/v3"
 )
 
 // readBoth loads data document by document, and read ahead in parallel in chunks of several sizes, and
@@ -34,7 +35,7 @@ func readBoth(t testing.TB, data []byte) (stream string, ahead []string) {
 	}
 	stream = render(func(l *Loader) { l.addStream("in.yaml", data, 0) })
 	for _, min := range []int{1, 64, 256} {
-		ahead = append(ahead, render(func(l *Loader) { l.addChunks("in.yaml", data, splitDocuments(data, min)) }))
+		ahead = append(ahead, render(func(l *Loader) { l.addChunks("in.yaml", data, splitAhead(data, min)) }))
 	}
 	return stream, ahead
 }
@@ -74,6 +75,53 @@ metadata: {name: p1, namespace: a, labels: {app: other}}
 spec: {containers: [{name: c, image: i}]}
 `
 
+// exportList is a List the way kubectl get -o yaml writes one: its items at the key's column.
+const exportList = `apiVersion: v1
+kind: List
+metadata: {resourceVersion: ""}
+items:  # what the cluster holds
+- apiVersion: v1
+  kind: Namespace
+  metadata: {name: a, labels: {zone: x}}
+- apiVersion: v1
+  kind: Pod
+  metadata: {name: p1, namespace: a, labels: {app: x}}
+  spec:
+    containers:
+    - name: c
+      image: i
+      args: |
+        - not an item
+        items:
+      ports: [{containerPort: 99999}]
+# a comment between items
+- apiVersion: v1
+  kind: Pod
+  metadata: {name: p2, namespace: a, labels: {app: z}}
+  spec: {containers: [{name: c, image: i}]}
+
+- apiVersion: networking.k8s.io/v1
+  kind: NetworkPolicy
+  metadata: {name: np, namespace: a}
+  spec:
+    podSelector: {}
+    ingress:
+    - from: [{podSelector: {}}]
+- apiVersion: v1
+  kind: Pod
+  metadata: {namespace: a, labels: {app: q}}
+  spec: {containers: [{name: c, image: i}]}
+`
+
+// keysAfterItems is exportList with its metadata after its items.
+var keysAfterItems = strings.Replace(exportList, "metadata: {resourceVersion: \"\"}\n", "", 1) + "metadata:\n  resourceVersion: \"\"\n"
+
+// indentItems indents the lines after a List's items key by two spaces.
+func indentItems(list string) string {
+	head, items, _ := strings.Cut(list, "\n- ")
+	return head + "\n  - " + strings.ReplaceAll(items, "\n", "\n  ")
+}
+
 // Reading a file ahead in parallel gives what reading it document by document gives: the same problems at the
 // same lines, the same objects, in the same order.
 func TestReadingAheadIsReadingTheStream(t *testing.T) {
@@ -86,6 +134,18 @@ func TestReadingAheadIsReadingTheStream(t *testing.T) {
 		{"an anchor of another document", "a: &x 1\n---\nb: *x\n"},
 		{"directives", "%YAML 1.1\n" + strings.TrimPrefix(aheadDocs, "# a comment before the first document\n")},
 		{"document end markers", strings.Replace(aheadDocs, "---   # an empty document", "...\n---", 1)},
+		{"a List as kubectl writes it", exportList},
+		{"a List with indented items", indentItems(exportList)},
+		{"a List with CRLF line ends", strings.ReplaceAll(exportList, "\n", "\r\n")},
+		{"a List with keys after its items", keysAfterItems},
+		{"an anchor of an earlier item", strings.Replace(strings.Replace(exportList, "labels: {app: x}", "labels: &l {app: x}", 1), "labels: {app: z}", "labels: *l", 1)},
+		{"malformed YAML in a later item", strings.Replace(exportList, "labels: {app: z}", "labels: {app: [z}", 1)},
+		{"an item badly indented", strings.Replace(exportList, "  spec: {containers: [{name: c, image: i}]}\n- apiVersion: networking", "   spec: {containers: [{name: c, image: i}]}\n- apiVersion: networking", 1)},
+		{"a tab in an item", strings.Replace(exportList, "  kind: NetworkPolicy", "\tkind: NetworkPolicy", 1)},
+		{"a List without apiVersion", strings.Replace(exportList, "apiVersion: v1\nkind: List", "kind: List", 1)},
+		{"items that are not a sequence", "apiVersion: v1\nkind: List\nitems:\n  a: 1\n  b: 2\n"},
+		{"a List after other documents", aheadDocs + "---\n" + exportList},
+		{"two items keys", exportList + "items:\n- kind: Namespace\n  apiVersion: v1\n  metadata: {name: twice}\n"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -113,6 +173,7 @@ func TestSplitDocuments(t *testing.T) {
 func FuzzReadAhead(f *testing.F) {
 	f.Add([]byte(aheadDocs))
 	f.Add([]byte("a: &x 1\n---\nb: *x\n"))
+	f.Add([]byte(exportList))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		if bytes.Count(data, []byte("\n")) > 400 {
 			return
@@ -124,4 +185,68 @@ func FuzzReadAhead(f *testing.F) {
 			}
 		}
 	})
+}
+
+// A List read in parts is cut where its items begin, and put together again it is the node tree the
+// parser gives for the whole document: the same nodes, at the same lines and columns.
+func TestSplitListIsTheWholeDocument(t *testing.T) {
+	tests := []struct {
+		name  string
+		data  string
+		parts int // head and runs; 0: read whole
+	}{
+		{"kubectl's layout", exportList, 6},
+		{"indented items", indentItems(exportList), 6},
+		{"CRLF line ends", strings.ReplaceAll(exportList, "\n", "\r\n"), 6},
+		{"keys after the items", keysAfterItems, 6},
+		{"after another document", "a: 1\n---\n" + exportList, 6},
+		{"no apiVersion", strings.Replace(exportList, "apiVersion: v1\nkind: List", "kind: List", 1), 0},
+		{"not a List", strings.Replace(exportList, "kind: List", "kind: Thing", 1), 0},
+		{"a tab", strings.Replace(exportList, "  kind: NetworkPolicy", "\tkind: NetworkPolicy", 1), 0},
+		{"items not a sequence", "apiVersion: v1\nkind: List\nitems:\n  a: 1\n  b: 2\n", 0},
+		{"one item", "apiVersion: v1\nkind: List\nitems:\n- a: 1\n", 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			data := []byte(tt.data)
+			var chunks []chunk
+			for _, c := range splitAhead(data, 1) {
+				if c.list != nil {
+					chunks = append(chunks, c)
+				}
+			}
+			require.Len(t, chunks, tt.parts)
+			if tt.parts == 0 {
+				return
+			}
+			var d listDoc
+			var got *yaml.Node
+			for i, c := range chunks {
+				r := parseChunk("in.yaml", i, c)
+				require.NoError(t, r.err)
+				got = d.add(c.list, r)
+			}
+			require.NotNil(t, got)
+			whole := documents(data)
+			last := whole[len(whole)-1]
+			var want yaml.Node
+			require.NoError(t, yaml.Unmarshal(last.data, &want))
+			require.NoError(t, finishDocument(&want, last.line))
+			assert.Equal(t, treeText(&want), treeText(got))
+		})
+	}
+}
+
+// treeText renders a node tree: each node's kind, tag, style, value, line and column.
+func treeText(n *yaml.Node) string {
+	var b strings.Builder
+	var walk func(n *yaml.Node, depth int)
+	walk = func(n *yaml.Node, depth int) {
+		fmt.Fprintf(&b, "%s%d %s %d %q %d:%d\n", strings.Repeat(" ", depth), n.Kind, n.Tag, n.Style, n.Value, n.Line, n.Column)
+		for _, c := range n.Content {
+			walk(c, depth+1)
+		}
+	}
+	walk(n, 0)
+	return b.String()
 }

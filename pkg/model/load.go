@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"maps"
 	"net/netip"
 	"os"
 	"path"
@@ -286,7 +287,7 @@ var yamlLineRE = regexp.MustCompile(`line (\d+):?\s*`)
 
 // AddBytes parses one file's content: multi-document YAML or JSON.
 func (l *Loader) AddBytes(file string, data []byte) {
-	chunks := splitDocuments(data, chunkSize)
+	chunks := splitAhead(data, chunkSize)
 	if len(chunks) < parallelChunks {
 		l.addStream(file, data, 0)
 		return
@@ -296,13 +297,26 @@ func (l *Loader) AddBytes(file string, data []byte) {
 
 // addChunks reads the chunks of data ahead in parallel and adds their documents in order.
 func (l *Loader) addChunks(file string, data []byte, chunks []chunk) {
+	var list listDoc
 	for r := range parseAhead(file, chunks) {
+		c := chunks[r.index]
 		if r.err != nil {
 			// Read the rest document by document, so the error and what comes before it in the chunk are
 			// what reading the file that way gives (a parser reading on past a document's end may fail on
-			// the next one first).
-			l.addStream(file, data[chunks[r.index].offset:], chunks[r.index].line)
+			// the next one first). A List read in parts is read again whole.
+			if c.list != nil {
+				c = chunks[c.list.head]
+			}
+			l.addStream(file, data[c.offset:], c.line)
 			return
+		}
+		if c.list != nil {
+			if doc := list.add(c.list, r); doc != nil {
+				l.pre = list.decoded
+				l.addDocument(file, doc)
+				l.pre, list = nil, listDoc{}
+			}
+			continue
 		}
 		l.pre = r.decoded
 		for _, doc := range r.docs {
@@ -310,6 +324,38 @@ func (l *Loader) addChunks(file string, data []byte, chunks []chunk) {
 		}
 		l.pre = nil
 	}
+}
+
+// listDoc is a List document read in parts, put together again.
+type listDoc struct {
+	doc     *yaml.Node
+	items   *yaml.Node
+	decoded map[*yaml.Node]*decoded
+}
+
+// add adds a part; it gives the document once its last part is in.
+func (d *listDoc) add(p *listPart, r parsed) *yaml.Node {
+	if p.first < 0 {
+		d.doc, d.decoded = r.docs[0], r.decoded
+		d.items = &yaml.Node{Kind: yaml.SequenceNode, Tag: "!!seq"}
+		root := d.doc.Content[0]
+		for i := 0; i+1 < len(root.Content); i += 2 {
+			if root.Content[i].Value == "items" {
+				root.Content[i+1] = d.items
+			}
+		}
+		return nil
+	}
+	seq := r.docs[0].Content[0]
+	if p.first == 0 {
+		d.items.Line, d.items.Column = seq.Line, seq.Column
+	}
+	d.items.Content = append(d.items.Content, seq.Content...)
+	maps.Copy(d.decoded, r.decoded)
+	if p.last {
+		return d.doc
+	}
+	return nil
 }
 
 // addStream reads the YAML documents of data, which starts at line 1+lineOffset of the file, each on
@@ -324,6 +370,12 @@ func (l *Loader) addStream(file string, data []byte, lineOffset int) {
 
 // addChunk reads the documents of one chunk; false when one is not well-formed.
 func (l *Loader) addChunk(file string, data []byte, lineOffset int) bool {
+	if doc := fastDocument(data); doc != nil {
+		if err := finishDocument(doc, lineOffset); err == nil {
+			l.addDocument(file, doc)
+			return true
+		}
+	}
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	for {
 		var doc yaml.Node

@@ -26,8 +26,9 @@ type Engine struct {
 	nodes     map[string]*model.Node
 	podByIP   map[netip.Addr]*model.Pod
 	conns     *connTable
-	peerBits  [2][]bitset // by direction, per peer: the classes it selects
-	sideMemo  map[sideKey]int32
+	peerBits  [2][]bitset           // by direction, per peer: the classes it selects
+	sideMemo  map[sideKey]int32     // sides whose verdict depends on the destination's named ports
+	shared    [2][]map[uint64]int32 // by direction and policy list (polKey), by mask: sideMemo without ports
 	interMemo map[uint64]int32
 	polKeys   map[string]int32
 	atomMemo  map[atomKey]int32

@@ -580,29 +580,47 @@ func (m *Matrix) unionID(a, b int32) int32 {
 	return id
 }
 
-// egressToIPID is the interned egress result of a class to an external block, memoized by source key.
+// egressToIPID is the interned egress result of a class to an external block: it depends only on the
+// class's isolating policies (polKey), as a block has no named ports.
 func (e *Engine) egressToIPID(c *Class, a *Atom) int32 {
-	return e.atomID(Egress, c.srcKey, a, func() ConnSet { return e.egressToIP(c, a.IP, false).Conns })
+	return e.atomID(Egress, c, a, func() ConnSet { return e.egressToIP(c, a.IP, false).Conns })
 }
 
-// ingressFromIPID is the interned ingress result of a class from an external block, memoized by
-// destination key.
+// ingressFromIPID is the interned ingress result of a class from an external block: it depends on the
+// class's isolating policies, and on its named ports only when a rule naming a port admits the block.
+// The class's own node always gets in (NP-19), so a node's address is evaluated for each class.
 func (e *Engine) ingressFromIPID(c *Class, a *Atom) int32 {
-	return e.atomID(Ingress, c.dstKey, a, func() ConnSet { return e.ingressFromIP(c, a.IP, false).Conns })
+	if n := e.nodes[c.Pods[0].NodeName]; n != nil && n.IP == a.IP {
+		return e.conns.id(e.ingressFromIP(c, a.IP, false).Conns)
+	}
+	return e.atomID(Ingress, c, a, func() ConnSet { return e.ingressFromIP(c, a.IP, false).Conns })
 }
 
 type atomKey struct {
 	dir   Direction
-	class int32
+	pol   int32 // Class.polKey
+	ports int32 // Class.portsKey, or -1 when the named ports do not matter
 	block netip.Prefix
 }
 
-func (e *Engine) atomID(d Direction, classKey int32, a *Atom, eval func() ConnSet) int32 {
-	k := atomKey{d, classKey, a.Prefix}
+func (e *Engine) atomID(d Direction, c *Class, a *Atom, eval func() ConnSet) int32 {
+	k := atomKey{d, c.polKey[d], -1, a.Prefix}
+	id, ok := e.atomMemo[k]
+	if !ok {
+		id = portsMatter
+		if d == Egress || !c.named[d] || !e.namedRuleMatches(d, c, e.ipHas(d, a.IP)) {
+			id = e.conns.id(eval())
+		}
+		e.atomMemo[k] = id
+	}
+	if id != portsMatter {
+		return id
+	}
+	k.ports = c.portsKey
 	if id, ok := e.atomMemo[k]; ok {
 		return id
 	}
-	id := e.conns.id(eval())
+	id = e.conns.id(eval())
 	e.atomMemo[k] = id
 	return id
 }

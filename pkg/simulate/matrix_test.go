@@ -200,3 +200,64 @@ func TestMatrixFilter(t *testing.T) {
 			slices.Index(names(e.Matrix(tt.level).Nodes), m.Cols[0].Name)).Text(), row[0].Text())
 	}
 }
+
+// A row of an external block shares its verdicts between destinations with the same policies, unless a
+// rule naming a port admits the block (each destination's own number, NP-15) or the block holds the
+// destination's own node (always admitted, NP-19).
+func TestExternalRowsFollowNamedPortsAndNodes(t *testing.T) {
+	e := engine(t, "generic", `
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: web, namespace: a}
+spec:
+  podSelector: {}
+  ingress:
+    - from: [{ipBlock: {cidr: 203.0.113.0/24}}]
+      ports: [{port: http}]
+    - from: [{ipBlock: {cidr: 198.51.100.0/24}}]
+      ports: [{port: 443}]
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: web, namespace: b}
+spec:
+  podSelector: {}
+  ingress:
+    - from: [{ipBlock: {cidr: 203.0.113.0/24}}]
+      ports: [{port: http}]
+    - from: [{ipBlock: {cidr: 198.51.100.0/24}}]
+      ports: [{port: 443}]
+---
+apiVersion: zonesim.dev/v1alpha1
+kind: Scenario
+metadata: {name: s}
+spec:
+  externals: [{name: node-agent, addresses: [192.168.1.10]}]
+`)
+	matrixAgreesWithQuery(t, e)
+	m := e.Matrix(simulate.LevelPod)
+	cells := map[[2]string][]string{}
+	var row []simulate.Cell
+	for i, from := range m.Nodes {
+		row = m.Row(i, row)
+		for j, to := range m.Cols {
+			cells[[2]string{from.Name, to.Name}] = row[j].Conns.List()
+		}
+	}
+	tests := []struct {
+		from, to string
+		want     []string
+	}{
+		{"203.0.113.0/24", "a/server", []string{"TCP/8080"}},
+		{"203.0.113.0/24", "b/server", []string{"TCP/9090"}},
+		{"198.51.100.0/24", "a/server", []string{"TCP/443"}},
+		{"198.51.100.0/24", "b/server", []string{"TCP/443"}},
+		{"ext:node-agent", "a/server", []string{"all"}}, // its own node
+		{"203.0.113.0/24", "a/client", []string{}},      // no port named http
+		{"ext:node-agent", "a/client", []string{}},
+		{"ext:node-agent", "b/server", []string{}},
+	}
+	for _, tt := range tests {
+		assert.Equal(t, tt.want, cells[[2]string{tt.from, tt.to}], "%s -> %s", tt.from, tt.to)
+	}
+}

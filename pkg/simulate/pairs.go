@@ -110,31 +110,51 @@ func (e *Engine) sharedSideID(d Direction, owner, other *Class, eval func() Conn
 		return -1, k, false
 	}
 	k = sideKey{dir: d, pol: owner.polKey[d], ports: -1, mask: m}
-	id, ok = e.sideMemo[k]
+	memo := e.sharedMemo(d, k.pol)
+	id, ok = memo[m]
 	if !ok {
 		id = portsMatter
-		if !owner.named[d] || !e.namedRuleMatches(d, owner, m) {
+		if !owner.named[d] || !e.namedRuleMatches(d, owner, maskHas(owner.rel[d], m)) {
 			id = e.conns.id(eval())
 		}
-		e.sideMemo[k] = id
+		memo[m] = id
 	}
 	return id, k, id != portsMatter
 }
 
-// namedRuleMatches reports whether a rule that names a port (NP-15) applies to the other end whose
-// peers are the mask m of owner's relevant peers: only then does the side depend on named ports.
-func (e *Engine) namedRuleMatches(d Direction, owner *Class, m uint64) bool {
+// sharedMemo is the memo of sharedSideID for one direction and policy list, by mask: a map with an
+// integer key, as a matrix looks it up for every pair of source group and destination family.
+func (e *Engine) sharedMemo(d Direction, pol int32) map[uint64]int32 {
+	if int(pol) >= len(e.shared[d]) {
+		e.shared[d] = append(e.shared[d], make([]map[uint64]int32, int(pol)+1-len(e.shared[d]))...)
+	}
+	memo := e.shared[d][pol]
+	if memo == nil {
+		memo = map[uint64]int32{}
+		e.shared[d][pol] = memo
+	}
+	return memo
+}
+
+// namedRuleMatches reports whether a rule that names a port (NP-15) applies to the other end, whose
+// peers are those has accepts: only then does the side depend on the destination's named ports.
+func (e *Engine) namedRuleMatches(d Direction, owner *Class, has func(peer int32) bool) bool {
 	found := false
 	e.eachRule(d, owner.policies[d], owner.tiers[d], func(r *crule) {
 		if found || !slices.ContainsFunc(r.ports, func(p cport) bool { return p.name != "" }) {
 			return
 		}
-		found = r.allPeers || slices.ContainsFunc(r.peers, func(id int32) bool {
-			i := slices.Index(owner.rel[d], id)
-			return i >= 0 && m&(1<<uint(i)) != 0
-		})
+		found = r.allPeers || slices.ContainsFunc(r.peers, has)
 	})
 	return found
+}
+
+// maskHas accepts the peers of rel that the mask m selects.
+func maskHas(rel []int32, m uint64) func(peer int32) bool {
+	return func(id int32) bool {
+		i := slices.Index(rel, id)
+		return i >= 0 && m&(1<<uint(i)) != 0
+	}
 }
 
 // intersectID interns a ∩ b.

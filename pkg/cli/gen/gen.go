@@ -26,7 +26,7 @@ func NewCommand(s cmdutil.Streams) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "gen",
 		Short: "Write a synthetic multi-zone cluster (namespaces, workloads, NetworkPolicies) for trying zonesim at scale",
-		Long: `Writes a deterministic synthetic cluster as multi-document YAML: zone-labelled namespaces, a router
+		Long: `Writes a deterministic synthetic cluster as multi-document YAML (or one List with --list): zone-labelled namespaces, a router
 namespace per zone, workloads with named ports, and 2-6 NetworkPolicies per namespace in the style of
 seed 002 (same namespace, same zone, zone router, one-way zone pairs, per-app named ports, ipBlock egress
 with except). The same seed gives the same bytes. It goes to stdout, or to the file --out names.
@@ -37,7 +37,8 @@ Shapes (--shape), for trying zonesim on clusters unlike the default one:
 ` + zgen.ShapeHelp(),
 		Example: `  zonesim gen --size M > m.yaml && zonesim matrix -f m.yaml --level zone
   zonesim gen --namespaces 50 --workloads 8 --zones 3 --seed 7 --out cluster.yaml
-  zonesim gen --size XL --shape ports --out xl-ports.yaml`,
+  zonesim gen --size XL --shape ports --out xl-ports.yaml
+  zonesim gen --size L --list --out export.yaml`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			f.set = cmd.Flags().Changed
@@ -52,6 +53,7 @@ Shapes (--shape), for trying zonesim on clusters unlike the default one:
 	fl.Uint64Var(&f.opts.Seed, "seed", 1, "random seed")
 	fl.StringVar(&f.opts.Shape, "shape", zgen.ShapeZones, "the cluster's shape: "+strings.Join(zgen.Shapes(), ", "))
 	fl.StringVar(&f.out, "out", "", "file to write (default stdout)")
+	fl.BoolVar(&f.opts.List, "list", false, "write one List document, as kubectl get -o yaml exports a cluster")
 	_ = cmd.RegisterFlagCompletionFunc("size", cmdutil.Fixed(zgen.SizeNames()...))
 	_ = cmd.RegisterFlagCompletionFunc("shape", cmdutil.Fixed(zgen.Shapes()...))
 	return cmd
