@@ -70,6 +70,9 @@ func (p *fastParser) split() bool {
 		if bytes.IndexByte(text, '\r') >= 0 {
 			return false
 		}
+		if marker(text, "...") || num > 1 && marker(text, "---") {
+			return false // the document's end, or another document
+		}
 		l := fline{text: text, num: num}
 		for l.indent < len(text) && text[l.indent] == ' ' {
 			l.indent++
@@ -236,14 +239,14 @@ func plainKeyEnd(s []byte) int {
 }
 
 // plainStart says whether a plain scalar may begin s (in either context, to keep it simple): not with
-// an indicator, but with a dash followed by a letter, a digit or a dot (-1, -.5).
+// an indicator, but with a dash followed by anything but a space or a flow indicator (-1, --flag).
 func plainStart(s []byte) bool {
 	if len(s) == 0 {
 		return false
 	}
 	switch c := s[0]; c {
 	case '-':
-		return len(s) > 1 && (s[1] == '.' || s[1] >= '0' && s[1] <= '9' || s[1] >= 'a' && s[1] <= 'z' || s[1] >= 'A' && s[1] <= 'Z')
+		return len(s) > 1 && !strChr(" ,[]{}", s[1])
 	case '?', ':', ',', '[', ']', '{', '}', '#', '&', '*', '!', '|', '>', '\'', '"', '%', '@', '`', ' ':
 		return false
 	}

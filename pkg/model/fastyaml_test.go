@@ -49,6 +49,7 @@ func TestFastDocument(t *testing.T) {
 		{"CRLF", "a: 1\r\nb:\r\n- c\r\n", true},
 		{"colons and hashes in plain scalars", "url: http://x:80/a#b\nk:v: 1\ntime: 12:30\n", true},
 		{"quoted keys", "\"a b\": 1\n'c': 2\n", true},
+		{"kubectl get -o yaml", kubectlExport, true},
 		{"a document that is a scalar", "just text\n", false},
 		{"JSON", "{\"a\": 1,\n \"b\": 2}\n", false},
 		{"anchors", "a: &x 1\nb: *x\n", false},
@@ -114,3 +115,92 @@ func FuzzFastDocument(f *testing.F) {
 		fastAgrees(t, data)
 	})
 }
+
+// kubectlExport is an object as kubectl get -o yaml writes it, server fields and all.
+const kubectlExport = `apiVersion: apps/v1
+kind: Deployment
+metadata:
+  annotations:
+    deployment.kubernetes.io/revision: "1"
+    kubectl.kubernetes.io/last-applied-configuration: |
+      {"apiVersion":"apps/v1","kind":"Deployment","metadata":{"annotations":{},"name":"web","namespace":"shop"},"spec":{"replicas":2}}
+  creationTimestamp: "2026-11-30T10:00:00Z"
+  generation: 1
+  labels:
+    app.kubernetes.io/name: web
+  managedFields:
+  - apiVersion: apps/v1
+    fieldsType: FieldsV1
+    fieldsV1:
+      f:metadata:
+        f:annotations:
+          .: {}
+          f:kubectl.kubernetes.io/last-applied-configuration: {}
+      f:spec:
+        f:template:
+          f:spec:
+            f:containers:
+              k:{"name":"web"}:
+                .: {}
+                f:ports:
+                  k:{"containerPort":8080,"protocol":"TCP"}:
+                    .: {}
+    manager: kubectl-client-side-apply
+    operation: Update
+    time: "2026-11-30T10:00:00Z"
+  name: web
+  namespace: shop
+  resourceVersion: "4242"
+  uid: 6f1c2d3e-0000-4000-8000-123456789abc
+spec:
+  progressDeadlineSeconds: 600
+  replicas: 2
+  selector:
+    matchLabels:
+      app: web
+  strategy:
+    rollingUpdate:
+      maxSurge: 25%
+      maxUnavailable: 25%
+    type: RollingUpdate
+  template:
+    metadata:
+      creationTimestamp: null
+      labels:
+        app: web
+    spec:
+      containers:
+      - args:
+        - --listen=:8080
+        - -v=2
+        env:
+        - name: GREETING
+          value: 'it''s "fine"'
+        - name: EMPTY
+          value: ""
+        image: registry.example.com/web@sha256:0123abcd
+        imagePullPolicy: IfNotPresent
+        name: web
+        ports:
+        - containerPort: 8080
+          name: http
+          protocol: TCP
+        resources:
+          limits:
+            cpu: 500m
+            memory: 128Mi
+        terminationMessagePath: /dev/termination-log
+      dnsPolicy: ClusterFirst
+      restartPolicy: Always
+      securityContext: {}
+      terminationGracePeriodSeconds: 30
+status:
+  availableReplicas: 2
+  conditions:
+  - lastTransitionTime: "2026-11-30T10:00:05Z"
+    message: Deployment has minimum availability.
+    reason: MinimumReplicasAvailable
+    status: "True"
+    type: Available
+  observedGeneration: 1
+`

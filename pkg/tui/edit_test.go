@@ -1,7 +1,9 @@
 package tui
 
 import (
+	"os"
 	"os/exec"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -12,8 +14,9 @@ import (
 	networkingv1 "k8s.io/api/networking/v1"
 )
 
-// A policy edited in $EDITOR replaces the loaded one in the draft what-if; an edit the API server would
-// refuse is not kept, and says why.
+// A policy edited in $EDITOR replaces the loaded one in the draft what-if. An edit the API server would
+// refuse is not kept: as kubectl edit does, the editor opens the file again with the reason on top, and
+// closing it without a change cancels the edit.
 func TestPolicyEditedInTheEditor(t *testing.T) {
 	l := model.NewLoader(model.DefaultLoadOptions(), nil)
 	require.NoError(t, scenarios.AddDefault(l))
@@ -23,22 +26,37 @@ func TestPolicyEditedInTheEditor(t *testing.T) {
 	require.NoError(t, err)
 	m := New(simulate.New(c, p, ""), Options{})
 	const key = "NetworkPolicy shop-api/network-zone-a"
+	const invalid = `sed -i 's/protocol: TCP/protocol: XTP/; s/podSelector: {}/podSelector: {matchLabels: {"bad key": x}}/' "$1"`
 
 	tests := []struct {
-		name, script, status string
-		kept                 bool
+		name    string
+		scripts []string // what the user does in each editor opened, in turn
+		status  string
+		kept    bool
 	}{
-		{"a valid edit", `sed -i 's/network-zone: A/network-zone: B/' "$1"`, "edited " + key + " (enter applies the what-if)", true},
-		{"an invalid edit", `sed -i 's/protocol: TCP/protocol: XTP/; s/podSelector: {}/podSelector: {matchLabels: {"bad key": x}}/' "$1"`, "edit not kept: ", false},
-		{"another policy", `sed -i 's/name: network-zone-a/name: other/' "$1"`, "edit not kept: the edited file must hold the one NetworkPolicy shop-api/network-zone-a", false},
+		{"a valid edit", []string{`sed -i 's/network-zone: A/network-zone: B/' "$1"`}, "edited " + key + " (enter applies the what-if)", true},
+		{"an invalid edit, left as it is", []string{invalid, "true"}, "edit cancelled: ", false},
+		{"an invalid edit, corrected", []string{invalid, `sed -i 's/protocol: XTP/protocol: TCP/; s/{"bad key": x}/{}/; s/network-zone: A/network-zone: B/' "$1"`}, "edited " + key, true},
+		{"another policy, then the same", []string{`sed -i 's/name: network-zone-a/name: other/' "$1"`, `sed -i 's/name: other/name: network-zone-a/' "$1"`}, key + " is as loaded: no edit", false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			m.draft = newWhatIf()
 			file, err := m.policyFile(key)
 			require.NoError(t, err)
-			require.NoError(t, exec.Command("sh", "-c", tt.script, "sh", file).Run())
-			m.Update(editedMsg{key: key, file: file})
+			var shown []byte
+			for i, script := range tt.scripts {
+				require.NoError(t, exec.Command("sh", "-c", script, "sh", file).Run())
+				_, cmd := m.Update(editedMsg{key: key, file: file, shown: shown})
+				if i < len(tt.scripts)-1 {
+					require.NotNil(t, cmd, "the editor opens again")
+					assert.Contains(t, m.status, "edit not kept: ")
+					shown, err = os.ReadFile(file)
+					require.NoError(t, err)
+					assert.True(t, strings.HasPrefix(string(shown), editHeaderFirst), "the reason is on top:\n%s", shown)
+					assert.Equal(t, 1, strings.Count(string(shown), editHeaderFirst), "once")
+				}
+			}
 			assert.Contains(t, m.status, tt.status)
 			assert.Equal(t, tt.kept, m.draft.edited[key] != nil)
 			assert.NoFileExists(t, file, "the file given to the editor is removed")

@@ -6,6 +6,7 @@
 package tui
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"os"
@@ -312,7 +313,7 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			}
 		}
 	case editedMsg:
-		m.edited(msg)
+		return m, m.edited(msg)
 	case tea.KeyPressMsg:
 		return m, m.key(msg)
 	}
@@ -714,10 +715,12 @@ func (m *Model) whatIfKey(msg tea.KeyPressMsg) tea.Cmd {
 	return nil
 }
 
-// editedMsg reports the end of $EDITOR on a policy.
+// editedMsg reports the end of $EDITOR on a policy. shown is the file as the editor opened it after an
+// edit that was not kept (nil the first time).
 type editedMsg struct {
 	key, file string
 	err       error
+	shown     []byte
 }
 
 func (m *Model) editPolicy(itemKey string) tea.Cmd {
@@ -726,7 +729,11 @@ func (m *Model) editPolicy(itemKey string) tea.Cmd {
 		m.status = "cannot edit: " + err.Error()
 		return nil
 	}
-	return tea.ExecProcess(m.editor(file), func(err error) tea.Msg { return editedMsg{itemKey, file, err} })
+	return m.openEditor(itemKey, file, nil)
+}
+
+func (m *Model) openEditor(itemKey, file string, shown []byte) tea.Cmd {
+	return tea.ExecProcess(m.editor(file), func(err error) tea.Msg { return editedMsg{itemKey, file, err, shown} })
 }
 
 // policyFile writes the policy of a what-if item, as the draft has it, to a file for $EDITOR.
@@ -768,24 +775,66 @@ func (m *Model) policy(itemKey string) *model.NetworkPolicy {
 	return m.loadedPolicy(itemKey)
 }
 
-func (m *Model) edited(msg editedMsg) {
-	defer os.Remove(msg.file)
+// edited keeps a policy edited in $EDITOR. As kubectl edit does, an edit that is not kept opens the
+// editor again on the file, the reason on top as comments; leaving it unchanged cancels the edit.
+func (m *Model) edited(msg editedMsg) tea.Cmd {
 	if msg.err != nil {
+		os.Remove(msg.file)
 		m.status = "editor: " + msg.err.Error()
-		return
+		return nil
 	}
 	p, err := readPolicy(msg.file, m.policy(msg.key))
 	if err != nil {
-		m.status = "edit not kept: " + strings.ReplaceAll(err.Error(), "\n", "; ")
-		return
+		reason := strings.ReplaceAll(err.Error(), "\n", "; ")
+		data, rerr := os.ReadFile(msg.file)
+		if rerr != nil || msg.shown != nil && bytes.Equal(data, msg.shown) {
+			os.Remove(msg.file)
+			m.status = "edit cancelled: " + reason
+			return nil
+		}
+		data = append([]byte(editHeader(err)), withoutEditHeader(data)...)
+		if err := os.WriteFile(msg.file, data, 0o600); err != nil {
+			os.Remove(msg.file)
+			m.status = "edit not kept: " + reason
+			return nil
+		}
+		m.status = "edit not kept: " + reason
+		return m.openEditor(msg.key, msg.file, data)
 	}
+	os.Remove(msg.file)
 	if policyText(m.loadedPolicy(msg.key)) == policyText(p) {
 		delete(m.draft.edited, msg.key)
 		m.status = msg.key + " is as loaded: no edit"
-		return
+		return nil
 	}
 	m.draft.edited[msg.key] = p
 	m.status = "edited " + msg.key + " (enter applies the what-if)"
+	return nil
+}
+
+// editHeaderFirst begins the comments an edit that was not kept is reopened with.
+const editHeaderFirst = "# zonesim: this edit was not kept:\n"
+
+// editHeader says why an edit was not kept, as YAML comments.
+func editHeader(err error) string {
+	var b strings.Builder
+	b.WriteString(editHeaderFirst)
+	for _, line := range strings.Split(err.Error(), "\n") {
+		b.WriteString("#   " + line + "\n")
+	}
+	b.WriteString("# Correct it and save, or close the editor without a change to cancel the edit.\n#\n")
+	return b.String()
+}
+
+// withoutEditHeader is an edited file without the comments editHeader put on top of it.
+func withoutEditHeader(data []byte) []byte {
+	if !bytes.HasPrefix(data, []byte(editHeaderFirst)) {
+		return data
+	}
+	if i := bytes.Index(data, []byte("\n#\n")); i >= 0 {
+		return data[i+3:]
+	}
+	return data
 }
 
 // exportPath is where a file of the TUI is written.

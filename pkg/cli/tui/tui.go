@@ -36,7 +36,8 @@ selected one's row of the matrix, routes included; tab moves there, and enter ex
 policies, rules and pipeline steps that decide it) in the background: esc cancels, q always quits.
 
 p opens the what-if list: space switches policies, admin policies, EgressFirewalls, EgressIPs and Routes
-off, L edits a namespace's labels, E edits a NetworkPolicy in $EDITOR; enter applies, esc cancels. Every
+off, L edits a namespace's labels, E edits a NetworkPolicy in $EDITOR (an edit the API server would refuse opens again with the reason on
+top, as kubectl edit does); enter applies, esc cancels. Every
 cell that changes is marked with what it was. e writes the view as markdown; w (in the what-if list)
 writes the what-if as manifests.
 
