@@ -48,6 +48,51 @@ type listPart struct {
 	apiVersion, kind string
 	// The head leaves out the gap lines of the items, after its line gapAfter (from 1).
 	gapAfter, gap int
+	// incremental: every run is read by fastDocument, so none can fail and the items are added run by
+	// run, as they come, rather than once the whole list is read (which holds every item's nodes).
+	incremental bool
+}
+
+// checkLists marks the Lists of chunks whose runs fastDocument reads all (checked on every core).
+func checkLists(chunks []chunk) {
+	var runs []int
+	for i, c := range chunks {
+		if c.list != nil && c.list.first >= 0 {
+			runs = append(runs, i)
+		}
+	}
+	if len(runs) == 0 {
+		return
+	}
+	reads := make([]bool, len(chunks))
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for range runtime.GOMAXPROCS(0) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				reads[i] = fastReads(chunks[i].data)
+			}
+		}()
+	}
+	for _, i := range runs {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	all := map[int]bool{} // by head
+	for _, i := range runs {
+		h := chunks[i].list.head
+		if v, ok := all[h]; !ok || v {
+			all[h] = reads[i]
+		}
+	}
+	for _, c := range chunks {
+		if c.list != nil {
+			c.list.incremental = all[c.list.head]
+		}
+	}
 }
 
 // documents cuts a YAML stream into its documents, at document start markers ("---" at the start of a

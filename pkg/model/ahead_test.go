@@ -36,6 +36,11 @@ func readBoth(t testing.TB, data []byte) (stream string, ahead []string) {
 	stream = render(func(l *Loader) { l.addStream("in.yaml", data, 0) })
 	for _, min := range []int{1, 64, 256} {
 		ahead = append(ahead, render(func(l *Loader) { l.addChunks("in.yaml", data, splitAhead(data, min)) }))
+		ahead = append(ahead, render(func(l *Loader) { // Lists added run by run where they can be
+			chunks := splitAhead(data, min)
+			checkLists(chunks)
+			l.addChunks("in.yaml", data, chunks)
+		}))
 	}
 	return stream, ahead
 }
@@ -233,6 +238,31 @@ func TestSplitListIsTheWholeDocument(t *testing.T) {
 			require.NoError(t, yaml.Unmarshal(last.data, &want))
 			require.NoError(t, finishDocument(&want, last.line))
 			assert.Equal(t, treeText(&want), treeText(got))
+		})
+	}
+}
+
+// A List whose runs of items the fast parser reads is added run by run; one with a run it leaves to the
+// YAML parser is put together whole first.
+func TestCheckLists(t *testing.T) {
+	tests := []struct {
+		name        string
+		data        string
+		incremental bool
+	}{
+		{"kubectl's layout", exportList, true},
+		{"indented items", indentItems(exportList), false},
+		{"an anchor", strings.Replace(exportList, "labels: {app: x}", "labels: &l {app: x}", 1), false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			chunks := splitAhead([]byte(tt.data), 1)
+			checkLists(chunks)
+			require.NotEmpty(t, chunks)
+			for _, c := range chunks {
+				require.NotNil(t, c.list)
+				assert.Equal(t, tt.incremental, c.list.incremental)
+			}
 		})
 	}
 }

@@ -20,6 +20,17 @@ import (
 // fastDocument parses one document (the text between two document start markers), or gives nil.
 func fastDocument(data []byte) *yaml.Node {
 	p := fastParser{data: data}
+	return p.parse()
+}
+
+// fastReads says whether fastDocument reads data, without building its node tree: it then gives a
+// tree, the YAML parser's own.
+func fastReads(data []byte) bool {
+	p := fastParser{data: data, check: true}
+	return p.parse() != nil
+}
+
+func (p *fastParser) parse() (doc *yaml.Node) {
 	if !p.split() {
 		return nil
 	}
@@ -45,10 +56,12 @@ type fline struct {
 }
 
 type fastParser struct {
-	data  []byte
-	lines []fline
-	i     int // the current line
-	slab  []yaml.Node
+	data    []byte
+	lines   []fline
+	i       int // the current line
+	slab    []yaml.Node
+	check   bool // only whether the document is read: every node is scratch
+	scratch yaml.Node
 }
 
 // split cuts the document into lines; false when a byte is outside printable ASCII (tabs included).
@@ -284,12 +297,15 @@ func (p *fastParser) keyAt(at int) (key *yaml.Node, colon int) {
 
 // plain is a plain scalar at column at of the current line, tagged as the YAML parser resolves it.
 func (p *fastParser) plain(b []byte, at int) *yaml.Node {
+	if string(b) == "<<" {
+		giveUp() // a merge key
+	}
+	if p.check {
+		return p.node(yaml.Node{})
+	}
 	v, ok := commonWords[string(b)]
 	if !ok {
 		v = string(b)
-	}
-	if v == "<<" {
-		giveUp() // a merge key
 	}
 	n := p.node(yaml.Node{Kind: yaml.ScalarNode, Value: v, Line: p.lines[p.i].num, Column: at + 1})
 	if v == "" || mayResolve[v[0]] {
@@ -325,6 +341,10 @@ var commonWords = func() map[string]string {
 
 // node allocates a node from the parser's slab: a document's nodes live and die together.
 func (p *fastParser) node(n yaml.Node) *yaml.Node {
+	if p.check {
+		p.scratch.Content = p.scratch.Content[:0]
+		return &p.scratch
+	}
 	if len(p.slab) == cap(p.slab) {
 		p.slab = make([]yaml.Node, 0, max(16, 2*(len(p.lines)-p.i))) // a line has a key and a value, mostly
 	}

@@ -25,6 +25,7 @@ func parserDocument(data []byte) *yaml.Node {
 func fastAgrees(t *testing.T, data []byte) (read bool) {
 	t.Helper()
 	got := fastDocument(data)
+	assert.Equal(t, got != nil, fastReads(data), "fastReads says what fastDocument does")
 	if got == nil {
 		return false
 	}

@@ -292,6 +292,7 @@ func (l *Loader) AddBytes(file string, data []byte) {
 		l.addStream(file, data, 0)
 		return
 	}
+	checkLists(chunks)
 	l.addChunks(file, data, chunks)
 }
 
@@ -309,6 +310,16 @@ func (l *Loader) addChunks(file string, data []byte, chunks []chunk) {
 			}
 			l.addStream(file, data[c.offset:], c.line)
 			return
+		}
+		if c.list != nil && c.list.incremental {
+			if c.list.first >= 0 { // the items of a run, added as addObject adds a List's
+				l.pre = r.decoded
+				for j, it := range r.docs[0].Content[0].Content {
+					l.addObject(file, it, itemPath("", c.list.first+j))
+				}
+				l.pre = nil
+			}
+			continue
 		}
 		if c.list != nil {
 			if doc := list.add(c.list, r); doc != nil {
