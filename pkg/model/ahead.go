@@ -148,8 +148,11 @@ func group(docs []chunk, min int, lists bool) []chunk {
 	}
 	for _, d := range docs {
 		if lists && len(d.data) >= 2*min {
-			if parts := splitList(d, min, len(out)+btoi(cur != nil)); parts != nil {
+			if parts := splitList(d, min); parts != nil {
 				flush()
+				for _, p := range parts {
+					p.list.head = len(out)
+				}
 				out = append(out, parts...)
 				continue
 			}
@@ -168,28 +171,21 @@ func group(docs []chunk, min int, lists bool) []chunk {
 	return out
 }
 
-func btoi(b bool) int {
-	if b {
-		return 1
-	}
-	return 0
-}
-
 // splitList cuts a List document (a kind ending in List, its items a block sequence under a top-level
-// items key) into its head and runs of whole items of min bytes or more, the head's chunk being number
-// head of the file. It gives nil when the document is not such a list, or its items' lines do not
+// items key) into its head and runs of whole items of min bytes or more (group numbers the head's
+// chunk). It gives nil when the document is not such a list, or its items' lines do not
 // show where each item begins: the document is then read whole. The cut is checked: the head must
 // parse as a List whose items key is where the lines said, and each run must parse as a sequence at the
 // items' column (parseChunk), or the document is read whole.
-func splitList(d chunk, min, head int) []chunk {
+func splitList(d chunk, min int) []chunk {
 	type line struct{ off, num int }
 	var (
-		itemsKey        = -1 // the items key's line
-		start, end      = -1, len(d.data)
-		endLine, indent = -1, -1
-		items           []line // where each item begins
+		itemsKey   = -1 // the items key's line
+		start, end = -1, len(d.data)
+		indent     = -1
+		items      []line // where each item begins
 	)
-	for pos, num := 0, 0; pos < len(d.data) && endLine < 0; num++ {
+	for pos, num := 0, 0; pos < end; num++ { // up to the first line after the items
 		text := lineText(d.data, pos)
 		switch content := bytes.TrimLeft(text, " "); {
 		case itemsKey < 0:
@@ -213,7 +209,7 @@ func splitList(d chunk, min, head int) []chunk {
 			case col == indent && dash:
 				items = append(items, line{pos, num})
 			case col <= indent:
-				end, endLine = pos, num
+				end = pos
 			}
 		}
 		pos += len(text) + 1
@@ -230,7 +226,7 @@ func splitList(d chunk, min, head int) []chunk {
 	}
 	gap := bytes.Count(d.data[start:end], []byte("\n"))
 	part := func(first int, last bool) *listPart {
-		return &listPart{head: head, first: first, last: last, indent: indent, apiVersion: apiVersion, kind: kind, gapAfter: itemsKey + 1, gap: gap}
+		return &listPart{first: first, last: last, indent: indent, apiVersion: apiVersion, kind: kind, gapAfter: itemsKey + 1, gap: gap}
 	}
 	out := []chunk{{offset: d.offset, line: d.line, data: headData, list: part(-1, false)}}
 	for i := 0; i < len(items); {
@@ -357,12 +353,13 @@ func parseAhead(file string, chunks []chunk) iter.Seq[parsed] {
 
 func parseChunk(file string, i int, c chunk) parsed {
 	r := parsed{index: i, decoded: map[*yaml.Node]*decoded{}}
-	r.err = eachDocument(c.data, c.line, func(doc *yaml.Node) {
-		if c.list != nil && c.list.first < 0 {
+	head := c.list != nil && c.list.first < 0
+	_, r.err = eachDocument(c.data, c.line, func(doc *yaml.Node) {
+		if head {
 			renumber(doc, c.line+c.list.gapAfter, c.list.gap)
 		}
 		r.docs = append(r.docs, doc)
-		if len(doc.Content) > 0 && (c.list == nil || c.list.first < 0) {
+		if len(doc.Content) > 0 && (c.list == nil || head) {
 			decodeAhead(file, doc.Content[0], "", r.decoded)
 		}
 	})
@@ -383,13 +380,15 @@ func parseChunk(file string, i int, c chunk) parsed {
 }
 
 // eachDocument parses the documents of data, which begins after line lines of its file, each on its
-// own, and calls f with each, up to the first that is not well-formed. A document in the part of YAML
-// manifests are written in is read by fastDocument, any other by the YAML parser.
-func eachDocument(data []byte, line int, f func(doc *yaml.Node)) error {
+// own, and calls f with each, up to the first that is not well-formed: its error, and the lines of the
+// file before that document (an error of the YAML parser counts lines from there). A document in the part
+// of YAML manifests are written in is read by fastDocument, any other by the YAML parser.
+func eachDocument(data []byte, line int, f func(doc *yaml.Node)) (before int, err error) {
 	for _, d := range documents(data) {
+		before = line + d.line
 		if doc := fastDocument(d.data); doc != nil {
-			if err := finishDocument(doc, line+d.line); err != nil {
-				return err
+			if err := finishDocument(doc, before); err != nil {
+				return before, err
 			}
 			f(doc)
 			continue
@@ -402,15 +401,15 @@ func eachDocument(data []byte, line int, f func(doc *yaml.Node)) error {
 				break
 			}
 			if err == nil {
-				err = finishDocument(doc, line+d.line)
+				err = finishDocument(doc, before)
 			}
 			if err != nil {
-				return err
+				return before, err
 			}
 			f(doc)
 		}
 	}
-	return nil
+	return before, nil
 }
 
 // renumber adds by to the line of every node after line after.

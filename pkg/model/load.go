@@ -381,35 +381,19 @@ func (l *Loader) addStream(file string, data []byte, lineOffset int) {
 
 // addChunk reads the documents of one chunk; false when one is not well-formed.
 func (l *Loader) addChunk(file string, data []byte, lineOffset int) bool {
-	if doc := fastDocument(data); doc != nil {
-		if err := finishDocument(doc, lineOffset); err == nil {
-			l.addDocument(file, doc)
-			return true
-		}
+	before, err := eachDocument(data, lineOffset, func(doc *yaml.Node) { l.addDocument(file, doc) })
+	if err == nil {
+		return true
 	}
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	for {
-		var doc yaml.Node
-		err := dec.Decode(&doc)
-		if errors.Is(err, io.EOF) {
-			return true
-		}
-		if err == nil {
-			err = finishDocument(&doc, lineOffset)
-		}
-		if err != nil {
-			msg := strings.TrimPrefix(err.Error(), "yaml: ")
-			line := 0
-			if m := yamlLineRE.FindStringSubmatch(msg); m != nil {
-				line, _ = strconv.Atoi(m[1])
-				line += lineOffset
-				msg = strings.Replace(msg, m[0], "", 1)
-			}
-			l.problem(file, line, "", "malformed YAML: "+msg)
-			return false
-		}
-		l.addDocument(file, &doc)
+	msg := strings.TrimPrefix(err.Error(), "yaml: ")
+	line := 0
+	if m := yamlLineRE.FindStringSubmatch(msg); m != nil {
+		line, _ = strconv.Atoi(m[1])
+		line += before
+		msg = strings.Replace(msg, m[0], "", 1)
 	}
+	l.problem(file, line, "", "malformed YAML: "+msg)
+	return false
 }
 
 // addDocument adds the object of one YAML document.

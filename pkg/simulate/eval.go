@@ -194,13 +194,21 @@ func (e *Engine) egressToIP(s *Class, ip netip.Addr, explain bool) Side {
 
 // ingressFromIP is what d accepts from an address outside the pod network; its own node always gets in (NP-19).
 func (e *Engine) ingressFromIP(d *Class, ip netip.Addr, explain bool) Side {
-	for _, p := range d.Pods[:1] {
-		if n := e.nodes[p.NodeName]; n != nil && n.IP == ip {
-			return Side{Direction: "ingress", Isolated: len(d.policies[Ingress]) > 0, Conns: AllConns(),
-				Reason: "from the pod's own node " + n.Name + ": always allowed (NP-19)"}
-		}
+	if n := e.ownNode(d, ip); n != nil {
+		return Side{Direction: "ingress", Isolated: len(d.policies[Ingress]) > 0, Conns: AllConns(),
+			Reason: "from the pod's own node " + n.Name + ": always allowed (NP-19)"}
 	}
 	return e.side(Ingress, "", d.policies[Ingress], d.tiers[Ingress], e.ipHas(Ingress, ip), d.NamedPorts, true, explain)
+}
+
+// ownNode is the node of d's pods when ip is its address, or nil.
+func (e *Engine) ownNode(d *Class, ip netip.Addr) *model.Node {
+	for _, p := range d.Pods[:1] {
+		if n := e.nodes[p.NodeName]; n != nil && n.IP == ip {
+			return n
+		}
+	}
+	return nil
 }
 
 func other(d Direction) string {

@@ -590,7 +590,7 @@ func (e *Engine) egressToIPID(c *Class, a *Atom) int32 {
 // class's isolating policies, and on its named ports only when a rule naming a port admits the block.
 // The class's own node always gets in (NP-19), so a node's address is evaluated for each class.
 func (e *Engine) ingressFromIPID(c *Class, a *Atom) int32 {
-	if n := e.nodes[c.Pods[0].NodeName]; n != nil && n.IP == a.IP {
+	if e.ownNode(c, a.IP) != nil {
 		return e.conns.id(e.ingressFromIP(c, a.IP, false).Conns)
 	}
 	return e.atomID(Ingress, c, a, func() ConnSet { return e.ingressFromIP(c, a.IP, false).Conns })

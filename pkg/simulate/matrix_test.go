@@ -205,10 +205,10 @@ func TestMatrixFilter(t *testing.T) {
 // rule naming a port admits the block (each destination's own number, NP-15) or the block holds the
 // destination's own node (always admitted, NP-19).
 func TestExternalRowsFollowNamedPortsAndNodes(t *testing.T) {
-	e := engine(t, "generic", `
-apiVersion: networking.k8s.io/v1
+	policy := func(ns string) string { // the same in both namespaces
+		return fmt.Sprintf(`apiVersion: networking.k8s.io/v1
 kind: NetworkPolicy
-metadata: {name: web, namespace: a}
+metadata: {name: web, namespace: %s}
 spec:
   podSelector: {}
   ingress:
@@ -217,18 +217,9 @@ spec:
     - from: [{ipBlock: {cidr: 198.51.100.0/24}}]
       ports: [{port: 443}]
 ---
-apiVersion: networking.k8s.io/v1
-kind: NetworkPolicy
-metadata: {name: web, namespace: b}
-spec:
-  podSelector: {}
-  ingress:
-    - from: [{ipBlock: {cidr: 203.0.113.0/24}}]
-      ports: [{port: http}]
-    - from: [{ipBlock: {cidr: 198.51.100.0/24}}]
-      ports: [{port: 443}]
----
-apiVersion: zonesim.dev/v1alpha1
+`, ns)
+	}
+	e := engine(t, "generic", policy("a")+policy("b")+`apiVersion: zonesim.dev/v1alpha1
 kind: Scenario
 metadata: {name: s}
 spec:
