@@ -2,6 +2,7 @@ package model
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"io"
@@ -500,11 +501,24 @@ func itemPath(path string, i int) string { return fmt.Sprintf("%s[%d]", joinPath
 // decoded is an object checked against its type, decoded and validated: the part of adding an object
 // that needs nothing from the loader, so it can be done ahead on another core.
 type decoded struct {
-	obj   any
-	raw   []byte // the JSON the object was decoded from, without the server's metadata
-	probs Problems
-	err   error // the object could not be decoded
+	obj any
+	// content is what the object says, without the server's metadata: to tell a repeat of an object
+	// from another object of the same name.
+	content [sha256.Size]byte
+	probs   Problems
+	err     error // the object could not be decoded
 }
+
+// contentOf is the digest of an object's canonical JSON, without the server's metadata.
+func contentOf(n *yaml.Node) ([sha256.Size]byte, error) {
+	buf := jsonBuffers.Get().(*[]byte)
+	defer jsonBuffers.Put(buf)
+	raw, err := appendJSON((*buf)[:0], n, withoutServerFields)
+	*buf = raw
+	return sha256.Sum256(raw), err
+}
+
+var jsonBuffers = sync.Pool{New: func() any { b := make([]byte, 0, 4096); return &b }}
 
 // decodeObject checks n against the kind's type, decodes and validates it. An object without a name is
 // validated once the loader has named it (from its generateName).
@@ -514,7 +528,10 @@ func decodeObject(file string, n *yaml.Node, path, kind, apiVersion string, spec
 	if len(d.probs.Errors()) > 0 {
 		return d
 	}
-	if d.raw, d.err = decodeInto(n, d.obj); d.err != nil {
+	if d.err = decodeInto(n, d.obj, withoutServerFields); d.err != nil {
+		return d
+	}
+	if d.content, d.err = contentOf(n); d.err != nil {
 		return d
 	}
 	if _, removed := spec.deprecated[apiVersion]; removed {

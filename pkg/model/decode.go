@@ -27,6 +27,20 @@ var yaml11Bools = map[string]bool{
 	"n": false, "N": false, "no": false, "No": false, "NO": false, "off": false, "Off": false, "OFF": false,
 }
 
+// isYAML11Bool says whether s is one of yaml11Bools, without a map look-up for the many scalars that
+// cannot be.
+func isYAML11Bool(s string) bool {
+	if len(s) == 0 || len(s) > 3 {
+		return false
+	}
+	switch s[0] {
+	case 'y', 'Y', 'n', 'N', 'o', 'O':
+		_, ok := yaml11Bools[s]
+		return ok
+	}
+	return false
+}
+
 // scalarKind is what a YAML scalar is, as YAML 1.1 would read it.
 type scalarKind int
 
@@ -46,7 +60,7 @@ func classify(n *yaml.Node) scalarKind {
 	if n.Style&(yaml.DoubleQuotedStyle|yaml.SingleQuotedStyle|yaml.LiteralStyle|yaml.FoldedStyle) != 0 {
 		return scalarString
 	}
-	if _, ok := yaml11Bools[n.Value]; ok && n.Tag == "!!str" {
+	if n.Tag == "!!str" && isYAML11Bool(n.Value) {
 		return scalarBool
 	}
 	switch n.ShortTag() {
@@ -70,7 +84,6 @@ func resolveAlias(n *yaml.Node) *yaml.Node {
 	return n
 }
 
-// toValue converts a YAML node to the JSON-shaped value kubectl would send.
 // keyString is a mapping key as kubectl sends it: YAML 1.1 reads an unquoted on, yes, y ... as a boolean,
 // which becomes the key "true" or "false".
 func keyString(k *yaml.Node) string {
@@ -314,7 +327,7 @@ func (c *schemaChecker) check(n *yaml.Node, t reflect.Type, path string) {
 		c.scalarOf(n, path, "timestamp string", scalarString)
 		return
 	}
-	if reflect.PointerTo(t).Implements(unmarshalerType) {
+	if decoderOf(t) == jsonUnmarshaler {
 		return // other custom types decode themselves; json.Unmarshal reports their problems
 	}
 	switch t.Kind() {
@@ -324,14 +337,23 @@ func (c *schemaChecker) check(n *yaml.Node, t reflect.Type, path string) {
 			return
 		}
 		fields := jsonFields(t)
-		seen := map[string]bool{}
+		var seen map[string]bool
+		if len(n.Content) > 64 {
+			seen = map[string]bool{} // more keys than a type has fields: comparing them all would cost more
+		}
 		for i := 0; i+1 < len(n.Content); i += 2 {
 			k, v := resolveAlias(n.Content[i]), n.Content[i+1]
 			sub := joinPath(path, k.Value)
-			if seen[k.Value] {
+			dup := seen[k.Value]
+			if seen == nil {
+				dup = repeats(n, i)
+			}
+			if dup {
 				c.add(k, sub, "duplicate field")
 			}
-			seen[k.Value] = true
+			if seen != nil {
+				seen[k.Value] = true
+			}
 			ft, ok := fields[k.Value]
 			if !ok {
 				c.add(k, sub, fmt.Sprintf("unknown field %q", k.Value))
@@ -374,6 +396,18 @@ func (c *schemaChecker) check(n *yaml.Node, t reflect.Type, path string) {
 	case reflect.Float32, reflect.Float64:
 		c.scalarOf(n, path, "number", scalarInt, scalarFloat)
 	}
+}
+
+// repeats says whether the key at index i of mapping n is one of the keys before it. An object has a
+// handful of fields: comparing them costs less than filling a map.
+func repeats(n *yaml.Node, i int) bool {
+	k := resolveAlias(n.Content[i]).Value
+	for j := 0; j < i; j += 2 {
+		if resolveAlias(n.Content[j]).Value == k {
+			return true
+		}
+	}
+	return false
 }
 
 // scalarOf checks that n is a scalar of one of the wanted kinds and explains YAML 1.1 surprises.

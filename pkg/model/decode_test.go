@@ -1,6 +1,7 @@
 package model
 
 import (
+	"encoding/json"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -35,10 +36,11 @@ func TestDecodeWritesTheJSONKubectlSends(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			var doc yaml.Node
 			require.NoError(t, yaml.Unmarshal([]byte(tt.yaml), &doc))
-			var v map[string]any
-			raw, err := decodeInto(&doc, &v)
+			raw, err := appendJSON(nil, &doc, withoutServerFields)
 			require.NoError(t, err)
 			assert.Equal(t, tt.want, string(raw))
+			var v map[string]any
+			assert.NoError(t, json.Unmarshal(raw, &v))
 		})
 	}
 }

@@ -2,8 +2,6 @@ package model
 
 import (
 	"bytes"
-	"crypto/sha256"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -138,14 +136,20 @@ func (l *Loader) AddFS(fsys fs.FS, name, display string) {
 		return
 	}
 	var files []string
-	kustomized := false
+	kustomized := false // a directory kubectl apply -f would refuse: reported already
 	err = fs.WalkDir(fsys, clean, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
 		}
 		rel := filepath.Join(display, strings.TrimPrefix(strings.TrimPrefix(p, clean), "/"))
 		switch {
-		case d.IsDir() && p != clean && isChart(fsys, p):
+		case d.IsDir() && isChart(fsys, p):
+			// Its templates are Go templates of objects, not objects.
+			if p == clean {
+				l.problem(display, 0, "", "a Helm chart (Chart.yaml): render it with --chart "+display+"; -f reads plain manifests")
+				kustomized = true
+				return fs.SkipAll
+			}
 			l.skip(rel, "a Helm chart: render it with --chart "+rel)
 			return fs.SkipDir
 		case d.IsDir() && kustomizationIn(fsys, p) != "":
@@ -617,7 +621,7 @@ func (l *Loader) addObject(file string, n *yaml.Node, path string) {
 		l.problem(file, n.Line, path, "cannot decode "+kind+": "+d.err.Error())
 		return
 	}
-	obj, raw := d.obj, d.raw
+	obj := d.obj
 	meta := obj.(metav1.Object)
 	if meta.GetName() == "" && meta.GetGenerateName() != "" {
 		// The API server would append five random characters; a run needs a name it can show again.
@@ -643,7 +647,7 @@ func (l *Loader) addObject(file string, n *yaml.Node, path string) {
 	}
 	key := kind + "/" + meta.GetNamespace() + "/" + meta.GetName()
 	src := Source{File: file, Line: n.Line}
-	content := sha256.Sum256(raw) // what the object says, to tell a repeat from another object of that name
+	content := d.content
 	if first, dup := l.seen[key]; dup {
 		if l.seenContent[key] == content {
 			l.warn(file, n.Line, path, fmt.Sprintf("%s %q is the same as at %s:%d: read once", kind, objName(meta), first.File, first.Line))
@@ -766,16 +770,6 @@ func onlyLastApplied(v *yaml.Node) bool {
 		}
 	}
 	return true
-}
-
-// decodeInto decodes a checked YAML node into a typed object through JSON, as the API server would, and
-// returns that JSON, without the server's own metadata: so two exports of one object are one object.
-func decodeInto(n *yaml.Node, obj any) ([]byte, error) {
-	raw, err := appendJSON(make([]byte, 0, 1024), n, withoutServerFields)
-	if err != nil {
-		return nil, err
-	}
-	return raw, json.Unmarshal(raw, obj)
 }
 
 func objName(m metav1.Object) string {

@@ -174,6 +174,12 @@ func TestLoaderSkipsWhatIsNotAManifest(t *testing.T) {
 		"its patch is not read as an object")
 
 	l = model.NewLoader(model.DefaultLoadOptions(), nil)
+	l.AddFS(fsys, "repo/chart", "repo/chart")
+	_, err = l.Cluster()
+	assert.EqualError(t, err, "repo/chart: a Helm chart (Chart.yaml): render it with --chart repo/chart; -f reads plain manifests\n1 error(s) in the input",
+		"its templates and Chart.yaml are not read as objects")
+
+	l = model.NewLoader(model.DefaultLoadOptions(), nil)
 	l.AddFS(fsys, "scenario", "scenario")
 	c, err = l.Cluster()
 	require.NoError(t, err, "the scenario's test data is not read")

@@ -263,7 +263,7 @@ func (l *Loader) addScenario(file string, n *yaml.Node, path0 string) {
 	if len(l.probs[before:].Errors()) > 0 {
 		return
 	}
-	if _, err := decodeInto(n, &doc); err != nil {
+	if err := decodeInto(n, &doc, nil); err != nil {
 		l.problem(file, n.Line, path0, "cannot decode Scenario: "+err.Error())
 		return
 	}
