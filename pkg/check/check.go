@@ -96,8 +96,7 @@ type checker struct {
 	zoneOf map[string]string // namespace -> zone, for zoned application namespaces
 }
 
-// Run checks every rule the input can be checked against.
-func Run(e *simulate.Engine, opts Options) *Report {
+func newChecker(e *simulate.Engine, opts Options) *checker {
 	ch := &checker{e: e, c: e.Cluster, sc: e.Cluster.Scenario, opts: opts, report: &Report{Checked: []string{}, Findings: []Finding{}}, zoneOf: map[string]string{}}
 	if ch.sc != nil {
 		ch.report.Scenario = ch.sc.Name
@@ -107,6 +106,12 @@ func Run(e *simulate.Engine, opts Options) *Report {
 			ch.zoneOf[ns.Name] = z
 		}
 	}
+	return ch
+}
+
+// Run checks every rule the input can be checked against.
+func Run(e *simulate.Engine, opts Options) *Report {
+	ch := newChecker(e, opts)
 	type rule struct {
 		id    string
 		needs bool

@@ -657,17 +657,21 @@ func (ch *checker) laterDenyAll(ef *model.EgressFirewall, i int) bool {
 	return false
 }
 
-// OB-3: every egress the contract allows works end to end, with each egress IP of the zone on the
-// endpoint's allowlist.
+// OB-3: every egress the contract allows works end to end, and every egress identity of the
+// namespaces allowed is on the endpoint's allowlist.
 func (ch *checker) egressContract() {
+	listed := map[string]bool{}
 	for _, eg := range ch.sc.Contract.Egress {
 		for _, to := range eg.To {
 			x := ch.e.External(strings.TrimPrefix(to, "ext:"))
 			if x == nil {
 				continue
 			}
+			if !listed[x.Name] {
+				listed[x.Name] = true
+				ch.allowlistCovers(x)
+			}
 			for _, ns := range ch.allowanceNamespaces(eg) {
-				ch.allowlistCovers(ns, x, eg)
 				res := ch.queryResult(ns, "ext:"+x.Name)
 				if res == nil || res.Allowed {
 					continue
@@ -688,29 +692,59 @@ func (ch *checker) egressContract() {
 	}
 }
 
-// allowlistCovers checks that every egress IP of the namespace is on the endpoint's allowlist.
-func (ch *checker) allowlistCovers(ns string, x *model.External, eg *model.EgressAllowance) {
+// allowlistCovers reports the egress identities of the namespaces allowed to reach x that x's
+// allowlist lacks (the entries zonesim allowlist shows as missing): one finding per egress IP object,
+// one for the node IPs.
+func (ch *checker) allowlistCovers(x *model.External) {
 	if len(x.AcceptsFrom) == 0 {
 		return
 	}
-	nsObj := ch.c.Namespace(ns)
-	if nsObj == nil {
-		return
+	type group struct {
+		objects   []Object
+		addrs, ns []string
+		what, why string
 	}
-	for _, eip := range ch.c.EgressIPs {
-		if !simulate.EgressIPSelectsNamespace(eip, nsObj) {
+	var groups []*group
+	byObject := map[string]*group{}
+	for _, en := range ch.allowlist(x).Entries {
+		if en.Status != Missing {
 			continue
 		}
-		for _, ip := range eip.IPs {
-			if model.ContainsAddr(x.AcceptsFrom, ip) {
-				continue
-			}
-			ch.add(Finding{Rule: "OB-3", Severity: Error,
-				Objects: []Object{{Kind: "External", Name: x.Name, Source: x.Source}, {Kind: eip.Kind, Name: eip.Name, Source: eip.Source}},
-				Message: fmt.Sprintf("ext:%s's allowlist %v lacks egress IP %s of %s %s: %s's traffic fails whenever it leaves from that IP", x.Name, x.AcceptsFrom, ip, eip.Kind, eip.Name, ns),
-				Query:   ch.query(ns, "ext:"+x.Name, ""),
-				Fix:     fmt.Sprintf("register %s with the provider of ext:%s", ip, x.Name)})
+		key, what := en.Kind+"/"+en.Name, fmt.Sprintf("egress IP(s) %%s of %s %s", en.Kind, en.Name)
+		if en.Kind == "Node" {
+			key, what = "Node", "node IP(s) %s"
 		}
+		g := byObject[key]
+		if g == nil {
+			g = &group{what: what, why: en.Why}
+			byObject[key] = g
+			groups = append(groups, g)
+		}
+		g.addrs = append(g.addrs, en.Address)
+		g.ns = union(g.ns, en.Namespaces...)
+		if obj := (Object{Kind: en.Kind, Name: en.Name, Source: *en.Source}); !slices.Contains(g.objects, obj) {
+			g.objects = append(g.objects, obj)
+		}
+	}
+	for _, g := range groups {
+		whose := strings.Join(g.ns, ", ") + "'s"
+		if len(g.ns) > 1 {
+			whose = "the"
+		}
+		why := ""
+		if g.why != "" {
+			why = " (" + g.why + ")"
+		}
+		fix := fmt.Sprintf("register %s with the provider of ext:%s (zonesim allowlist --endpoint %s -o csv lists every entry it needs)", strings.Join(g.addrs, ", "), x.Name, x.Name)
+		if g.why != "" {
+			fix = "give " + strings.Join(g.ns, ", ") + " an egress IP that a node can host and the provider has registered (ZN-6), or " + fix
+		}
+		ch.add(Finding{Rule: "OB-3", Severity: Error,
+			Objects: append([]Object{{Kind: "External", Name: x.Name, Source: x.Source}}, g.objects...),
+			Message: fmt.Sprintf("ext:%s's allowlist %v lacks %s%s: %s traffic fails whenever it leaves from one of them",
+				x.Name, x.AcceptsFrom, fmt.Sprintf(g.what, strings.Join(g.addrs, ", ")), why, whose),
+			Query: ch.query(g.ns[0], "ext:"+x.Name, ""),
+			Fix:   fix})
 	}
 }
 

@@ -10,6 +10,7 @@ import (
 	"fmt"
 
 	"github.com/spf13/cobra"
+	"github.com/zonesim/zonesim/pkg/cli/allowlist"
 	"github.com/zonesim/zonesim/pkg/cli/apply"
 	"github.com/zonesim/zonesim/pkg/cli/audit"
 	"github.com/zonesim/zonesim/pkg/cli/check"
@@ -88,7 +89,7 @@ findings, a change or a mismatch, 2 bad input.`,
 	root.AddCommand(
 		version.NewCommand(s), query.NewCommand(s), matrix.NewCommand(s), check.NewCommand(s), render.NewCommand(s),
 		gen.NewCommand(s), lab.NewCommand(s), e2e.NewCommand(s), apply.NewCommand(s), diff.NewCommand(s),
-		tui.NewCommand(s), audit.NewCommand(s),
+		tui.NewCommand(s), audit.NewCommand(s), allowlist.NewCommand(s),
 	)
 	return root
 }

@@ -184,6 +184,27 @@ func TestCheckFindingsReproduce(t *testing.T) {
 	}
 }
 
+// zonesim allowlist: every format against golden files; exit 1 when an entry is missing.
+func TestAllowlistFormats(t *testing.T) {
+	broken := "../../scenarios/three-tier/testdata/broken/scenario.yaml"
+	for _, f := range []string{"table", "json", "csv"} {
+		t.Run(f, func(t *testing.T) {
+			code, out, stderr := run("allowlist", "-f", broken, "-o", f)
+			assert.Equal(t, 1, code, stderr)
+			golden(t, "allowlist-broken."+f, out)
+		})
+	}
+	code, out, stderr := run("allowlist", "-f", "../../scenarios/outbound-only/scenario.yaml")
+	assert.Equal(t, 0, code, stderr)
+	golden(t, "allowlist-outbound-only.table", out)
+	code, _, stderr = run("allowlist", "-f", broken, "--endpoint", "nope")
+	assert.Equal(t, 2, code)
+	assert.Contains(t, stderr, "error: no external endpoint nope in scenario three-tier-broken (it has: partner-api)")
+	code, _, stderr = run("allowlist")
+	assert.Equal(t, 0, code, stderr)
+	assert.Contains(t, stderr, "no external endpoint of the scenario keeps an allowlist")
+}
+
 func TestCheckFormats(t *testing.T) {
 	path := "../../scenarios/three-tier/testdata/broken/scenario.yaml"
 	for _, f := range []string{"table", "json", "junit", "sarif"} {

@@ -3,6 +3,7 @@ package simulate
 import (
 	"fmt"
 	"net/netip"
+	"slices"
 	"sort"
 	"strings"
 
@@ -155,6 +156,65 @@ func (e *Engine) snat(p *model.Pod) SNAT {
 		return s
 	}
 	return nodeIP("no EgressIP selects the pod")
+}
+
+// EgressIdentity is an address a pod's traffic to outside the cluster may leave with (ZN-6), and what
+// gives it.
+type EgressIdentity struct {
+	IP netip.Addr
+	// Kind and Name are the object that gives the address: an EgressIP or NetNamespace, or the Node.
+	Kind, Name string
+	Source     model.Source
+	// Hosts are the nodes the address leaves from: those able to host the egress IP, or the node itself.
+	Hosts []string
+	// Why says why traffic leaves with a node's IP.
+	Why string
+}
+
+// EgressIdentities are every address a pod's external traffic may leave with over its life, not only
+// where it runs now: every egress IP of the EgressIP that selects it (traffic is spread over them and
+// an IP moves between the nodes able to host it, EIP-2, EIP-4), and, where it has none or none is
+// hostable, the IP of every node it may be scheduled on (a Deployment's next pod lands on any of them).
+// dropped is true where its external traffic is dropped instead (SDN-1); no identity and not dropped
+// means the nodes are unknown.
+func (e *Engine) EgressIdentities(p *model.Pod) (ids []EgressIdentity, dropped bool) {
+	nodeIDs := func(why string) []EgressIdentity {
+		nodes := e.schedulableNodes(p)
+		if n := e.nodes[p.NodeName]; n != nil && !slices.Contains(nodes, n) {
+			nodes = append(nodes, n)
+		}
+		var out []EgressIdentity
+		for _, n := range nodes {
+			if n.IP.IsValid() {
+				out = append(out, EgressIdentity{IP: n.IP, Kind: "Node", Name: n.Name, Source: n.Source, Hosts: []string{n.Name}, Why: why})
+			}
+		}
+		return out
+	}
+	if p.HostNetwork {
+		return nodeIDs("a host-network pod"), false
+	}
+	ns := e.Cluster.Namespace(p.Namespace)
+	for _, eip := range e.Cluster.EgressIPs {
+		if ns == nil || !EgressIPSelectsNamespace(eip, ns) || eip.Kind == "EgressIP" && !newSelector(eip.PodSelector).matches(p.Labels) {
+			continue
+		}
+		hosted := false
+		for _, ip := range eip.IPs {
+			hosts := e.EgressHostNames(eip, ip)
+			hosted = hosted || len(hosts) > 0
+			ids = append(ids, EgressIdentity{IP: ip, Kind: eip.Kind, Name: eip.Name, Source: eip.Source, Hosts: hosts})
+		}
+		switch {
+		case hosted:
+			return ids, false
+		case eip.Kind == "NetNamespace":
+			return nil, true
+		}
+		why := fmt.Sprintf("no node can host the egress IPs of %s %s (EIP-2) [assumption: OVN-Kubernetes then SNATs to the node]", eip.Kind, eip.Name)
+		return append(ids, nodeIDs(why)...), false
+	}
+	return nodeIDs("no EgressIP selects the pod"), false
 }
 
 // EgressIPSelectsNamespace reports whether an EgressIP's namespaceSelector (EIP-1), or a NetNamespace's
