@@ -143,6 +143,14 @@ func (s *Scenario) Zone(name string) *Zone {
 	return nil
 }
 
+// ExternalList is the scenario's external endpoints; none without a scenario.
+func (s *Scenario) ExternalList() []*External {
+	if s == nil {
+		return nil
+	}
+	return s.Externals
+}
+
 // External returns the external endpoint of that name; nil for an unknown name or no scenario.
 func (s *Scenario) External(name string) *External {
 	if s == nil {

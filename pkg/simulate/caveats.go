@@ -2,6 +2,7 @@ package simulate
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 	"sort"
 	"strings"
@@ -62,6 +63,7 @@ func (e *Engine) caveats(namespaces map[string]bool, pods []*model.Pod) []Caveat
 				n, list)})
 		}
 	}
+	out = append(out, e.dnsNameCaveats(namespaces, pods)...)
 	var host []string
 	for _, p := range pods {
 		if p.HostNetwork {
@@ -74,6 +76,49 @@ func (e *Engine) caveats(namespaces map[string]bool, pods []*model.Pod) []Caveat
 			n, list, e.Profile.Name)})
 	}
 	return out
+}
+
+// dnsNameCaveats are the dnsName rules of the namespaces' EgressFirewalls that name no DNS name of the
+// scenario's external endpoints: where such a name resolves is not known offline, so a flow to one of
+// its addresses is judged by the rules after it (EF-1).
+func (e *Engine) dnsNameCaveats(namespaces map[string]bool, pods []*model.Pod) []Caveat {
+	nss := maps.Clone(namespaces)
+	for _, p := range pods {
+		nss[p.Namespace] = true
+	}
+	var out []Caveat
+	for _, ns := range slices.Sorted(maps.Keys(nss)) {
+		ef := e.Cluster.EgressFirewallOf(ns)
+		if ef == nil {
+			continue
+		}
+		for i, r := range ef.Rules {
+			if r.DNSName == "" || e.namesExternal(r.DNSName) {
+				continue
+			}
+			verb := "denies"
+			if r.Allow {
+				verb = "allows"
+			}
+			out = append(out, Caveat{Kind: "assumption", Message: fmt.Sprintf(
+				"%s %s/%s rule %d (%s:%d) %s dnsName %s, which no external endpoint of the scenario names: the addresses it resolves to are unknown offline, "+
+					"so flows to them are judged by the rules after it; declare the endpoint under the scenario's externals (dnsNames, addresses)",
+				ef.Kind, ef.Namespace, ef.Name, i, ef.Source.File, r.Line, verb, r.DNSName)})
+		}
+	}
+	return out
+}
+
+// namesExternal says whether a dnsName pattern matches a DNS name of some external endpoint.
+func (e *Engine) namesExternal(pattern string) bool {
+	for _, x := range e.Cluster.Scenario.ExternalList() {
+		for _, n := range x.DNSNames {
+			if DNSMatches(pattern, n) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // fewOf counts names and lists the first three in order, then how many more.

@@ -41,7 +41,8 @@ func (e *Engine) egressFirewall(p *model.Pod, d Member) (ConnSet, *FlowStep) {
 	remaining, allowed := AllConns(), ConnSet{}
 	var decided []string
 	for i, r := range ef.Rules {
-		if !e.firewallRuleMatches(r, d) {
+		matched, ok := e.firewallRuleMatches(r, d)
+		if !ok {
 			continue
 		}
 		ports := AllConns()
@@ -64,7 +65,11 @@ func (e *Engine) egressFirewall(p *model.Pod, d Member) (ConnSet, *FlowStep) {
 			verb = "Allow"
 			allowed = allowed.Union(hit)
 		}
-		decided = append(decided, fmt.Sprintf("rule %d %s %s (line %d)", i, verb, hit, r.Line))
+		at := fmt.Sprintf("line %d", r.Line)
+		if r.DNSName != "" {
+			at += fmt.Sprintf(", dnsName %s matches %s, which resolves to %s", r.DNSName, matched, d.IP)
+		}
+		decided = append(decided, fmt.Sprintf("rule %d %s %s (%s)", i, verb, hit, at))
 		remaining = remaining.Subtract(ports)
 	}
 	allowed = allowed.Union(remaining) // no match: allowed (EF-3)
@@ -79,25 +84,28 @@ func (e *Engine) egressFirewall(p *model.Pod, d Member) (ConnSet, *FlowStep) {
 	return allowed, &s
 }
 
-func (e *Engine) firewallRuleMatches(r model.EgressFirewallRule, d Member) bool {
+// firewallRuleMatches says whether an EgressFirewall rule's destination holds d; for a dnsName rule, it
+// names the scenario's DNS name it matched: the name resolves to the addresses of the endpoint that
+// declares it, and to nothing else zonesim knows of (dnsNameCaveats says so).
+func (e *Engine) firewallRuleMatches(r model.EgressFirewallRule, d Member) (dnsName string, ok bool) {
 	switch {
 	case r.CIDR.IsValid():
-		return r.CIDR.Contains(d.IP)
+		return "", r.CIDR.Contains(d.IP)
 	case r.DNSName != "":
 		if d.External == nil {
-			return false
+			return "", false
 		}
 		for _, n := range d.External.DNSNames {
 			if DNSMatches(r.DNSName, n) {
-				return true
+				return n, true
 			}
 		}
-		return false
+		return "", false
 	case r.NodeSelector != nil:
 		n := e.nodeByIP[d.IP]
-		return n != nil && newSelector(r.NodeSelector).matches(n.Labels)
+		return "", n != nil && newSelector(r.NodeSelector).matches(n.Labels)
 	}
-	return false
+	return "", false
 }
 
 // DNSMatches matches an EgressFirewall dnsName; "*." matches exactly one label (EF-1).

@@ -329,3 +329,46 @@ spec:
 	assert.Equal(t, "all", texts.Cells[[2]string{"a", "198.51.100.128/25"}], "first match: the /24 Allow decides it (EF-3)")
 	assert.Equal(t, "", texts.Cells[[2]string{"a", "internet"}])
 }
+
+// EF-1: a dnsName rule holds the addresses of the scenario's endpoints that carry a matching name ("*."
+// is exactly one label, case and a final dot aside); the explanation names the match, and a name no
+// endpoint carries is a caveat, since where it resolves is unknown offline.
+func TestEgressFirewallDNSNames(t *testing.T) {
+	firewall := func(dnsName string) string {
+		return `apiVersion: k8s.ovn.org/v1
+kind: EgressFirewall
+metadata: {name: default, namespace: app}
+spec:
+  egress:
+    - {type: Allow, to: {dnsName: "` + dnsName + `"}}
+    - {type: Deny, to: {cidrSelector: 0.0.0.0/0}}`
+	}
+	tests := []struct {
+		name, dnsName, to string
+		want              bool
+		wantStep          string
+		wantCaveat        bool
+	}{
+		{"a wildcard is one label", "*.example.com", "ext:api", true, "rule 0 Allow all (line 6, dnsName *.example.com matches api.example.com, which resolves to 203.0.113.5)", false},
+		{"not two labels", "*.com", "ext:api", false, "rule 1 Deny all", true},
+		{"nor the domain itself", "*.api.example.com", "ext:api", false, "rule 1 Deny all", true},
+		{"case and the final dot aside", "API.Example.COM.", "ext:api", true, "dnsName API.Example.COM. matches api.example.com", false},
+		{"the endpoint's address is the name's", "api.example.com", "203.0.113.5", true, "dnsName api.example.com matches api.example.com, which resolves to 203.0.113.5", false},
+		{"another address is not", "api.example.com", "198.51.100.9", false, "rule 1 Deny all", false},
+		{"a name no endpoint carries", "www.other.example", "198.51.100.9", false, "rule 1 Deny all", true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			res := ask(t, zonedEngine(t, "ovn-kubernetes", eipZ, firewall(tt.dnsName)), "app/web", tt.to, "")
+			assert.Equal(t, tt.want, res.Allowed, steps(res))
+			assert.Contains(t, steps(res), tt.wantStep)
+			caveat := false
+			for _, c := range res.Caveats {
+				if strings.Contains(c.Message, "dnsName "+tt.dnsName+", which no external endpoint of the scenario names") {
+					caveat = true
+				}
+			}
+			assert.Equal(t, tt.wantCaveat, caveat, "%v", res.Caveats)
+		})
+	}
+}
