@@ -58,6 +58,7 @@ func ReadFlows(r io.Reader) (flows []Flow, err error) {
 		return nil, err
 	}
 	tuples := map[flowKey]*Flow{}
+	d := newDecoder()
 	for ; ; n++ {
 		data, lt, err := next()
 		if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
@@ -66,11 +67,13 @@ func ReadFlows(r io.Reader) (flows []Flow, err error) {
 		if err != nil {
 			return nil, fmt.Errorf("packet %d: %w", n+1, err)
 		}
-		dec, err := decoder(lt)
+		k, syn, ack, ok, err := d.key(data, lt)
 		if err != nil {
 			return nil, err
 		}
-		track(tuples, gopacket.NewPacket(data, dec, gopacket.NoCopy))
+		if ok {
+			track(tuples, k, syn, ack)
+		}
 	}
 	return merge(tuples), nil
 }
@@ -100,7 +103,7 @@ func open(r io.Reader) (func() ([]byte, layers.LinkType, error), error) {
 			return nil, fmt.Errorf("reading pcapng header: %w", err)
 		}
 		return func() ([]byte, layers.LinkType, error) {
-			data, ci, err := nr.ReadPacketData()
+			data, ci, err := nr.ZeroCopyReadPacketData()
 			if err != nil {
 				return nil, 0, err
 			}
@@ -126,12 +129,12 @@ func open(r io.Reader) (func() ([]byte, layers.LinkType, error), error) {
 		if full != uint32(lt) {
 			return nil, unsupported(full)
 		}
-		if _, err := decoder(lt); err != nil {
+		if _, err := linkDecoder(lt); err != nil {
 			return nil, err
 		}
 		pr.SetSnaplen(maxSnaplen)
 		return func() ([]byte, layers.LinkType, error) {
-			data, _, err := pr.ReadPacketData()
+			data, _, err := pr.ZeroCopyReadPacketData()
 			return data, lt, err
 		}, nil
 	}
@@ -226,8 +229,8 @@ func (b *ngBlocks) next() error {
 	return nil
 }
 
-// decoder is where decoding a packet of the given link type starts.
-func decoder(lt layers.LinkType) (gopacket.Decoder, error) {
+// linkDecoder is where gopacket starts decoding a packet of the given link type.
+func linkDecoder(lt layers.LinkType) (gopacket.Decoder, error) {
 	switch lt {
 	case layers.LinkTypeEthernet, layers.LinkTypeLinuxSLL, layers.LinkTypeRaw:
 		return lt, nil // a link type decodes itself; raw IP by its version nibble
@@ -252,11 +255,7 @@ type flowKey struct {
 func (k flowKey) reverse() flowKey { return flowKey{k.dst, k.src, k.proto, k.dport, k.sport} }
 
 // track adds one packet to the flows seen so far, keyed by 5-tuple.
-func track(tuples map[flowKey]*Flow, p gopacket.Packet) {
-	k, syn, ack, ok := key(p)
-	if !ok {
-		return
-	}
+func track(tuples map[flowKey]*Flow, k flowKey, syn, ack bool) {
 	if k.proto == "TCP" {
 		if syn && ack { // the answer to the flow the other way
 			if f := tuples[k.reverse()]; f != nil {
@@ -277,9 +276,12 @@ func track(tuples map[flowKey]*Flow, p gopacket.Packet) {
 	}
 }
 
-// key finds the packet's transport header and takes the addresses from the IP header that carries
-// it, so that a tunnel (Geneve, VXLAN, IP in IP) never pairs outer addresses with inner ports.
-func key(p gopacket.Packet) (k flowKey, syn, ack, ok bool) {
+// packetKey finds the packet's transport header and takes the addresses from the IP header that
+// carries it, so that a tunnel (Geneve, VXLAN, IP in IP) never pairs outer addresses with inner ports.
+// A transport layer gopacket keeps although its header was cut short has no ports: it is no flow. It
+// decodes the packet whole, into new layers: the decoder's key does the same on the common
+// encapsulations without allocating, and comes here for the others.
+func packetKey(p gopacket.Packet) (k flowKey, syn, ack, ok bool) {
 	for _, l := range p.Layers() {
 		switch l := l.(type) {
 		case *layers.IPv4:
@@ -290,13 +292,13 @@ func key(p gopacket.Packet) (k flowKey, syn, ack, ok bool) {
 			k.dst, _ = netip.AddrFromSlice(l.DstIP)
 		case *layers.TCP:
 			k.proto, k.sport, k.dport = "TCP", uint16(l.SrcPort), uint16(l.DstPort)
-			return k, l.SYN, l.ACK, k.src.IsValid() && k.dst.IsValid()
+			return k, l.SYN, l.ACK, k.src.IsValid() && k.dst.IsValid() && len(l.Contents) > 0
 		case *layers.UDP:
 			k.proto, k.sport, k.dport = "UDP", uint16(l.SrcPort), uint16(l.DstPort)
-			return k, false, false, k.src.IsValid() && k.dst.IsValid()
+			return k, false, false, k.src.IsValid() && k.dst.IsValid() && len(l.Contents) > 0
 		case *layers.SCTP:
 			k.proto, k.sport, k.dport = "SCTP", uint16(l.SrcPort), uint16(l.DstPort)
-			return k, false, false, k.src.IsValid() && k.dst.IsValid()
+			return k, false, false, k.src.IsValid() && k.dst.IsValid() && len(l.Contents) > 0
 		}
 	}
 	return k, false, false, false

@@ -547,3 +547,43 @@ func FuzzReadFlows(f *testing.F) {
 		}
 	})
 }
+
+// BenchmarkReadFlows decodes a capture of a million packets: Ethernet, IPv4 or IPv6, TCP handshakes and
+// data, UDP datagrams and their answers, from a thousand sources, in pcap and pcapng.
+func BenchmarkReadFlows(b *testing.B) {
+	const n = 1 << 20
+	packets := make([][]byte, 0, n)
+	for i := 0; len(packets) < n; i++ {
+		src := netip.AddrFrom4([4]byte{10, 1, byte(i >> 8 & 3), byte(i)})
+		dst := netip.AddrFrom4([4]byte{203, 0, 113, byte(i % 7)})
+		sport, dport := uint16(30000+i%20000), uint16(443+i%3)
+		packets = append(packets,
+			eth(ip(src, dst, syn(sport, dport))), eth(ip(dst, src, synAck(dport, sport))),
+			eth(ip(src, dst, ack(sport, dport))), eth(ip(src, dst, ack(sport, dport))),
+			eth(ip(src, dst, udp(sport, 53))), eth(ip(dst, src, udp(53, sport))),
+			eth(ip(a6, b6, syn(sport, dport))), eth(ip(b6, a6, ack(dport, sport))))
+	}
+	for _, format := range []string{"pcap", "pcapng"} {
+		var data []byte
+		if format == "pcap" {
+			data = pcapFile(layers.LinkTypeEthernet, packets...)
+		} else {
+			var ng []ngPacket
+			for _, p := range packets {
+				ng = append(ng, ngPacket{0, p})
+			}
+			data = pcapngFile([]layers.LinkType{layers.LinkTypeEthernet}, ng...)
+		}
+		b.Run(format, func(b *testing.B) {
+			b.SetBytes(int64(len(data)))
+			b.ReportAllocs()
+			for b.Loop() {
+				flows, err := capture.ReadFlows(bytes.NewReader(data))
+				if err != nil || len(flows) == 0 {
+					b.Fatal(err, len(flows))
+				}
+			}
+			b.ReportMetric(float64(len(packets))*float64(b.N)/b.Elapsed().Seconds(), "packets/s")
+		})
+	}
+}
