@@ -32,6 +32,7 @@ const (
 	Missing    = "missing"    // needed and not on the list
 	Stale      = "stale"      // on the list, needed by no namespace of the contract
 	Required   = "required"   // needed; the endpoint keeps no list
+	Unhosted   = "unhosted"   // an egress IP of the namespaces that no node can host (ZN-6): unused until one can
 )
 
 // AllowlistEntry is one address: an identity some namespace leaves with, or a stale entry of the list.
@@ -47,9 +48,10 @@ type AllowlistEntry struct {
 	Hosts []string `json:"hosts,omitempty"`
 	// Namespaces are those whose traffic leaves with it.
 	Namespaces []string `json:"namespaces,omitempty"`
-	// ListedAs is the list's entry that holds the address, when it is a wider block.
+	// ListedAs is the list's entry that holds the address, when it is a wider block (or the address is
+	// unhosted, to say that the list has it).
 	ListedAs string `json:"listedAs,omitempty"`
-	// Why says why traffic leaves with a node's IP.
+	// Why says why traffic leaves with a node's IP; several reasons are joined by "; ".
 	Why string `json:"why,omitempty"`
 }
 
@@ -74,10 +76,12 @@ func Allowlists(e *simulate.Engine, endpoints []string) ([]Allowlist, error) {
 	var xs []*model.External
 	var unknown []string
 	for _, name := range endpoints {
-		if x := sc.External(strings.TrimPrefix(name, "ext:")); x != nil {
-			xs = append(xs, x)
-		} else {
+		x := sc.External(strings.TrimPrefix(name, "ext:"))
+		switch {
+		case x == nil:
 			unknown = append(unknown, name)
+		case !slices.Contains(xs, x):
+			xs = append(xs, x)
 		}
 	}
 	if len(unknown) > 0 {
@@ -85,7 +89,11 @@ func Allowlists(e *simulate.Engine, endpoints []string) ([]Allowlist, error) {
 		for _, x := range sc.Externals {
 			names = append(names, x.Name)
 		}
-		return nil, fmt.Errorf("no external endpoint %s in scenario %s (it has: %s)", strings.Join(unknown, ", "), sc.Name, strings.Join(names, ", "))
+		has := "it declares none"
+		if len(names) > 0 {
+			has = "it has: " + strings.Join(names, ", ")
+		}
+		return nil, fmt.Errorf("no external endpoint %s in scenario %s (%s)", strings.Join(unknown, ", "), sc.Name, has)
 	}
 	if len(endpoints) == 0 {
 		for _, x := range sc.Externals {
@@ -104,62 +112,108 @@ func Allowlists(e *simulate.Engine, endpoints []string) ([]Allowlist, error) {
 
 // allowlist computes one endpoint's list.
 func (ch *checker) allowlist(x *model.External) Allowlist {
-	a := Allowlist{Endpoint: x.Name, Source: x.Source, Keeps: len(x.AcceptsFrom) > 0, Namespaces: ch.reaching(x), Entries: []AllowlistEntry{}}
-	if len(a.Namespaces) == 0 {
+	a := Allowlist{Endpoint: x.Name, Source: x.Source, Keeps: len(x.AcceptsFrom) > 0, Namespaces: []string{}, Entries: []AllowlistEntry{}}
+	reaching := ch.reaching(x)
+	if len(reaching) == 0 {
 		a.Notes = append(a.Notes, fmt.Sprintf("the contract lets no namespace reach ext:%s (contract.egress)", x.Name))
+	}
+	// An egress IP serves one address family: the identities are those of the families the endpoint has.
+	var families []netip.Addr
+	for _, p := range x.Addresses {
+		if !slices.ContainsFunc(families, func(f netip.Addr) bool { return f.Is4() == p.Addr().Is4() }) {
+			families = append(families, p.Addr())
+		}
 	}
 	byIP := map[netip.Addr]*AllowlistEntry{}
 	var order []netip.Addr
-	for _, ns := range a.Namespaces {
+	add := func(id simulate.EgressIdentity, status, ns string) {
+		en := byIP[id.IP]
+		if en == nil {
+			src := id.Source
+			en = &AllowlistEntry{Address: id.IP.String(), Status: status, Kind: id.Kind, Name: id.Name, Source: &src}
+			byIP[id.IP] = en
+			order = append(order, id.IP)
+		}
+		if status != Unhosted {
+			en.Status = status // used by some pod: not only unhosted
+		}
+		en.Hosts = union(en.Hosts, id.Hosts...)
+		en.Namespaces = union(en.Namespaces, ns)
+		if id.Why != "" {
+			var whys []string
+			if en.Why != "" {
+				whys = strings.Split(en.Why, "; ")
+			}
+			en.Why = strings.Join(union(whys, id.Why), "; ")
+		}
+	}
+	notes := map[string]bool{}
+	note := func(n string) {
+		if !notes[n] {
+			notes[n] = true
+			a.Notes = append(a.Notes, n)
+		}
+	}
+	for _, ns := range reaching {
 		if ch.c.Namespace(ns) == nil {
-			a.Notes = append(a.Notes, fmt.Sprintf("the contract names namespace %s, which the input does not have", ns))
+			note(fmt.Sprintf("the contract names namespace %s, which the input does not have: it is left out", ns))
 			continue
 		}
-		pods := ch.podsOf(ns)
-		dropped, unknown := false, false
-		for _, p := range pods {
-			ids, drop := ch.e.EgressIdentities(p)
-			dropped = dropped || drop
-			unknown = unknown || !drop && len(ids) == 0
-			for _, id := range ids {
-				en := byIP[id.IP]
-				if en == nil {
-					src := id.Source
-					en = &AllowlistEntry{Address: id.IP.String(), Kind: id.Kind, Name: id.Name, Source: &src, Why: id.Why}
-					byIP[id.IP] = en
-					order = append(order, id.IP)
+		a.Namespaces = append(a.Namespaces, ns)
+		for _, p := range ch.podsOf(ns) {
+			for _, dst := range families {
+				path := ch.e.EgressIdentities(p, dst)
+				for _, id := range path.Identities {
+					add(id, Required, ns)
 				}
-				en.Hosts = union(en.Hosts, id.Hosts...)
-				en.Namespaces = union(en.Namespaces, ns)
+				for _, id := range path.Unhostable {
+					add(id, Unhosted, ns)
+				}
+				switch {
+				case path.Dropped:
+					note(fmt.Sprintf("%s's external traffic is dropped: its egress IPs are set but no node hosts them (SDN-1)", ns))
+				case len(path.Identities) == 0 && len(ch.c.Nodes) == 0:
+					note(fmt.Sprintf("%s: no node is declared, so the node IPs its traffic leaves with are unknown (declare the scenario's nodes)", ns))
+				case len(path.Identities) == 0:
+					note(fmt.Sprintf("%s: no declared node can run its pod %s (node selectors, NS-1), so no address its traffic would leave with is known", ns, p.Name))
+				}
+				if len(path.Overlapping) > 1 {
+					note(fmt.Sprintf("several EgressIPs select pods of %s (%s): OVN-Kubernetes does not say which one applies, so the addresses of each are listed", ns, strings.Join(path.Overlapping, ", ")))
+				}
 			}
-		}
-		if dropped {
-			a.Notes = append(a.Notes, fmt.Sprintf("%s's external traffic is dropped: its egress IPs are set but no node hosts them (SDN-1)", ns))
-		}
-		if unknown {
-			a.Notes = append(a.Notes, fmt.Sprintf("%s: no node it can run on is declared, so the node IPs its traffic leaves with are unknown (declare the scenario's nodes)", ns))
 		}
 	}
 	slices.SortFunc(order, netip.Addr.Compare)
 	used := make([]bool, len(x.AcceptsFrom))
+	unhosted, objects := map[string][]string{}, []string(nil) // unhosted egress IPs by object
 	for _, ip := range order {
 		en := byIP[ip]
-		en.Status = Required
-		if a.Keeps {
+		if a.Keeps && en.Status == Required {
 			en.Status = Missing
 		}
 		for i, pfx := range x.AcceptsFrom {
-			if pfx.Contains(ip) {
-				used[i] = true
-				if en.Status == Missing {
-					en.Status = Registered
-					if pfx.Bits() != ip.BitLen() {
-						en.ListedAs = pfx.String()
-					}
-				}
+			if !pfx.Contains(ip) {
+				continue
+			}
+			used[i] = true
+			if en.Status == Missing {
+				en.Status = Registered
+			}
+			if (pfx.Bits() != ip.BitLen() || en.Status == Unhosted) && en.ListedAs == "" {
+				en.ListedAs = listed(pfx)
 			}
 		}
+		if en.Status == Unhosted {
+			key := en.Kind + " " + en.Name
+			if unhosted[key] == nil {
+				objects = append(objects, key)
+			}
+			unhosted[key] = append(unhosted[key], en.Address)
+		}
 		a.Entries = append(a.Entries, *en)
+	}
+	for _, obj := range objects {
+		note(fmt.Sprintf("egress IP(s) %s of %s: no node can host them (EIP-2, ZN-6), so no traffic leaves with them until one can", strings.Join(unhosted[obj], ", "), obj))
 	}
 	for i, pfx := range x.AcceptsFrom {
 		if !used[i] {

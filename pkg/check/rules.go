@@ -590,10 +590,10 @@ func (ch *checker) allowanceNamespaces(eg *model.EgressAllowance) []string {
 // EgressFirewall that ends in deny-all without wildcards.
 func (ch *checker) egressScope() {
 	for _, ns := range ch.egressScoped() {
-		nsObj := nsObject(ch.c.Namespace(ns))
 		if ch.c.Namespace(ns) == nil {
-			continue
+			continue // a contract's namespace the input lacks: OB-3 says so
 		}
+		nsObj := nsObject(ch.c.Namespace(ns))
 		for _, p := range ch.c.Policies {
 			if p.Namespace != ns {
 				continue
@@ -672,6 +672,12 @@ func (ch *checker) egressContract() {
 				ch.allowlistCovers(x)
 			}
 			for _, ns := range ch.allowanceNamespaces(eg) {
+				if ch.c.Namespace(ns) == nil {
+					ch.add(Finding{Rule: "OB-3", Severity: Warning, Objects: []Object{{Kind: "Contract", Name: "egress " + eg.From, Source: eg.Source}},
+						Message: fmt.Sprintf("the contract lets %s reach ext:%s, but the input has no namespace %s", ns, x.Name, ns),
+						Fix:     fmt.Sprintf("add namespace %s to the input, or remove it from the contract", ns)})
+					continue
+				}
 				res := ch.queryResult(ns, "ext:"+x.Name)
 				if res == nil || res.Allowed {
 					continue
@@ -707,6 +713,11 @@ func (ch *checker) allowlistCovers(x *model.External) {
 	var groups []*group
 	byObject := map[string]*group{}
 	for _, en := range ch.allowlist(x).Entries {
+		if en.Status == Stale {
+			ch.add(Finding{Rule: "OB-3", Severity: Warning, Objects: []Object{{Kind: "External", Name: x.Name, Source: x.Source}},
+				Message: fmt.Sprintf("ext:%s's allowlist holds %s, which no namespace the contract lets reach it leaves with: a stale entry admits whoever holds that address now", x.Name, en.Address),
+				Fix:     fmt.Sprintf("ask the provider of ext:%s to remove %s (zonesim allowlist --endpoint %s lists every entry)", x.Name, en.Address, x.Name)})
+		}
 		if en.Status != Missing {
 			continue
 		}

@@ -202,7 +202,7 @@ func TestAllowlistFormats(t *testing.T) {
 	assert.Contains(t, stderr, "error: no external endpoint nope in scenario three-tier-broken (it has: partner-api)")
 	code, _, stderr = run("allowlist")
 	assert.Equal(t, 0, code, stderr)
-	assert.Contains(t, stderr, "no external endpoint of the scenario keeps an allowlist")
+	assert.Contains(t, stderr, "scenario two-zone declares no external endpoints (spec.externals)")
 }
 
 func TestCheckFormats(t *testing.T) {

@@ -841,13 +841,14 @@ func containerPorts(spec *corev1.PodSpec) []ContainerPort {
 func (l *Loader) addPod(obj any, src Source, root *yaml.Node) {
 	p := obj.(*corev1.Pod)
 	pod := &Pod{
-		Namespace:   p.Namespace,
-		Name:        p.Name,
-		Labels:      copyLabels(p.Labels),
-		Ports:       containerPorts(&p.Spec),
-		NodeName:    p.Spec.NodeName,
-		HostNetwork: p.Spec.HostNetwork,
-		Source:      src,
+		Namespace:    p.Namespace,
+		Name:         p.Name,
+		Labels:       copyLabels(p.Labels),
+		Ports:        containerPorts(&p.Spec),
+		NodeName:     p.Spec.NodeName,
+		NodeSelector: p.Spec.NodeSelector,
+		HostNetwork:  p.Spec.HostNetwork,
+		Source:       src,
 	}
 	if p.Status.PodIP != "" {
 		ip, err := netip.ParseAddr(p.Status.PodIP)
@@ -888,13 +889,14 @@ func (l *Loader) addWorkload(obj any, src Source, _ *yaml.Node) {
 	w := &Workload{Kind: kind, Namespace: meta.GetNamespace(), Name: meta.GetName(), Source: src}
 	if tmpl != nil {
 		w.Pods = []*Pod{{
-			Namespace:   w.Namespace,
-			Labels:      copyLabels(tmpl.Labels),
-			Ports:       containerPorts(&tmpl.Spec),
-			NodeName:    tmpl.Spec.NodeName,
-			HostNetwork: tmpl.Spec.HostNetwork,
-			Workload:    w,
-			Source:      src,
+			Namespace:    w.Namespace,
+			Labels:       copyLabels(tmpl.Labels),
+			Ports:        containerPorts(&tmpl.Spec),
+			NodeName:     tmpl.Spec.NodeName,
+			NodeSelector: tmpl.Spec.NodeSelector,
+			HostNetwork:  tmpl.Spec.HostNetwork,
+			Workload:     w,
+			Source:       src,
 		}}
 	}
 	key := kind + "/" + w.Namespace + "/" + w.Name

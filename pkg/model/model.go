@@ -113,7 +113,9 @@ type Pod struct {
 	// policy-only input (its name is the selector in brackets).
 	Representative bool
 	NodeName       string
-	HostNetwork    bool
+	// NodeSelector is the pod's spec.nodeSelector; the namespace's project node selector adds to it (NS-1).
+	NodeSelector map[string]string
+	HostNetwork  bool
 	// Workload is the workload that owns the pod, nil for a bare pod.
 	Workload *Workload
 	// EgressRouter is set on the pod the operator runs for an EgressRouter.

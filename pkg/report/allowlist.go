@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"text/tabwriter"
 
@@ -52,7 +53,10 @@ func WriteAllowlists(w io.Writer, lists []check.Allowlist, format string) error 
 		fmt.Fprintln(tw, "  ADDRESS\tSTATUS\tIDENTITY\tLEAVES FROM\tNAMESPACES")
 		for _, e := range a.Entries {
 			status := e.Status
-			if e.ListedAs != "" {
+			switch {
+			case e.ListedAs == e.Address:
+				status += " (on the list)"
+			case e.ListedAs != "":
 				status += " (as " + e.ListedAs + ")"
 			}
 			identity := "-"
@@ -68,27 +72,35 @@ func WriteAllowlists(w io.Writer, lists []check.Allowlist, format string) error 
 		if err := tw.Flush(); err != nil {
 			return err
 		}
+		var whys []string
 		for _, e := range a.Entries {
-			if e.Why != "" && e.Status != check.Registered {
-				fmt.Fprintf(bw, "  note: node IPs are needed because %s\n", e.Why)
-				break
+			for _, w := range strings.Split(e.Why, "; ") {
+				if w != "" && !slices.Contains(whys, w) {
+					whys = append(whys, w)
+				}
 			}
+		}
+		if len(whys) > 0 {
+			fmt.Fprintf(bw, "  note: node IPs are needed: %s\n", strings.Join(whys, "; "))
 		}
 		for _, n := range a.Notes {
 			fmt.Fprintf(bw, "  note: %s\n", n)
 		}
 	}
-	fmt.Fprintf(bw, "\n%d endpoint(s), %d missing entr%s\n", len(lists), missing, plural(missing, "y", "ies"))
+	if len(lists) > 0 {
+		bw.WriteString("\n")
+	}
+	fmt.Fprintf(bw, "%d endpoint(s), %d missing entr%s\n", len(lists), missing, plural(missing, "y", "ies"))
 	return bw.Flush()
 }
 
 func allowlistCSV(w io.Writer, lists []check.Allowlist) error {
 	bw := bufio.NewWriter(w)
-	bw.WriteString("endpoint,address,status,kind,name,leaves_from,namespaces\n")
+	bw.WriteString("endpoint,address,status,listed_as,kind,name,leaves_from,namespaces,why\n")
 	for _, a := range lists {
 		for _, e := range a.Entries {
-			fmt.Fprintf(bw, "%s,%s,%s,%s,%s,%s,%s\n", csvField(a.Endpoint), csvField(e.Address), e.Status, csvField(e.Kind), csvField(e.Name),
-				csvField(strings.Join(e.Hosts, " ")), csvField(strings.Join(e.Namespaces, " ")))
+			fmt.Fprintf(bw, "%s,%s,%s,%s,%s,%s,%s,%s,%s\n", csvField(a.Endpoint), csvField(e.Address), e.Status, csvField(e.ListedAs), csvField(e.Kind), csvField(e.Name),
+				csvField(strings.Join(e.Hosts, " ")), csvField(strings.Join(e.Namespaces, " ")), csvField(e.Why))
 		}
 	}
 	return bw.Flush()

@@ -2,6 +2,7 @@ package simulate
 
 import (
 	"fmt"
+	"maps"
 	"net/netip"
 	"slices"
 	"sort"
@@ -122,11 +123,46 @@ func DNSMatches(pattern, name string) bool {
 type SNAT struct {
 	IP      netip.Addr
 	Dropped bool
-	Step    FlowStep
+	// Others are the other hosted egress IPs of the same EgressIP: OVN-Kubernetes spreads a pod's
+	// traffic over them, so a flow may leave from any of them.
+	Others []netip.Addr
+	Step   FlowStep
 }
 
-// snat finds the egress identity of a pod's traffic to outside the cluster.
-func (e *Engine) snat(p *model.Pod) SNAT {
+// selectingEgressIPs are the EgressIPs (and NetNamespaces) that select the pod, in input order (EIP-1,
+// SDN-1).
+func (e *Engine) selectingEgressIPs(p *model.Pod) []*model.EgressIP {
+	ns := e.Cluster.Namespace(p.Namespace)
+	if ns == nil {
+		return nil
+	}
+	var out []*model.EgressIP
+	for _, eip := range e.Cluster.EgressIPs {
+		if EgressIPSelectsNamespace(eip, ns) && (eip.Kind != "EgressIP" || newSelector(eip.PodSelector).matches(p.Labels)) {
+			out = append(out, eip)
+		}
+	}
+	return out
+}
+
+// sameFamily keeps the addresses of dst's family (every one when dst is not given): an egress IP
+// serves only traffic of its own family.
+func sameFamily(ips []netip.Addr, dst netip.Addr) []netip.Addr {
+	if !dst.IsValid() {
+		return ips
+	}
+	var out []netip.Addr
+	for _, ip := range ips {
+		if ip.Is4() == dst.Is4() {
+			out = append(out, ip)
+		}
+	}
+	return out
+}
+
+// snat finds the egress identity of a pod's traffic to dst outside the cluster (dst not given: to any
+// address).
+func (e *Engine) snat(p *model.Pod, dst netip.Addr) SNAT {
 	node := e.nodes[p.NodeName]
 	nodeIP := func(reason string) SNAT {
 		if node == nil {
@@ -143,23 +179,34 @@ func (e *Engine) snat(p *model.Pod) SNAT {
 	if p.HostNetwork {
 		return nodeIP("host-network pod")
 	}
-	ns := e.Cluster.Namespace(p.Namespace)
-	for _, eip := range e.Cluster.EgressIPs {
-		if !EgressIPSelectsNamespace(eip, ns) || eip.Kind == "EgressIP" && !newSelector(eip.PodSelector).matches(p.Labels) {
-			continue
+	for _, eip := range e.selectingEgressIPs(p) {
+		ips := sameFamily(eip.IPs, dst)
+		if len(ips) == 0 {
+			continue // an egress IP serves only its own address family
 		}
 		obj := eip.Kind + " " + eip.Name
-		for _, ip := range eip.IPs {
-			if host := e.egressHost(eip, ip); host != nil {
-				return SNAT{IP: ip, Step: step("snat", obj, eip.Source, AllConns(),
-					fmt.Sprintf("leaves with egress IP %s, hosted on node %s (EIP-1, EIP-2)", ip, host.Name))}
+		var hosted []netip.Addr
+		var host *model.Node
+		for _, ip := range ips {
+			if h := e.egressHost(eip, ip); h != nil {
+				hosted = append(hosted, ip)
+				if host == nil {
+					host = h
+				}
 			}
+		}
+		if len(hosted) > 0 {
+			detail := fmt.Sprintf("leaves with egress IP %s, hosted on node %s (EIP-1, EIP-2)", hosted[0], host.Name)
+			if len(hosted) > 1 {
+				detail += fmt.Sprintf("; OVN-Kubernetes spreads the traffic over the egress IPs %v, so it may leave from any of them", hosted)
+			}
+			return SNAT{IP: hosted[0], Others: hosted[1:], Step: step("snat", obj, eip.Source, AllConns(), detail)}
 		}
 		if eip.Kind == "NetNamespace" {
 			return SNAT{Dropped: true, Step: step("snat", obj, eip.Source, ConnSet{},
-				fmt.Sprintf("egress IPs %v are set but no HostSubnet hosts them: external traffic is dropped (SDN-1)", eip.IPs))}
+				fmt.Sprintf("egress IPs %v are set but no HostSubnet hosts them: external traffic is dropped (SDN-1)", ips))}
 		}
-		s := nodeIP(fmt.Sprintf("egress IPs %v of %s have no node that can host them (EIP-2) [assumption: OVN-Kubernetes then SNATs to the node]", eip.IPs, obj))
+		s := nodeIP(fmt.Sprintf("egress IPs %v of %s have no node that can host them (EIP-2) [assumption: OVN-Kubernetes then SNATs to the node]", ips, obj))
 		s.Step.Object, s.Step.Source = obj, eip.Source
 		return s
 	}
@@ -179,50 +226,92 @@ type EgressIdentity struct {
 	Why string
 }
 
-// EgressIdentities are every address a pod's external traffic may leave with over its life, not only
-// where it runs now: every egress IP of the EgressIP that selects it (traffic is spread over them and
-// an IP moves between the nodes able to host it, EIP-2, EIP-4), and, where it has none or none is
-// hostable, the IP of every node it may be scheduled on (a Deployment's next pod lands on any of them).
-// dropped is true where its external traffic is dropped instead (SDN-1); no identity and not dropped
-// means the nodes are unknown.
-func (e *Engine) EgressIdentities(p *model.Pod) (ids []EgressIdentity, dropped bool) {
+// EgressPath is every address a pod's traffic to one address family outside the cluster may leave with.
+type EgressPath struct {
+	Identities []EgressIdentity
+	// Dropped: the traffic is dropped instead (SDN-1).
+	Dropped bool
+	// Unhostable are egress IPs of the EgressIPs selecting the pod that no node can host (EIP-2): no
+	// traffic leaves with them until one can.
+	Unhostable []EgressIdentity
+	// Overlapping names the EgressIPs selecting the pod when several do: OVN-Kubernetes does not say
+	// which one applies, so the addresses of each are counted.
+	Overlapping []string
+}
+
+// EgressIdentities are every address a pod's traffic to addresses of dst's family may leave with over
+// its life, not only where it runs now: each hosted egress IP of the EgressIPs selecting it (traffic is
+// spread over them, and an IP moves between the nodes able to host it, EIP-2, EIP-4), and where none
+// serves it, the IP of every node it may be scheduled on (a workload's next pod lands on any of them; a
+// bare pod with a nodeName stays on its node).
+func (e *Engine) EgressIdentities(p *model.Pod, dst netip.Addr) EgressPath {
 	nodeIDs := func(why string) []EgressIdentity {
-		nodes := e.schedulableNodes(p)
-		if n := e.nodes[p.NodeName]; n != nil && !slices.Contains(nodes, n) {
-			nodes = append(nodes, n)
+		var nodes []*model.Node
+		if n := e.nodes[p.NodeName]; n != nil && p.Workload == nil {
+			nodes = []*model.Node{n}
+		} else {
+			nodes = e.schedulableNodes(p)
+			if n != nil && !slices.Contains(nodes, n) {
+				nodes = append(nodes, n)
+			}
 		}
 		var out []EgressIdentity
 		for _, n := range nodes {
-			if n.IP.IsValid() {
+			if n.IP.IsValid() && (!dst.IsValid() || n.IP.Is4() == dst.Is4()) {
 				out = append(out, EgressIdentity{IP: n.IP, Kind: "Node", Name: n.Name, Source: n.Source, Hosts: []string{n.Name}, Why: why})
 			}
 		}
 		return out
 	}
 	if p.HostNetwork {
-		return nodeIDs("a host-network pod"), false
+		return EgressPath{Identities: nodeIDs("host-network pods of " + p.Namespace + " leave with their node's IP")}
 	}
-	ns := e.Cluster.Namespace(p.Namespace)
-	for _, eip := range e.Cluster.EgressIPs {
-		if ns == nil || !EgressIPSelectsNamespace(eip, ns) || eip.Kind == "EgressIP" && !newSelector(eip.PodSelector).matches(p.Labels) {
+	var path EgressPath
+	var unhosted []*model.EgressIP
+	family := "IPv4"
+	if dst.Is6() {
+		family = "IPv6"
+	}
+	var without []string
+	for _, eip := range e.selectingEgressIPs(p) {
+		ips := sameFamily(eip.IPs, dst)
+		if len(ips) == 0 {
+			without = append(without, eip.Kind+" "+eip.Name)
 			continue
 		}
+		path.Overlapping = append(path.Overlapping, eip.Kind+" "+eip.Name)
 		hosted := false
-		for _, ip := range eip.IPs {
+		for _, ip := range ips {
 			hosts := e.EgressHostNames(eip, ip)
-			hosted = hosted || len(hosts) > 0
-			ids = append(ids, EgressIdentity{IP: ip, Kind: eip.Kind, Name: eip.Name, Source: eip.Source, Hosts: hosts})
+			id := EgressIdentity{IP: ip, Kind: eip.Kind, Name: eip.Name, Source: eip.Source, Hosts: hosts}
+			if len(hosts) == 0 {
+				path.Unhostable = append(path.Unhostable, id)
+				continue
+			}
+			hosted = true
+			path.Identities = append(path.Identities, id)
 		}
-		switch {
-		case hosted:
-			return ids, false
-		case eip.Kind == "NetNamespace":
-			return nil, true
+		if !hosted {
+			unhosted = append(unhosted, eip)
 		}
-		why := fmt.Sprintf("no node can host the egress IPs of %s %s (EIP-2) [assumption: OVN-Kubernetes then SNATs to the node]", eip.Kind, eip.Name)
-		return append(ids, nodeIDs(why)...), false
 	}
-	return nodeIDs("no EgressIP selects the pod"), false
+	if len(path.Overlapping) < 2 {
+		path.Overlapping = nil
+	}
+	switch {
+	case len(path.Identities) > 0:
+		return path
+	case len(unhosted) > 0 && unhosted[0].Kind == "NetNamespace":
+		path.Dropped = true
+		return path
+	case len(unhosted) > 0:
+		path.Identities = nodeIDs(fmt.Sprintf("no node can host the egress IPs of %s %s (EIP-2) [assumption: OVN-Kubernetes then SNATs to the node]", unhosted[0].Kind, unhosted[0].Name))
+	case len(without) > 0:
+		path.Identities = nodeIDs(fmt.Sprintf("%s has no %s egress IP", strings.Join(without, ", "), family))
+	default:
+		path.Identities = nodeIDs("no EgressIP selects pods of " + p.Namespace)
+	}
+	return path
 }
 
 // EgressIPSelectsNamespace reports whether an EgressIP's namespaceSelector (EIP-1), or a NetNamespace's
@@ -310,10 +399,16 @@ func (e *Engine) ZoneOfIP(ip netip.Addr) string {
 
 // schedulableNodes are the nodes a pod may run on: its namespace's node selector (NS-1) and its zone.
 func (e *Engine) schedulableNodes(p *model.Pod) []*model.Node {
-	sel := map[string]string{}
+	sel := maps.Clone(p.NodeSelector)
+	if sel == nil {
+		sel = map[string]string{}
+	}
 	if ns := e.Cluster.Namespace(p.Namespace); ns != nil {
 		ann, _ := ns.NodeSelector()
 		for k, v := range ParseNodeSelector(ann) {
+			if have, ok := sel[k]; ok && have != v {
+				return nil // the pod's selector contradicts its project's: the pod is refused (NS-1)
+			}
 			sel[k] = v
 		}
 	}
@@ -453,7 +548,7 @@ func (e *Engine) leaveCluster(p *model.Pod, d Member, conns ConnSet, pr *PairRes
 	if !e.hasEgressIdentity() {
 		return conns
 	}
-	sn := e.snat(p)
+	sn := e.snat(p, d.IP)
 	pr.Steps = append(pr.Steps, sn.Step)
 	if sn.Dropped {
 		return ConnSet{}
@@ -468,7 +563,7 @@ func (e *Engine) leaveCluster(p *model.Pod, d Member, conns ConnSet, pr *PairRes
 		pr.Steps = append(pr.Steps, *s)
 	}
 	if x := d.External; x != nil {
-		conns = e.allowlist(x, sn.IP, conns, pr)
+		conns = e.allowlist(x, sn.IP, sn.Others, conns, pr)
 		if len(x.Ports) > 0 {
 			conns = conns.Intersect(portRangesConns(x.Ports))
 			pr.Steps = append(pr.Steps, step("endpoint-ports", "ext:"+x.Name, x.Source, conns, fmt.Sprintf("ext:%s listens on %v", x.Name, x.Ports)))
@@ -539,7 +634,7 @@ func (e *Engine) throughEgressRouter(svcPorts ConnSet, svc *model.Service, route
 			pr.Steps = append(pr.Steps, *s)
 		}
 		if x := dm.External; x != nil {
-			leg = e.allowlist(x, er.Address, leg, pr)
+			leg = e.allowlist(x, er.Address, nil, leg, pr)
 		}
 		if !leg.IsEmpty() {
 			out.Add(sp.Protocol, sp.Port, sp.Port)
@@ -549,8 +644,9 @@ func (e *Engine) throughEgressRouter(svcPorts ConnSet, svc *model.Service, route
 	return out
 }
 
-// allowlist applies an endpoint's source allowlist to a flow arriving from src (OB-3).
-func (e *Engine) allowlist(x *model.External, src netip.Addr, conns ConnSet, pr *PairResult) ConnSet {
+// allowlist applies an endpoint's source allowlist to a flow arriving from src (OB-3); others are the
+// addresses the flow may leave from as well, which the explanation names when the list lacks them.
+func (e *Engine) allowlist(x *model.External, src netip.Addr, others []netip.Addr, conns ConnSet, pr *PairResult) ConnSet {
 	if len(x.AcceptsFrom) == 0 {
 		return conns
 	}
@@ -562,6 +658,16 @@ func (e *Engine) allowlist(x *model.External, src netip.Addr, conns ConnSet, pr 
 	if !src.IsValid() || !model.ContainsAddr(x.AcceptsFrom, src) {
 		conns = ConnSet{}
 		detail += ": not on the allowlist (OB-3)"
+	} else {
+		var lacks []string
+		for _, ip := range others {
+			if !model.ContainsAddr(x.AcceptsFrom, ip) {
+				lacks = append(lacks, ip.String())
+			}
+		}
+		if len(lacks) > 0 {
+			detail += fmt.Sprintf("; it may also leave from %s, which the allowlist lacks: then it fails (OB-3; zonesim allowlist lists them)", strings.Join(lacks, ", "))
+		}
 	}
 	pr.Steps = append(pr.Steps, step("allowlist", "ext:"+x.Name, x.Source, conns, detail))
 	return conns
@@ -570,6 +676,6 @@ func (e *Engine) allowlist(x *model.External, src netip.Addr, conns ConnSet, pr 
 // EgressSource is the address a pod's traffic to outside the cluster leaves with (ZN-6): an egress IP or
 // a node IP; dropped is true where the traffic is dropped instead (SDN-1); ok is false when unknown.
 func (e *Engine) EgressSource(p *model.Pod) (ip netip.Addr, dropped, ok bool) {
-	sn := e.snat(p)
+	sn := e.snat(p, netip.Addr{})
 	return sn.IP, sn.Dropped, sn.IP.IsValid() || sn.Dropped
 }

@@ -58,10 +58,21 @@ func run(ctx context.Context, s cmdutil.Streams, f *flags) error {
 		return cmdutil.InputError(err)
 	}
 	if len(lists) == 0 {
-		fmt.Fprintln(s.ErrOut, "no external endpoint of the scenario keeps an allowlist (acceptsFrom); --endpoint names one that does not")
+		if len(e.Cluster.Scenario.Externals) == 0 {
+			fmt.Fprintf(s.ErrOut, "scenario %s declares no external endpoints (spec.externals)\n", e.Cluster.Scenario.Name)
+		} else {
+			fmt.Fprintln(s.ErrOut, "no external endpoint of the scenario keeps an allowlist (acceptsFrom); name one with --endpoint to list what it would need")
+		}
 	}
 	if err := report.WriteAllowlists(s.Out, lists, format); err != nil {
 		return err
+	}
+	if format == "csv" { // the table and JSON carry the notes; a CSV row has no place for them
+		for _, a := range lists {
+			for _, n := range a.Notes {
+				fmt.Fprintf(s.ErrOut, "note: ext:%s: %s\n", a.Endpoint, n)
+			}
+		}
 	}
 	if err := f.input.CheckStrict(e.Caveats()); err != nil {
 		return err
