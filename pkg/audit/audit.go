@@ -1,5 +1,6 @@
-// Package audit checks captured traffic against the model: every connection a capture shows is looked up
-// in the engine, and traffic that got through although the model denies it is a violation. A capture
+// Package audit checks captured or logged traffic against the model: every connection a capture or a
+// flow log shows is looked up in the engine; traffic that got through although the model denies it is
+// a violation, and traffic a log shows dropped although the model allows it is a drop. A capture
 // taken outside the cluster sees egress identities, not pods: a source address is then matched to the
 // pods that leave with it (EgressIP, node IP).
 package audit
@@ -24,6 +25,8 @@ const (
 	Blocked    = "blocked"
 	Unanswered = "unanswered"
 	Violation  = "violation"
+	// Dropped: a flow log shows it dropped although the model allows it.
+	Dropped = "dropped"
 )
 
 // Verdict is what the model says of one observed flow.
@@ -39,6 +42,8 @@ type Verdict struct {
 	Status string `json:"status"`
 	// Query reproduces the model's verdict.
 	Query string `json:"query"`
+	// DecidedBy is the object whose ACL logged the flow, read from the ACL's name.
+	DecidedBy string `json:"decidedBy,omitempty"`
 }
 
 // Check looks every flow up in the engine.
@@ -92,9 +97,12 @@ func Check(e *simulate.Engine, flows []Flow) []Verdict {
 				break
 			}
 		}
+		v.DecidedBy = ACLObject(f.ACL)
 		switch {
 		case v.Allowed && f.Answered:
 			v.Status = OK
+		case v.Allowed && f.Logged == capture.LogDrop:
+			v.Status = Dropped
 		case v.Allowed:
 			v.Status = Unanswered
 		case f.Answered:
@@ -107,11 +115,45 @@ func Check(e *simulate.Engine, flows []Flow) []Verdict {
 	return out
 }
 
+// ACLObject names the object behind an OVN-Kubernetes ACL, from the ACL's name: NP:ns:Ingress (the
+// namespace's default deny), NP:ns:policy:Ingress:0, ANP:name:Egress:1, BANP:name:Ingress:0,
+// EF:ns:0, or the older ns_policy. A name it cannot read is returned as it is.
+func ACLObject(acl string) string {
+	if acl == "" {
+		return ""
+	}
+	parts := strings.Split(acl, ":")
+	rule := func(dir, n string) string {
+		return fmt.Sprintf("%s[%s]", strings.ToLower(dir), n)
+	}
+	switch {
+	case parts[0] == "NP" && len(parts) == 3:
+		return fmt.Sprintf("the %s default deny of namespace %s (its pods are isolated, NP-2, NP-3)", strings.ToLower(parts[2]), parts[1])
+	case parts[0] == "NP" && len(parts) == 5:
+		return fmt.Sprintf("NetworkPolicy %s/%s %s", parts[1], parts[2], rule(parts[3], parts[4]))
+	case parts[0] == "ANP" && len(parts) == 4:
+		return fmt.Sprintf("AdminNetworkPolicy %s %s", parts[1], rule(parts[2], parts[3]))
+	case parts[0] == "BANP" && len(parts) == 4:
+		return fmt.Sprintf("BaselineAdminNetworkPolicy %s %s", parts[1], rule(parts[2], parts[3]))
+	case parts[0] == "EF" && len(parts) == 3:
+		return fmt.Sprintf("EgressFirewall %s/default rule %s", parts[1], parts[2])
+	case len(parts) == 1 && strings.Contains(acl, "_"):
+		ns, policy, _ := strings.Cut(acl, "_") // a namespace has no "_": the first one ends it
+		return fmt.Sprintf("NetworkPolicy %s/%s", ns, policy)
+	}
+	return acl
+}
+
 // Violations counts the flows that got through although the model denies them.
-func Violations(verdicts []Verdict) int {
+func Violations(verdicts []Verdict) int { return count(verdicts, Violation) }
+
+// Drops counts the flows a log shows dropped although the model allows them.
+func Drops(verdicts []Verdict) int { return count(verdicts, Dropped) }
+
+func count(verdicts []Verdict, status string) int {
 	n := 0
 	for _, v := range verdicts {
-		if v.Status == Violation {
+		if v.Status == status {
 			n++
 		}
 	}

@@ -2,7 +2,9 @@ package audit_test
 
 import (
 	"bytes"
+	"fmt"
 	"net"
+	"strings"
 	"testing"
 	"time"
 
@@ -120,4 +122,57 @@ func TestAuditMapsEgressIdentitiesToPods(t *testing.T) {
 	assert.Equal(t, "ok", v[0].Status)
 	assert.Contains(t, v[0].From, egress.String()+" (egress identity of ")
 	assert.Contains(t, v[0].From, "shop-web/frontend-0")
+}
+
+// An OVN-Kubernetes ACL audit log says what got through and what was dropped, and by which ACL: each is
+// held against the model, both ways.
+func TestAuditReadsACLLogs(t *testing.T) {
+	l := model.NewLoader(model.DefaultLoadOptions(), nil)
+	require.NoError(t, scenarios.AddDefault(l))
+	c, err := l.Cluster()
+	require.NoError(t, err)
+	ip := func(key string) string { return c.Pod(key).IP.String() }
+	web, api, ledger := ip("shop-web/frontend-0"), ip("shop-api/catalog-0"), ip("ledger/postgres-0")
+	line := func(acl, verdict, src, dst string, sport, dport int) string {
+		return fmt.Sprintf("2024-06-09T19:00:10.441Z|00162|acl_log(ovn_pinctrl0)|INFO|name=%q, verdict=%s, severity=alert, direction=to-lport: "+
+			"tcp,vlan_tci=0x0000,dl_src=0a:58:0a:f4:02:06,dl_dst=0a:58:0a:f4:02:01,nw_src=%s,nw_dst=%s,nw_tos=0,nw_ecn=0,nw_ttl=64,nw_frag=no,tp_src=%d,tp_dst=%d,tcp_flags=syn\n",
+			acl, verdict, src, dst, sport, dport)
+	}
+	log := line("NP:shop-api:allow-web:Ingress:0", "allow", web, api, 40000, 8080) + // allowed, as modelled
+		line("NP:shop-api:allow-web:Ingress:0", "allow", ledger, api, 40001, 8080) + // got through, yet denied
+		line("NP:shop-api:Ingress", "drop", web, api, 40002, 8080) + // dropped, yet allowed
+		line("NP:shop-web:Ingress", "drop", ledger, web, 40003, 80) + // dropped, as modelled
+		line("NP:shop-web:Ingress", "drop", ledger, web, 40004, 80) // the same flow again
+	flows, format, err := capture.ReadAny(strings.NewReader(log))
+	require.NoError(t, err)
+	assert.Equal(t, capture.FormatACLLog, format)
+	p, err := simulate.LookupProfile("ovn-kubernetes")
+	require.NoError(t, err)
+	got := map[string]audit.Verdict{}
+	for _, v := range audit.Check(simulate.New(c, p, ""), flows) {
+		got[v.Src.String()+">"+v.Dst.String()+" "+v.Logged] = v
+	}
+	assert.Equal(t, audit.OK, got[web+">"+api+" allow"].Status)
+	assert.Equal(t, audit.Violation, got[ledger+">"+api+" allow"].Status)
+	dropped := got[web+">"+api+" drop"]
+	assert.Equal(t, audit.Dropped, dropped.Status)
+	assert.Equal(t, "the ingress default deny of namespace shop-api (its pods are isolated, NP-2, NP-3)", dropped.DecidedBy)
+	blocked := got[ledger+">"+web+" drop"]
+	assert.Equal(t, audit.Blocked, blocked.Status)
+	assert.Equal(t, 2, blocked.Packets)
+}
+
+func TestACLObject(t *testing.T) {
+	for _, tt := range []struct{ acl, want string }{
+		{"NP:shop:Egress", "the egress default deny of namespace shop (its pods are isolated, NP-2, NP-3)"},
+		{"NP:shop:allow-web:Ingress:2", "NetworkPolicy shop/allow-web ingress[2]"},
+		{"ANP:cluster-control:Egress:1", "AdminNetworkPolicy cluster-control egress[1]"},
+		{"BANP:default:Ingress:0", "BaselineAdminNetworkPolicy default ingress[0]"},
+		{"EF:shop:3", "EgressFirewall shop/default rule 3"},
+		{"verify-audit-logging_deny-all", "NetworkPolicy verify-audit-logging/deny-all"},
+		{"<unnamed>", "<unnamed>"},
+		{"", ""},
+	} {
+		assert.Equal(t, tt.want, audit.ACLObject(tt.acl), tt.acl)
+	}
 }

@@ -1,6 +1,6 @@
-// Package capture turns a packet capture into the connections it shows. It reads classic pcap and
-// pcapng files (gzip-compressed or not) whose packets are Ethernet, Linux cooked (SLL) or raw IPv4/IPv6,
-// and it needs no libpcap.
+// Package capture turns a packet capture, or a flow log, into the connections it shows. It reads classic
+// pcap and pcapng files (gzip-compressed or not) whose packets are Ethernet, Linux cooked (SLL) or raw
+// IPv4/IPv6, and it needs no libpcap; and OVN-Kubernetes ACL audit logs and CSV flow logs (logs.go).
 //
 // A flow is one connection attempt from a source address to a destination port: a TCP SYN, or the first
 // UDP or SCTP datagram of a 5-tuple. It is answered when the other side replied (a SYN-ACK, or a
@@ -30,8 +30,12 @@ type Flow struct {
 	Dst      netip.Addr `json:"dst"`
 	Protocol string     `json:"protocol"` // "TCP", "UDP" or "SCTP"
 	Port     int32      `json:"port"`
-	Packets  int        `json:"packets"`
-	Answered bool       `json:"answered"` // TCP: a SYN-ACK came back; UDP/SCTP: a datagram came back
+	Packets  int        `json:"packets"`  // packets, or log lines
+	Answered bool       `json:"answered"` // TCP: a SYN-ACK came back; UDP/SCTP: a datagram came back; a log: allowed
+	// Logged is a flow log's verdict, allow or drop; empty for a capture, which shows answers instead.
+	Logged string `json:"logged,omitempty"`
+	// ACL is the OVN ACL that logged the flow (NP:namespace:policy:Ingress:0, EF:namespace:0, ANP:name:Egress:1, ...).
+	ACL string `json:"acl,omitempty"`
 }
 
 // maxSnaplen is the largest packet tcpdump and Wireshark accept. A pcap header's own snap length is

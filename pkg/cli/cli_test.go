@@ -323,6 +323,29 @@ func TestAuditOfARealCapture(t *testing.T) {
 	assert.Contains(t, out, `"violations": 0`)
 }
 
+// A flow log held against the three-tier scenario: what got through that the model denies, and what was
+// dropped that it allows, both exit 1; unreadable files are all reported before the run stops.
+func TestAuditOfFlowLogs(t *testing.T) {
+	dir := t.TempDir()
+	flows := filepath.Join(dir, "flows.csv")
+	require.NoError(t, os.WriteFile(flows, []byte("src,dst,proto,dport,verdict\n"+
+		"10.20.0.201,203.0.113.10,tcp,443,REJECT\n"+
+		"10.10.0.201,203.0.113.10,tcp,443,ACCEPT\n"), 0o644))
+	code, out, stderr := run("audit", flows, "-f", "../../scenarios/three-tier/scenario.yaml")
+	assert.Equal(t, 1, code, stderr)
+	assert.Contains(t, out, "10.10.0.201 (egress identity of web/frontend-0)       ext:partner-api (203.0.113.10)  TCP/443  allowed (1 log lines)  denied   VIOLATION: ")
+	assert.Contains(t, out, "10.20.0.201 (egress identity of orders/orders-api-0)  ext:partner-api (203.0.113.10)  TCP/443  dropped (1 log lines)  allowed  DROPPED: ")
+	assert.Contains(t, out, "2 flow(s), 1 violation(s), 1 drop(s) the model does not expect")
+
+	bad1, bad2 := filepath.Join(dir, "a.csv"), filepath.Join(dir, "b.log")
+	require.NoError(t, os.WriteFile(bad1, []byte("src,dst,proto,dport\nx,10.0.0.1,tcp,80\n"), 0o644))
+	require.NoError(t, os.WriteFile(bad2, []byte("hello\n"), 0o644))
+	code, _, stderr = run("audit", bad1, bad2, "-f", "../../scenarios/three-tier/scenario.yaml")
+	assert.Equal(t, 2, code)
+	assert.Contains(t, stderr, bad1+`: line 2: src: ParseAddr("x"): unable to parse IP`)
+	assert.Contains(t, stderr, bad2+": not a pcap or pcapng capture")
+}
+
 // matrix --from/--to keep rows and columns before anything is computed; --compact goes with -o json.
 func TestMatrixFromToCompact(t *testing.T) {
 	code, out, stderr := run("matrix", "--level", "workload", "--from", "shop-web", "--to", "zone:B,internet")

@@ -61,19 +61,22 @@ func TestWriteAuditCountsViolations(t *testing.T) {
 		{Flow: capture.Flow{Protocol: "TCP", Port: 443, Packets: 4, Answered: true}, From: "a", To: "b", Allowed: true, Status: audit.OK},
 		{Flow: capture.Flow{Protocol: "TCP", Port: 5432, Packets: 2, Answered: true}, From: "c", To: "d", Status: audit.Violation,
 			Query: "zonesim query from c to d --port tcp/5432"},
+		{Flow: capture.Flow{Protocol: "UDP", Port: 53, Packets: 3, Logged: capture.LogDrop, ACL: "NP:e:Egress"}, From: "e", To: "f", Allowed: true,
+			Status: audit.Dropped, DecidedBy: "the egress default deny of namespace e", Query: "zonesim query from e to f --port udp/53"},
 	}
 	var b bytes.Buffer
 	require.NoError(t, report.WriteAudit(&b, verdicts, report.Table))
-	assert.Equal(t, `FROM  TO  PORT      SEEN               MODEL    STATUS
-a     b   TCP/443   answered (4 pkts)  allowed  ok
-c     d   TCP/5432  answered (2 pkts)  denied   VIOLATION: zonesim query from c to d --port tcp/5432
+	assert.Equal(t, `FROM  TO  PORT      SEEN                   MODEL    STATUS
+a     b   TCP/443   answered (4 pkts)      allowed  ok
+c     d   TCP/5432  answered (2 pkts)      denied   VIOLATION: zonesim query from c to d --port tcp/5432
+e     f   UDP/53    dropped (3 log lines)  allowed  DROPPED by the egress default deny of namespace e: zonesim query from e to f --port udp/53
 
-2 flow(s), 1 violation(s)
+3 flow(s), 1 violation(s), 1 drop(s) the model does not expect
 `, b.String())
 
 	b.Reset()
 	require.NoError(t, report.WriteAudit(&b, nil, "json"))
-	assert.JSONEq(t, `{"flows": [], "violations": 0}`, b.String())
+	assert.JSONEq(t, `{"flows": [], "violations": 0, "drops": 0}`, b.String())
 }
 
 func TestParseFormat(t *testing.T) {

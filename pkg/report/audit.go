@@ -7,12 +7,14 @@ import (
 	"text/tabwriter"
 
 	"github.com/zonesim/zonesim/pkg/audit"
+	"github.com/zonesim/zonesim/pkg/capture"
 )
 
 // auditJSON is the JSON shape of an audit: every flow with its verdict, and the count of violations.
 type auditJSON struct {
 	Flows      []audit.Verdict `json:"flows"`
 	Violations int             `json:"violations"`
+	Drops      int             `json:"drops"`
 }
 
 // WriteAudit writes the verdict of every captured flow: what was seen, what the model says, and for a
@@ -23,28 +25,42 @@ func WriteAudit(w io.Writer, verdicts []audit.Verdict, format string) error {
 		if verdicts == nil {
 			verdicts = []audit.Verdict{}
 		}
-		return WriteJSON(w, auditJSON{Flows: verdicts, Violations: violations})
+		return WriteJSON(w, auditJSON{Flows: verdicts, Violations: violations, Drops: audit.Drops(verdicts)})
 	}
 	bw := bufio.NewWriter(w)
 	tw := tabwriter.NewWriter(bw, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "FROM\tTO\tPORT\tSEEN\tMODEL\tSTATUS")
 	for _, v := range verdicts {
-		seen, model := "attempt", "denied"
-		if v.Answered {
-			seen = "answered"
+		seen, model := fmt.Sprintf("attempt (%d pkts)", v.Packets), "denied"
+		switch {
+		case v.Logged != "":
+			seen = fmt.Sprintf("%s (%d log lines)", map[string]string{capture.LogAllow: "allowed", capture.LogDrop: "dropped"}[v.Logged], v.Packets)
+		case v.Answered:
+			seen = fmt.Sprintf("answered (%d pkts)", v.Packets)
 		}
 		if v.Allowed {
 			model = "allowed"
 		}
 		status := v.Status
-		if v.Status == audit.Violation {
+		switch v.Status {
+		case audit.Violation:
 			status = "VIOLATION: " + v.Query
+		case audit.Dropped:
+			status = "DROPPED"
+			if v.DecidedBy != "" {
+				status += " by " + v.DecidedBy
+			}
+			status += ": " + v.Query
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s/%d\t%s (%d pkts)\t%s\t%s\n", v.From, v.To, v.Protocol, v.Port, seen, v.Packets, model, status)
+		fmt.Fprintf(tw, "%s\t%s\t%s/%d\t%s\t%s\t%s\n", v.From, v.To, v.Protocol, v.Port, seen, model, status)
 	}
 	if err := tw.Flush(); err != nil {
 		return err
 	}
-	fmt.Fprintf(bw, "\n%d flow(s), %d violation(s)\n", len(verdicts), violations)
+	fmt.Fprintf(bw, "\n%d flow(s), %d violation(s)", len(verdicts), violations)
+	if drops := audit.Drops(verdicts); drops > 0 {
+		fmt.Fprintf(bw, ", %d drop(s) the model does not expect", drops)
+	}
+	bw.WriteString("\n")
 	return bw.Flush()
 }
