@@ -171,19 +171,7 @@ func (ch *checker) unmodelled() {
 
 // query renders the command that reproduces a flow.
 func (ch *checker) query(from, to, port string) string {
-	var b strings.Builder
-	b.WriteString("zonesim query")
-	for _, in := range ch.opts.Inputs {
-		b.WriteString(" -f " + filepath.ToSlash(in))
-	}
-	if ch.opts.CNI != "" && ch.opts.CNI != simulate.DefaultProfile {
-		b.WriteString(" --cni " + ch.opts.CNI)
-	}
-	fmt.Fprintf(&b, " from %s to %s", from, to)
-	if port != "" {
-		b.WriteString(" --port " + port)
-	}
-	return b.String()
+	return simulate.QueryCommand(ch.opts.Inputs, ch.opts.CNI, from, to, port)
 }
 
 func (ch *checker) platform(ns string) bool {

@@ -20,6 +20,7 @@ import (
 	"github.com/zonesim/zonesim/pkg/cli/gen"
 	"github.com/zonesim/zonesim/pkg/cli/lab"
 	"github.com/zonesim/zonesim/pkg/cli/matrix"
+	"github.com/zonesim/zonesim/pkg/cli/probe"
 	"github.com/zonesim/zonesim/pkg/cli/query"
 	"github.com/zonesim/zonesim/pkg/cli/render"
 	"github.com/zonesim/zonesim/pkg/cli/tui"
@@ -89,7 +90,7 @@ findings, a change or a mismatch, 2 bad input.`,
 	root.AddCommand(
 		version.NewCommand(s), query.NewCommand(s), matrix.NewCommand(s), check.NewCommand(s), render.NewCommand(s),
 		gen.NewCommand(s), lab.NewCommand(s), e2e.NewCommand(s), apply.NewCommand(s), diff.NewCommand(s),
-		tui.NewCommand(s), audit.NewCommand(s), allowlist.NewCommand(s),
+		tui.NewCommand(s), audit.NewCommand(s), allowlist.NewCommand(s), probe.NewCommand(s),
 	)
 	return root
 }

@@ -5,6 +5,8 @@ import (
 	"context"
 	"encoding/json"
 	"flag"
+	"fmt"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -344,6 +346,56 @@ func TestAuditOfFlowLogs(t *testing.T) {
 	assert.Equal(t, 2, code)
 	assert.Contains(t, stderr, bad1+`: line 2: src: ParseAddr("x"): unable to parse IP`)
 	assert.Contains(t, stderr, bad2+": not a pcap or pcapng capture")
+}
+
+// zonesim probe from this machine, against a scenario whose endpoints are on loopback: one listening, one
+// refusing. One JSON object per line; exit 1 for the finding; other places to probe from are refused.
+func TestProbeFromHere(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	defer ln.Close()
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			c.Close()
+		}
+	}()
+	closed, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	closedAddr := closed.Addr().(*net.TCPAddr)
+	closed.Close()
+	scenario := filepath.Join(t.TempDir(), "scenario.yaml")
+	require.NoError(t, os.WriteFile(scenario, []byte(fmt.Sprintf(`apiVersion: zonesim.dev/v1alpha1
+kind: Scenario
+metadata: {name: local}
+spec:
+  zones: [{name: z, nodeNetworks: [10.9.0.0/24]}]
+  externals:
+    - {name: up, addresses: [127.0.0.1], ports: [tcp/%d]}
+    - {name: down, addresses: [127.0.0.1], ports: [tcp/%d]}
+`, ln.Addr().(*net.TCPAddr).Port, closedAddr.Port)), 0o644))
+	code, out, stderr := run("probe", "--from-here", "-f", scenario, "-o", "jsonl", "--timeout", "1s")
+	assert.Equal(t, 1, code, stderr)
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	require.Len(t, lines, 2)
+	var up, down map[string]any
+	require.NoError(t, json.Unmarshal([]byte(lines[0]), &up))
+	require.NoError(t, json.Unmarshal([]byte(lines[1]), &down))
+	assert.Equal(t, []any{"up", "tcp", "connected", "ok"}, []any{up["endpoint"], up["check"], up["outcome"], up["status"]})
+	assert.Equal(t, []any{"down", "tcp", "was refused", "finding"}, []any{down["endpoint"], down["check"], down["outcome"], down["status"]})
+
+	code, _, stderr = run("probe", "-f", scenario)
+	assert.Equal(t, 2, code)
+	assert.Contains(t, stderr, "not supported yet: probing from inside a namespace")
+	code, _, stderr = run("probe", "--from-here", "-f", scenario, "--every", "1m", "-o", "junit")
+	assert.Equal(t, 2, code)
+	assert.Contains(t, stderr, "-o junit is one report of one round")
+	code, _, stderr = run("probe", "--from-here", "-f", scenario, "--endpoint", "nope")
+	assert.Equal(t, 2, code)
+	assert.Contains(t, stderr, "no external endpoint nope with an address and a TCP port to probe")
 }
 
 // matrix --from/--to keep rows and columns before anything is computed; --compact goes with -o json.

@@ -28,10 +28,10 @@ func commands(c *cobra.Command) []*cobra.Command {
 func TestEveryCommandSpeaksTheSameFlags(t *testing.T) {
 	root := cli.NewCommand(cli.Streams{})
 	readers := map[string]bool{"query": true, "matrix": true, "check": true, "render": true, "diff": true, "tui": true,
-		"audit": true, "e2e": true, "apply": true, "allowlist": true}
+		"audit": true, "e2e": true, "apply": true, "allowlist": true, "probe": true}
 	actors := map[string]bool{"e2e": true, "apply": true}
-	profiled := map[string]bool{"query": true, "matrix": true, "check": true, "diff": true, "tui": true, "audit": true, "e2e": true, "allowlist": true}
-	evaluators := map[string]bool{"query": true, "matrix": true, "check": true, "diff": true, "tui": true, "audit": true, "allowlist": true}
+	profiled := map[string]bool{"query": true, "matrix": true, "check": true, "diff": true, "tui": true, "audit": true, "e2e": true, "allowlist": true, "probe": true}
+	evaluators := map[string]bool{"query": true, "matrix": true, "check": true, "diff": true, "tui": true, "audit": true, "allowlist": true, "probe": true}
 	for _, c := range commands(root) {
 		name := c.Name()
 		fs := c.Flags()

@@ -3,6 +3,7 @@ package simulate
 import (
 	"context"
 	"fmt"
+	"path/filepath"
 	"strings"
 
 	"github.com/zonesim/zonesim/pkg/model"
@@ -395,4 +396,22 @@ func (e *Engine) routePair(s, d Member, r *model.Route, port *PortSpec) (PairRes
 	}
 	pr.Connections = conns.List()
 	return pr, conns
+}
+
+// QueryCommand is the zonesim query command line that asks the model about a flow from the same input:
+// each input as -f, the CNI profile unless it is the default, the endpoints, and the port if given.
+func QueryCommand(inputs []string, cni, from, to, port string) string {
+	var b strings.Builder
+	b.WriteString("zonesim query")
+	for _, in := range inputs {
+		b.WriteString(" -f " + filepath.ToSlash(in))
+	}
+	if cni != "" && cni != DefaultProfile {
+		b.WriteString(" --cni " + cni)
+	}
+	fmt.Fprintf(&b, " from %s to %s", from, to)
+	if port != "" {
+		b.WriteString(" --port " + port)
+	}
+	return b.String()
 }

@@ -1,0 +1,318 @@
+// Package probe tests outbound paths for real (OB-5): for each external endpoint of a scenario it resolves
+// the endpoint's DNS names and compares them with its declared addresses, opens a TCP connection to each
+// address and port, and on TLS ports completes a handshake (SNI, chain, expiry). Each result is compared
+// with what the model says of the flow, when a namespace is given to stand for: expected reachable and
+// reached, or expected blocked and blocked, is ok; anything else is a finding. It probes from the machine
+// it runs on; it holds no cluster client.
+package probe
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"net"
+	"net/netip"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/zonesim/zonesim/pkg/simulate"
+	corev1 "k8s.io/api/core/v1"
+)
+
+// Checks a result is of.
+const (
+	CheckDNS = "dns"
+	CheckTCP = "tcp"
+	CheckTLS = "tls"
+)
+
+// Statuses of a result.
+const (
+	OK      = "ok"      // as expected: reached where allowed, blocked where denied; DNS and TLS sound
+	Finding = "finding" // not as expected
+	Warning = "warning" // sound, but a certificate expires soon
+)
+
+// Target is one endpoint to probe, with what the model expects.
+type Target struct {
+	Endpoint string // the scenario's external name
+	DNSNames []string
+	// Addresses are the endpoint's declared addresses (the first of each block).
+	Addresses []netip.Addr
+	Ports     []int32 // TCP ports
+	// Expect is "allowed", "denied" or "" (no namespace given: nothing expected).
+	Expect string
+	// Why is the model's reason for a denied flow, or the query to ask for it.
+	Why string
+}
+
+// Result is one check of one target.
+type Result struct {
+	Time     time.Time `json:"time"`
+	Endpoint string    `json:"endpoint"`
+	Check    string    `json:"check"`             // dns, tcp, tls
+	Name     string    `json:"name,omitempty"`    // the DNS name resolved, or the TLS server name
+	Address  string    `json:"address,omitempty"` // address:port for tcp and tls
+	Expect   string    `json:"expect,omitempty"`  // allowed, denied or empty
+	// Outcome is what happened: resolved, connected, refused, timeout, unreachable, handshake,
+	// or the failure.
+	Outcome  string  `json:"outcome"`
+	Status   string  `json:"status"` // ok, finding, warning
+	Detail   string  `json:"detail,omitempty"`
+	Seconds  float64 `json:"seconds"`
+	Success  bool    `json:"success"`                // the check itself succeeded (resolved, connected, handshake)
+	DaysLeft float64 `json:"daysToExpiry,omitempty"` // tls: days until the leaf certificate expires
+}
+
+// Options say how to probe.
+type Options struct {
+	Timeout time.Duration
+	// Resolver resolves DNS names (nil: the system's).
+	Resolver *net.Resolver
+	// Dial opens TCP connections (nil: a net.Dialer with Timeout).
+	Dial func(ctx context.Context, network, address string) (net.Conn, error)
+	// TLSPorts are the ports a TLS handshake is tried on.
+	TLSPorts []int32
+	// Roots verify certificate chains (nil: the system's).
+	Roots *x509.CertPool
+	// WarnExpiry warns of certificates that expire within it.
+	WarnExpiry time.Duration
+	// Now is the time certificates are checked at (zero: time.Now).
+	Now func() time.Time
+}
+
+// Targets are the scenario's external endpoints, with what the model expects of the flow from namespace
+// ns to each ("" expects nothing), and the query that explains it, from inputs (the -f of the run) and
+// cni. Endpoints without an address or TCP port are left out.
+func Targets(e *simulate.Engine, ns string, inputs []string, cni string) ([]Target, error) {
+	sc := e.Cluster.Scenario
+	if sc == nil {
+		return nil, errors.New("probes need a kind: Scenario: its externals (dnsNames, addresses, ports) are what is probed")
+	}
+	var from *simulate.Endpoint
+	if ns != "" {
+		var err error
+		if from, err = e.ResolveEndpoint(ns); err != nil {
+			return nil, err
+		}
+	}
+	var out []Target
+	for _, x := range sc.Externals {
+		t := Target{Endpoint: x.Name, DNSNames: x.DNSNames}
+		for _, a := range x.Addresses {
+			t.Addresses = append(t.Addresses, a.Addr())
+		}
+		for _, p := range x.Ports {
+			if p.Protocol == corev1.ProtocolTCP && p.Lo == p.Hi {
+				t.Ports = append(t.Ports, p.Lo)
+			}
+		}
+		if len(t.Addresses) == 0 || len(t.Ports) == 0 {
+			continue
+		}
+		if from != nil {
+			to, err := e.ResolveEndpoint("ext:" + x.Name)
+			if err != nil {
+				return nil, err
+			}
+			r, err := e.Query(from, to, &simulate.PortSpec{Protocol: corev1.ProtocolTCP, Lo: t.Ports[0], Hi: t.Ports[0]}, 1)
+			if err != nil {
+				return nil, err
+			}
+			t.Expect = "denied"
+			if r.Verdict != "DENIED" {
+				t.Expect = "allowed"
+			}
+			t.Why = simulate.QueryCommand(inputs, cni, ns, "ext:"+x.Name, fmt.Sprintf("tcp/%d", t.Ports[0]))
+		}
+		out = append(out, t)
+	}
+	return out, nil
+}
+
+// Run probes every target once.
+func Run(ctx context.Context, targets []Target, opts Options) []Result {
+	if opts.Timeout == 0 {
+		opts.Timeout = 3 * time.Second
+	}
+	now := opts.Now
+	if now == nil {
+		now = time.Now
+	}
+	var out []Result
+	for _, t := range targets {
+		out = append(out, resolve(ctx, t, opts, now)...)
+		for _, a := range t.Addresses {
+			for _, p := range t.Ports {
+				r, conn := connect(ctx, t, a, p, opts, now)
+				out = append(out, r)
+				if conn == nil {
+					continue
+				}
+				if slices.Contains(opts.TLSPorts, p) {
+					out = append(out, handshake(ctx, t, conn, a, p, opts, now))
+				}
+				conn.Close()
+			}
+		}
+	}
+	return out
+}
+
+// resolve looks each DNS name up and compares the answer with the declared addresses.
+func resolve(ctx context.Context, t Target, opts Options, now func() time.Time) []Result {
+	resolver := opts.Resolver
+	if resolver == nil {
+		resolver = net.DefaultResolver
+	}
+	var out []Result
+	for _, name := range t.DNSNames {
+		start := now()
+		cctx, cancel := context.WithTimeout(ctx, opts.Timeout)
+		addrs, err := resolver.LookupNetIP(cctx, "ip", name)
+		cancel()
+		r := Result{Time: start, Endpoint: t.Endpoint, Check: CheckDNS, Name: name, Seconds: now().Sub(start).Seconds()}
+		if err != nil {
+			r.Outcome, r.Status, r.Detail = "failed", Finding, err.Error()
+			out = append(out, r)
+			continue
+		}
+		r.Success, r.Outcome = true, "resolved"
+		var got []string
+		var unknown []string
+		for _, a := range addrs {
+			a = a.Unmap()
+			got = append(got, a.String())
+			if !slices.Contains(t.Addresses, a) {
+				unknown = append(unknown, a.String())
+			}
+		}
+		slices.Sort(got)
+		r.Detail = "resolves to " + strings.Join(got, ", ")
+		r.Status = OK
+		if len(unknown) > 0 {
+			r.Status = Finding
+			r.Detail += fmt.Sprintf("; the scenario declares %s: %s is not among them, so the model's verdicts do not hold for it (update the endpoint's addresses)",
+				addrList(t.Addresses), strings.Join(unknown, ", "))
+		}
+		out = append(out, r)
+	}
+	return out
+}
+
+func addrList(as []netip.Addr) string {
+	var s []string
+	for _, a := range as {
+		s = append(s, a.String())
+	}
+	return strings.Join(s, ", ")
+}
+
+// connect opens a TCP connection and compares the outcome with the model's expectation.
+func connect(ctx context.Context, t Target, a netip.Addr, port int32, opts Options, now func() time.Time) (Result, net.Conn) {
+	address := net.JoinHostPort(a.String(), strconv.Itoa(int(port)))
+	dial := opts.Dial
+	if dial == nil {
+		d := &net.Dialer{Timeout: opts.Timeout}
+		dial = d.DialContext
+	}
+	start := now()
+	cctx, cancel := context.WithTimeout(ctx, opts.Timeout)
+	conn, err := dial(cctx, "tcp", address)
+	cancel()
+	r := Result{Time: start, Endpoint: t.Endpoint, Check: CheckTCP, Address: address, Expect: t.Expect, Seconds: now().Sub(start).Seconds()}
+	r.Outcome = dialOutcome(err)
+	r.Success = err == nil
+	switch {
+	case t.Expect == "allowed" && err != nil:
+		r.Status, r.Detail = Finding, fmt.Sprintf("the model allows it (%s) but the connection %s", t.Why, r.Outcome)
+	case t.Expect == "denied" && err == nil:
+		r.Status, r.Detail = Finding, fmt.Sprintf("the model denies it (%s) but the connection was opened: something the model does not know lets it through", t.Why)
+	case t.Expect == "" && err != nil:
+		r.Status, r.Detail = Finding, "the connection "+r.Outcome
+	default:
+		r.Status = OK
+	}
+	if err != nil && r.Detail != "" {
+		r.Detail += ": " + err.Error()
+	}
+	return r, conn
+}
+
+// dialOutcome names what a failed connection ran into: refused (something answered with a reset),
+// timeout (nothing answered: dropped), unreachable.
+func dialOutcome(err error) string {
+	var ne net.Error
+	switch {
+	case err == nil:
+		return "connected"
+	case errors.As(err, &ne) && ne.Timeout(), errors.Is(err, context.DeadlineExceeded):
+		return "timed out"
+	case strings.Contains(err.Error(), "refused"):
+		return "was refused"
+	case strings.Contains(err.Error(), "unreachable"):
+		return "was unreachable"
+	}
+	return "failed"
+}
+
+// handshake completes a TLS handshake on an open connection: the server name is the endpoint's first DNS
+// name (else its address), the chain is verified against the roots, and the leaf's expiry is checked.
+func handshake(ctx context.Context, t Target, conn net.Conn, a netip.Addr, port int32, opts Options, now func() time.Time) Result {
+	name := a.String()
+	if len(t.DNSNames) > 0 {
+		name = t.DNSNames[0]
+	}
+	start := now()
+	cfg := &tls.Config{ServerName: name, RootCAs: opts.Roots, Time: now, MinVersion: tls.VersionTLS12}
+	tc := tls.Client(conn, cfg)
+	cctx, cancel := context.WithTimeout(ctx, opts.Timeout)
+	err := tc.HandshakeContext(cctx)
+	cancel()
+	r := Result{Time: start, Endpoint: t.Endpoint, Check: CheckTLS, Name: name, Address: net.JoinHostPort(a.String(), strconv.Itoa(int(port))),
+		Seconds: now().Sub(start).Seconds()}
+	if err != nil {
+		r.Outcome, r.Status, r.Detail = "failed", Finding, tlsProblem(err)
+		return r
+	}
+	leaf := tc.ConnectionState().PeerCertificates[0]
+	left := leaf.NotAfter.Sub(now())
+	r.Success, r.Outcome, r.Status, r.DaysLeft = true, "handshake", OK, left.Hours()/24
+	r.Detail = fmt.Sprintf("certificate for %s valid until %s (%.0f days)", strings.Join(leaf.DNSNames, ", "), leaf.NotAfter.Format(time.DateOnly), r.DaysLeft)
+	if opts.WarnExpiry > 0 && left < opts.WarnExpiry {
+		r.Status = Warning
+		r.Detail += fmt.Sprintf(": expires within %.0f days", opts.WarnExpiry.Hours()/24)
+	}
+	return r
+}
+
+// tlsProblem says what a failed handshake ran into, in the words of the check.
+func tlsProblem(err error) string {
+	var invalid x509.CertificateInvalidError
+	var host x509.HostnameError
+	var unknown x509.UnknownAuthorityError
+	switch {
+	case errors.As(err, &invalid) && invalid.Reason == x509.Expired:
+		return "the certificate has expired or is not yet valid: " + err.Error()
+	case errors.As(err, &host):
+		return "the certificate is not for this name: " + err.Error()
+	case errors.As(err, &unknown):
+		return "the certificate chain is not signed by a trusted root (--ca-file): " + err.Error()
+	}
+	return err.Error()
+}
+
+// Findings counts the results that are findings.
+func Findings(rs []Result) int {
+	n := 0
+	for _, r := range rs {
+		if r.Status == Finding {
+			n++
+		}
+	}
+	return n
+}

@@ -1,0 +1,136 @@
+package report
+
+import (
+	"bufio"
+	"encoding/json"
+	"encoding/xml"
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/zonesim/zonesim/pkg/probe"
+)
+
+// ProbeFormats are the -o values of zonesim probe: jsonl is one JSON object per result and line, the
+// form a log shipper reads from a probe that keeps running.
+var ProbeFormats = []string{Table, "jsonl", "junit"}
+
+// WriteProbes writes one round of probe results.
+func WriteProbes(w io.Writer, rs []probe.Result, format string) error {
+	switch format {
+	case "jsonl":
+		enc := json.NewEncoder(w)
+		for _, r := range rs {
+			if err := enc.Encode(r); err != nil {
+				return err
+			}
+		}
+		return nil
+	case "junit":
+		return probeJUnit(w, rs)
+	}
+	bw := bufio.NewWriter(w)
+	tw := tabwriter.NewWriter(bw, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "ENDPOINT\tCHECK\tTARGET\tEXPECT\tOUTCOME\tSTATUS\tDETAIL")
+	warnings := 0
+	for _, r := range rs {
+		if r.Status == probe.Warning {
+			warnings++
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.Endpoint, r.Check, probeTarget(r), orDash(r.Expect), r.Outcome, strings.ToUpper(r.Status), r.Detail)
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	fmt.Fprintf(bw, "\n%d check(s), %d finding(s), %d warning(s)\n", len(rs), probe.Findings(rs), warnings)
+	return bw.Flush()
+}
+
+func probeTarget(r probe.Result) string {
+	switch {
+	case r.Check == probe.CheckDNS:
+		return r.Name
+	case r.Check == probe.CheckTLS && r.Name != "":
+		return r.Name + " @ " + r.Address
+	}
+	return r.Address
+}
+
+func probeJUnit(w io.Writer, rs []probe.Result) error {
+	type failure struct {
+		Message string `xml:"message,attr"`
+		Text    string `xml:",chardata"`
+	}
+	type testcase struct {
+		Name      string   `xml:"name,attr"`
+		Classname string   `xml:"classname,attr"`
+		Time      string   `xml:"time,attr"`
+		Failure   *failure `xml:"failure,omitempty"`
+	}
+	type suite struct {
+		XMLName  xml.Name   `xml:"testsuite"`
+		Name     string     `xml:"name,attr"`
+		Tests    int        `xml:"tests,attr"`
+		Failures int        `xml:"failures,attr"`
+		Cases    []testcase `xml:"testcase"`
+	}
+	s := suite{Name: "zonesim probe", Tests: len(rs), Failures: probe.Findings(rs)}
+	for _, r := range rs {
+		c := testcase{Name: fmt.Sprintf("%s %s %s", r.Check, probeTarget(r), r.Outcome), Classname: "ext:" + r.Endpoint, Time: fmt.Sprintf("%.3f", r.Seconds)}
+		if r.Status == probe.Finding {
+			c.Failure = &failure{Message: r.Detail, Text: r.Detail}
+		}
+		s.Cases = append(s.Cases, c)
+	}
+	if _, err := io.WriteString(w, xml.Header); err != nil {
+		return err
+	}
+	enc := xml.NewEncoder(w)
+	enc.Indent("", "  ")
+	if err := enc.Encode(s); err != nil {
+		return err
+	}
+	_, err := io.WriteString(w, "\n")
+	return err
+}
+
+// WriteProbeMetrics writes the last round of results in the Prometheus text exposition format: whether
+// each check succeeded and was as the model expects, how long it took, the days left on each TLS
+// certificate, and when the round ran.
+func WriteProbeMetrics(w io.Writer, rs []probe.Result, last time.Time) error {
+	bw := bufio.NewWriter(w)
+	labels := func(r probe.Result) string {
+		return fmt.Sprintf(`endpoint="%s",check="%s",target="%s",expect="%s"`, promEscape(r.Endpoint), r.Check, promEscape(probeTarget(r)), r.Expect)
+	}
+	gauge := func(name, help string, value func(probe.Result) (float64, bool)) {
+		fmt.Fprintf(bw, "# HELP %s %s\n# TYPE %s gauge\n", name, help, name)
+		for _, r := range rs {
+			if v, ok := value(r); ok {
+				fmt.Fprintf(bw, "%s{%s} %g\n", name, labels(r), v)
+			}
+		}
+	}
+	b := func(v bool) float64 {
+		if v {
+			return 1
+		}
+		return 0
+	}
+	gauge("zonesim_probe_success", "Whether the check succeeded: the name resolved, the connection opened, the handshake completed (1) or not (0).",
+		func(r probe.Result) (float64, bool) { return b(r.Success), true })
+	gauge("zonesim_probe_as_expected", "Whether the check came out as the model expects (1) or is a finding (0).",
+		func(r probe.Result) (float64, bool) { return b(r.Status != probe.Finding), true })
+	gauge("zonesim_probe_duration_seconds", "How long the check took.",
+		func(r probe.Result) (float64, bool) { return r.Seconds, true })
+	gauge("zonesim_probe_tls_expiry_days", "Days until the server's certificate expires.",
+		func(r probe.Result) (float64, bool) { return r.DaysLeft, r.Check == probe.CheckTLS && r.Success })
+	fmt.Fprintf(bw, "# HELP zonesim_probe_last_run_timestamp_seconds When the last round of probes ran.\n# TYPE zonesim_probe_last_run_timestamp_seconds gauge\n")
+	fmt.Fprintf(bw, "zonesim_probe_last_run_timestamp_seconds %d\n", last.Unix())
+	return bw.Flush()
+}
+
+func promEscape(s string) string {
+	return strings.NewReplacer(`\`, `\\`, `"`, `\"`, "\n", `\n`).Replace(s)
+}
