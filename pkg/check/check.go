@@ -132,6 +132,8 @@ func Run(e *simulate.Engine, opts Options) *Report {
 		{"OB-1", has && len(ch.sc.Contract.OutboundOnly) > 0, "the contract names no outbound-only namespace", ch.outboundOnly},
 		{"OB-2", has, "needs a Scenario", ch.egressScope},
 		{"OB-3", has && len(ch.sc.Contract.Egress) > 0, "the contract lists no external egress", ch.egressContract},
+		{"OB-5", has && len(ch.sc.Contract.Egress) > 0, "the contract lists no external egress", ch.probeCoverage},
+		{"OB-6", has && ch.sc.Contract.PullThrough != nil, "the contract names no proxy or mirror for builds (pullThrough)", ch.pullThrough},
 	}
 	for _, r := range rules {
 		if !r.needs {

@@ -59,8 +59,8 @@ func TestBrokenVariantsFindEveryClass(t *testing.T) {
 			"error ZN-10", "error ZN-3", "error ZN-6", "error ZN-9", "warning ZN-6",
 		}},
 		{"../../scenarios/outbound-only/testdata/broken/scenario.yaml", []string{
-			"error OB-1", "error OB-2", "error OB-3", "error OB-4", "error ZN-5",
-			"warning EF-7", "warning OB-2", "warning ZN-5",
+			"error OB-1", "error OB-2", "error OB-3", "error OB-4", "error OB-6", "error ZN-5",
+			"warning EF-7", "warning OB-2", "warning OB-5", "warning ZN-5",
 		}},
 	}
 	for _, tt := range tests {

@@ -759,6 +759,120 @@ func (ch *checker) allowlistCovers(x *model.External) {
 	}
 }
 
+// OB-5: every external endpoint the contract lets a namespace reach is covered by a probe: one the
+// scenario's probes name, or, when it names none, one zonesim probe can test (an address and a TCP port).
+func (ch *checker) probeCoverage() {
+	probed := map[string]bool{}
+	for _, p := range ch.sc.Probes {
+		probed[p.Endpoint] = true
+	}
+	seen := map[string]bool{}
+	for _, eg := range ch.sc.Contract.Egress {
+		for _, to := range eg.To {
+			x := ch.e.External(strings.TrimPrefix(to, "ext:"))
+			if x == nil || seen[x.Name] {
+				continue
+			}
+			seen[x.Name] = true
+			objs := []Object{{Kind: "External", Name: x.Name, Source: x.Source}, {Kind: "Contract", Name: "egress " + eg.From, Source: eg.Source}}
+			switch {
+			case len(ch.sc.Probes) > 0 && !probed[x.Name]:
+				ns := eg.From
+				if z, ok := strings.CutPrefix(eg.From, "zone:"); ok {
+					ns = "<a namespace of zone " + z + ">"
+				}
+				ch.add(Finding{Rule: "OB-5", Severity: Warning, Objects: objs,
+					Message: fmt.Sprintf("the contract lets %s reach ext:%s, but no probe of spec.probes tests it: a broken path is found when the application fails", eg.From, x.Name),
+					Fix:     fmt.Sprintf("add {endpoint: %s, namespace: %s} to spec.probes and run zonesim probe --every", x.Name, ns)})
+			case len(ch.sc.Probes) == 0 && !probeable(x):
+				ch.add(Finding{Rule: "OB-5", Severity: Warning, Objects: objs,
+					Message: fmt.Sprintf("the contract lets %s reach ext:%s, but zonesim probe cannot test it: it needs an address and a single TCP port (it has %v, ports %v)", eg.From, x.Name, x.Addresses, x.Ports),
+					Fix:     fmt.Sprintf("give ext:%s its addresses and TCP ports, or probe it with another tool and list what does", x.Name)})
+			}
+		}
+	}
+}
+
+// probeable says whether zonesim probe can test an endpoint: it has an address and a single TCP port.
+func probeable(x *model.External) bool {
+	if len(x.Addresses) == 0 {
+		return false
+	}
+	for _, p := range x.Ports {
+		if p.Protocol == "TCP" && p.Lo == p.Hi {
+			return true
+		}
+	}
+	return false
+}
+
+// OB-6: the namespaces that build or pull reach the internet, and every endpoint outside the
+// organization, only through the proxies or mirrors the contract names; and they do reach one of those.
+func (ch *checker) pullThrough() {
+	pt := ch.sc.Contract.PullThrough
+	ptObj := Object{Kind: "Contract", Name: "pullThrough", Source: pt.Source}
+	via := "ext:" + strings.Join(pt.Endpoints, ", ext:")
+	for _, ns := range pt.Namespaces {
+		if ch.c.Namespace(ns) == nil {
+			ch.add(Finding{Rule: "OB-6", Severity: Warning, Objects: []Object{ptObj},
+				Message: fmt.Sprintf("the contract's pullThrough names namespace %s, which the input does not have", ns),
+				Fix:     fmt.Sprintf("add namespace %s to the input, or remove it from pullThrough", ns)})
+			continue
+		}
+		// The internet, and the endpoints outside the organization that are neither a proxy nor one the
+		// contract lets the namespace reach for its own work (a SaaS API it calls).
+		direct := []string{simulate.InternetName}
+		for _, x := range ch.sc.Externals {
+			if x.Zone == "" && !slices.Contains(pt.Endpoints, x.Name) && !slices.Contains(ch.contractEndpoints(ns), x.Name) {
+				direct = append(direct, "ext:"+x.Name)
+			}
+		}
+		for _, to := range direct {
+			res := ch.queryResult(ns, to)
+			if res == nil || res.Pairs.Allowed == 0 {
+				continue
+			}
+			ch.add(Finding{Rule: "OB-6", Severity: Error, Objects: []Object{nsObject(ch.c.Namespace(ns)), ptObj},
+				Message: fmt.Sprintf("%s builds or pulls, and reaches %s directly on %s (%d of %d pod pairs): its images and packages must come through %s",
+					ns, to, strings.Join(nonEmpty(res.Connections), ", "), res.Pairs.Allowed, res.Pairs.Total, via),
+				Query: ch.query(ns, to, ""),
+				Fix:   fmt.Sprintf("restrict the egress of %s (NetworkPolicy, EgressFirewall) to %s", ns, via)})
+		}
+		reaches := false
+		for _, e := range pt.Endpoints {
+			if res := ch.queryResult(ns, "ext:"+e); res != nil && res.Pairs.Allowed > 0 {
+				reaches = true
+			}
+		}
+		if !reaches {
+			ch.add(Finding{Rule: "OB-6", Severity: Error, Objects: []Object{nsObject(ch.c.Namespace(ns)), ptObj},
+				Message: fmt.Sprintf("%s builds or pulls, but reaches none of %s: its builds and pulls fail", ns, via),
+				Query:   ch.query(ns, "ext:"+pt.Endpoints[0], ""),
+				Fix:     fmt.Sprintf("allow %s to reach %s (egress policy, EgressFirewall, perimeter)", ns, via)})
+		}
+	}
+}
+
+// contractEndpoints are the external endpoints the contract lets a namespace reach.
+func (ch *checker) contractEndpoints(ns string) []string {
+	var out []string
+	for _, eg := range ch.sc.Contract.Egress {
+		if slices.Contains(ch.allowanceNamespaces(eg), ns) {
+			for _, to := range eg.To {
+				out = append(out, strings.TrimPrefix(to, "ext:"))
+			}
+		}
+	}
+	return out
+}
+
+func nonEmpty(conns []string) []string {
+	if len(conns) == 0 {
+		return []string{"none"}
+	}
+	return conns
+}
+
 // denyStep names the first pipeline step that removed every connection.
 func denyStep(p simulate.PairResult) string {
 	if p.Egress != nil && p.Egress.Isolated && len(p.Egress.Rules) == 0 {

@@ -26,7 +26,25 @@ type Scenario struct {
 	Externals   []*External
 	Perimeter   Perimeter
 	Contract    Contract
-	Source      Source
+	// Probes are the probes that test egress paths continuously (OB-5); none declared means every
+	// endpoint zonesim probe can reach is probed.
+	Probes []*ProbeDef
+	Source Source
+}
+
+// ProbeDef is one endpoint zonesim probe tests, for the flow from a namespace (optional).
+type ProbeDef struct {
+	Endpoint  string
+	Namespace string
+	Source    Source
+}
+
+// PullThrough names the namespaces that build or pull images and packages, and the proxies or mirrors
+// they must go through (OB-6).
+type PullThrough struct {
+	Namespaces []string
+	Endpoints  []string
+	Source     Source
 }
 
 // Zone is a network zone (ZN-1).
@@ -103,7 +121,9 @@ type Contract struct {
 	PlatformNamespaces []string
 	// NetworkPolicyWriters are the subjects allowed to write NetworkPolicies (ZN-10), as kind:name.
 	NetworkPolicyWriters []string
-	Source               Source
+	// PullThrough is where builds and pulls must go (OB-6); nil when the contract says nothing of it.
+	PullThrough *PullThrough
+	Source      Source
 }
 
 // ContractFlow allows a directed zone pair, optionally on ports only (ZN-3).
@@ -180,8 +200,12 @@ type scenarioDoc struct {
 		Externals []externalDoc `json:"externals,omitempty" doc:"endpoints outside the cluster: SaaS APIs, mirrors, partner services"`
 		Perimeter *perimeterDoc `json:"perimeter,omitempty" doc:"the firewall between zone networks and to the outside; absent means open"`
 		Contract  *contractDoc  `json:"contract,omitempty" doc:"what the security team signs off (ZN-*, OB-*)"`
-		Include   []string      `json:"include,omitempty" doc:"manifest files or directories, relative to this file"`
-		Objects   []any         `json:"objects,omitempty" doc:"Kubernetes/OpenShift objects inline, read like included manifests"`
+		Probes    []struct {
+			Endpoint  string `json:"endpoint" doc:"an external endpoint's name"`
+			Namespace string `json:"namespace,omitempty" doc:"the namespace whose flow the probe stands for: its result is held against the model's verdict for it"`
+		} `json:"probes,omitempty" doc:"the endpoints zonesim probe tests continuously (OB-5); default every endpoint with an address and a TCP port"`
+		Include []string `json:"include,omitempty" doc:"manifest files or directories, relative to this file"`
+		Objects []any    `json:"objects,omitempty" doc:"Kubernetes/OpenShift objects inline, read like included manifests"`
 	} `json:"spec"`
 }
 
@@ -247,6 +271,10 @@ type contractDoc struct {
 	StorageIsolation     bool     `json:"storageIsolation,omitempty" doc:"namespaces cannot claim other zones' storage classes (ZN-8)"`
 	PlatformNamespaces   []string `json:"platformNamespaces,omitempty" doc:"glob patterns of namespaces exempt from zoning; default openshift-*, kube-*, default"`
 	NetworkPolicyWriters []string `json:"networkPolicyWriters,omitempty" doc:"subjects allowed to write NetworkPolicies, as Kind:name (ZN-10)"`
+	PullThrough          *struct {
+		Namespaces []string `json:"namespaces" doc:"namespaces that build or pull images and packages"`
+		Endpoints  []string `json:"endpoints" doc:"the cluster-wide proxies or mirrors (external endpoint names) they must reach instead of the internet"`
+	} `json:"pullThrough,omitempty" doc:"builds and pulls go through a proxy or mirror only (OB-6)"`
 }
 
 // DefaultPlatformNamespaces are exempt from zoning unless the contract names others.
@@ -318,6 +346,15 @@ func (l *Loader) addScenario(file string, n *yaml.Node, path0 string) {
 	s.externals(sc, doc.Spec.Externals, zones)
 	s.perimeter(sc, doc.Spec.Perimeter, zones)
 	s.contract(sc, doc.Spec.Contract, zones)
+	for i, pr := range doc.Spec.Probes {
+		p := []any{"spec", "probes", i}
+		if pr.Endpoint == "" {
+			s.err(extend(p, "endpoint"), "required")
+		} else {
+			s.checkEndpointName(extend(p, "endpoint"), "ext:"+strings.TrimPrefix(pr.Endpoint, "ext:"), zones, sc)
+		}
+		sc.Probes = append(sc.Probes, &ProbeDef{Endpoint: strings.TrimPrefix(pr.Endpoint, "ext:"), Namespace: pr.Namespace, Source: Source{s.file, lineAt(s.root, p...)}})
+	}
 	l.cluster.Scenario = sc
 	if objs := mapGet(mapGet(n, "spec"), "objects"); objs != nil {
 		for i, o := range objs.Content {
@@ -602,4 +639,19 @@ func (s *scenarioLoader) contract(sc *Scenario, in *contractDoc, zones map[strin
 		c.PlatformNamespaces = in.PlatformNamespaces
 	}
 	c.NetworkPolicyWriters = in.NetworkPolicyWriters
+	if pt := in.PullThrough; pt != nil {
+		p := []any{"spec", "contract", "pullThrough"}
+		if len(pt.Namespaces) == 0 {
+			s.err(extend(p, "namespaces"), "required: the namespaces that build or pull")
+		}
+		if len(pt.Endpoints) == 0 {
+			s.err(extend(p, "endpoints"), "required: the proxies or mirrors they go through")
+		}
+		var endpoints []string
+		for j, e := range pt.Endpoints {
+			s.checkEndpointName(extend(p, "endpoints", j), "ext:"+strings.TrimPrefix(e, "ext:"), zones, sc)
+			endpoints = append(endpoints, strings.TrimPrefix(e, "ext:"))
+		}
+		c.PullThrough = &PullThrough{Namespaces: pt.Namespaces, Endpoints: endpoints, Source: Source{s.file, lineAt(s.root, p...)}}
+	}
 }

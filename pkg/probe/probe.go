@@ -19,6 +19,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/zonesim/zonesim/pkg/model"
 	"github.com/zonesim/zonesim/pkg/simulate"
 	corev1 "k8s.io/api/core/v1"
 )
@@ -85,23 +86,17 @@ type Options struct {
 	Now func() time.Time
 }
 
-// Targets are the scenario's external endpoints, with what the model expects of the flow from namespace
-// ns to each ("" expects nothing), and the query that explains it, from inputs (the -f of the run) and
+// Targets are what the scenario says to probe (its probes, or every external endpoint when it names
+// none), with what the model expects of the flow from namespace ns to each (ns empty: the probe's own
+// namespace, or nothing expected), and the query that explains it, from inputs (the -f of the run) and
 // cni. Endpoints without an address or TCP port are left out.
 func Targets(e *simulate.Engine, ns string, inputs []string, cni string) ([]Target, error) {
 	sc := e.Cluster.Scenario
 	if sc == nil {
 		return nil, errors.New("probes need a kind: Scenario: its externals (dnsNames, addresses, ports) are what is probed")
 	}
-	var from *simulate.Endpoint
-	if ns != "" {
-		var err error
-		if from, err = e.ResolveEndpoint(ns); err != nil {
-			return nil, err
-		}
-	}
 	var out []Target
-	for _, x := range sc.Externals {
+	add := func(x *model.External, ns string) error {
 		t := Target{Endpoint: x.Name, DNSNames: x.DNSNames}
 		for _, a := range x.Addresses {
 			t.Addresses = append(t.Addresses, a.Addr())
@@ -112,16 +107,20 @@ func Targets(e *simulate.Engine, ns string, inputs []string, cni string) ([]Targ
 			}
 		}
 		if len(t.Addresses) == 0 || len(t.Ports) == 0 {
-			continue
+			return nil
 		}
-		if from != nil {
+		if ns != "" {
+			from, err := e.ResolveEndpoint(ns)
+			if err != nil {
+				return err
+			}
 			to, err := e.ResolveEndpoint("ext:" + x.Name)
 			if err != nil {
-				return nil, err
+				return err
 			}
 			r, err := e.Query(from, to, &simulate.PortSpec{Protocol: corev1.ProtocolTCP, Lo: t.Ports[0], Hi: t.Ports[0]}, 1)
 			if err != nil {
-				return nil, err
+				return err
 			}
 			t.Expect = "denied"
 			if r.Verdict != "DENIED" {
@@ -130,6 +129,24 @@ func Targets(e *simulate.Engine, ns string, inputs []string, cni string) ([]Targ
 			t.Why = simulate.QueryCommand(inputs, cni, ns, "ext:"+x.Name, fmt.Sprintf("tcp/%d", t.Ports[0]))
 		}
 		out = append(out, t)
+		return nil
+	}
+	if len(sc.Probes) == 0 {
+		for _, x := range sc.Externals {
+			if err := add(x, ns); err != nil {
+				return nil, err
+			}
+		}
+		return out, nil
+	}
+	for _, p := range sc.Probes {
+		as := ns
+		if as == "" {
+			as = p.Namespace
+		}
+		if err := add(sc.External(p.Endpoint), as); err != nil {
+			return nil, fmt.Errorf("%s:%d: probe of %s: %w", p.Source.File, p.Source.Line, p.Endpoint, err)
+		}
 	}
 	return out, nil
 }

@@ -205,5 +205,10 @@ func TestTargetsFollowTheModel(t *testing.T) {
 
 	targets, err = probe.Targets(e, "", nil, "")
 	require.NoError(t, err)
-	assert.Empty(t, targets[0].Expect, "without a namespace nothing is expected")
+	got = nil
+	for _, tg := range targets {
+		got = append(got, tg.Endpoint+" "+tg.Expect)
+	}
+	assert.Equal(t, []string{"crm-api allowed", "payments-api allowed", "registry-mirror allowed"}, got,
+		"the scenario's probes, each for its own namespace")
 }
