@@ -27,6 +27,9 @@ const (
 	Violation  = "violation"
 	// Dropped: a flow log shows it dropped although the model allows it.
 	Dropped = "dropped"
+	// Unexpected: it comes from an address of a zone's egress range that no pod leaves with (ZN-6): an
+	// egress IP the model does not know, or one that moved.
+	Unexpected = "unexpected-identity"
 )
 
 // Verdict is what the model says of one observed flow.
@@ -98,7 +101,11 @@ func Check(e *simulate.Engine, flows []Flow) []Verdict {
 			}
 		}
 		v.DecidedBy = ACLObject(f.ACL)
+		zone := egressRangeZone(e, f.Src)
 		switch {
+		case zone != "" && len(identities[f.Src]) == 0 && (f.Answered || f.Logged == capture.LogDrop):
+			v.Status = Unexpected
+			v.From = fmt.Sprintf("%s (in zone %s's egress range, the egress identity of no pod)", f.Src, zone)
 		case v.Allowed && f.Answered:
 			v.Status = OK
 		case v.Allowed && f.Logged == capture.LogDrop:
@@ -113,6 +120,19 @@ func Check(e *simulate.Engine, flows []Flow) []Verdict {
 		out = append(out, v)
 	}
 	return out
+}
+
+// egressRangeZone names the zone whose egress ranges hold ip ("" for none).
+func egressRangeZone(e *simulate.Engine, ip netip.Addr) string {
+	if e.Cluster.Scenario == nil {
+		return ""
+	}
+	for _, z := range e.Cluster.Scenario.Zones {
+		if model.ContainsAddr(z.EgressRanges, ip) {
+			return z.Name
+		}
+	}
+	return ""
 }
 
 // ACLObject names the object behind an OVN-Kubernetes ACL, from the ACL's name: NP:ns:Ingress (the
@@ -149,6 +169,9 @@ func Violations(verdicts []Verdict) int { return count(verdicts, Violation) }
 
 // Drops counts the flows a log shows dropped although the model allows them.
 func Drops(verdicts []Verdict) int { return count(verdicts, Dropped) }
+
+// UnexpectedIdentities counts the flows from an egress range address no pod leaves with.
+func UnexpectedIdentities(verdicts []Verdict) int { return count(verdicts, Unexpected) }
 
 func count(verdicts []Verdict, status string) int {
 	n := 0

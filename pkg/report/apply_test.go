@@ -76,7 +76,7 @@ e     f   UDP/53    dropped (3 log lines)  allowed  DROPPED by the egress defaul
 
 	b.Reset()
 	require.NoError(t, report.WriteAudit(&b, nil, "json"))
-	assert.JSONEq(t, `{"flows": [], "violations": 0, "drops": 0}`, b.String())
+	assert.JSONEq(t, `{"flows": [], "violations": 0, "drops": 0, "unexpectedIdentities": 0}`, b.String())
 }
 
 func TestParseFormat(t *testing.T) {

@@ -15,6 +15,7 @@ type auditJSON struct {
 	Flows      []audit.Verdict `json:"flows"`
 	Violations int             `json:"violations"`
 	Drops      int             `json:"drops"`
+	Unexpected int             `json:"unexpectedIdentities"`
 }
 
 // WriteAudit writes the verdict of every captured flow: what was seen, what the model says, and for a
@@ -25,7 +26,7 @@ func WriteAudit(w io.Writer, verdicts []audit.Verdict, format string) error {
 		if verdicts == nil {
 			verdicts = []audit.Verdict{}
 		}
-		return WriteJSON(w, auditJSON{Flows: verdicts, Violations: violations, Drops: audit.Drops(verdicts)})
+		return WriteJSON(w, auditJSON{Flows: verdicts, Violations: violations, Drops: audit.Drops(verdicts), Unexpected: audit.UnexpectedIdentities(verdicts)})
 	}
 	bw := bufio.NewWriter(w)
 	tw := tabwriter.NewWriter(bw, 0, 4, 2, ' ', 0)
@@ -45,6 +46,8 @@ func WriteAudit(w io.Writer, verdicts []audit.Verdict, format string) error {
 		switch v.Status {
 		case audit.Violation:
 			status = "VIOLATION: " + v.Query
+		case audit.Unexpected:
+			status = "UNEXPECTED IDENTITY: no pod leaves with " + v.Src.String() + " (ZN-6)"
 		case audit.Dropped:
 			status = "DROPPED"
 			if v.DecidedBy != "" {
@@ -60,6 +63,9 @@ func WriteAudit(w io.Writer, verdicts []audit.Verdict, format string) error {
 	fmt.Fprintf(bw, "\n%d flow(s), %d violation(s)", len(verdicts), violations)
 	if drops := audit.Drops(verdicts); drops > 0 {
 		fmt.Fprintf(bw, ", %d drop(s) the model does not expect", drops)
+	}
+	if n := audit.UnexpectedIdentities(verdicts); n > 0 {
+		fmt.Fprintf(bw, ", %d unexpected source identit%s", n, plural(n, "y", "ies"))
 	}
 	bw.WriteString("\n")
 	return bw.Flush()

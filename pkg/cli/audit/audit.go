@@ -41,7 +41,9 @@ destination must be allowed to see that identity.
 Status per flow: ok (allowed, and it got through), blocked (denied, and it did not), unanswered (allowed
 but no answer: a service down, or a firewall the model does not know), dropped (a log shows it dropped
 although the model allows it; the ACL's object is named), violation (it got through although the model
-denies it). Exit code: 1 when there is a violation or a drop, 0 otherwise, 2 for bad input.`,
+denies it), unexpected-identity (it came from an address of a zone's egress range that no pod leaves
+with: an egress IP the model does not know). Exit code: 1 when there is a violation, a drop or an
+unexpected identity, 0 otherwise, 2 for bad input.`,
 		Example: `  tcpdump -i eth0 -w egress.pcap 'tcp[tcpflags] & tcp-syn != 0 or udp'   # on an egress node
   zonesim audit egress.pcap -f scenarios/three-tier/scenario.yaml
   zonesim audit ~/.cache/zonesim/lab/default/capture-*.pcap -o json
@@ -90,6 +92,9 @@ func run(ctx context.Context, s cmdutil.Streams, f *flags) error {
 	}
 	if n := zaudit.Drops(verdicts); n > 0 {
 		mismatches = append(mismatches, fmt.Sprintf("%d flow(s) were dropped that the model allows", n))
+	}
+	if n := zaudit.UnexpectedIdentities(verdicts); n > 0 {
+		mismatches = append(mismatches, fmt.Sprintf("%d flow(s) came from a zone's egress range address that no pod leaves with", n))
 	}
 	if len(mismatches) > 0 {
 		return cmdutil.Denied(errors.New(strings.Join(mismatches, "; ")), format == report.Table)
