@@ -54,13 +54,19 @@ func pcapOf(t *testing.T, pkts ...packet) *bytes.Buffer {
 	return &buf
 }
 
-func TestAuditFindsWhatGotThroughAgainstThePolicies(t *testing.T) {
+// defaultPods loads the embedded scenario and gives the addresses of three of its pods.
+func defaultPods(t *testing.T) (c *model.Cluster, web, api, ledger string) {
+	t.Helper()
 	l := model.NewLoader(model.DefaultLoadOptions(), nil)
 	require.NoError(t, scenarios.AddDefault(l))
 	c, err := l.Cluster()
 	require.NoError(t, err)
 	ip := func(key string) string { return c.Pod(key).IP.String() }
-	web, api, ledger := ip("shop-web/frontend-0"), ip("shop-api/catalog-0"), ip("ledger/postgres-0")
+	return c, ip("shop-web/frontend-0"), ip("shop-api/catalog-0"), ip("ledger/postgres-0")
+}
+
+func TestAuditFindsWhatGotThroughAgainstThePolicies(t *testing.T) {
+	c, web, api, ledger := defaultPods(t)
 
 	pcap := pcapOf(t,
 		packet{src: web, dst: api, sport: 40000, dport: 8080, syn: true},               // allowed ...
@@ -127,12 +133,7 @@ func TestAuditMapsEgressIdentitiesToPods(t *testing.T) {
 // An OVN-Kubernetes ACL audit log says what got through and what was dropped, and by which ACL: each is
 // held against the model, both ways.
 func TestAuditReadsACLLogs(t *testing.T) {
-	l := model.NewLoader(model.DefaultLoadOptions(), nil)
-	require.NoError(t, scenarios.AddDefault(l))
-	c, err := l.Cluster()
-	require.NoError(t, err)
-	ip := func(key string) string { return c.Pod(key).IP.String() }
-	web, api, ledger := ip("shop-web/frontend-0"), ip("shop-api/catalog-0"), ip("ledger/postgres-0")
+	c, web, api, ledger := defaultPods(t)
 	line := func(acl, verdict, src, dst string, sport, dport int) string {
 		return fmt.Sprintf("2024-06-09T19:00:10.441Z|00162|acl_log(ovn_pinctrl0)|INFO|name=%q, verdict=%s, severity=alert, direction=to-lport: "+
 			"tcp,vlan_tci=0x0000,dl_src=0a:58:0a:f4:02:06,dl_dst=0a:58:0a:f4:02:01,nw_src=%s,nw_dst=%s,nw_tos=0,nw_ecn=0,nw_ttl=64,nw_frag=no,tp_src=%d,tp_dst=%d,tcp_flags=syn\n",

@@ -101,6 +101,14 @@ func keyString(k *yaml.Node) string {
 // A keyFilter leaves keys of a mapping out (drop), or filters the keys of their value with inner.
 type keyFilter func(key string, v *yaml.Node) (drop bool, inner keyFilter)
 
+// apply asks the filter about a key; no filter keeps every key.
+func (f keyFilter) apply(key string, v *yaml.Node) (drop bool, inner keyFilter) {
+	if f == nil {
+		return false, nil
+	}
+	return f(key, v)
+}
+
 func appendJSON(buf []byte, n *yaml.Node, skip keyFilter) ([]byte, error) {
 	n = resolveAlias(n)
 	switch n.Kind {
@@ -168,12 +176,9 @@ func appendMapping(buf []byte, n *yaml.Node, skip keyFilter) ([]byte, error) {
 		if i+1 < len(pairs) && pairs[i+1].key == p.key {
 			continue // a later value of the same key wins
 		}
-		var inner keyFilter
-		if skip != nil {
-			var drop bool
-			if drop, inner = skip(p.key, p.v); drop {
-				continue
-			}
+		drop, inner := skip.apply(p.key, p.v)
+		if drop {
+			continue
 		}
 		if !first {
 			buf = append(buf, ',')

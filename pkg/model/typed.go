@@ -222,12 +222,9 @@ func decodeStruct(n *yaml.Node, v reflect.Value, skip keyFilter) error {
 	fields := typedFields(v.Type())
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		key := keyString(resolveAlias(n.Content[i]))
-		var inner keyFilter
-		if skip != nil {
-			var drop bool
-			if drop, inner = skip(key, n.Content[i+1]); drop {
-				continue
-			}
+		drop, inner := skip.apply(key, n.Content[i+1])
+		if drop {
+			continue
 		}
 		f, ok := fields.byName[key]
 		if !ok {
@@ -280,12 +277,9 @@ func decodeMap(n *yaml.Node, v reflect.Value, skip keyFilter) error {
 	}
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		key := keyString(resolveAlias(n.Content[i]))
-		var inner keyFilter
-		if skip != nil {
-			var drop bool
-			if drop, inner = skip(key, n.Content[i+1]); drop {
-				continue
-			}
+		drop, inner := skip.apply(key, n.Content[i+1])
+		if drop {
+			continue
 		}
 		if !utf8.ValidString(key) {
 			return errViaJSON

@@ -3,7 +3,6 @@ package report
 import (
 	"bufio"
 	"encoding/json"
-	"encoding/xml"
 	"fmt"
 	"io"
 	"strings"
@@ -58,42 +57,17 @@ func probeTarget(r probe.Result) string {
 	return r.Address
 }
 
+// probeJUnit writes one test case per check, failed where it is a finding.
 func probeJUnit(w io.Writer, rs []probe.Result) error {
-	type failure struct {
-		Message string `xml:"message,attr"`
-		Text    string `xml:",chardata"`
-	}
-	type testcase struct {
-		Name      string   `xml:"name,attr"`
-		Classname string   `xml:"classname,attr"`
-		Time      string   `xml:"time,attr"`
-		Failure   *failure `xml:"failure,omitempty"`
-	}
-	type suite struct {
-		XMLName  xml.Name   `xml:"testsuite"`
-		Name     string     `xml:"name,attr"`
-		Tests    int        `xml:"tests,attr"`
-		Failures int        `xml:"failures,attr"`
-		Cases    []testcase `xml:"testcase"`
-	}
-	s := suite{Name: "zonesim probe", Tests: len(rs), Failures: probe.Findings(rs)}
+	suite := junitSuite{Name: "zonesim probe", Failures: probe.Findings(rs)}
 	for _, r := range rs {
-		c := testcase{Name: fmt.Sprintf("%s %s %s", r.Check, probeTarget(r), r.Outcome), Classname: "ext:" + r.Endpoint, Time: fmt.Sprintf("%.3f", r.Seconds)}
+		c := junitCase{Name: fmt.Sprintf("%s %s %s", r.Check, probeTarget(r), r.Outcome), ClassName: "ext:" + r.Endpoint}
 		if r.Status == probe.Finding {
-			c.Failure = &failure{Message: r.Detail, Text: r.Detail}
+			c.Failures = []junitFailed{{Message: r.Detail, Type: "finding", Text: r.Detail}}
 		}
-		s.Cases = append(s.Cases, c)
+		suite.Cases = append(suite.Cases, c)
 	}
-	if _, err := io.WriteString(w, xml.Header); err != nil {
-		return err
-	}
-	enc := xml.NewEncoder(w)
-	enc.Indent("", "  ")
-	if err := enc.Encode(s); err != nil {
-		return err
-	}
-	_, err := io.WriteString(w, "\n")
-	return err
+	return suite.write(w)
 }
 
 // WriteProbeMetrics writes the last round of results in the Prometheus text exposition format: whether
