@@ -30,6 +30,8 @@ const (
 	// Unexpected: it comes from an address of a zone's egress range that no pod leaves with (ZN-6): an
 	// egress IP the model does not know, or one that moved.
 	Unexpected = "unexpected-identity"
+	// NotModelled: the model has nothing to say of it (an address family or hosts it does not hold).
+	NotModelled = "not-modelled"
 )
 
 // Verdict is what the model says of one observed flow.
@@ -51,10 +53,12 @@ type Verdict struct {
 
 // Check looks every flow up in the engine.
 func Check(e *simulate.Engine, flows []Flow) []Verdict {
-	identities := map[netip.Addr][]*model.Pod{} // egress identity -> the pods that leave with it
+	// egress identity -> the pods that may leave with it: every hosted egress IP of theirs (traffic is
+	// spread over them), or the IPs of the nodes they may run on
+	identities := map[netip.Addr][]*model.Pod{}
 	for _, p := range e.Cluster.Pods {
-		if ip, dropped, ok := e.EgressSource(p); ok && !dropped {
-			identities[ip] = append(identities[ip], p)
+		for _, id := range e.EgressIdentities(p, netip.Addr{}).Identities {
+			identities[id.IP] = append(identities[id.IP], p)
 		}
 	}
 	var out []Verdict
@@ -94,18 +98,25 @@ func Check(e *simulate.Engine, flows []Flow) []Verdict {
 			if v.Query == "" {
 				v.Query = query
 			}
-			// Outside the cluster the source must also be the identity the pod leaves with.
-			if r.Allowed && (len(identities[f.Src]) == 0 || len(r.Results) > 0 && r.Results[0].SourceIP == f.Src.String()) {
+			// Outside the cluster the source is one of the pod's identities; the model follows the flow
+			// from the first of them, and the endpoint's allowlist must hold the one seen.
+			if r.Allowed && (len(identities[f.Src]) == 0 || dst.Members[0].External == nil || len(dst.Members[0].External.AcceptsFrom) == 0 ||
+				model.ContainsAddr(dst.Members[0].External.AcceptsFrom, f.Src)) {
 				v.Allowed, v.Query = true, query
 				break
 			}
 		}
 		v.DecidedBy = ACLObject(f.ACL)
+		if v.DecidedBy != "" && !aclInModel(e, f.ACL) {
+			v.DecidedBy += " (not in the input)"
+		}
 		zone := egressRangeZone(e, f.Src)
 		switch {
 		case zone != "" && len(identities[f.Src]) == 0 && (f.Answered || f.Logged == capture.LogDrop):
 			v.Status = Unexpected
 			v.From = fmt.Sprintf("%s (in zone %s's egress range, the egress identity of no pod)", f.Src, zone)
+		case v.Query == "":
+			v.Status = NotModelled // neither end is something the model can ask about
 		case v.Allowed && f.Answered:
 			v.Status = OK
 		case v.Allowed && f.Logged == capture.LogDrop:
@@ -120,6 +131,31 @@ func Check(e *simulate.Engine, flows []Flow) []Verdict {
 		out = append(out, v)
 	}
 	return out
+}
+
+// aclInModel says whether the NetworkPolicy or admin policy an ACL is named after is in the input (an
+// ACL name zonesim cannot read, or a namespace's default deny, counts as in it).
+func aclInModel(e *simulate.Engine, acl string) bool {
+	parts := strings.Split(acl, ":")
+	switch {
+	case parts[0] == "NP" && len(parts) == 5:
+		for _, p := range e.Cluster.Policies {
+			if p.Namespace == parts[1] && p.Name == parts[2] {
+				return true
+			}
+		}
+		return false
+	case (parts[0] == "ANP" || parts[0] == "BANP") && len(parts) == 4:
+		for _, p := range e.Cluster.AdminPolicies {
+			if p.Name == parts[1] {
+				return true
+			}
+		}
+		return parts[0] == "BANP" && e.Cluster.Baseline != nil && e.Cluster.Baseline.Name == parts[1]
+	case parts[0] == "EF" && len(parts) == 3:
+		return e.Cluster.EgressFirewallOf(parts[1]) != nil
+	}
+	return true
 }
 
 // egressRangeZone names the zone whose egress ranges hold ip ("" for none).

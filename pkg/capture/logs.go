@@ -31,8 +31,13 @@ const (
 // first bytes, and says which it was.
 func ReadAny(r io.Reader) ([]Flow, string, error) {
 	br := bufio.NewReaderSize(r, 64<<10)
+	if bom, _ := br.Peek(3); bytes.Equal(bom, utf8BOM) {
+		_, _ = br.Discard(3) // a spreadsheet's CSV export starts with one
+	}
 	head, _ := br.Peek(4096)
 	switch {
+	case len(bytes.TrimSpace(head)) == 0:
+		return nil, "", nil // nothing was seen: no flows
 	case len(head) >= 2 && head[0] == 0x1f && head[1] == 0x8b, len(head) >= 4 && isCaptureMagic(head):
 		flows, err := ReadFlows(br)
 		return flows, FormatCapture, err
@@ -47,6 +52,8 @@ func ReadAny(r io.Reader) ([]Flow, string, error) {
 		"or a CSV flow log (a header line src,dst,proto,dport[,verdict])")
 }
 
+var utf8BOM = []byte{0xef, 0xbb, 0xbf}
+
 func isCaptureMagic(head []byte) bool {
 	switch m := uint32(head[0]) | uint32(head[1])<<8 | uint32(head[2])<<16 | uint32(head[3])<<24; m {
 	case 0x0a0d0d0a, 0xa1b2c3d4, 0xd4c3b2a1, 0xa1b23c4d, 0x4d3cb2a1:
@@ -56,7 +63,7 @@ func isCaptureMagic(head []byte) bool {
 }
 
 func csvHeader(head []byte) bool {
-	line, _, _ := bytes.Cut(head, []byte("\n"))
+	line, _, _ := bytes.Cut(bytes.TrimPrefix(head, utf8BOM), []byte("\n"))
 	cols := strings.Split(strings.ToLower(strings.TrimSpace(string(line))), ",")
 	return len(cols) >= 4 && slices.Equal(cols[:4], []string{"src", "dst", "proto", "dport"})
 }
@@ -210,7 +217,7 @@ func parseACLLine(line string) (k logKey, ok bool, err error) {
 }
 
 // ReadFlowCSV reads a generic flow log: a header line src,dst,proto,dport[,verdict], then one flow per
-// line. proto is tcp, udp or sctp (any case); verdict, when given, is allow/accept/accepted/pass or
+// line. proto is tcp, udp or sctp (any case; icmp lines are skipped); verdict, when given, is allow/accept/accepted/pass or
 // drop/deny/denied/reject/rejected; a flow without one was seen, as a connection that got through.
 // Every unreadable line is reported, with its number and column.
 func ReadFlowCSV(r io.Reader) ([]Flow, error) {
@@ -221,6 +228,9 @@ func ReadFlowCSV(r io.Reader) ([]Flow, error) {
 	header, err := cr.Read()
 	if err != nil {
 		return nil, fmt.Errorf("line 1: %w", err)
+	}
+	if len(header) > 0 {
+		header[0] = strings.TrimPrefix(header[0], string(utf8BOM))
 	}
 	if !csvHeader([]byte(strings.Join(header, ","))) {
 		return nil, errors.New("line 1: the header must begin src,dst,proto,dport")
@@ -239,6 +249,9 @@ func ReadFlowCSV(r io.Reader) ([]Flow, error) {
 		}
 		line, _ := cr.FieldPos(0)
 		k, err := csvFlow(rec, hasVerdict)
+		if errors.Is(err, errNoPorts) {
+			continue // ICMP: no port a policy port decides, as in an ACL log
+		}
 		if err != nil {
 			errs = append(errs, fmt.Errorf("line %d: %w", line, err))
 			if len(errs) >= 20 {
@@ -252,6 +265,9 @@ func ReadFlowCSV(r io.Reader) ([]Flow, error) {
 	return flows.flows(), errors.Join(errs...)
 }
 
+// errNoPorts marks a flow of a protocol without ports (ICMP), which no policy port decides.
+var errNoPorts = errors.New("no ports")
+
 func csvFlow(rec []string, hasVerdict bool) (k logKey, err error) {
 	if len(rec) < 4 {
 		return k, fmt.Errorf("%d column(s): src,dst,proto,dport are needed", len(rec))
@@ -263,6 +279,8 @@ func csvFlow(rec []string, hasVerdict bool) (k logKey, err error) {
 		return k, fmt.Errorf("dst: %w", err)
 	}
 	switch p := strings.ToUpper(strings.TrimSpace(rec[2])); p {
+	case "ICMP", "ICMP6", "ICMPV6", "1", "58":
+		return k, errNoPorts
 	case "TCP", "UDP", "SCTP":
 		k.proto = p
 	case "6":

@@ -74,13 +74,26 @@ func TestReadFlowCSV(t *testing.T) {
 	require.Len(t, flows, 1)
 	assert.Equal(t, capture.LogAllow, flows[0].Logged, "a flow log without verdicts lists flows that got through")
 
-	_, err = capture.ReadFlowCSV(strings.NewReader("src,dst,proto,dport,verdict\n10.0.0.1,10.0.0.2,icmp,80\nx,10.0.0.2,tcp,80\n10.0.0.1,10.0.0.2,tcp,0\n10.0.0.1,10.0.0.2,tcp,80,maybe\n10.0.0.1\n"))
+	_, err = capture.ReadFlowCSV(strings.NewReader("src,dst,proto,dport,verdict\n10.0.0.1,10.0.0.2,gre,80\nx,10.0.0.2,tcp,80\n10.0.0.1,10.0.0.2,tcp,0\n10.0.0.1,10.0.0.2,tcp,80,maybe\n10.0.0.1\n"))
 	require.Error(t, err)
-	assert.Equal(t, `line 2: proto "icmp": tcp, udp or sctp (or 6, 17, 132)
+	assert.Equal(t, `line 2: proto "gre": tcp, udp or sctp (or 6, 17, 132)
 line 3: src: ParseAddr("x"): unable to parse IP
 line 4: dport "0": a port from 1 to 65535
 line 5: verdict "maybe": allow/accept or drop/deny/reject
 line 6: 1 column(s): src,dst,proto,dport are needed`, err.Error())
+}
+
+// A spreadsheet's export (a byte order mark, CRLF, an ICMP row) reads as a flow log; nothing at all is no flow.
+func TestReadAnyTakesWhatUsersHave(t *testing.T) {
+	flows, format, err := capture.ReadAny(strings.NewReader("\xef\xbb\xbfsrc,dst,proto,dport\r\n10.0.0.1,10.0.0.2,tcp,80\r\n10.0.0.1,10.0.0.2,icmp,0\r\n"))
+	require.NoError(t, err)
+	assert.Equal(t, capture.FormatCSV, format)
+	require.Len(t, flows, 1)
+	assert.Equal(t, int32(80), flows[0].Port)
+
+	flows, _, err = capture.ReadAny(strings.NewReader(""))
+	require.NoError(t, err)
+	assert.Empty(t, flows)
 }
 
 func TestReadAnyNamesTheFormats(t *testing.T) {

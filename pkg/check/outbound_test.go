@@ -61,11 +61,17 @@ func TestOutboundOperations(t *testing.T) {
 		want        []string
 	}{
 		{"open egress reaches the internet past the mirror", "", []string{
-			"OB-6 ci builds or pulls, and reaches internet directly on TCP/443, UDP/514 (1 of 1 pod pairs): its images and packages must come through ext:mirror",
+			"OB-6 ci builds or pulls, so it may reach the outside only through ext:mirror and the endpoints the contract gives it, but it reaches internet directly on TCP/443, UDP/514 (1 of 1 pod pairs)",
 			"OB-5 the contract lets ci reach ext:saas, but zonesim probe cannot test it: it needs an address and a single TCP port (it has [198.51.100.1/32], ports [UDP/514])",
 		}},
 		{"egress only to the mirror", egressOnlyMirror, []string{
 			"OB-5 the contract lets ci reach ext:saas, but zonesim probe cannot test it: it needs an address and a single TCP port (it has [198.51.100.1/32], ports [UDP/514])",
+		}},
+		{"a probe for another namespace covers nothing here", egressOnlyMirror + `
+  probes: [{endpoint: mirror, namespace: ci}, {endpoint: saas, namespace: ghost}]
+`, []string{
+			"OB-5 the probe of ext:saas stands for namespace ghost, which the input does not have: zonesim probe refuses it",
+			"OB-5 the contract lets ci reach ext:saas, but no probe of spec.probes tests it: a broken path is found when the application fails",
 		}},
 		{"a mirror it cannot reach", `
     - apiVersion: networking.k8s.io/v1

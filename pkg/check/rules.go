@@ -762,21 +762,31 @@ func (ch *checker) allowlistCovers(x *model.External) {
 // OB-5: every external endpoint the contract lets a namespace reach is covered by a probe: one the
 // scenario's probes name, or, when it names none, one zonesim probe can test (an address and a TCP port).
 func (ch *checker) probeCoverage() {
-	probed := map[string]bool{}
-	for _, p := range ch.sc.Probes {
-		probed[p.Endpoint] = true
+	for i, p := range ch.sc.Probes {
+		if p.Namespace != "" && ch.c.Namespace(p.Namespace) == nil {
+			ch.add(Finding{Rule: "OB-5", Severity: Warning, Objects: []Object{{Kind: "Probe", Name: fmt.Sprintf("spec.probes[%d]", i), Source: p.Source}},
+				Message: fmt.Sprintf("the probe of ext:%s stands for namespace %s, which the input does not have: zonesim probe refuses it", p.Endpoint, p.Namespace),
+				Fix:     "name a namespace of the input, or leave namespace out"})
+		}
 	}
-	seen := map[string]bool{}
+	// covered says whether a probe of the scenario tests x for a namespace of the allowance (or for none).
+	covered := func(x string, eg *model.EgressAllowance) bool {
+		for _, p := range ch.sc.Probes {
+			if p.Endpoint == x && (p.Namespace == "" || slices.Contains(ch.allowanceNamespaces(eg), p.Namespace)) {
+				return true
+			}
+		}
+		return false
+	}
 	for _, eg := range ch.sc.Contract.Egress {
 		for _, to := range eg.To {
 			x := ch.e.External(strings.TrimPrefix(to, "ext:"))
-			if x == nil || seen[x.Name] {
+			if x == nil {
 				continue
 			}
-			seen[x.Name] = true
 			objs := []Object{{Kind: "External", Name: x.Name, Source: x.Source}, {Kind: "Contract", Name: "egress " + eg.From, Source: eg.Source}}
 			switch {
-			case len(ch.sc.Probes) > 0 && !probed[x.Name]:
+			case len(ch.sc.Probes) > 0 && !covered(x.Name, eg):
 				ns := eg.From
 				if z, ok := strings.CutPrefix(eg.From, "zone:"); ok {
 					ns = "<a namespace of zone " + z + ">"
@@ -833,8 +843,8 @@ func (ch *checker) pullThrough() {
 				continue
 			}
 			ch.add(Finding{Rule: "OB-6", Severity: Error, Objects: []Object{nsObject(ch.c.Namespace(ns)), ptObj},
-				Message: fmt.Sprintf("%s builds or pulls, and reaches %s directly on %s (%d of %d pod pairs): its images and packages must come through %s",
-					ns, to, strings.Join(nonEmpty(res.Connections), ", "), res.Pairs.Allowed, res.Pairs.Total, via),
+				Message: fmt.Sprintf("%s builds or pulls, so it may reach the outside only through %s and the endpoints the contract gives it, but it reaches %s directly on %s (%d of %d pod pairs)",
+					ns, via, to, strings.Join(nonEmpty(res.Connections), ", "), res.Pairs.Allowed, res.Pairs.Total),
 				Query: ch.query(ns, to, ""),
 				Fix:   fmt.Sprintf("restrict the egress of %s (NetworkPolicy, EgressFirewall) to %s", ns, via)})
 		}

@@ -41,7 +41,9 @@ const (
 // Target is one endpoint to probe, with what the model expects.
 type Target struct {
 	Endpoint string // the scenario's external name
-	DNSNames []string
+	// Namespace is the one whose flow the probe stands for ("" for none).
+	Namespace string
+	DNSNames  []string
 	// Addresses are the endpoint's declared addresses (the first of each block).
 	Addresses []netip.Addr
 	Ports     []int32 // TCP ports
@@ -55,10 +57,12 @@ type Target struct {
 type Result struct {
 	Time     time.Time `json:"time"`
 	Endpoint string    `json:"endpoint"`
-	Check    string    `json:"check"`             // dns, tcp, tls
-	Name     string    `json:"name,omitempty"`    // the DNS name resolved, or the TLS server name
-	Address  string    `json:"address,omitempty"` // address:port for tcp and tls
-	Expect   string    `json:"expect,omitempty"`  // allowed, denied or empty
+	// Namespace is the one whose flow the result is held against.
+	Namespace string `json:"namespace,omitempty"`
+	Check     string `json:"check"`             // dns, tcp, tls
+	Name      string `json:"name,omitempty"`    // the DNS name resolved, or the TLS server name
+	Address   string `json:"address,omitempty"` // address:port for tcp and tls
+	Expect    string `json:"expect,omitempty"`  // allowed, denied or empty
 	// Outcome is what happened: resolved, connected, refused, timeout, unreachable, handshake,
 	// or the failure.
 	Outcome  string  `json:"outcome"`
@@ -110,10 +114,14 @@ func Targets(e *simulate.Engine, ns string, inputs []string, cni string) ([]Targ
 			return nil
 		}
 		if ns != "" {
+			if e.Cluster.Namespace(ns) == nil {
+				return fmt.Errorf("namespace %q is not in the input", ns)
+			}
 			from, err := e.ResolveEndpoint(ns)
 			if err != nil {
 				return err
 			}
+			t.Namespace = ns
 			to, err := e.ResolveEndpoint("ext:" + x.Name)
 			if err != nil {
 				return err
@@ -139,13 +147,18 @@ func Targets(e *simulate.Engine, ns string, inputs []string, cni string) ([]Targ
 		}
 		return out, nil
 	}
+	seen := map[[2]string]bool{}
 	for _, p := range sc.Probes {
 		as := ns
 		if as == "" {
 			as = p.Namespace
 		}
+		if seen[[2]string{p.Endpoint, as}] {
+			continue // -n stands for every probe's namespace: one probe an endpoint
+		}
+		seen[[2]string{p.Endpoint, as}] = true
 		if err := add(sc.External(p.Endpoint), as); err != nil {
-			return nil, fmt.Errorf("%s:%d: probe of %s: %w", p.Source.File, p.Source.Line, p.Endpoint, err)
+			return nil, fmt.Errorf("%s:%d: spec.probes (endpoint %s): %w", p.Source.File, p.Source.Line, p.Endpoint, err)
 		}
 	}
 	return out, nil
@@ -162,6 +175,7 @@ func Run(ctx context.Context, targets []Target, opts Options) []Result {
 	}
 	var out []Result
 	for _, t := range targets {
+		first := len(out)
 		out = append(out, resolve(ctx, t, opts, now)...)
 		for _, a := range t.Addresses {
 			for _, p := range t.Ports {
@@ -175,6 +189,9 @@ func Run(ctx context.Context, targets []Target, opts Options) []Result {
 				}
 				conn.Close()
 			}
+		}
+		for i := first; i < len(out); i++ {
+			out[i].Namespace = t.Namespace
 		}
 	}
 	return out

@@ -209,6 +209,6 @@ func TestTargetsFollowTheModel(t *testing.T) {
 	for _, tg := range targets {
 		got = append(got, tg.Endpoint+" "+tg.Expect)
 	}
-	assert.Equal(t, []string{"crm-api allowed", "payments-api allowed", "registry-mirror allowed"}, got,
+	assert.Equal(t, []string{"crm-api allowed", "payments-api allowed", "registry-mirror allowed", "registry-mirror allowed"}, got,
 		"the scenario's probes, each for its own namespace")
 }

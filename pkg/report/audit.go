@@ -46,6 +46,8 @@ func WriteAudit(w io.Writer, verdicts []audit.Verdict, format string) error {
 		switch v.Status {
 		case audit.Violation:
 			status = "VIOLATION: " + v.Query
+		case audit.NotModelled:
+			status = "not modelled: the model holds neither end"
 		case audit.Unexpected:
 			status = "UNEXPECTED IDENTITY: no pod leaves with " + v.Src.String() + " (ZN-6)"
 		case audit.Dropped:

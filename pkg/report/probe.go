@@ -32,13 +32,13 @@ func WriteProbes(w io.Writer, rs []probe.Result, format string) error {
 	}
 	bw := bufio.NewWriter(w)
 	tw := tabwriter.NewWriter(bw, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "ENDPOINT\tCHECK\tTARGET\tEXPECT\tOUTCOME\tSTATUS\tDETAIL")
+	fmt.Fprintln(tw, "ENDPOINT\tFOR\tCHECK\tTARGET\tEXPECT\tOUTCOME\tSTATUS\tDETAIL")
 	warnings := 0
 	for _, r := range rs {
 		if r.Status == probe.Warning {
 			warnings++
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.Endpoint, r.Check, probeTarget(r), orDash(r.Expect), r.Outcome, strings.ToUpper(r.Status), r.Detail)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.Endpoint, orDash(r.Namespace), r.Check, probeTarget(r), orDash(r.Expect), r.Outcome, strings.ToUpper(r.Status), r.Detail)
 	}
 	if err := tw.Flush(); err != nil {
 		return err
@@ -61,7 +61,11 @@ func probeTarget(r probe.Result) string {
 func probeJUnit(w io.Writer, rs []probe.Result) error {
 	suite := junitSuite{Name: "zonesim probe", Failures: probe.Findings(rs)}
 	for _, r := range rs {
-		c := junitCase{Name: fmt.Sprintf("%s %s %s", r.Check, probeTarget(r), r.Outcome), ClassName: "ext:" + r.Endpoint}
+		name := r.Check + " " + probeTarget(r) // the same name whatever the outcome, so a CI history follows it
+		if r.Namespace != "" {
+			name += " from " + r.Namespace
+		}
+		c := junitCase{Name: name, ClassName: "ext:" + r.Endpoint}
 		if r.Status == probe.Finding {
 			c.Failures = []junitFailed{{Message: r.Detail, Type: "finding", Text: r.Detail}}
 		}
@@ -76,7 +80,7 @@ func probeJUnit(w io.Writer, rs []probe.Result) error {
 func WriteProbeMetrics(w io.Writer, rs []probe.Result, last time.Time) error {
 	bw := bufio.NewWriter(w)
 	labels := func(r probe.Result) string {
-		return fmt.Sprintf(`endpoint="%s",check="%s",target="%s",expect="%s"`, promEscape(r.Endpoint), r.Check, promEscape(probeTarget(r)), r.Expect)
+		return fmt.Sprintf(`endpoint="%s",namespace="%s",check="%s",target="%s",expect="%s"`, promEscape(r.Endpoint), promEscape(r.Namespace), r.Check, promEscape(probeTarget(r)), r.Expect)
 	}
 	gauge := func(name, help string, value func(probe.Result) (float64, bool)) {
 		fmt.Fprintf(bw, "# HELP %s %s\n# TYPE %s gauge\n", name, help, name)

@@ -92,6 +92,9 @@ func run(ctx context.Context, s cmdutil.Streams, f *flags) error {
 	if f.every > 0 && format == "junit" {
 		return cmdutil.InputError(errors.New("-o junit is one report of one round: use -o jsonl or table with --every"))
 	}
+	if f.metricsAddr != "" && f.every == 0 {
+		return cmdutil.InputError(errors.New("--metrics-addr serves the rounds of --every: give --every too"))
+	}
 	opts := zprobe.Options{Timeout: f.timeout, TLSPorts: f.tlsPorts, WarnExpiry: f.warnExpiry}
 	if f.caFile != "" {
 		pem, err := os.ReadFile(f.caFile)
@@ -157,6 +160,9 @@ func run(ctx context.Context, s cmdutil.Streams, f *flags) error {
 		mu.Lock()
 		last, when = rs, start
 		mu.Unlock()
+		if f.every > 0 && format == report.Table {
+			fmt.Fprintf(s.Out, "probes at %s:\n", start.UTC().Format(time.RFC3339))
+		}
 		if err := report.WriteProbes(s.Out, rs, format); err != nil {
 			return err
 		}
@@ -179,15 +185,18 @@ func only(targets []zprobe.Target, endpoints []string) ([]zprobe.Target, error) 
 	if len(endpoints) == 0 {
 		return targets, nil
 	}
-	var out []zprobe.Target
+	names := map[string]bool{}
 	for _, name := range endpoints {
 		name = strings.TrimPrefix(name, "ext:")
-		i := slices.IndexFunc(targets, func(t zprobe.Target) bool { return t.Endpoint == name })
-		if i < 0 {
+		if !slices.ContainsFunc(targets, func(t zprobe.Target) bool { return t.Endpoint == name }) {
 			return nil, fmt.Errorf("no external endpoint %s with an address and a TCP port to probe", name)
 		}
-		if !slices.ContainsFunc(out, func(t zprobe.Target) bool { return t.Endpoint == name }) {
-			out = append(out, targets[i])
+		names[name] = true
+	}
+	var out []zprobe.Target
+	for _, t := range targets {
+		if names[t.Endpoint] { // every probe of it: the scenario may probe one endpoint for several namespaces
+			out = append(out, t)
 		}
 	}
 	return out, nil
