@@ -61,7 +61,7 @@ func ReadFlows(r io.Reader) (flows []Flow, err error) {
 	if err != nil {
 		return nil, err
 	}
-	tuples := map[flowKey]*Flow{}
+	t := newTracker(maxConns)
 	d := newDecoder()
 	for ; ; n++ {
 		data, lt, err := next()
@@ -76,10 +76,10 @@ func ReadFlows(r io.Reader) (flows []Flow, err error) {
 			return nil, err
 		}
 		if ok {
-			track(tuples, k, syn, ack)
+			t.track(k, syn, ack)
 		}
 	}
-	return merge(tuples), nil
+	return t.result(), nil
 }
 
 // open detects the capture format and returns a function reading its packets one by one, each with
@@ -258,26 +258,78 @@ type flowKey struct {
 
 func (k flowKey) reverse() flowKey { return flowKey{k.dst, k.src, k.proto, k.dport, k.sport} }
 
-// track adds one packet to the flows seen so far, keyed by 5-tuple.
-func track(tuples map[flowKey]*Flow, k flowKey, syn, ack bool) {
+// maxConns bounds how many connections a tracker remembers to count their packets and see their answers:
+// an answer comes within seconds, and the flows keep what the forgotten connections added up to.
+const maxConns = 1 << 18
+
+// tracker follows connections by 5-tuple and adds them up into flows by source, destination, protocol
+// and port, which is what policy looks at. It forgets the oldest connections beyond maxConns, so reading a
+// capture takes memory for its flows, not for its connections.
+type tracker struct {
+	conns map[flowKey]*Flow // a connection -> the flow it adds to
+	ring  []flowKey         // the connections remembered, oldest at next once full
+	next  int
+	max   int
+	flows map[mergeKey]*Flow
+}
+
+type mergeKey struct {
+	src, dst netip.Addr
+	proto    string
+	port     int32
+}
+
+func newTracker(max int) *tracker {
+	return &tracker{conns: map[flowKey]*Flow{}, flows: map[mergeKey]*Flow{}, max: max}
+}
+
+// track adds one packet.
+func (t *tracker) track(k flowKey, syn, ack bool) {
 	if k.proto == "TCP" {
-		if syn && ack { // the answer to the flow the other way
-			if f := tuples[k.reverse()]; f != nil {
+		if syn && ack { // the answer to the connection the other way
+			if f := t.conns[k.reverse()]; f != nil {
 				f.Answered = true
 			}
 			return
 		}
-	} else if f := tuples[k.reverse()]; f != nil {
+	} else if f := t.conns[k.reverse()]; f != nil {
 		f.Answered = true
 		return
 	}
-	if f := tuples[k]; f != nil {
+	if f := t.conns[k]; f != nil {
 		f.Packets++
 		return
 	}
-	if k.proto != "TCP" || syn {
-		tuples[k] = &Flow{Src: k.src, Dst: k.dst, Protocol: k.proto, Port: int32(k.dport), Packets: 1}
+	if k.proto == "TCP" && !syn {
+		return // a connection open before the capture began
 	}
+	mk := mergeKey{k.src, k.dst, k.proto, int32(k.dport)}
+	f := t.flows[mk]
+	if f == nil {
+		f = &Flow{Src: k.src, Dst: k.dst, Protocol: k.proto, Port: int32(k.dport)}
+		t.flows[mk] = f
+	}
+	f.Packets++
+	t.conns[k] = f
+	if len(t.ring) < t.max {
+		t.ring = append(t.ring, k)
+		return
+	}
+	delete(t.conns, t.ring[t.next])
+	t.ring[t.next] = k
+	t.next = (t.next + 1) % t.max
+}
+
+// result is the flows, sorted.
+func (t *tracker) result() []Flow {
+	var out []Flow
+	for _, f := range t.flows {
+		out = append(out, *f)
+	}
+	slices.SortFunc(out, func(a, b Flow) int {
+		return cmp.Or(a.Src.Compare(b.Src), a.Dst.Compare(b.Dst), cmp.Compare(a.Protocol, b.Protocol), cmp.Compare(a.Port, b.Port))
+	})
+	return out
 }
 
 // packetKey finds the packet's transport header and takes the addresses from the IP header that
@@ -306,29 +358,4 @@ func packetKey(p gopacket.Packet) (k flowKey, syn, ack, ok bool) {
 		}
 	}
 	return k, false, false, false
-}
-
-// merge folds flows that differ only in their source port into one, and sorts them.
-func merge(tuples map[flowKey]*Flow) []Flow {
-	type mergeKey struct {
-		src, dst netip.Addr
-		proto    string
-		port     int32
-	}
-	index := map[mergeKey]int{}
-	var out []Flow
-	for _, f := range tuples {
-		mk := mergeKey{f.Src, f.Dst, f.Protocol, f.Port}
-		if i, ok := index[mk]; ok {
-			out[i].Packets += f.Packets
-			out[i].Answered = out[i].Answered || f.Answered
-			continue
-		}
-		index[mk] = len(out)
-		out = append(out, *f)
-	}
-	slices.SortFunc(out, func(a, b Flow) int {
-		return cmp.Or(a.Src.Compare(b.Src), a.Dst.Compare(b.Dst), cmp.Compare(a.Protocol, b.Protocol), cmp.Compare(a.Port, b.Port))
-	})
-	return out
 }

@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"compress/gzip"
 	"encoding/binary"
+	"fmt"
 	"io"
 	"net/netip"
+	"runtime"
 	"slices"
 	"testing"
 	"time"
@@ -584,6 +586,84 @@ func BenchmarkReadFlows(b *testing.B) {
 				}
 			}
 			b.ReportMetric(float64(len(packets))*float64(b.N)/b.Elapsed().Seconds(), "packets/s")
+		})
+	}
+}
+
+// syntheticCapture streams a pcap of n packets without holding it: connections from 4,096 sources to
+// three ports of one server, each a SYN and its SYN-ACK, every one on a source port of its own, so the
+// capture has n/2 connections but only 12,288 flows.
+type syntheticCapture struct {
+	n, i   int
+	header []byte
+	buf    []byte
+	syn    []byte // a template packet record, patched per packet
+}
+
+func newSyntheticCapture(n int) *syntheticCapture {
+	rec := writePcap(pcapgo.NewWriter, layers.LinkTypeEthernet, [][]byte{eth(ip(a4, b4, syn(1, 443)))})
+	return &syntheticCapture{n: n, header: rec[:24], syn: rec[24:]}
+}
+
+func (c *syntheticCapture) Read(p []byte) (int, error) {
+	for len(c.buf) == 0 {
+		if c.header != nil {
+			c.buf, c.header = c.header, nil
+			break
+		}
+		if c.i >= c.n {
+			return 0, io.EOF
+		}
+		conn := c.i / 2
+		src := netip.AddrFrom4([4]byte{10, 1, byte(conn >> 8 & 15), byte(conn)})
+		sport, dport := uint16(1024+conn%60000), uint16(443+conn%3)
+		var pkt []byte
+		if c.i%2 == 0 {
+			pkt = eth(ip(src, b4, syn(sport, dport)))
+		} else {
+			pkt = eth(ip(b4, src, synAck(dport, sport)))
+		}
+		rec := make([]byte, 16, 16+len(pkt))
+		binary.LittleEndian.PutUint32(rec[8:], uint32(len(pkt)))
+		binary.LittleEndian.PutUint32(rec[12:], uint32(len(pkt)))
+		c.buf = append(rec, pkt...)
+		c.i++
+	}
+	n := copy(p, c.buf)
+	c.buf = c.buf[n:]
+	return n, nil
+}
+
+// BenchmarkReadFlowsMemory reads 1 M and 4 M packets (0.5 M and 2 M connections, about 75 and 300 MB of
+// capture) and reports the largest heap in use while doing so: it follows the flows, not the
+// connections, so both take about the same.
+func BenchmarkReadFlowsMemory(b *testing.B) {
+	for _, n := range []int{1 << 20, 4 << 20} {
+		b.Run(fmt.Sprintf("%dM-packets", n>>20), func(b *testing.B) {
+			for b.Loop() {
+				done := make(chan struct{})
+				peak := make(chan uint64)
+				go func() {
+					var most uint64
+					var ms runtime.MemStats
+					for {
+						select {
+						case <-done:
+							peak <- most
+							return
+						case <-time.After(20 * time.Millisecond):
+							runtime.ReadMemStats(&ms)
+							most = max(most, ms.HeapInuse)
+						}
+					}
+				}()
+				flows, err := capture.ReadFlows(newSyntheticCapture(n))
+				close(done)
+				if err != nil || len(flows) != 12288 {
+					b.Fatal(err, len(flows))
+				}
+				b.ReportMetric(float64(<-peak)/(1<<20), "peak-heap-MiB")
+			}
 		})
 	}
 }

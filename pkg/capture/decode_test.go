@@ -2,6 +2,7 @@ package capture
 
 import (
 	"net"
+	"net/netip"
 	"testing"
 
 	"github.com/google/gopacket"
@@ -89,4 +90,20 @@ func FuzzDecoderKey(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte, link uint8) {
 		keyAgrees(t, d, data, links[int(link)%len(links)])
 	})
+}
+
+// A tracker remembers a bounded number of connections: the oldest are forgotten (an answer that comes
+// after that is not seen), and the flows keep what they added up to.
+func TestTrackerForgetsTheOldestConnections(t *testing.T) {
+	a, b := netip.MustParseAddr("10.0.0.1"), netip.MustParseAddr("10.0.0.2")
+	conn := func(sport uint16) flowKey { return flowKey{a, b, "TCP", sport, 443} }
+	tr := newTracker(2)
+	tr.track(conn(1), true, false)
+	tr.track(conn(2), true, false)
+	tr.track(conn(1), false, true)          // still remembered: counted
+	tr.track(conn(3), true, false)          // conn 1 is forgotten
+	tr.track(conn(1).reverse(), true, true) // its answer comes too late
+	tr.track(conn(3).reverse(), true, true) // conn 3's does not
+	assert.Len(t, tr.conns, 2)
+	assert.Equal(t, []Flow{{Src: a, Dst: b, Protocol: "TCP", Port: 443, Packets: 4, Answered: true}}, tr.result())
 }
