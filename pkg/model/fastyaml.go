@@ -72,6 +72,7 @@ func (p *fastParser) split() bool {
 		}
 	}
 	data := p.data
+	p.lines = make([]fline, 0, bytes.Count(data, []byte("\n"))+1)
 	for num := 1; len(data) > 0; num++ {
 		text := data
 		if n := bytes.IndexByte(data, '\n'); n >= 0 {
@@ -124,11 +125,150 @@ func (p *fastParser) document() *yaml.Node {
 		start = l.num
 	}
 	doc := p.node(yaml.Node{Kind: yaml.DocumentNode, Line: start, Column: 1})
-	doc.Content = []*yaml.Node{p.block(0)}
+	if c := l.text[0]; c == '{' || c == '[' {
+		doc.Content = []*yaml.Node{p.json()}
+	} else {
+		doc.Content = []*yaml.Node{p.block(0)}
+	}
 	if p.next() {
 		giveUp() // a line the document's node did not take
 	}
 	return doc
+}
+
+// json reads a JSON document (kubectl get -o json), which YAML reads as flow collections over many lines:
+// objects and arrays, double-quoted strings, numbers, true, false and null, with a key's colon and value
+// on the key's line (as every JSON writer puts them). Its nodes are the YAML parser's: flow style,
+// quoted strings, other scalars tagged as the parser resolves them.
+func (p *fastParser) json() *yaml.Node {
+	c := 0 // the column on the current line
+	// space moves past spaces and line ends to the next character; along says it must be on this line.
+	space := func(along bool) {
+		for {
+			text := p.lines[p.i].text
+			for c < len(text) && text[c] == ' ' {
+				c++
+			}
+			if c < len(text) {
+				if text[c] == '#' {
+					giveUp() // a comment: not JSON
+				}
+				return
+			}
+			if along || p.i+1 == len(p.lines) {
+				giveUp()
+			}
+			p.i, c = p.i+1, 0
+		}
+	}
+	var value func() *yaml.Node
+	value = func() *yaml.Node {
+		text := p.lines[p.i].text
+		switch text[c] {
+		case '"':
+			n, end := p.quoted(c)
+			c = end
+			return n
+		case '{', '[':
+			open, closer := text[c], byte(']')
+			n := p.node(yaml.Node{Kind: yaml.SequenceNode, Tag: "!!seq", Style: yaml.FlowStyle, Line: p.lines[p.i].num, Column: c + 1})
+			if open == '{' {
+				n.Kind, n.Tag, closer = yaml.MappingNode, "!!map", '}'
+			}
+			c++
+			space(false)
+			if p.lines[p.i].text[c] == closer {
+				c++
+				return n
+			}
+			for {
+				if open == '{' {
+					if p.lines[p.i].text[c] != '"' {
+						giveUp() // JSON keys are strings
+					}
+					k := c
+					key := value()
+					if c-k > maxKey {
+						giveUp()
+					}
+					space(true)
+					if p.lines[p.i].text[c] != ':' {
+						giveUp()
+					}
+					c++
+					space(true)
+					n.Content = append(n.Content, key)
+				}
+				n.Content = append(n.Content, value())
+				space(false)
+				switch p.lines[p.i].text[c] {
+				case closer:
+					c++
+					return n
+				case ',':
+					c++
+					space(false)
+				default:
+					giveUp()
+				}
+			}
+		}
+		end := c
+		for end < len(text) && !strChr(" ,]}", text[end]) {
+			end++
+		}
+		if !jsonLiteral(text[c:end]) {
+			giveUp() // YAML's plain scalars, which JSON does not have
+		}
+		n := p.plain(text[c:end], c)
+		c = end
+		return n
+	}
+	n := value()
+	if rest := p.lines[p.i].text[c:]; len(bytes.TrimLeft(rest, " ")) > 0 {
+		giveUp()
+	}
+	p.i++
+	return n
+}
+
+// jsonLiteral says whether s is a JSON number, true, false or null.
+func jsonLiteral(s []byte) bool {
+	switch string(s) {
+	case "true", "false", "null":
+		return true
+	}
+	i := 0
+	if i < len(s) && s[i] == '-' {
+		i++
+	}
+	digits := func() int {
+		j := i
+		for i < len(s) && s[i] >= '0' && s[i] <= '9' {
+			i++
+		}
+		return i - j
+	}
+	switch n := digits(); {
+	case n == 0, n > 1 && s[i-n] == '0':
+		return false
+	}
+	if i < len(s) && s[i] == '.' {
+		i++
+		if digits() == 0 {
+			return false
+		}
+	}
+	if i < len(s) && (s[i] == 'e' || s[i] == 'E') {
+		i++
+		if i < len(s) && (s[i] == '+' || s[i] == '-') {
+			i++
+		}
+		if digits() == 0 {
+			return false
+		}
+	}
+	return i == len(s)
 }
 
 // block reads the mapping or sequence whose first line is the current one, at indent n.

@@ -52,7 +52,15 @@ func TestFastDocument(t *testing.T) {
 		{"quoted keys", "\"a b\": 1\n'c': 2\n", true},
 		{"kubectl get -o yaml", kubectlExport, true},
 		{"a document that is a scalar", "just text\n", false},
-		{"JSON", "{\"a\": 1,\n \"b\": 2}\n", false},
+		{"JSON", "{\"a\": 1,\n \"b\": 2}\n", true},
+		{"kubectl get -o json", kubectlJSON, true},
+		{"JSON numbers and literals", "[1, -2, 0.5, 1e3, -1.5E-2, true, false, null, \"10\", {}, []]\n", true},
+		{"JSON over many lines", "{\n  \"a\": [\n    {\"b\": \"c\"},\n    {\n      \"d\": \"e\"\n    }\n  ],\n  \"f\": {}\n}\n", true},
+		{"JSON escapes the fast parser leaves", "{\"a\": \"x\\/y\"}\n", false},
+		{"a JSON key's colon on the next line", "{\"a\"\n: 1}\n", false},
+		{"YAML's plain words in a flow mapping", "{a: b,\n c: d}\n", false},
+		{"not JSON after the object", "{\"a\": 1} x\n", false},
+		{"a number JSON does not have", "[01]\n", false},
 		{"anchors", "a: &x 1\nb: *x\n", false},
 		{"tags", "a: !!str 1\n", false},
 		{"folded", "a: >\n  x\n", false},
@@ -112,7 +120,7 @@ func eachInputFile(t *testing.T, f func(data []byte)) {
 
 // Whatever the document, the fast parser reads what the YAML parser reads, or leaves it.
 func FuzzFastDocument(f *testing.F) {
-	for _, s := range []string{"a: 1\nb:\n- c: [1, {d: e}]\n  f: |\n    x\n", exportList, aheadDocs, "a: \"\\x41\\u00e9\"\n"} {
+	for _, s := range []string{"a: 1\nb:\n- c: [1, {d: e}]\n  f: |\n    x\n", exportList, aheadDocs, "a: \"\\x41\\u00e9\"\n", kubectlJSON} {
 		for _, c := range documents([]byte(s)) {
 			f.Add(c.data)
 		}
@@ -124,6 +132,59 @@ func FuzzFastDocument(f *testing.F) {
 		fastAgrees(t, data)
 	})
 }
+
+// kubectlJSON is a List as kubectl get -o json writes one.
+const kubectlJSON = `{
+    "apiVersion": "v1",
+    "items": [
+        {
+            "apiVersion": "networking.k8s.io/v1",
+            "kind": "NetworkPolicy",
+            "metadata": {
+                "creationTimestamp": "2024-01-01T00:00:00Z",
+                "generation": 1,
+                "name": "allow-web",
+                "namespace": "shop",
+                "resourceVersion": "1234",
+                "uid": "0b1c2d3e-4f50-6172-8394-a5b6c7d8e9f0"
+            },
+            "spec": {
+                "ingress": [
+                    {
+                        "from": [
+                            {
+                                "namespaceSelector": {
+                                    "matchLabels": {
+                                        "network-zone": "dmz"
+                                    }
+                                }
+                            }
+                        ],
+                        "ports": [
+                            {
+                                "port": 8080,
+                                "protocol": "TCP"
+                            },
+                            {
+                                "port": "http",
+                                "protocol": "TCP"
+                            }
+                        ]
+                    }
+                ],
+                "podSelector": {},
+                "policyTypes": [
+                    "Ingress"
+                ]
+            }
+        }
+    ],
+    "kind": "List",
+    "metadata": {
+        "resourceVersion": ""
+    }
+}
+`
 
 // kubectlExport is an object as kubectl get -o yaml writes it, server fields and all.
 const kubectlExport = `apiVersion: apps/v1
