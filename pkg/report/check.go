@@ -80,6 +80,8 @@ type junitCase struct {
 	Skipped   *struct {
 		Message string `xml:"message,attr"`
 	} `xml:"skipped,omitempty"`
+	// SystemOut carries what passed with a remark (a certificate that expires soon).
+	SystemOut string `xml:"system-out,omitempty"`
 }
 
 type junitFailed struct {

@@ -66,8 +66,11 @@ func probeJUnit(w io.Writer, rs []probe.Result) error {
 			name += " from " + r.Namespace
 		}
 		c := junitCase{Name: name, ClassName: "ext:" + r.Endpoint}
-		if r.Status == probe.Finding {
+		switch r.Status {
+		case probe.Finding:
 			c.Failures = []junitFailed{{Message: r.Detail, Type: "finding", Text: r.Detail}}
+		case probe.Warning:
+			c.SystemOut = "warning: " + r.Detail
 		}
 		suite.Cases = append(suite.Cases, c)
 	}

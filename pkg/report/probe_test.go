@@ -53,7 +53,9 @@ func TestWriteProbesJUnit(t *testing.T) {
 	assert.Equal(t, `<?xml version="1.0" encoding="UTF-8"?>
 <testsuite name="zonesim probe" tests="3" failures="1" skipped="0">
   <testcase name="tcp 198.51.100.20:443" classname="ext:crm-api"></testcase>
-  <testcase name="tls api.crm.example.com @ 198.51.100.20:443" classname="ext:crm-api"></testcase>
+  <testcase name="tls api.crm.example.com @ 198.51.100.20:443" classname="ext:crm-api">
+    <system-out>warning: certificate for api.crm.example.com valid until 2026-12-14 (12 days): expires within 30 days</system-out>
+  </testcase>
   <testcase name="tcp 198.51.100.40:443 from app" classname="ext:pay&#34;api">
     <failure message="the model denies it but the connection was opened" type="finding">the model denies it but the connection was opened</failure>
   </testcase>
