@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"iter"
+	"maps"
 	"reflect"
 	"runtime"
 	"strings"
@@ -473,6 +474,42 @@ func decodeAhead(file string, n *yaml.Node, path string, out map[*yaml.Node]*dec
 			out[n] = decodeObject(file, n, path, kind, apiVersion, spec)
 		}
 	}
+}
+
+// listAheadItems is how many items a List read whole needs before they are decoded ahead in parallel.
+var listAheadItems = 512
+
+// decodeListAhead decodes the items of a large List (n) on every core, the way addObject will look for
+// them; nil when n is not one.
+func decodeListAhead(file string, n *yaml.Node) map[*yaml.Node]*decoded {
+	n = resolveAlias(n)
+	if n.Kind != yaml.MappingNode {
+		return nil
+	}
+	apiVersion, kind := scalarAt(n, "apiVersion"), scalarAt(n, "kind")
+	items := mapGet(n, "items")
+	if !strings.HasSuffix(kind, "List") || items == nil || items.Kind != yaml.SequenceNode || len(items.Content) < listAheadItems {
+		return nil
+	}
+	its := listItems(items, apiVersion, kind)
+	workers := runtime.GOMAXPROCS(0)
+	parts := make([]map[*yaml.Node]*decoded, workers)
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Go(func() {
+			m := map[*yaml.Node]*decoded{}
+			for i := w; i < len(its); i += workers {
+				decodeAhead(file, its[i], itemPath("", i), m)
+			}
+			parts[w] = m
+		})
+	}
+	wg.Wait()
+	out := parts[0]
+	for _, m := range parts[1:] {
+		maps.Copy(out, m)
+	}
+	return out
 }
 
 // scalarAt is the value of a scalar key of a mapping, or "".

@@ -3,6 +3,7 @@ package model
 import (
 	"bytes"
 	"fmt"
+	"math"
 	"strings"
 	"testing"
 
@@ -33,7 +34,11 @@ func readBoth(t testing.TB, data []byte) (stream string, ahead []string) {
 		}
 		return b.String()
 	}
+	defer func(n int) { listAheadItems = n }(listAheadItems)
+	listAheadItems = math.MaxInt // the stream read item by item, as the reference
 	stream = render(func(l *Loader) { l.addStream("in.yaml", data, 0) })
+	listAheadItems = 1 // the items of every List read whole decoded ahead in parallel
+	ahead = append(ahead, render(func(l *Loader) { l.addStream("in.yaml", data, 0) }))
 	for _, min := range []int{1, 64, 256} {
 		ahead = append(ahead, render(func(l *Loader) { l.addChunks("in.yaml", data, splitAhead(data, min)) }))
 		ahead = append(ahead, render(func(l *Loader) { // Lists added run by run where they can be

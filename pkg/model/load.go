@@ -400,10 +400,17 @@ func (l *Loader) addChunk(file string, data []byte, lineOffset int) bool {
 	return false
 }
 
-// addDocument adds the object of one YAML document.
+// addDocument adds the object of one YAML document. The items of a large List read whole (a JSON export)
+// are decoded ahead on every core first, as those of a file read in chunks are.
 func (l *Loader) addDocument(file string, doc *yaml.Node) {
 	if len(doc.Content) == 0 || isNull(doc.Content[0]) {
 		return // an empty or comment-only document, which kubectl skips too
+	}
+	if l.pre == nil {
+		if pre := decodeListAhead(file, doc.Content[0]); pre != nil {
+			l.pre = pre
+			defer func() { l.pre = nil }()
+		}
 	}
 	l.addObject(file, doc.Content[0], "")
 }
