@@ -51,8 +51,14 @@ type Verdict struct {
 	DecidedBy string `json:"decidedBy,omitempty"`
 }
 
+// Options say how the queries that reproduce a verdict name the input: the -f of the run, and --cni.
+type Options struct {
+	Inputs []string
+	CNI    string
+}
+
 // Check looks every flow up in the engine.
-func Check(e *simulate.Engine, flows []Flow) []Verdict {
+func Check(e *simulate.Engine, flows []Flow, opts Options) []Verdict {
 	// egress identity -> the pods that may leave with it: every hosted egress IP of theirs (traffic is
 	// spread over them), or the IPs of the nodes they may run on
 	identities := map[netip.Addr][]*model.Pod{}
@@ -94,7 +100,7 @@ func Check(e *simulate.Engine, flows []Flow) []Verdict {
 			if err != nil {
 				continue
 			}
-			query := fmt.Sprintf("zonesim query from %s to %s --port %s/%d", src.Name, f.Dst, strings.ToLower(f.Protocol), f.Port)
+			query := simulate.QueryCommand(opts.Inputs, opts.CNI, src.Name, f.Dst.String(), fmt.Sprintf("%s/%d", strings.ToLower(f.Protocol), f.Port))
 			if v.Query == "" {
 				v.Query = query
 			}

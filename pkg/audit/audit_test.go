@@ -85,7 +85,7 @@ func TestAuditFindsWhatGotThroughAgainstThePolicies(t *testing.T) {
 	p, err := simulate.LookupProfile("generic")
 	require.NoError(t, err)
 	got := map[string]audit.Verdict{}
-	for _, v := range audit.Check(simulate.New(c, p, ""), flows) {
+	for _, v := range audit.Check(simulate.New(c, p, ""), flows, audit.Options{}) {
 		got[v.Src.String()+">"+v.Dst.String()] = v
 	}
 	ok := got[web+">"+api]
@@ -123,7 +123,7 @@ func TestAuditMapsEgressIdentitiesToPods(t *testing.T) {
 		packet{src: "198.51.100.9", dst: egress.String(), sport: 443, dport: 41000, syn: true, ack: true},
 	))
 	require.NoError(t, err)
-	v := audit.Check(e, flows)
+	v := audit.Check(e, flows, audit.Options{})
 	require.Len(t, v, 1)
 	assert.Equal(t, "ok", v[0].Status)
 	assert.Contains(t, v[0].From, egress.String()+" (egress identity of ")
@@ -150,7 +150,7 @@ func TestAuditReadsACLLogs(t *testing.T) {
 	p, err := simulate.LookupProfile("ovn-kubernetes")
 	require.NoError(t, err)
 	got := map[string]audit.Verdict{}
-	for _, v := range audit.Check(simulate.New(c, p, ""), flows) {
+	for _, v := range audit.Check(simulate.New(c, p, ""), flows, audit.Options{}) {
 		got[v.Src.String()+">"+v.Dst.String()+" "+v.Logged] = v
 	}
 	assert.Equal(t, audit.OK, got[web+">"+api+" allow"].Status)

@@ -337,6 +337,8 @@ func TestAuditOfFlowLogs(t *testing.T) {
 	assert.Equal(t, 1, code, stderr)
 	assert.Contains(t, out, "10.10.0.201 (egress identity of web/frontend-0)       ext:partner-api (203.0.113.10)  TCP/443  allowed (1 log lines)  denied   VIOLATION: ")
 	assert.Contains(t, out, "10.20.0.201 (egress identity of orders/orders-api-0)  ext:partner-api (203.0.113.10)  TCP/443  dropped (1 log lines)  allowed  DROPPED: ")
+	assert.Contains(t, out, "VIOLATION: zonesim query -f ../../scenarios/three-tier/scenario.yaml from web/frontend-0 to 203.0.113.10 --port tcp/443",
+		"the query that explains the verdict reads the same input")
 	assert.Contains(t, out, "2 flow(s), 1 violation(s), 1 drop(s) the model does not expect")
 
 	// An address of the internal zone's egress range that no EgressIP holds: an identity the model does not know.
