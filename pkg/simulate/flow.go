@@ -2,6 +2,7 @@ package simulate
 
 import (
 	"fmt"
+	"iter"
 	"maps"
 	"net/netip"
 	"slices"
@@ -129,20 +130,20 @@ type SNAT struct {
 	Step   FlowStep
 }
 
-// selectingEgressIPs are the EgressIPs (and NetNamespaces) that select the pod, in input order (EIP-1,
-// SDN-1).
-func (e *Engine) selectingEgressIPs(p *model.Pod) []*model.EgressIP {
-	ns := e.Cluster.Namespace(p.Namespace)
-	if ns == nil {
-		return nil
-	}
-	var out []*model.EgressIP
-	for _, eip := range e.Cluster.EgressIPs {
-		if EgressIPSelectsNamespace(eip, ns) && (eip.Kind != "EgressIP" || newSelector(eip.PodSelector).matches(p.Labels)) {
-			out = append(out, eip)
+// selectingEgressIPs yields the EgressIPs (and NetNamespaces) that select the pod, in input order
+// (EIP-1, SDN-1); snat stops at the first that serves the flow.
+func (e *Engine) selectingEgressIPs(p *model.Pod) iter.Seq[*model.EgressIP] {
+	return func(yield func(*model.EgressIP) bool) {
+		ns := e.Cluster.Namespace(p.Namespace)
+		if ns == nil {
+			return
+		}
+		for _, eip := range e.Cluster.EgressIPs {
+			if EgressIPSelectsNamespace(eip, ns) && (eip.Kind != "EgressIP" || newSelector(eip.PodSelector).matches(p.Labels)) && !yield(eip) {
+				return
+			}
 		}
 	}
-	return out
 }
 
 // sameFamily keeps the addresses of dst's family (every one when dst is not given): an egress IP
@@ -179,7 +180,7 @@ func (e *Engine) snat(p *model.Pod, dst netip.Addr) SNAT {
 	if p.HostNetwork {
 		return nodeIP("host-network pod")
 	}
-	for _, eip := range e.selectingEgressIPs(p) {
+	for eip := range e.selectingEgressIPs(p) {
 		ips := sameFamily(eip.IPs, dst)
 		if len(ips) == 0 {
 			continue // an egress IP serves only its own address family
@@ -273,7 +274,7 @@ func (e *Engine) EgressIdentities(p *model.Pod, dst netip.Addr) EgressPath {
 		family = "IPv6"
 	}
 	var without []string
-	for _, eip := range e.selectingEgressIPs(p) {
+	for eip := range e.selectingEgressIPs(p) {
 		ips := sameFamily(eip.IPs, dst)
 		if len(ips) == 0 {
 			without = append(without, eip.Kind+" "+eip.Name)
@@ -282,7 +283,7 @@ func (e *Engine) EgressIdentities(p *model.Pod, dst netip.Addr) EgressPath {
 		path.Overlapping = append(path.Overlapping, eip.Kind+" "+eip.Name)
 		hosted := false
 		for _, ip := range ips {
-			hosts := e.EgressHostNames(eip, ip)
+			hosts := e.egressHosts(eip, ip)
 			id := EgressIdentity{IP: ip, Kind: eip.Kind, Name: eip.Name, Source: eip.Source, Hosts: hosts}
 			if len(hosts) == 0 {
 				path.Unhostable = append(path.Unhostable, id)
@@ -351,13 +352,23 @@ func containsIP(ips []netip.Addr, ip netip.Addr) bool {
 	return false
 }
 
+// egressHosts are the nodes an egress IP leaves from: the one the EgressIP's status assigns it to first
+// (none when the input lacks that node), then the others able to host it, where it moves on failover.
+func (e *Engine) egressHosts(eip *model.EgressIP, ip netip.Addr) []string {
+	hosts := e.EgressHostNames(eip, ip)
+	if n, ok := eip.Assigned[ip]; ok && eip.Kind == "EgressIP" {
+		if e.nodes[n] == nil {
+			return nil
+		}
+		return append([]string{n}, slices.DeleteFunc(hosts, func(h string) bool { return h == n })...)
+	}
+	return hosts
+}
+
 // egressHost is the node that hosts an egress IP: from the EgressIP's status, else the first node able
 // to host it.
 func (e *Engine) egressHost(eip *model.EgressIP, ip netip.Addr) *model.Node {
-	if n, ok := eip.Assigned[ip]; ok && eip.Kind == "EgressIP" {
-		return e.nodes[n]
-	}
-	if hosts := e.EgressHostNames(eip, ip); len(hosts) > 0 {
+	if hosts := e.egressHosts(eip, ip); len(hosts) > 0 {
 		return e.nodes[hosts[0]]
 	}
 	return nil
