@@ -8,6 +8,7 @@ package audit
 import (
 	"fmt"
 	"net/netip"
+	"slices"
 	"strings"
 
 	"github.com/zonesim/zonesim/pkg/capture"
@@ -106,14 +107,13 @@ func Check(e *simulate.Engine, flows []Flow, opts Options) []Verdict {
 			}
 			// Outside the cluster the source is one of the pod's identities; the model follows the flow
 			// from the first of them, and the endpoint's allowlist must hold the one seen.
-			if r.Allowed && (len(identities[f.Src]) == 0 || dst.Members[0].External == nil || len(dst.Members[0].External.AcceptsFrom) == 0 ||
-				model.ContainsAddr(dst.Members[0].External.AcceptsFrom, f.Src)) {
+			if x := dst.Members[0].External; r.Allowed && (len(identities[f.Src]) == 0 || x == nil || len(x.AcceptsFrom) == 0 || model.ContainsAddr(x.AcceptsFrom, f.Src)) {
 				v.Allowed, v.Query = true, query
 				break
 			}
 		}
 		v.DecidedBy = ACLObject(f.ACL)
-		if v.DecidedBy != "" && !aclInModel(e, f.ACL) {
+		if a, ok := parseACL(f.ACL); ok && !a.inModel(e.Cluster) {
 			v.DecidedBy += " (not in the input)"
 		}
 		zone := egressRangeZone(e, f.Src)
@@ -139,31 +139,6 @@ func Check(e *simulate.Engine, flows []Flow, opts Options) []Verdict {
 	return out
 }
 
-// aclInModel says whether the NetworkPolicy or admin policy an ACL is named after is in the input (an
-// ACL name zonesim cannot read, or a namespace's default deny, counts as in it).
-func aclInModel(e *simulate.Engine, acl string) bool {
-	parts := strings.Split(acl, ":")
-	switch {
-	case parts[0] == "NP" && len(parts) == 5:
-		for _, p := range e.Cluster.Policies {
-			if p.Namespace == parts[1] && p.Name == parts[2] {
-				return true
-			}
-		}
-		return false
-	case (parts[0] == "ANP" || parts[0] == "BANP") && len(parts) == 4:
-		for _, p := range e.Cluster.AdminPolicies {
-			if p.Name == parts[1] {
-				return true
-			}
-		}
-		return parts[0] == "BANP" && e.Cluster.Baseline != nil && e.Cluster.Baseline.Name == parts[1]
-	case parts[0] == "EF" && len(parts) == 3:
-		return e.Cluster.EgressFirewallOf(parts[1]) != nil
-	}
-	return true
-}
-
 // egressRangeZone names the zone whose egress ranges hold ip ("" for none).
 func egressRangeZone(e *simulate.Engine, ip netip.Addr) string {
 	if e.Cluster.Scenario == nil {
@@ -177,33 +152,72 @@ func egressRangeZone(e *simulate.Engine, ip netip.Addr) string {
 	return ""
 }
 
-// ACLObject names the object behind an OVN-Kubernetes ACL, from the ACL's name: NP:ns:Ingress (the
-// namespace's default deny), NP:ns:policy:Ingress:0, ANP:name:Egress:1, BANP:name:Ingress:0,
-// EF:ns:0, or the older ns_policy. A name it cannot read is returned as it is.
-func ACLObject(acl string) string {
-	if acl == "" {
-		return ""
-	}
-	parts := strings.Split(acl, ":")
-	rule := func(dir, n string) string {
-		return fmt.Sprintf("%s[%s]", strings.ToLower(dir), n)
-	}
+// acl is what an OVN-Kubernetes ACL's name says of the object behind it: NP:ns:Ingress (the namespace's
+// default deny), NP:ns:policy:Ingress:0, ANP:name:Egress:1, BANP:name:Ingress:0, EF:ns:0, or the older
+// ns_policy.
+type acl struct {
+	kind, namespace, name, direction, rule string
+}
+
+// parseACL reads an ACL's name; ok is false for one in none of those forms.
+func parseACL(name string) (a acl, ok bool) {
+	p := strings.Split(name, ":")
 	switch {
-	case parts[0] == "NP" && len(parts) == 3:
-		return fmt.Sprintf("the %s default deny of namespace %s (its pods are isolated, NP-2, NP-3)", strings.ToLower(parts[2]), parts[1])
-	case parts[0] == "NP" && len(parts) == 5:
-		return fmt.Sprintf("NetworkPolicy %s/%s %s", parts[1], parts[2], rule(parts[3], parts[4]))
-	case parts[0] == "ANP" && len(parts) == 4:
-		return fmt.Sprintf("AdminNetworkPolicy %s %s", parts[1], rule(parts[2], parts[3]))
-	case parts[0] == "BANP" && len(parts) == 4:
-		return fmt.Sprintf("BaselineAdminNetworkPolicy %s %s", parts[1], rule(parts[2], parts[3]))
-	case parts[0] == "EF" && len(parts) == 3:
-		return fmt.Sprintf("EgressFirewall %s/default rule %s", parts[1], parts[2])
-	case len(parts) == 1 && strings.Contains(acl, "_"):
-		ns, policy, _ := strings.Cut(acl, "_") // a namespace has no "_": the first one ends it
-		return fmt.Sprintf("NetworkPolicy %s/%s", ns, policy)
+	case p[0] == "NP" && len(p) == 3:
+		return acl{kind: "deny", namespace: p[1], direction: p[2]}, true
+	case p[0] == "NP" && len(p) == 5:
+		return acl{kind: "NetworkPolicy", namespace: p[1], name: p[2], direction: p[3], rule: p[4]}, true
+	case (p[0] == "ANP" || p[0] == "BANP") && len(p) == 4:
+		kind := map[string]string{"ANP": "AdminNetworkPolicy", "BANP": "BaselineAdminNetworkPolicy"}[p[0]]
+		return acl{kind: kind, name: p[1], direction: p[2], rule: p[3]}, true
+	case p[0] == "EF" && len(p) == 3:
+		return acl{kind: "EgressFirewall", namespace: p[1], name: "default", rule: p[2]}, true
+	case len(p) == 1 && strings.Contains(name, "_"):
+		ns, policy, _ := strings.Cut(name, "_") // a namespace has no "_": the first one ends it
+		return acl{kind: "NetworkPolicy", namespace: ns, name: policy}, true
 	}
-	return acl
+	return acl{}, false
+}
+
+// String names the object and its rule.
+func (a acl) String() string {
+	rule := ""
+	if a.direction != "" && a.rule != "" {
+		rule = fmt.Sprintf(" %s[%s]", strings.ToLower(a.direction), a.rule)
+	}
+	switch a.kind {
+	case "deny":
+		return fmt.Sprintf("the %s default deny of namespace %s (its pods are isolated, NP-2, NP-3)", strings.ToLower(a.direction), a.namespace)
+	case "EgressFirewall":
+		return fmt.Sprintf("EgressFirewall %s/default rule %s", a.namespace, a.rule)
+	case "NetworkPolicy":
+		return "NetworkPolicy " + a.namespace + "/" + a.name + rule
+	}
+	return a.kind + " " + a.name + rule
+}
+
+// inModel says whether the object is in the input (a namespace's default deny always is).
+func (a acl) inModel(c *model.Cluster) bool {
+	switch a.kind {
+	case "NetworkPolicy":
+		return slices.ContainsFunc(c.Policies, func(p *model.NetworkPolicy) bool { return p.Namespace == a.namespace && p.Name == a.name })
+	case "AdminNetworkPolicy":
+		return slices.ContainsFunc(c.AdminPolicies, func(p *model.AdminPolicy) bool { return p.Name == a.name })
+	case "BaselineAdminNetworkPolicy":
+		return c.Baseline != nil && c.Baseline.Name == a.name
+	case "EgressFirewall":
+		return c.EgressFirewallOf(a.namespace) != nil
+	}
+	return true
+}
+
+// ACLObject names the object behind an OVN-Kubernetes ACL, from the ACL's name (see acl); a name it
+// cannot read is returned as it is.
+func ACLObject(name string) string {
+	if a, ok := parseACL(name); ok {
+		return a.String()
+	}
+	return name
 }
 
 // Violations counts the flows that got through although the model denies them.

@@ -833,7 +833,7 @@ func (ch *checker) pullThrough() {
 		// contract lets the namespace reach for its own work (a SaaS API it calls).
 		direct := []string{simulate.InternetName}
 		for _, x := range ch.sc.Externals {
-			if x.Zone == "" && !slices.Contains(pt.Endpoints, x.Name) && !slices.Contains(ch.contractEndpoints(ns), x.Name) {
+			if x.Zone == "" && !slices.Contains(pt.Endpoints, x.Name) && !slices.Contains(ch.reaching(x), ns) {
 				direct = append(direct, "ext:"+x.Name)
 			}
 		}
@@ -842,9 +842,10 @@ func (ch *checker) pullThrough() {
 			if res == nil || res.Pairs.Allowed == 0 {
 				continue
 			}
+			// Some pairs are allowed, so Connections names what they allow.
 			ch.add(Finding{Rule: "OB-6", Severity: Error, Objects: []Object{nsObject(ch.c.Namespace(ns)), ptObj},
 				Message: fmt.Sprintf("%s builds or pulls, so it may reach the outside only through %s and the endpoints the contract gives it, but it reaches %s directly on %s (%d of %d pod pairs)",
-					ns, via, to, strings.Join(nonEmpty(res.Connections), ", "), res.Pairs.Allowed, res.Pairs.Total),
+					ns, via, to, strings.Join(res.Connections, ", "), res.Pairs.Allowed, res.Pairs.Total),
 				Query: ch.query(ns, to, ""),
 				Fix:   fmt.Sprintf("restrict the egress of %s (NetworkPolicy, EgressFirewall) to %s", ns, via)})
 		}
@@ -861,26 +862,6 @@ func (ch *checker) pullThrough() {
 				Fix:     fmt.Sprintf("allow %s to reach %s (egress policy, EgressFirewall, perimeter)", ns, via)})
 		}
 	}
-}
-
-// contractEndpoints are the external endpoints the contract lets a namespace reach.
-func (ch *checker) contractEndpoints(ns string) []string {
-	var out []string
-	for _, eg := range ch.sc.Contract.Egress {
-		if slices.Contains(ch.allowanceNamespaces(eg), ns) {
-			for _, to := range eg.To {
-				out = append(out, strings.TrimPrefix(to, "ext:"))
-			}
-		}
-	}
-	return out
-}
-
-func nonEmpty(conns []string) []string {
-	if len(conns) == 0 {
-		return []string{"none"}
-	}
-	return conns
 }
 
 // denyStep names the first pipeline step that removed every connection.
