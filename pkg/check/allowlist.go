@@ -2,6 +2,7 @@ package check
 
 import (
 	"fmt"
+	"maps"
 	"net/netip"
 	"slices"
 	"strings"
@@ -125,14 +126,13 @@ func (ch *checker) allowlist(x *model.External) Allowlist {
 		}
 	}
 	byIP := map[netip.Addr]*AllowlistEntry{}
-	var order []netip.Addr
+	whys := map[netip.Addr][]string{} // why traffic leaves with a node's IP, every reason once
 	add := func(id simulate.EgressIdentity, status, ns string) {
 		en := byIP[id.IP]
 		if en == nil {
 			src := id.Source
 			en = &AllowlistEntry{Address: id.IP.String(), Status: status, Kind: id.Kind, Name: id.Name, Source: &src}
 			byIP[id.IP] = en
-			order = append(order, id.IP)
 		}
 		if status != Unhosted {
 			en.Status = status // used by some pod: not only unhosted
@@ -140,11 +140,7 @@ func (ch *checker) allowlist(x *model.External) Allowlist {
 		en.Hosts = union(en.Hosts, id.Hosts...)
 		en.Namespaces = union(en.Namespaces, ns)
 		if id.Why != "" {
-			var whys []string
-			if en.Why != "" {
-				whys = strings.Split(en.Why, "; ")
-			}
-			en.Why = strings.Join(union(whys, id.Why), "; ")
+			whys[id.IP] = union(whys[id.IP], id.Why)
 		}
 	}
 	notes := map[string]bool{}
@@ -183,11 +179,11 @@ func (ch *checker) allowlist(x *model.External) Allowlist {
 			}
 		}
 	}
-	slices.SortFunc(order, netip.Addr.Compare)
 	used := make([]bool, len(x.AcceptsFrom))
 	unhosted, objects := map[string][]string{}, []string(nil) // unhosted egress IPs by object
-	for _, ip := range order {
+	for _, ip := range slices.SortedFunc(maps.Keys(byIP), netip.Addr.Compare) {
 		en := byIP[ip]
+		en.Why = strings.Join(whys[ip], "; ")
 		if a.Keeps && en.Status == Required {
 			en.Status = Missing
 		}
