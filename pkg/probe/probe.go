@@ -44,8 +44,9 @@ type Target struct {
 	// Namespace is the one whose flow the probe stands for ("" for none).
 	Namespace string
 	DNSNames  []string
-	// Addresses are the endpoint's declared addresses (the first of each block).
-	Addresses []netip.Addr
+	// Addresses are the endpoint's declared addresses or blocks; a block is connected to at its first
+	// address, and DNS answers anywhere in it are the endpoint's.
+	Addresses []netip.Prefix
 	Ports     []int32 // TCP ports
 	// Expect is "allowed", "denied" or "" (no namespace given: nothing expected).
 	Expect string
@@ -102,9 +103,7 @@ func Targets(e *simulate.Engine, ns string, inputs []string, cni string) ([]Targ
 	var out []Target
 	add := func(x *model.External, ns string) error {
 		t := Target{Endpoint: x.Name, DNSNames: x.DNSNames}
-		for _, a := range x.Addresses {
-			t.Addresses = append(t.Addresses, a.Addr())
-		}
+		t.Addresses = x.Addresses
 		for _, p := range x.Ports {
 			if p.Protocol == corev1.ProtocolTCP && p.Lo == p.Hi {
 				t.Ports = append(t.Ports, p.Lo)
@@ -177,7 +176,8 @@ func Run(ctx context.Context, targets []Target, opts Options) []Result {
 	for _, t := range targets {
 		first := len(out)
 		out = append(out, resolve(ctx, t, opts, now)...)
-		for _, a := range t.Addresses {
+		for _, block := range t.Addresses {
+			a := block.Addr()
 			for _, p := range t.Ports {
 				r, conn := connect(ctx, t, a, p, opts, now)
 				out = append(out, r)
@@ -221,7 +221,7 @@ func resolve(ctx context.Context, t Target, opts Options, now func() time.Time) 
 		for _, a := range addrs {
 			a = a.Unmap()
 			got = append(got, a.String())
-			if !slices.Contains(t.Addresses, a) {
+			if !model.ContainsAddr(t.Addresses, a) {
 				unknown = append(unknown, a.String())
 			}
 		}
@@ -238,10 +238,14 @@ func resolve(ctx context.Context, t Target, opts Options, now func() time.Time) 
 	return out
 }
 
-func addrList(as []netip.Addr) string {
+func addrList(ps []netip.Prefix) string {
 	var s []string
-	for _, a := range as {
-		s = append(s, a.String())
+	for _, p := range ps {
+		if p.IsSingleIP() {
+			s = append(s, p.Addr().String())
+		} else {
+			s = append(s, p.String())
+		}
 	}
 	return strings.Join(s, ", ")
 }

@@ -119,7 +119,7 @@ func refusedPort(t *testing.T) int32 {
 	return p
 }
 
-var loopback = []netip.Addr{netip.MustParseAddr("127.0.0.1")}
+var loopback = []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")}
 
 // Real servers on loopback: a DNS server for the endpoints' names, TLS servers with a valid, an expired,
 // a soon-expiring and a wrongly named certificate, a port that refuses and one that drops.
@@ -153,6 +153,9 @@ func TestProbesAgainstLoopbackServers(t *testing.T) {
 			[]string{"dns resolved ok", "tcp connected ok", "tls handshake ok"}, []string{"resolves to 127.0.0.1", "", "certificate for api.good.test valid until 2027-12-01 (365 days)"}},
 		{"a name that resolves elsewhere", probe.Target{Endpoint: "moved", DNSNames: []string{"api.moved.test"}, Addresses: loopback, Ports: []int32{refused}, Expect: "denied"},
 			[]string{"dns resolved finding", "tcp was refused ok"}, []string{"the scenario declares 127.0.0.1: 127.0.0.2 is not among them", ""}},
+		{"a name that resolves inside a declared block", probe.Target{Endpoint: "block", DNSNames: []string{"api.moved.test"},
+			Addresses: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/30")}, Ports: []int32{refused}, Expect: "denied"},
+			[]string{"dns resolved ok", "tcp was refused ok"}, []string{"resolves to 127.0.0.2", ""}},
 		{"an unknown name", probe.Target{Endpoint: "gone", DNSNames: []string{"api.gone.test"}, Addresses: loopback, Ports: []int32{refused}},
 			[]string{"dns failed finding", "tcp was refused finding"}, []string{"no such host", "the connection was refused"}},
 		{"an expired certificate", probe.Target{Endpoint: "expired", DNSNames: []string{"api.expired.test"}, Addresses: loopback, Ports: []int32{expired}, Expect: "allowed"},
