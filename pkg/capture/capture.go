@@ -86,7 +86,7 @@ func ReadFlows(r io.Reader) (flows []Flow, err error) {
 // the link type to decode it with.
 func open(r io.Reader) (func() ([]byte, layers.LinkType, error), error) {
 	br := bufio.NewReader(r)
-	if head, _ := br.Peek(2); len(head) == 2 && head[0] == 0x1f && head[1] == 0x8b {
+	if head, _ := br.Peek(2); isGzip(head) {
 		zr, err := gzip.NewReader(br)
 		if err != nil {
 			return nil, fmt.Errorf("%w: %w", errNotCapture, err)
@@ -97,8 +97,8 @@ func open(r io.Reader) (func() ([]byte, layers.LinkType, error), error) {
 	if len(magic) < 4 {
 		return nil, errNotCapture
 	}
-	switch m := binary.LittleEndian.Uint32(magic); m {
-	case 0x0a0d0d0a: // pcapng Section Header Block, the same in either byte order
+	switch m := binary.LittleEndian.Uint32(magic); {
+	case m == ngSection: // pcapng's Section Header Block, the same in either byte order
 		opts := pcapgo.DefaultNgReaderOptions
 		// Without it, packets of interfaces whose link type differs from the first are silently dropped.
 		opts.WantMixedLinkType = true
@@ -114,7 +114,7 @@ func open(r io.Reader) (func() ([]byte, layers.LinkType, error), error) {
 			intf, err := nr.Interface(ci.InterfaceIndex)
 			return data, intf.LinkType, err
 		}, nil
-	case 0xa1b2c3d4, 0xd4c3b2a1, 0xa1b23c4d, 0x4d3cb2a1:
+	case slices.Contains(pcapMagics, m):
 		// pcapgo keeps only the low byte of the link type: LINKTYPE_LINUX_SLL2 (276) would pass for 20,
 		// and 257 for Ethernet. The upper 16 bits of the field are FCS flags, not the link type.
 		var full uint32
@@ -144,6 +144,22 @@ func open(r io.Reader) (func() ([]byte, layers.LinkType, error), error) {
 	}
 	return nil, errNotCapture
 }
+
+// pcapMagics are the magic numbers of classic pcap, read little-endian: microsecond and nanosecond
+// timestamps, in either byte order.
+var pcapMagics = []uint32{0xa1b2c3d4, 0xd4c3b2a1, 0xa1b23c4d, 0x4d3cb2a1}
+
+// isCapture says whether data begins as a pcap or pcapng file does.
+func isCapture(head []byte) bool {
+	if len(head) < 4 {
+		return false
+	}
+	m := binary.LittleEndian.Uint32(head)
+	return m == ngSection || slices.Contains(pcapMagics, m)
+}
+
+// isGzip says whether data begins as a gzip stream does.
+func isGzip(head []byte) bool { return len(head) >= 2 && head[0] == 0x1f && head[1] == 0x8b }
 
 // pcapng block types (the Section Header Block reads the same in either byte order).
 const (

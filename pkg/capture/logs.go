@@ -38,7 +38,7 @@ func ReadAny(r io.Reader) ([]Flow, string, error) {
 	switch {
 	case len(bytes.TrimSpace(head)) == 0:
 		return nil, "", nil // nothing was seen: no flows
-	case len(head) >= 2 && head[0] == 0x1f && head[1] == 0x8b, len(head) >= 4 && isCaptureMagic(head):
+	case isGzip(head), isCapture(head):
 		flows, err := ReadFlows(br)
 		return flows, FormatCapture, err
 	case bytes.Contains(head, []byte("acl_log(")):
@@ -54,16 +54,8 @@ func ReadAny(r io.Reader) ([]Flow, string, error) {
 
 var utf8BOM = []byte{0xef, 0xbb, 0xbf}
 
-func isCaptureMagic(head []byte) bool {
-	switch m := uint32(head[0]) | uint32(head[1])<<8 | uint32(head[2])<<16 | uint32(head[3])<<24; m {
-	case 0x0a0d0d0a, 0xa1b2c3d4, 0xd4c3b2a1, 0xa1b23c4d, 0x4d3cb2a1:
-		return true
-	}
-	return false
-}
-
 func csvHeader(head []byte) bool {
-	line, _, _ := bytes.Cut(bytes.TrimPrefix(head, utf8BOM), []byte("\n"))
+	line, _, _ := bytes.Cut(head, []byte("\n"))
 	cols := strings.Split(strings.ToLower(strings.TrimSpace(string(line))), ",")
 	return len(cols) >= 4 && slices.Equal(cols[:4], []string{"src", "dst", "proto", "dport"})
 }
