@@ -462,13 +462,13 @@ func decodeAhead(file string, n *yaml.Node, path string, out map[*yaml.Node]*dec
 	if n.Kind != yaml.MappingNode {
 		return
 	}
-	apiVersion, kind := scalarAt(n, "apiVersion"), scalarAt(n, "kind")
-	if items := mapGet(n, "items"); strings.HasSuffix(kind, "List") && items != nil && items.Kind == yaml.SequenceNode {
-		for i, it := range listItems(items, apiVersion, kind) {
+	if its, ok := listOf(n); ok {
+		for i, it := range its {
 			decodeAhead(file, it, itemPath(path, i), out)
 		}
 		return
 	}
+	apiVersion, kind := scalarAt(n, "apiVersion"), scalarAt(n, "kind")
 	if spec, ok := kindSpecs[kind]; ok && apiVersion != "" {
 		if _, unmodelled := unmodelled(apiVersion, kind); !unmodelled {
 			out[n] = decodeObject(file, n, path, kind, apiVersion, spec)
@@ -486,12 +486,10 @@ func decodeListAhead(file string, n *yaml.Node) map[*yaml.Node]*decoded {
 	if n.Kind != yaml.MappingNode {
 		return nil
 	}
-	apiVersion, kind := scalarAt(n, "apiVersion"), scalarAt(n, "kind")
-	items := mapGet(n, "items")
-	if !strings.HasSuffix(kind, "List") || items == nil || items.Kind != yaml.SequenceNode || len(items.Content) < listAheadItems {
+	its, ok := listOf(n)
+	if !ok || len(its) < listAheadItems {
 		return nil
 	}
-	its := listItems(items, apiVersion, kind)
 	workers := runtime.GOMAXPROCS(0)
 	parts := make([]map[*yaml.Node]*decoded, workers)
 	var wg sync.WaitGroup
@@ -510,6 +508,16 @@ func decodeListAhead(file string, n *yaml.Node) map[*yaml.Node]*decoded {
 		maps.Copy(out, m)
 	}
 	return out
+}
+
+// listOf gives the items of a List object (a mapping), with its item kind, as addObject reads them; ok
+// is false for any other object, or a List whose items are not a sequence.
+func listOf(n *yaml.Node) (items []*yaml.Node, ok bool) {
+	apiVersion, kind := scalarAt(n, "apiVersion"), scalarAt(n, "kind")
+	if its := mapGet(n, "items"); strings.HasSuffix(kind, "List") && its != nil && its.Kind == yaml.SequenceNode {
+		return listItems(its, apiVersion, kind), true
+	}
+	return nil, false
 }
 
 // scalarAt is the value of a scalar key of a mapping, or "".

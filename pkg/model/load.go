@@ -136,7 +136,7 @@ func (l *Loader) AddFS(fsys fs.FS, name, display string) {
 		return
 	}
 	var files []string
-	kustomized := false // a directory kubectl apply -f would refuse: reported already
+	refused := false // a directory kubectl apply -f would refuse (a kustomization, a chart): reported already
 	err = fs.WalkDir(fsys, clean, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
@@ -147,7 +147,7 @@ func (l *Loader) AddFS(fsys fs.FS, name, display string) {
 			// Its templates are Go templates of objects, not objects.
 			if p == clean {
 				l.problem(display, 0, "", "a Helm chart (Chart.yaml): render it with --chart "+display+"; -f reads plain manifests")
-				kustomized = true
+				refused = true
 				return fs.SkipAll
 			}
 			l.skip(rel, "a Helm chart: render it with --chart "+rel)
@@ -157,7 +157,7 @@ func (l *Loader) AddFS(fsys fs.FS, name, display string) {
 			// object. kubectl apply -f refuses such a directory too.
 			if p == clean {
 				l.problem(display, 0, "", fmt.Sprintf("a kustomization (%s): build it with -k %s; -f reads plain manifests", path.Base(kustomizationIn(fsys, p)), display))
-				kustomized = true
+				refused = true
 				return fs.SkipAll
 			}
 			l.skip(rel, "a kustomization: build it with -k "+rel)
@@ -172,7 +172,7 @@ func (l *Loader) AddFS(fsys fs.FS, name, display string) {
 		l.problem(display, 0, "", "cannot read: "+unwrapPathError(err))
 	}
 	sort.Strings(files)
-	if len(files) == 0 && !kustomized {
+	if len(files) == 0 && !refused {
 		l.problem(display, 0, "", "no .yaml, .yml or .json files in this directory")
 	}
 	for _, f := range files {

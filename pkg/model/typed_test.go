@@ -49,15 +49,14 @@ func objectsOf(n *yaml.Node) (objs []*yaml.Node, types []func() any) {
 	if n.Kind != yaml.MappingNode {
 		return nil, nil
 	}
-	apiVersion, kind := scalarAt(n, "apiVersion"), scalarAt(n, "kind")
-	if items := mapGet(n, "items"); items != nil && items.Kind == yaml.SequenceNode {
-		for _, it := range listItems(items, apiVersion, kind) {
+	if its, ok := listOf(n); ok {
+		for _, it := range its {
 			o, ts := objectsOf(it)
 			objs, types = append(objs, o...), append(types, ts...)
 		}
 		return objs, types
 	}
-	if spec, ok := kindSpecs[kind]; ok {
+	if spec, ok := kindSpecs[scalarAt(n, "kind")]; ok {
 		return []*yaml.Node{n}, []func() any{spec.newObj}
 	}
 	return nil, nil
