@@ -56,12 +56,14 @@ type AllowlistEntry struct {
 	Why string `json:"why,omitempty"`
 }
 
-// Missing counts the entries the endpoint's list lacks.
-func (a Allowlist) Missing() int {
+// MissingEntries counts the entries the endpoints' lists lack.
+func MissingEntries(lists []Allowlist) int {
 	n := 0
-	for _, e := range a.Entries {
-		if e.Status == Missing {
-			n++
+	for _, a := range lists {
+		for _, e := range a.Entries {
+			if e.Status == Missing {
+				n++
+			}
 		}
 	}
 	return n

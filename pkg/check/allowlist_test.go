@@ -164,7 +164,7 @@ func TestAllowlistsOfNamedEndpoints(t *testing.T) {
 	require.Len(t, lists, 1)
 	assert.False(t, lists[0].Keeps)
 	assert.Equal(t, []string{"10.40.0.241 required EgressIP/internal [infra-1 infra-2] sync"}, entries(lists[0]), "what to register should it keep a list")
-	assert.Zero(t, lists[0].Missing())
+	assert.Zero(t, check.MissingEntries(lists))
 
 	lists, err = allowlists(t, "[10.40.0.241]", egressIP("[10.40.0.241]", "{}"), "saas", "ext:saas")
 	require.NoError(t, err)

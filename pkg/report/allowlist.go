@@ -23,10 +23,7 @@ type allowlistsJSON struct {
 // WriteAllowlists writes each endpoint's allowlist: every identity its list needs (registered or
 // missing) and every entry no namespace needs (stale), with the notes on what the lists could not take in.
 func WriteAllowlists(w io.Writer, lists []check.Allowlist, format string) error {
-	missing := 0
-	for _, a := range lists {
-		missing += a.Missing()
-	}
+	missing := check.MissingEntries(lists)
 	switch format {
 	case "json":
 		if lists == nil {

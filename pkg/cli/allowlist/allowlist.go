@@ -77,11 +77,7 @@ func run(ctx context.Context, s cmdutil.Streams, f *flags) error {
 	if err := f.input.CheckStrict(e.Caveats()); err != nil {
 		return err
 	}
-	missing := 0
-	for _, a := range lists {
-		missing += a.Missing()
-	}
-	if missing > 0 {
+	if missing := check.MissingEntries(lists); missing > 0 {
 		return cmdutil.Denied(fmt.Errorf("%d allowlist entr%s missing", missing, map[bool]string{true: "y is", false: "ies are"}[missing == 1]), format == report.Table)
 	}
 	return nil
