@@ -152,10 +152,18 @@ func (b *LabBackend) SetupZones(ctx context.Context, z ZoneSetup) error {
 	if err := b.state.SetHostRules(ctx, z.NAT, z.Filter); err != nil {
 		return err
 	}
+	records := map[string][]netip.Addr{}
 	for _, x := range z.Externals {
-		if _, err := b.state.AddExternal(ctx, x.Name, x.IP, x.TCP, x.UDP, x.Input); err != nil {
+		if _, err := b.state.AddExternal(ctx, lab.ExternalSpec{Name: x.Name, IP: x.IP, DNSNames: x.DNSNames, TCP: x.TCP, UDP: x.UDP,
+			TLS: x.TLS, Input: x.Input}); err != nil {
 			return err
 		}
+		for _, name := range x.DNSNames {
+			records[name] = append(records[name], x.IP)
+		}
+	}
+	if err := b.state.StartDNS(records); err != nil {
+		return err
 	}
 	for _, x := range z.Externals {
 		var port *Port

@@ -72,10 +72,7 @@ func NewRunID() string {
 func NewPlan(c *model.Cluster, runID string) *Plan {
 	p := &Plan{RunID: runID, nsMap: map[string]string{}, source: c}
 	for _, ns := range c.Namespaces {
-		mapped := "zs-" + runID + "-" + ns.Name
-		if len(mapped) > 63 {
-			mapped = mapped[:63]
-		}
+		mapped := ProbeNamespace(runID, ns.Name)
 		p.nsMap[ns.Name] = mapped
 		labels := map[string]string{ProbeLabel: runID}
 		for k, v := range ns.Labels {
@@ -181,6 +178,16 @@ func (p *Plan) mapName(ns string) string {
 		return m
 	}
 	return "zs-" + p.RunID + "-" + ns // a namespace the input does not have: keep it absent on the cluster too
+}
+
+// ProbeNamespace is the namespace a run moves the input's namespace ns to: "zs-<run>-<ns>", cut to the
+// 63 characters a namespace name may have.
+func ProbeNamespace(runID, ns string) string {
+	mapped := "zs-" + runID + "-" + ns
+	if len(mapped) > 63 {
+		mapped = mapped[:63]
+	}
+	return mapped
 }
 
 // probePorts are the ports the model cares about: every container port and every numeric port of a rule

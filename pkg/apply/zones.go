@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/zonesim/zonesim/pkg/model"
+	"github.com/zonesim/zonesim/pkg/probe"
 	"github.com/zonesim/zonesim/pkg/simulate"
 )
 
@@ -32,11 +33,14 @@ type ZoneSetup struct {
 	Filter    [][]string // FORWARD: egress firewalls (DROP or RETURN only)
 }
 
-// ExternalSetup is one endpoint: its address, ports, and INPUT rules (perimeter, then allowlist).
+// ExternalSetup is one endpoint: its address and DNS names, ports (the TLS ones among TCP: those probes
+// handshake on), and INPUT rules (perimeter, then allowlist).
 type ExternalSetup struct {
 	Name     string
 	IP       netip.Addr
+	DNSNames []string
 	TCP, UDP []int
+	TLS      []int
 	Input    [][]string
 }
 
@@ -82,11 +86,14 @@ func zoneSetup(e *simulate.Engine, plan *Plan, exts []ProbeExternal) ZoneSetup {
 	z := ZoneSetup{RunID: plan.RunID}
 	sc := e.Cluster.Scenario
 	for _, x := range exts {
-		es := ExternalSetup{Name: x.Name, IP: x.IP, Input: inputRules(e, sc, x)}
+		es := ExternalSetup{Name: x.Name, IP: x.IP, DNSNames: x.ext.DNSNames, Input: inputRules(e, sc, x)}
 		for _, p := range x.Ports {
 			switch p.Protocol {
 			case "TCP":
 				es.TCP = append(es.TCP, int(p.Port))
+				if slices.Contains(probe.DefaultTLSPorts, p.Port) {
+					es.TLS = append(es.TLS, int(p.Port))
+				}
 			case "UDP":
 				es.UDP = append(es.UDP, int(p.Port))
 			}

@@ -78,7 +78,7 @@ Flag conventions, the same in every command:
   --out FILE, --out-dir DIR    where a command writes files instead of stdout
   -n, --namespace, -A          narrow to one namespace, or every namespace (the default)
   --target-kubeconfig,
-  --target-context             the cluster e2e and apply act on (default: the one read, or the lab)
+  --target-context             the cluster e2e, apply and probe act on (default: the one read, or the lab)
 Results go to stdout, progress, warnings and errors to stderr. Exit codes: 0 allowed/clean, 1 denied,
 findings, a change or a mismatch, 2 bad input.`,
 		Example: `  zonesim matrix --level zone

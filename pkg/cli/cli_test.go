@@ -401,13 +401,73 @@ spec:
 
 	code, _, stderr = run("probe", "-f", scenario)
 	assert.Equal(t, 2, code)
-	assert.Contains(t, stderr, "not supported yet: probing from inside a namespace")
+	assert.Contains(t, stderr, "say where probes run: --from-here (this machine), --backend lab (the pods a run left in a lab) or --backend existing --image IMAGE")
+	for _, tt := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--from-here", "--backend", "lab"}, "--from-here, the backend flags and --targets are exclusive"},
+		{[]string{"--lab-name", "zonesim-test-no-such-lab"}, `no lab "zonesim-test-no-such-lab" is up`},
+		{[]string{"--backend", "kind"}, "--backend kind: probes run on a running cluster"},
+		{[]string{"--backend", "existing", "--target-context", "nope"}, `context "nope" does not exist`},
+	} {
+		code, _, stderr = run(append([]string{"probe", "-f", scenario}, tt.args...)...)
+		assert.Equal(t, 2, code, tt.args)
+		assert.Contains(t, stderr, tt.want, tt.args)
+	}
 	code, _, stderr = run("probe", "--from-here", "-f", scenario, "--every", "1m", "-o", "junit")
 	assert.Equal(t, 2, code)
 	assert.Contains(t, stderr, "-o junit is one report of one round")
 	code, _, stderr = run("probe", "--from-here", "-f", scenario, "--endpoint", "nope")
 	assert.Equal(t, 2, code)
 	assert.Contains(t, stderr, "no external endpoint nope with an address and a TCP port to probe")
+}
+
+// probe --targets is the far side of probe --lab: it probes the targets it reads, with the model's
+// expectation they carry, and writes the results.
+func TestProbeTargets(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	defer ln.Close()
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			c.Close()
+		}
+	}()
+	port := ln.Addr().(*net.TCPAddr).Port
+	targets := fmt.Sprintf(`{"targets": [
+  {"endpoint": "crm-api", "namespace": "crm-sync", "from": "crm-sync/poller-0", "addresses": ["127.0.0.1/32"], "ports": [%d],
+   "expect": "denied", "why": "zonesim query from crm-sync/poller-0 to ext:crm-api --port tcp/443", "dnsNames": ["api.crm.example.com"]},
+  {"endpoint": "mirror", "namespace": "crm-sync", "from": "crm-sync/poller-0", "addresses": ["127.0.0.1/32"], "ports": [%d], "expect": "allowed"}
+]}`, port, port)
+	var out, errOut bytes.Buffer
+	code := cli.Run(context.Background(), cli.Streams{In: strings.NewReader(targets), Out: &out, ErrOut: &errOut},
+		[]string{"probe", "--targets", "-", "--skip-dns", "-o", "jsonl", "--timeout", "1s"})
+	assert.Equal(t, 1, code, errOut.String())
+	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+	require.Len(t, lines, 2)
+	var denied, allowed map[string]any
+	require.NoError(t, json.Unmarshal([]byte(lines[0]), &denied))
+	require.NoError(t, json.Unmarshal([]byte(lines[1]), &allowed))
+	assert.Equal(t, []any{"crm-api", "crm-sync/poller-0", "connected", "finding"}, []any{denied["endpoint"], denied["from"], denied["outcome"], denied["status"]})
+	assert.Contains(t, denied["detail"], "the model denies it (zonesim query from crm-sync/poller-0 to ext:crm-api --port tcp/443)")
+	assert.Equal(t, []any{"mirror", "connected", "ok"}, []any{allowed["endpoint"], allowed["outcome"], allowed["status"]})
+
+	for _, tt := range []struct{ job, want string }{
+		{`{"targets": [{"endpoint": "x", "ports": [1], "extra": 1}]}`, `unknown field "extra"`},
+		{`{"targets": [{"endpoint": "x", "ports": [0], "expect": "maybe"}]}`,
+			"targets[0]: endpoint, addresses and ports are required\ntargets[0].ports: 0 is not a port\ntargets[0].expect: \"maybe\" is not allowed, denied or empty"},
+		{`{"targets": [], "rootsPEM": "nothing"}`, "rootsPEM: no PEM certificate in it"},
+	} {
+		errOut.Reset()
+		code = cli.Run(context.Background(), cli.Streams{In: strings.NewReader(tt.job), Out: &out, ErrOut: &errOut}, []string{"probe", "--targets", "-"})
+		assert.Equal(t, 2, code)
+		assert.Contains(t, errOut.String(), tt.want)
+	}
 }
 
 // matrix --from/--to keep rows and columns before anything is computed; --compact goes with -o json.

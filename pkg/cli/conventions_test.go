@@ -29,7 +29,7 @@ func TestEveryCommandSpeaksTheSameFlags(t *testing.T) {
 	root := cli.NewCommand(cli.Streams{})
 	readers := map[string]bool{"query": true, "matrix": true, "check": true, "render": true, "diff": true, "tui": true,
 		"audit": true, "e2e": true, "apply": true, "allowlist": true, "probe": true}
-	actors := map[string]bool{"e2e": true, "apply": true}
+	actors := map[string]bool{"e2e": true, "apply": true, "probe": true} // probe: its probe pods
 	profiled := map[string]bool{"query": true, "matrix": true, "check": true, "diff": true, "tui": true, "audit": true, "e2e": true, "allowlist": true, "probe": true}
 	evaluators := map[string]bool{"query": true, "matrix": true, "check": true, "diff": true, "tui": true, "audit": true, "allowlist": true, "probe": true}
 	for _, c := range commands(root) {
@@ -47,7 +47,7 @@ func TestEveryCommandSpeaksTheSameFlags(t *testing.T) {
 		assert.Equal(t, evaluators[name], fs.Lookup("pod-cidr") != nil, "%s: the CIDRs only where verdicts depend on addresses", name)
 		assert.Equal(t, evaluators[name], fs.Lookup("zone-label") != nil, "%s: --zone-label only where verdicts depend on zones", name)
 		assert.Equal(t, readers[name], fs.Lookup("kubeconfig") != nil, "%s: --kubeconfig reads a model", name)
-		assert.Equal(t, actors[name], fs.Lookup("target-context") != nil, "%s: only e2e and apply act on a cluster", name)
+		assert.Equal(t, actors[name], fs.Lookup("target-context") != nil, "%s: only e2e, apply and probe act on a cluster", name)
 		if f := fs.Lookup("namespace"); f != nil {
 			assert.Equal(t, "n", f.Shorthand, name)
 		}

@@ -2,24 +2,34 @@ package lab
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"os/exec"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 )
 
 // Serve is the agent inside a pod's network namespace: it accepts TCP connections (writes "ok") and
-// echoes UDP datagrams on the given ports until ctx ends.
-func Serve(ctx context.Context, tcp, udp []int) error {
+// echoes UDP datagrams on the given ports until ctx ends. On the TCP ports in tlsPorts it completes a TLS
+// handshake with cert first (an external endpoint's HTTPS port), then writes "ok".
+func Serve(ctx context.Context, tcp, udp, tlsPorts []int, cert *tls.Certificate) error {
+	if len(tlsPorts) > 0 && cert == nil {
+		return errors.New("TLS ports need a certificate")
+	}
 	errc := make(chan error, len(tcp)+len(udp))
 	for _, p := range tcp {
 		l, err := net.Listen("tcp", ":"+strconv.Itoa(p))
 		if err != nil {
 			return err
+		}
+		if slices.Contains(tlsPorts, p) {
+			l = tls.NewListener(l, &tls.Config{Certificates: []tls.Certificate{*cert}, MinVersion: tls.VersionTLS12})
 		}
 		go func() {
 			<-ctx.Done()
@@ -32,8 +42,13 @@ func Serve(ctx context.Context, tcp, udp []int) error {
 					errc <- err
 					return
 				}
-				_, _ = c.Write([]byte("ok\n")) // the probe only needs the connection
-				c.Close()
+				go func() {
+					// The write runs a TLS connection's handshake; a plain connect probe that closes at
+					// once fails it, which is fine: the probe only needs the connection.
+					_ = c.SetDeadline(time.Now().Add(5 * time.Second))
+					_, _ = c.Write([]byte("ok\n"))
+					c.Close()
+				}()
 			}
 		}()
 	}
@@ -119,4 +134,19 @@ func Probe(ctx context.Context, self, netns, proto, addr string, timeout time.Du
 		return false, nil
 	}
 	return false, fmt.Errorf("probe %s %s from %s: %v: %s", proto, addr, netns, err, strings.TrimSpace(string(out)))
+}
+
+// RunIn runs the zonesim binary self with args inside a network namespace, with stdin and stdout
+// connected. Exit code 1 (zonesim's for "denied" or "findings") is a result, not an error; any other
+// failure is, with what the command wrote to stderr.
+func RunIn(ctx context.Context, self, netns string, args []string, stdin io.Reader, stdout io.Writer) error {
+	cmd := exec.CommandContext(ctx, "ip", append([]string{"netns", "exec", netns, self}, args...)...)
+	var stderr strings.Builder
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = stdin, stdout, &stderr
+	err := cmd.Run()
+	var ee *exec.ExitError
+	if err == nil || errors.As(err, &ee) && ee.ExitCode() == 1 {
+		return nil
+	}
+	return fmt.Errorf("zonesim %s in %s: %v: %s", strings.Join(args, " "), netns, err, strings.TrimSpace(stderr.String()))
 }

@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"net/netip"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"sort"
@@ -36,7 +37,8 @@ import (
 // of the lab (zonesim's `existing` backend, kubectl) can use it like a cluster: it binds unscheduled pods
 // to the lab node (no scheduler runs), runs each pod as a network namespace, reports its status, finishes
 // deletions, and serves exec on the kubelet API. It runs no container images: it emulates the two the
-// NetworkPolicy e2e tests use, agnhost (porter serves, connect probes) and pause; any other pod is
+// NetworkPolicy e2e tests use, agnhost (porter serves, connect probes) and pause, and an image of zonesim
+// itself (`zonesim probe --idle`, exec `zonesim probe ...`: zonesim probe's probe pods); any other pod is
 // reported as waiting with the reason.
 
 // KubeletPort is the node agent's port on the node IP (the API server reaches it there for exec).
@@ -372,22 +374,33 @@ func (k *kubelet) serveExec(w http.ResponseWriter, req *http.Request) {
 }
 
 // ExecInContainer runs a command "in" a pod: the lab emulates `agnhost connect`, run in the pod's network
-// namespace, with agnhost's exit status and error words.
-func (k *kubelet) ExecInContainer(ctx context.Context, key, _, container string, cmd []string, _ io.Reader, _, stderr io.WriteCloser, _ bool, _ <-chan remotecommand.TerminalSize, _ time.Duration) error {
+// namespace, with agnhost's exit status and error words, and `zonesim probe`, run by the lab's own binary
+// in the pod's network namespace with the exec's streams and exit status.
+func (k *kubelet) ExecInContainer(ctx context.Context, key, _, container string, cmd []string, stdin io.Reader, stdout, stderr io.WriteCloser, _ bool, _ <-chan remotecommand.TerminalSize, _ time.Duration) error {
 	k.mu.Lock()
 	p, ok := k.running[key]
 	k.mu.Unlock()
 	if !ok {
 		return fmt.Errorf("pod %s is not running on %s", key, k.st.Node)
 	}
+	self, err := Self()
+	if err != nil {
+		return err
+	}
+	if len(cmd) >= 2 && filepath.Base(cmd[0]) == "zonesim" && cmd[1] == "probe" {
+		run := exec.CommandContext(ctx, "ip", append([]string{"netns", "exec", p.NetNS, self}, cmd[1:]...)...)
+		run.Stdin, run.Stdout, run.Stderr = stdin, stdout, stderr
+		err := run.Run()
+		var ee *exec.ExitError
+		if errors.As(err, &ee) {
+			return utilexec.CodeExitError{Err: err, Code: ee.ExitCode()}
+		}
+		return err
+	}
 	c, err := ParseConnect(cmd)
 	if err != nil {
 		fmt.Fprintf(stderr, "UNKNOWN: %v\n", err)
 		return utilexec.CodeExitError{Err: err, Code: 126}
-	}
-	self, err := Self()
-	if err != nil {
-		return err
 	}
 	ok, err = Probe(ctx, self, p.NetNS, c.Protocol, c.Addr, c.Timeout)
 	if err != nil {
@@ -468,8 +481,10 @@ func EmulatedPorts(pod *corev1.Pod) (tcp, udp []int, err error) {
 		switch {
 		case image == "pause":
 			continue
+		case image == "zonesim" && len(args) == 3 && filepath.Base(args[0]) == "zonesim" && args[1] == "probe" && args[2] == "--idle":
+			continue // a probe pod of zonesim probe: it serves nothing, and probes run by exec
 		case image != "agnhost":
-			return nil, nil, fmt.Errorf("container %q: image %s: the zonesim lab runs no container images; it emulates agnhost (porter, pause) and pause", c.Name, c.Image)
+			return nil, nil, fmt.Errorf("container %q: image %s: the zonesim lab runs no container images; it emulates agnhost (porter, pause), pause and zonesim (probe --idle)", c.Name, c.Image)
 		}
 		if len(args) > 0 && filepath.Base(args[0]) == "agnhost" {
 			args = args[1:]

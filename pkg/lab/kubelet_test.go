@@ -67,6 +67,10 @@ func TestEmulatedPorts(t *testing.T) {
 		{"another image", []corev1.Container{{Name: "web", Image: "nginx:1.27"}}, nil, nil, `container "web": image nginx:1.27: the zonesim lab runs no container images`},
 		{"another agnhost command", []corev1.Container{{Name: "n", Image: "agnhost:2.66.1", Args: []string{"netexec"}}}, nil, nil, `agnhost "netexec" is not emulated`},
 		{"bad port", []corev1.Container{agnhost("SERVE_PORT_http")}, nil, nil, "env SERVE_PORT_http: not a port"},
+		{"a probe pod of zonesim probe serves nothing", []corev1.Container{{Name: "probe", Image: "registry.example.com/tools/zonesim:v1",
+			Command: []string{"/usr/local/bin/zonesim", "probe", "--idle"}}}, nil, nil, ""},
+		{"zonesim doing anything else", []corev1.Container{{Name: "z", Image: "zonesim:v1", Command: []string{"zonesim", "matrix"}}}, nil, nil,
+			"it emulates agnhost (porter, pause), pause and zonesim (probe --idle)"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

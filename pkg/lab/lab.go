@@ -54,6 +54,8 @@ type State struct {
 	// Externals are endpoints outside the cluster; HostRules says the lab's host chains exist.
 	Externals []ExternalState `json:"externals,omitempty"`
 	HostRules bool            `json:"hostRules,omitempty"`
+	// DNSPID is the lab's name server (StartDNS), while externals run.
+	DNSPID int `json:"dnsPID,omitempty"`
 	// ZonesRun is the zonesim run the externals and host rules belong to.
 	ZonesRun string `json:"zonesRun,omitempty"`
 }
@@ -378,6 +380,7 @@ func Down(ctx context.Context, name string, log io.Writer) error {
 		fmt.Fprintf(log, "stopping the node agent (pid %d)\n", pid)
 		killPID(pid)
 	}
+	killPID(s.DNSPID)
 	for _, x := range s.Externals {
 		killPID(x.AgentPID)
 		if err := run(ctx, "ip", "netns", "del", x.NetNS); err != nil && !strings.Contains(err.Error(), "No such file") {
@@ -476,8 +479,13 @@ func run(ctx context.Context, name string, args ...string) error {
 func (s *State) Alive() map[string]bool {
 	out := map[string]bool{}
 	for name, pid := range s.Processes {
-		p, err := os.FindProcess(pid)
-		out[name] = err == nil && p.Signal(syscall.Signal(0)) == nil
+		out[name] = processAlive(pid)
 	}
 	return out
+}
+
+// processAlive reports whether the process runs.
+func processAlive(pid int) bool {
+	p, err := os.FindProcess(pid)
+	return pid > 0 && err == nil && p.Signal(syscall.Signal(0)) == nil
 }

@@ -3,14 +3,20 @@ package lab
 import (
 	"context"
 	"fmt"
+	"maps"
 	"net/netip"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
+	"time"
 )
+
+// DNSAddr is where the lab's name server listens (StartDNS).
+const DNSAddr = "127.0.0.1:16453"
 
 // ExternalState is an endpoint outside the cluster: a network namespace holding the endpoint's address,
 // an agent serving its ports, and a pcap capture of what reaches it.
@@ -34,11 +40,24 @@ const (
 	filterTable = "mangle"
 )
 
-// AddExternal runs an external endpoint: a network namespace with ip, reached through the host like a
-// pod, with an agent serving tcp and udp ports and capturing every packet that reaches it. input are
-// iptables rules (without the leading "iptables") for the endpoint's INPUT chain, in order: the
-// perimeter firewall and the endpoint's allowlist as the scenario describes them.
-func (s *State) AddExternal(ctx context.Context, name string, ip netip.Addr, tcp, udp []int, input [][]string) (ExternalState, error) {
+// ExternalSpec is an external endpoint to run.
+type ExternalSpec struct {
+	Name     string
+	IP       netip.Addr
+	DNSNames []string
+	TCP, UDP []int
+	// TLS are the TCP ports that complete a TLS handshake, with a certificate for DNSNames and IP signed by
+	// the lab's externals CA (ExternalsCA).
+	TLS []int
+	// Input are iptables rules (without the leading "iptables") for the endpoint's INPUT chain, in order:
+	// the perimeter firewall and the endpoint's allowlist as the scenario describes them.
+	Input [][]string
+}
+
+// AddExternal runs an external endpoint: a network namespace with its address, reached through the host
+// like a pod, with an agent serving its ports and capturing every packet that reaches it.
+func (s *State) AddExternal(ctx context.Context, spec ExternalSpec) (ExternalState, error) {
+	name, ip := spec.Name, spec.IP
 	id := short("ext/" + name + "/" + ip.String())
 	x := ExternalState{Name: name, NetNS: "zx-" + id, Veth: "zxv" + id, IP: ip.String(), Capture: filepath.Join(s.Dir, "capture-"+id+".pcap")}
 	s.Externals = append(s.Externals, x)
@@ -48,7 +67,16 @@ func (s *State) AddExternal(ctx context.Context, name string, ip netip.Addr, tcp
 	if err := wire(ctx, PodState{NetNS: x.NetNS, Veth: x.Veth, IP: x.IP}); err != nil {
 		return x, err
 	}
-	for _, rule := range input {
+	args := []string{"netns", "exec", x.NetNS, "", "lab", "agent", "--tcp", joinInts(spec.TCP), "--udp", joinInts(spec.UDP),
+		"--capture", x.Capture, "--iface", "eth0"}
+	if len(spec.TLS) > 0 {
+		cert, key, err := s.externalCert(id, spec.DNSNames, ip)
+		if err != nil {
+			return x, fmt.Errorf("certificate of %s: %w", name, err)
+		}
+		args = append(args, "--tls", joinInts(spec.TLS), "--cert", cert, "--key", key)
+	}
+	for _, rule := range spec.Input {
 		if err := run(ctx, "ip", append([]string{"netns", "exec", x.NetNS, "iptables"}, rule...)...); err != nil {
 			return x, err
 		}
@@ -62,8 +90,8 @@ func (s *State) AddExternal(ctx context.Context, name string, ip netip.Addr, tcp
 		return x, err
 	}
 	defer logf.Close()
-	cmd := exec.Command("ip", "netns", "exec", x.NetNS, self, "lab", "agent", "--tcp", joinInts(tcp), "--udp", joinInts(udp),
-		"--capture", x.Capture, "--iface", "eth0")
+	args[3] = self
+	cmd := exec.Command("ip", args...)
 	cmd.Stdout, cmd.Stderr = logf, logf
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
 	if err := cmd.Start(); err != nil {
@@ -121,9 +149,46 @@ func removeHostRules(ctx context.Context) {
 	}
 }
 
-// RemoveExternals stops the external endpoints and removes their namespaces; captures stay until down.
+// StartDNS runs the lab's name server on loopback (DNSAddr), answering the external endpoints' names with
+// their addresses: the lab runs no cluster DNS, and probes resolve the names a scenario gives through it.
+func (s *State) StartDNS(records map[string][]netip.Addr) error {
+	killPID(s.DNSPID)
+	self, err := Self()
+	if err != nil {
+		return err
+	}
+	names := slices.Sorted(maps.Keys(records))
+	args := []string{"lab", "dns", "--listen", DNSAddr}
+	for _, name := range names {
+		for _, a := range records[name] {
+			args = append(args, "--record", name+"="+a.String())
+		}
+	}
+	logf, err := os.OpenFile(filepath.Join(s.Dir, "dns.log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	if err != nil {
+		return err
+	}
+	defer logf.Close()
+	cmd := exec.Command(self, args...)
+	cmd.Stdout, cmd.Stderr = logf, logf
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+	if err := cmd.Start(); err != nil {
+		return fmt.Errorf("start the lab's name server: %w", err)
+	}
+	go cmd.Wait()
+	s.DNSPID = cmd.Process.Pid
+	if err := s.save(); err != nil {
+		return err
+	}
+	return waitListening(context.Background(), DNSAddr, 10*time.Second, func() bool { return processAlive(s.DNSPID) })
+}
+
+// RemoveExternals stops the external endpoints and the name server and removes the endpoints'
+// namespaces; captures stay until down.
 func (s *State) RemoveExternals(ctx context.Context) error {
 	var errs []string
+	killPID(s.DNSPID)
+	s.DNSPID = 0
 	for _, x := range s.Externals {
 		killPID(x.AgentPID)
 		if err := run(ctx, "ip", "netns", "del", x.NetNS); err != nil && !strings.Contains(err.Error(), "No such file") {

@@ -31,6 +31,10 @@ const (
 	CheckTLS = "tls"
 )
 
+// DefaultTLSPorts are the ports a TLS handshake is tried on unless told otherwise; the lab's external
+// endpoints serve TLS on them.
+var DefaultTLSPorts = []int32{443, 8443}
+
 // Statuses of a result.
 const (
 	OK      = "ok"      // as expected: reached where allowed, blocked where denied; DNS and TLS sound
@@ -38,20 +42,24 @@ const (
 	Warning = "warning" // sound, but a certificate expires soon
 )
 
-// Target is one endpoint to probe, with what the model expects.
+// Target is one endpoint to probe, with what the model expects. It is what a probe that runs elsewhere (a
+// lab pod's network namespace, a probe pod) is given, as JSON.
 type Target struct {
-	Endpoint string // the scenario's external name
+	Endpoint string `json:"endpoint"` // the scenario's external name
 	// Namespace is the one whose flow the probe stands for ("" for none).
-	Namespace string
-	DNSNames  []string
+	Namespace string `json:"namespace,omitempty"`
+	// From is the pod the probe runs in, when it runs in one ("namespace/name" in the input); Expect
+	// and Why are then the model's for that pod.
+	From     string   `json:"from,omitempty"`
+	DNSNames []string `json:"dnsNames,omitempty"`
 	// Addresses are the endpoint's declared addresses or blocks; a block is connected to at its first
 	// address, and DNS answers anywhere in it are the endpoint's.
-	Addresses []netip.Prefix
-	Ports     []int32 // TCP ports
+	Addresses []netip.Prefix `json:"addresses"`
+	Ports     []int32        `json:"ports"` // TCP ports
 	// Expect is "allowed", "denied" or "" (no namespace given: nothing expected).
-	Expect string
+	Expect string `json:"expect,omitempty"`
 	// Why is the model's reason for a denied flow, or the query to ask for it.
-	Why string
+	Why string `json:"why,omitempty"`
 }
 
 // Result is one check of one target.
@@ -60,10 +68,12 @@ type Result struct {
 	Endpoint string    `json:"endpoint"`
 	// Namespace is the one whose flow the result is held against.
 	Namespace string `json:"namespace,omitempty"`
-	Check     string `json:"check"`             // dns, tcp, tls
-	Name      string `json:"name,omitempty"`    // the DNS name resolved, or the TLS server name
-	Address   string `json:"address,omitempty"` // address:port for tcp and tls
-	Expect    string `json:"expect,omitempty"`  // allowed, denied or empty
+	// From is the pod the check ran in, when it ran in one.
+	From    string `json:"from,omitempty"`
+	Check   string `json:"check"`             // dns, tcp, tls
+	Name    string `json:"name,omitempty"`    // the DNS name resolved, or the TLS server name
+	Address string `json:"address,omitempty"` // address:port for tcp and tls
+	Expect  string `json:"expect,omitempty"`  // allowed, denied or empty
 	// Outcome is what happened: resolved, connected, refused, timeout, unreachable, handshake,
 	// or the failure.
 	Outcome  string  `json:"outcome"`
@@ -89,12 +99,15 @@ type Options struct {
 	WarnExpiry time.Duration
 	// Now is the time certificates are checked at (zero: time.Now).
 	Now func() time.Time
+	// SkipDNS leaves the DNS checks out.
+	SkipDNS bool
 }
 
 // Targets are what the scenario says to probe (its probes, or every external endpoint when it names
 // none), with what the model expects of the flow from namespace ns to each (ns empty: the probe's own
 // namespace, or nothing expected), and the query that explains it, from inputs (the -f of the run) and
-// cni. Endpoints without an address or TCP port are left out.
+// cni. With probes, each probed namespace is also probed towards every other endpoint the model denies
+// it: the destinations it must not reach. Endpoints without an address or TCP port are left out.
 func Targets(e *simulate.Engine, ns string, inputs []string, cni string) ([]Target, error) {
 	sc := e.Cluster.Scenario
 	if sc == nil {
@@ -116,24 +129,10 @@ func Targets(e *simulate.Engine, ns string, inputs []string, cni string) ([]Targ
 			if e.Cluster.Namespace(ns) == nil {
 				return fmt.Errorf("namespace %q is not in the input", ns)
 			}
-			from, err := e.ResolveEndpoint(ns)
-			if err != nil {
-				return err
-			}
 			t.Namespace = ns
-			to, err := e.ResolveEndpoint("ext:" + x.Name)
-			if err != nil {
+			if err := t.ExpectFrom(e, ns, inputs, cni); err != nil {
 				return err
 			}
-			r, err := e.Query(from, to, &simulate.PortSpec{Protocol: corev1.ProtocolTCP, Lo: t.Ports[0], Hi: t.Ports[0]}, 1)
-			if err != nil {
-				return err
-			}
-			t.Expect = "denied"
-			if r.Verdict != "DENIED" {
-				t.Expect = "allowed"
-			}
-			t.Why = simulate.QueryCommand(inputs, cni, ns, "ext:"+x.Name, fmt.Sprintf("tcp/%d", t.Ports[0]))
 		}
 		out = append(out, t)
 		return nil
@@ -160,22 +159,150 @@ func Targets(e *simulate.Engine, ns string, inputs []string, cni string) ([]Targ
 			return nil, fmt.Errorf("%s:%d: spec.probes (endpoint %s): %w", p.Source.File, p.Source.Line, p.Endpoint, err)
 		}
 	}
+	// What each probed namespace must not reach is probed too: the other endpoints the model denies it.
+	for _, ns := range namespacesOf(out) {
+		for _, x := range sc.Externals {
+			if seen[[2]string{x.Name, ns}] {
+				continue
+			}
+			n := len(out)
+			if err := add(x, ns); err != nil {
+				return nil, err
+			}
+			if len(out) > n && out[n].Expect != "denied" {
+				out = out[:n] // allowed but not in spec.probes: OB-5 reports it, the probes leave it out
+			}
+		}
+	}
 	return out, nil
 }
 
-// Run probes every target once.
+// ExpectFrom sets what the model expects of the flow from the endpoint from (a namespace, a pod) to the
+// target's endpoint on its first port, and the query that explains it, from inputs (the -f of the run)
+// and cni.
+func (t *Target) ExpectFrom(e *simulate.Engine, from string, inputs []string, cni string) error {
+	src, err := e.ResolveEndpoint(from)
+	if err != nil {
+		return err
+	}
+	to := t.destination()
+	dst, err := e.ResolveEndpoint(to)
+	if err != nil {
+		return err
+	}
+	r, err := e.Query(src, dst, &simulate.PortSpec{Protocol: corev1.ProtocolTCP, Lo: t.Ports[0], Hi: t.Ports[0]}, 1)
+	if err != nil {
+		return err
+	}
+	t.Expect = "denied"
+	if r.Verdict != "DENIED" {
+		t.Expect = "allowed"
+	}
+	t.Why = simulate.QueryCommand(inputs, cni, from, to, fmt.Sprintf("tcp/%d", t.Ports[0]))
+	return nil
+}
+
+// namespacesOf are the namespaces targets stand for, in order.
+func namespacesOf(targets []Target) []string {
+	var out []string
+	for _, t := range targets {
+		if t.Namespace != "" && !slices.Contains(out, t.Namespace) {
+			out = append(out, t.Namespace)
+		}
+	}
+	return out
+}
+
+// Internet is the endpoint name of the targets Internet adds.
+const Internet = "internet"
+
+// destination is the model's endpoint the target is: the scenario's external, or for an internet target,
+// its address.
+func (t *Target) destination() string {
+	if t.Endpoint == Internet {
+		return t.Addresses[0].Addr().String()
+	}
+	return "ext:" + t.Endpoint
+}
+
+// InternetTargets are, for every namespace the targets stand for, a probe of each address on the internet,
+// with the model's verdict for it: the direct egress an outbound-only namespace must not have.
+func InternetTargets(e *simulate.Engine, targets []Target, addrs []netip.AddrPort, inputs []string, cni string) ([]Target, error) {
+	namespaces := namespacesOf(targets)
+	var out []Target
+	for _, a := range addrs {
+		t := Target{Endpoint: Internet, Addresses: []netip.Prefix{netip.PrefixFrom(a.Addr(), a.Addr().BitLen())}, Ports: []int32{int32(a.Port())}}
+		if len(namespaces) == 0 {
+			out = append(out, t)
+		}
+		for _, ns := range namespaces {
+			t := t
+			t.Namespace = ns
+			if err := t.ExpectFrom(e, ns, inputs, cni); err != nil {
+				return nil, err
+			}
+			out = append(out, t)
+		}
+	}
+	return out, nil
+}
+
+// Run probes every target once: Resolve, then Connect.
 func Run(ctx context.Context, targets []Target, opts Options) []Result {
+	return append(Resolve(ctx, targets, opts), Connect(ctx, targets, opts)...)
+}
+
+// Resolve runs the DNS checks of every target, each name once: an answer from here is the same whichever
+// namespace the probe stands for (a result names the namespace when only one asked for the name).
+func Resolve(ctx context.Context, targets []Target, opts Options) []Result {
+	if opts.SkipDNS {
+		return nil
+	}
+	opts, now := opts.defaults()
+	var out []Result
+	at := map[string]int{} // name -> its result in out
+	for _, t := range targets {
+		for _, name := range t.DNSNames {
+			if i, ok := at[name]; ok {
+				if out[i].Namespace != t.Namespace {
+					out[i].Namespace = ""
+				}
+				continue
+			}
+			one := t
+			one.DNSNames = []string{name}
+			rs := resolve(ctx, one, opts, now)
+			t.label(rs)
+			at[name] = len(out)
+			out = append(out, rs...)
+		}
+	}
+	return out
+}
+
+func (opts Options) defaults() (Options, func() time.Time) {
 	if opts.Timeout == 0 {
 		opts.Timeout = 3 * time.Second
 	}
-	now := opts.Now
-	if now == nil {
-		now = time.Now
+	if opts.Now == nil {
+		opts.Now = time.Now
 	}
+	return opts, opts.Now
+}
+
+// label marks results as the target's.
+func (t Target) label(rs []Result) {
+	for i := range rs {
+		rs[i].Namespace, rs[i].From = t.Namespace, t.From
+	}
+}
+
+// Connect runs the TCP checks of every target, and the TLS checks on its TLS ports.
+func Connect(ctx context.Context, targets []Target, opts Options) []Result {
+	opts, now := opts.defaults()
 	var out []Result
 	for _, t := range targets {
 		first := len(out)
-		out = append(out, resolve(ctx, t, opts, now)...)
 		for _, block := range t.Addresses {
 			a := block.Addr()
 			for _, p := range t.Ports {
@@ -190,9 +317,7 @@ func Run(ctx context.Context, targets []Target, opts Options) []Result {
 				conn.Close()
 			}
 		}
-		for i := first; i < len(out); i++ {
-			out[i].Namespace = t.Namespace
-		}
+		t.label(out[first:])
 	}
 	return out
 }

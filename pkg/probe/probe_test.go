@@ -16,7 +16,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/miekg/dns"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -27,33 +26,32 @@ import (
 
 var now = time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC)
 
-// dnsServer answers A queries for the names given, on loopback, and nothing else.
+// dnsServer answers for the names given, on loopback (UDP and TCP), and nothing else.
 func dnsServer(t *testing.T, names map[string]string) *net.Resolver {
 	t.Helper()
+	records := map[string][]netip.Addr{}
+	for name, ip := range names {
+		records[name] = []netip.Addr{netip.MustParseAddr(ip)}
+	}
 	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
 	require.NoError(t, err)
-	srv := &dns.Server{PacketConn: pc, Handler: dns.HandlerFunc(func(w dns.ResponseWriter, q *dns.Msg) {
-		m := new(dns.Msg)
-		m.SetReply(q)
-		for _, question := range q.Question {
-			ip, ok := names[strings.TrimSuffix(question.Name, ".")]
-			if !ok {
-				m.Rcode = dns.RcodeNameError
-				continue
-			}
-			if question.Qtype == dns.TypeA {
-				m.Answer = append(m.Answer, &dns.A{Hdr: dns.RR_Header{Name: question.Name, Rrtype: dns.TypeA, Class: dns.ClassINET, Ttl: 60}, A: net.ParseIP(ip)})
-			}
-		}
-		_ = w.WriteMsg(m)
-	})}
-	go func() { _ = srv.ActivateAndServe() }()
-	t.Cleanup(func() { _ = srv.Shutdown() })
 	addr := pc.LocalAddr().String()
-	return &net.Resolver{PreferGo: true, Dial: func(ctx context.Context, network, _ string) (net.Conn, error) {
-		var d net.Dialer
-		return d.DialContext(ctx, "udp", addr)
-	}}
+	require.NoError(t, pc.Close())
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- probe.ServeNames(ctx, addr, records) }()
+	t.Cleanup(func() {
+		cancel()
+		require.NoError(t, <-done)
+	})
+	require.Eventually(t, func() bool {
+		c, err := net.Dial("tcp", addr)
+		if err == nil {
+			c.Close()
+		}
+		return err == nil
+	}, 5*time.Second, 10*time.Millisecond)
+	return probe.Resolver(addr)
 }
 
 // authority is a CA that signs server certificates.
@@ -210,8 +208,9 @@ func TestTargetsFollowTheModel(t *testing.T) {
 	require.NoError(t, err)
 	got = nil
 	for _, tg := range targets {
-		got = append(got, tg.Endpoint+" "+tg.Expect)
+		got = append(got, tg.Namespace+" "+tg.Endpoint+" "+tg.Expect)
 	}
-	assert.Equal(t, []string{"crm-api allowed", "payments-api allowed", "registry-mirror allowed", "registry-mirror allowed"}, got,
-		"the scenario's probes, each for its own namespace")
+	assert.Equal(t, []string{"crm-sync crm-api allowed", "billing-sync payments-api allowed", "crm-sync registry-mirror allowed", "billing-sync registry-mirror allowed",
+		"crm-sync payments-api denied", "billing-sync crm-api denied"}, got,
+		"the scenario's probes, each for its own namespace, then what each must not reach")
 }

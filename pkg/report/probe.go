@@ -38,13 +38,21 @@ func WriteProbes(w io.Writer, rs []probe.Result, format string) error {
 		if r.Status == probe.Warning {
 			warnings++
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.Endpoint, orDash(r.Namespace), r.Check, probeTarget(r), orDash(r.Expect), r.Outcome, strings.ToUpper(r.Status), r.Detail)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.Endpoint, orDash(probeFor(r)), r.Check, probeTarget(r), orDash(r.Expect), r.Outcome, strings.ToUpper(r.Status), r.Detail)
 	}
 	if err := tw.Flush(); err != nil {
 		return err
 	}
 	fmt.Fprintf(bw, "\n%d check(s), %d finding(s), %d warning(s)\n", len(rs), probe.Findings(rs), warnings)
 	return bw.Flush()
+}
+
+// probeFor is whose flow a result stands for: the pod it ran in, else the namespace.
+func probeFor(r probe.Result) string {
+	if r.From != "" {
+		return r.From
+	}
+	return r.Namespace
 }
 
 func probeTarget(r probe.Result) string {
@@ -62,8 +70,8 @@ func probeJUnit(w io.Writer, rs []probe.Result) error {
 	suite := junitSuite{Name: "zonesim probe", Failures: probe.Findings(rs)}
 	for _, r := range rs {
 		name := r.Check + " " + probeTarget(r) // the same name whatever the outcome, so a CI history follows it
-		if r.Namespace != "" {
-			name += " from " + r.Namespace
+		if f := probeFor(r); f != "" {
+			name += " from " + f
 		}
 		c := junitCase{Name: name, ClassName: "ext:" + r.Endpoint}
 		switch r.Status {
@@ -83,7 +91,8 @@ func probeJUnit(w io.Writer, rs []probe.Result) error {
 func WriteProbeMetrics(w io.Writer, rs []probe.Result, last time.Time) error {
 	bw := bufio.NewWriter(w)
 	labels := func(r probe.Result) string {
-		return fmt.Sprintf(`endpoint="%s",namespace="%s",check="%s",target="%s",expect="%s"`, promEscape(r.Endpoint), promEscape(r.Namespace), r.Check, promEscape(probeTarget(r)), r.Expect)
+		return fmt.Sprintf(`endpoint="%s",namespace="%s",from="%s",check="%s",target="%s",expect="%s"`, promEscape(r.Endpoint), promEscape(r.Namespace),
+			promEscape(r.From), r.Check, promEscape(probeTarget(r)), r.Expect)
 	}
 	gauge := func(name, help string, value func(probe.Result) (float64, bool)) {
 		fmt.Fprintf(bw, "# HELP %s %s\n# TYPE %s gauge\n", name, help, name)

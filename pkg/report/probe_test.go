@@ -25,22 +25,22 @@ func TestWriteProbeMetrics(t *testing.T) {
 	require.NoError(t, report.WriteProbeMetrics(&b, probeResults, time.Unix(1764590400, 0)))
 	assert.Equal(t, `# HELP zonesim_probe_success Whether the check succeeded: the name resolved, the connection opened, the handshake completed (1) or not (0).
 # TYPE zonesim_probe_success gauge
-zonesim_probe_success{endpoint="crm-api",namespace="",check="tcp",target="198.51.100.20:443",expect="allowed"} 1
-zonesim_probe_success{endpoint="crm-api",namespace="",check="tls",target="api.crm.example.com @ 198.51.100.20:443",expect=""} 1
-zonesim_probe_success{endpoint="pay\"api",namespace="app",check="tcp",target="198.51.100.40:443",expect="denied"} 1
+zonesim_probe_success{endpoint="crm-api",namespace="",from="",check="tcp",target="198.51.100.20:443",expect="allowed"} 1
+zonesim_probe_success{endpoint="crm-api",namespace="",from="",check="tls",target="api.crm.example.com @ 198.51.100.20:443",expect=""} 1
+zonesim_probe_success{endpoint="pay\"api",namespace="app",from="",check="tcp",target="198.51.100.40:443",expect="denied"} 1
 # HELP zonesim_probe_as_expected Whether the check came out as the model expects (1) or is a finding (0).
 # TYPE zonesim_probe_as_expected gauge
-zonesim_probe_as_expected{endpoint="crm-api",namespace="",check="tcp",target="198.51.100.20:443",expect="allowed"} 1
-zonesim_probe_as_expected{endpoint="crm-api",namespace="",check="tls",target="api.crm.example.com @ 198.51.100.20:443",expect=""} 1
-zonesim_probe_as_expected{endpoint="pay\"api",namespace="app",check="tcp",target="198.51.100.40:443",expect="denied"} 0
+zonesim_probe_as_expected{endpoint="crm-api",namespace="",from="",check="tcp",target="198.51.100.20:443",expect="allowed"} 1
+zonesim_probe_as_expected{endpoint="crm-api",namespace="",from="",check="tls",target="api.crm.example.com @ 198.51.100.20:443",expect=""} 1
+zonesim_probe_as_expected{endpoint="pay\"api",namespace="app",from="",check="tcp",target="198.51.100.40:443",expect="denied"} 0
 # HELP zonesim_probe_duration_seconds How long the check took.
 # TYPE zonesim_probe_duration_seconds gauge
-zonesim_probe_duration_seconds{endpoint="crm-api",namespace="",check="tcp",target="198.51.100.20:443",expect="allowed"} 0.012
-zonesim_probe_duration_seconds{endpoint="crm-api",namespace="",check="tls",target="api.crm.example.com @ 198.51.100.20:443",expect=""} 0.03
-zonesim_probe_duration_seconds{endpoint="pay\"api",namespace="app",check="tcp",target="198.51.100.40:443",expect="denied"} 0.01
+zonesim_probe_duration_seconds{endpoint="crm-api",namespace="",from="",check="tcp",target="198.51.100.20:443",expect="allowed"} 0.012
+zonesim_probe_duration_seconds{endpoint="crm-api",namespace="",from="",check="tls",target="api.crm.example.com @ 198.51.100.20:443",expect=""} 0.03
+zonesim_probe_duration_seconds{endpoint="pay\"api",namespace="app",from="",check="tcp",target="198.51.100.40:443",expect="denied"} 0.01
 # HELP zonesim_probe_tls_expiry_days Days until the server's certificate expires.
 # TYPE zonesim_probe_tls_expiry_days gauge
-zonesim_probe_tls_expiry_days{endpoint="crm-api",namespace="",check="tls",target="api.crm.example.com @ 198.51.100.20:443",expect=""} 12.5
+zonesim_probe_tls_expiry_days{endpoint="crm-api",namespace="",from="",check="tls",target="api.crm.example.com @ 198.51.100.20:443",expect=""} 12.5
 # HELP zonesim_probe_last_run_timestamp_seconds When the last round of probes ran.
 # TYPE zonesim_probe_last_run_timestamp_seconds gauge
 zonesim_probe_last_run_timestamp_seconds 1764590400

@@ -13,7 +13,7 @@ import (
 	"github.com/zonesim/zonesim/pkg/model"
 )
 
-// TargetFlags choose the cluster that e2e and apply act on: they create namespaces, pods and policies
+// TargetFlags choose the cluster that e2e, apply and probe act on: they create namespaces, pods and policies
 // there. They are distinct from the input flags, which only read: --target-kubeconfig/--target-context
 // name the cluster to act on; without them, a cluster read with --kubeconfig/--context is also the one
 // acted on (with a note), and otherwise the lab is.

@@ -3,7 +3,9 @@ package lab
 
 import (
 	"context"
+	"crypto/tls"
 	"fmt"
+	"net/netip"
 	"os"
 	"os/signal"
 	"sort"
@@ -15,6 +17,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/zonesim/zonesim/pkg/cli/cmdutil"
 	zlab "github.com/zonesim/zonesim/pkg/lab"
+	zprobe "github.com/zonesim/zonesim/pkg/probe"
 )
 
 type flags struct {
@@ -54,7 +57,7 @@ once and cached in ` + zlab.CacheDir() + `/bin (set ZONESIM_CACHE to move it).`,
 			Example: "  zonesim lab status",
 			RunE:    func(c *cobra.Command, _ []string) error { return runStatus(c.Context(), s, f) },
 		},
-		newLabAgent(), newLabConnect(s),
+		newLabAgent(), newLabConnect(s), newLabDNS(),
 		&cobra.Command{
 			Use: "kubelet", Hidden: true, Short: "Run the lab's node agent (binds, runs and execs pods); lab up starts it", Args: cobra.NoArgs,
 			RunE: func(c *cobra.Command, _ []string) error {
@@ -105,6 +108,13 @@ func runStatus(_ context.Context, s cmdutil.Streams, f *flags) error {
 		fmt.Fprintf(s.Out, "  %-15s pid %-8d %s\n", n, st.Processes[n], state)
 	}
 	fmt.Fprintf(s.Out, "  %d pod(s) run by the lab backend, %d by the node agent\n", len(st.Pods), len(st.KubeletPods()))
+	if len(st.Externals) > 0 {
+		names := make([]string, len(st.Externals))
+		for i, x := range st.Externals {
+			names[i] = x.Name + " " + x.IP
+		}
+		fmt.Fprintf(s.Out, "  run %s: %d external endpoint(s) (%s); name server %s\n", st.ZonesRun, len(st.Externals), strings.Join(names, ", "), zlab.DNSAddr)
+	}
 	if down > 0 {
 		return cmdutil.Denied(fmt.Errorf("%d lab process(es) not running", down), true)
 	}
@@ -127,7 +137,7 @@ func ports(csv string) ([]int, error) {
 }
 
 func newLabAgent() *cobra.Command {
-	var tcp, udp, capture, iface string
+	var tcp, udp, tlsPorts, certFile, keyFile, capture, iface string
 	cmd := &cobra.Command{
 		Use: "agent", Hidden: true, Short: "Serve TCP and UDP ports inside a lab pod's network namespace", Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
@@ -139,6 +149,18 @@ func newLabAgent() *cobra.Command {
 			if err != nil {
 				return cmdutil.InputError(err)
 			}
+			tp, err := ports(tlsPorts)
+			if err != nil {
+				return cmdutil.InputError(err)
+			}
+			var cert *tls.Certificate
+			if certFile != "" {
+				kp, err := tls.LoadX509KeyPair(certFile, keyFile)
+				if err != nil {
+					return cmdutil.InputError(err)
+				}
+				cert = &kp
+			}
 			ctx, stop := signal.NotifyContext(c.Context(), syscall.SIGTERM)
 			defer stop()
 			if capture != "" {
@@ -148,13 +170,42 @@ func newLabAgent() *cobra.Command {
 					}
 				}()
 			}
-			return zlab.Serve(ctx, t, u)
+			return zlab.Serve(ctx, t, u, tp, cert)
 		},
 	}
 	cmd.Flags().StringVar(&tcp, "tcp", "", "TCP ports, comma-separated")
 	cmd.Flags().StringVar(&udp, "udp", "", "UDP ports, comma-separated")
+	cmd.Flags().StringVar(&tlsPorts, "tls", "", "of the TCP ports, those that complete a TLS handshake first (comma-separated)")
+	cmd.Flags().StringVar(&certFile, "cert", "", "PEM certificate the TLS ports serve")
+	cmd.Flags().StringVar(&keyFile, "key", "", "PEM key of --cert")
 	cmd.Flags().StringVar(&capture, "capture", "", "write a pcap of every packet on --iface to this file")
 	cmd.Flags().StringVar(&iface, "iface", "eth0", "interface to capture on")
+	return cmd
+}
+
+func newLabDNS() *cobra.Command {
+	var listen string
+	var records []string
+	cmd := &cobra.Command{
+		Use: "dns --listen ADDR --record NAME=IP...", Hidden: true, Args: cobra.NoArgs,
+		Short: "Answer the external endpoints' names with their addresses (the lab's name server)",
+		RunE: func(c *cobra.Command, _ []string) error {
+			byName := map[string][]netip.Addr{}
+			for _, r := range records {
+				name, ip, ok := strings.Cut(r, "=")
+				a, err := netip.ParseAddr(ip)
+				if !ok || name == "" || err != nil {
+					return cmdutil.InputError(fmt.Errorf("--record %q: want NAME=IP", r))
+				}
+				byName[name] = append(byName[name], a)
+			}
+			ctx, stop := signal.NotifyContext(c.Context(), syscall.SIGTERM)
+			defer stop()
+			return zprobe.ServeNames(ctx, listen, byName)
+		},
+	}
+	cmd.Flags().StringVar(&listen, "listen", zlab.DNSAddr, "address to serve on (UDP and TCP)")
+	cmd.Flags().StringArrayVar(&records, "record", nil, "a name and one of its addresses, NAME=IP; repeatable")
 	return cmd
 }
 

@@ -1,0 +1,155 @@
+package probe
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/zonesim/zonesim/pkg/apply"
+	"github.com/zonesim/zonesim/pkg/lab"
+	zprobe "github.com/zonesim/zonesim/pkg/probe"
+	"github.com/zonesim/zonesim/pkg/simulate"
+)
+
+// labSite probes from inside the pods a run left in the lab (zonesim apply): TCP and TLS checks run in
+// each pod's network namespace, so they go through the lab's kube-router, egress SNAT, EgressFirewall,
+// perimeter and allowlists as the pod's own traffic does; DNS checks ask the lab's name server from the
+// host (the lab runs no cluster DNS for pods to ask).
+type labSite struct {
+	self string
+	// dns are the targets as the scenario gives them, for the DNS checks; pods the targets of each pod.
+	dns  []zprobe.Target
+	pods []labPod
+	opts zprobe.Options
+	// rootsPEM verify the endpoints' certificates: --ca-file, else the lab's externals CA.
+	rootsPEM string
+}
+
+type labPod struct {
+	netns   string
+	targets []zprobe.Target
+}
+
+// newLabSite finds, for every target's namespace, the pods of run in the lab, and what the model expects
+// of each one's flow (pod by pod: policies may select some pods of a namespace and not others).
+func newLabSite(name, run string, e *simulate.Engine, targets []zprobe.Target, inputs []string, cni string, opts zprobe.Options, rootsPEM []byte) (*labSite, error) {
+	st, err := lab.Load(name)
+	if err != nil {
+		return nil, err
+	}
+	self, err := lab.Self()
+	if err != nil {
+		return nil, err
+	}
+	if run == "" {
+		run = st.ZonesRun
+	}
+	if run == "" || len(st.Externals) == 0 {
+		return nil, fmt.Errorf("the lab %s runs no scenario's zones: zonesim apply -f SCENARIO --lab-name %s first", name, name)
+	}
+	if run != st.ZonesRun {
+		return nil, fmt.Errorf("the lab %s runs the zones of run %s, not %s", name, st.ZonesRun, run)
+	}
+	var missing []string
+	for _, t := range targets {
+		if _, ok := st.External(t.Endpoint); !ok && t.Endpoint != zprobe.Internet && !slices.Contains(missing, t.Endpoint) {
+			missing = append(missing, t.Endpoint)
+		}
+	}
+	if len(missing) > 0 {
+		return nil, fmt.Errorf("the lab's run %s has no endpoint %s: it runs another scenario (zonesim apply --delete %s --lab-name %s, then apply this one)",
+			run, strings.Join(missing, ", "), run, name)
+	}
+	if rootsPEM == nil {
+		if rootsPEM, err = os.ReadFile(st.ExternalsCA()); err != nil {
+			return nil, fmt.Errorf("the lab's externals CA: %w", err)
+		}
+	}
+	if opts.Resolver == nil {
+		opts.Resolver = zprobe.Resolver(lab.DNSAddr)
+	}
+	site := &labSite{self: self, dns: targets, opts: opts, rootsPEM: string(rootsPEM)}
+	original := map[string]string{} // lab "namespace/name" -> the input's
+	for _, p := range apply.NewPlan(e.Cluster, run).Pods {
+		original[p.Key()] = p.Original
+	}
+	for _, t := range targets {
+		if t.Namespace == "" {
+			return nil, errors.New("probes in the lab run in a namespace's pods: give -n NAMESPACE, or spec.probes in the scenario")
+		}
+		ns := apply.ProbeNamespace(run, t.Namespace)
+		found := false
+		for _, p := range st.Pods {
+			from, ok := original[p.Namespace+"/"+p.Name]
+			if p.Namespace != ns || !ok {
+				continue
+			}
+			found = true
+			pt := t
+			pt.From = from
+			if err := pt.ExpectFrom(e, from, inputs, cni); err != nil {
+				return nil, err
+			}
+			site.add(p.NetNS, pt)
+		}
+		if !found {
+			return nil, fmt.Errorf("namespace %s has no pod in the lab's run %s (namespace %s): its pods are what probes run in", t.Namespace, run, ns)
+		}
+	}
+	return site, nil
+}
+
+func (l *labSite) add(netns string, t zprobe.Target) {
+	for i := range l.pods {
+		if l.pods[i].netns == netns {
+			l.pods[i].targets = append(l.pods[i].targets, t)
+			return
+		}
+	}
+	l.pods = append(l.pods, labPod{netns: netns, targets: []zprobe.Target{t}})
+}
+
+// round runs one round: the DNS checks here, the TCP and TLS checks in each pod.
+func (l *labSite) round(ctx context.Context) ([]zprobe.Result, error) {
+	out := zprobe.Resolve(ctx, l.dns, l.opts)
+	args := append([]string{"probe"}, farArgs(l.opts, true)...)
+	for _, p := range l.pods {
+		rs, err := zprobe.Remote(ctx, zprobe.Job{Targets: p.targets, RootsPEM: l.rootsPEM}, func(ctx context.Context, stdin io.Reader, stdout io.Writer) error {
+			return lab.RunIn(ctx, l.self, p.netns, args, stdin, stdout)
+		})
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, rs...)
+	}
+	return out, nil
+}
+
+// close leaves the run's pods as they are: they are apply's.
+func (l *labSite) close(context.Context) error { return nil }
+
+// farArgs are the arguments of the far side's zonesim probe: the job on stdin, results as JSON lines,
+// and the options of this run.
+func farArgs(opts zprobe.Options, skipDNS bool) []string {
+	args := []string{"--targets", "-", "-o", "jsonl", "--timeout", opts.Timeout.String(), "--warn-expiry", opts.WarnExpiry.String()}
+	if len(opts.TLSPorts) > 0 {
+		args = append(args, "--tls-port", joinPorts(opts.TLSPorts))
+	}
+	if skipDNS {
+		args = append(args, "--skip-dns")
+	}
+	return args
+}
+
+func joinPorts(ps []int32) string {
+	s := make([]string, len(ps))
+	for i, p := range ps {
+		s[i] = strconv.Itoa(int(p))
+	}
+	return strings.Join(s, ",")
+}

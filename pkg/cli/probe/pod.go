@@ -1,0 +1,110 @@
+package probe
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"slices"
+
+	"github.com/zonesim/zonesim/pkg/apply"
+	"github.com/zonesim/zonesim/pkg/model"
+	zprobe "github.com/zonesim/zonesim/pkg/probe"
+	"github.com/zonesim/zonesim/pkg/simulate"
+)
+
+// podSite probes from a probe pod in each namespace probed, on an existing cluster: every check, DNS
+// included, runs in the pod (the far side: zonesim probe --targets -, exec'd with the job on stdin).
+type podSite struct {
+	b       *apply.ExistingBackend
+	command string
+	pods    []probePod
+	opts    zprobe.Options
+	args    []string
+	roots   string
+}
+
+type probePod struct {
+	namespace, name string
+	from            string // the model's pod (or namespace) it stands for
+	targets         []zprobe.Target
+}
+
+// newPodSite starts one probe pod in every namespace the targets stand for, with the labels of the
+// namespace's first pod in the model (so the same objects select it), and sets what the model expects of
+// that pod's flows.
+func newPodSite(ctx context.Context, b *apply.ExistingBackend, e *simulate.Engine, targets []zprobe.Target, inputs []string, cni, command string,
+	opts zprobe.Options, rootsPEM []byte, dnsServer string, log io.Writer) (_ *podSite, err error) {
+	site := &podSite{b: b, command: command, opts: opts, roots: string(rootsPEM)}
+	site.args = append([]string{command, "probe"}, farArgs(opts, opts.SkipDNS)...)
+	if dnsServer != "" {
+		site.args = append(site.args, "--dns-server", dnsServer)
+	}
+	defer func() {
+		if err != nil {
+			err = errors.Join(err, site.close(context.WithoutCancel(ctx)))
+		}
+	}()
+	runID := apply.NewRunID()
+	for _, t := range targets {
+		if t.Namespace == "" {
+			return nil, errors.New("probe pods run in a namespace: give -n NAMESPACE, or spec.probes in the scenario")
+		}
+		i := slices.IndexFunc(site.pods, func(p probePod) bool { return p.namespace == t.Namespace })
+		if i < 0 {
+			from, labels := t.Namespace, map[string]string(nil)
+			if pod := firstPod(e.Cluster, t.Namespace); pod != nil {
+				from, labels = pod.Key(), pod.Labels
+			}
+			fmt.Fprintf(log, "starting a probe pod in %s with the labels of %s\n", t.Namespace, from)
+			name, err := b.StartProbePod(ctx, t.Namespace, labels, []string{command}, runID)
+			if name != "" {
+				site.pods = append(site.pods, probePod{namespace: t.Namespace, name: name, from: from})
+			}
+			if err != nil {
+				return nil, err
+			}
+			i = len(site.pods) - 1
+		}
+		t.From = site.pods[i].from
+		if err := t.ExpectFrom(e, t.From, inputs, cni); err != nil {
+			return nil, err
+		}
+		site.pods[i].targets = append(site.pods[i].targets, t)
+	}
+	return site, nil
+}
+
+// firstPod is the namespace's first pod in the model, by name, or nil.
+func firstPod(c *model.Cluster, ns string) *model.Pod {
+	var first *model.Pod
+	for _, p := range c.Pods {
+		if p.Namespace == ns && (first == nil || p.Name < first.Name) {
+			first = p
+		}
+	}
+	return first
+}
+
+func (p *podSite) round(ctx context.Context) ([]zprobe.Result, error) {
+	var out []zprobe.Result
+	for _, pod := range p.pods {
+		rs, err := zprobe.Remote(ctx, zprobe.Job{Targets: pod.targets, RootsPEM: p.roots}, func(ctx context.Context, stdin io.Reader, stdout io.Writer) error {
+			return p.b.ExecProbe(ctx, pod.namespace, pod.name, p.args, stdin, stdout)
+		})
+		if err != nil {
+			return nil, fmt.Errorf("%w (by hand: %s)", err, p.b.ProbeExecCommand(pod.namespace, pod.name, p.args))
+		}
+		out = append(out, rs...)
+	}
+	return out, nil
+}
+
+// close deletes the probe pods.
+func (p *podSite) close(ctx context.Context) error {
+	var errs []error
+	for _, pod := range p.pods {
+		errs = append(errs, p.b.DeleteProbePod(ctx, pod.namespace, pod.name))
+	}
+	return errors.Join(errs...)
+}
