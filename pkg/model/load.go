@@ -132,7 +132,7 @@ func (l *Loader) AddFS(fsys fs.FS, name, display string) {
 	if sc := scenarioIn(fsys, clean); sc != "" {
 		// A scenario's directory means that scenario: its scenario.yaml and what it includes, not its
 		// test data and broken variants.
-		l.addFile(fsys, sc, filepath.Join(display, path.Base(sc)), false)
+		l.addFile(fsys, sc, joinDisplay(display, path.Base(sc)), false)
 		return
 	}
 	var files []string
@@ -141,7 +141,7 @@ func (l *Loader) AddFS(fsys fs.FS, name, display string) {
 		if err != nil {
 			return err
 		}
-		rel := filepath.Join(display, strings.TrimPrefix(strings.TrimPrefix(p, clean), "/"))
+		rel := joinDisplay(display, strings.TrimPrefix(strings.TrimPrefix(p, clean), "/"))
 		switch {
 		case d.IsDir() && isChart(fsys, p):
 			// Its templates are Go templates of objects, not objects.
@@ -177,8 +177,17 @@ func (l *Loader) AddFS(fsys fs.FS, name, display string) {
 	}
 	for _, f := range files {
 		rel := strings.TrimPrefix(strings.TrimPrefix(f, clean), "/")
-		l.addFile(fsys, f, filepath.Join(display, rel), true)
+		l.addFile(fsys, f, joinDisplay(display, rel), true)
 	}
+}
+
+// joinDisplay names a file under a directory shown as display: a path joined, or after a display that
+// ends in a colon ("git:REV:", the top of a revision's tree), the file's path from there.
+func joinDisplay(display, rel string) string {
+	if strings.HasSuffix(display, ":") {
+		return display + filepath.ToSlash(rel)
+	}
+	return filepath.Join(display, rel)
 }
 
 // scenarioIn returns the scenario.yaml (or .yml) of a directory, when it holds a kind: Scenario.

@@ -2,8 +2,11 @@ package cmdutil
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/netip"
+	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -12,6 +15,7 @@ import (
 	"github.com/zonesim/zonesim/pkg/model"
 	"github.com/zonesim/zonesim/pkg/simulate"
 	"github.com/zonesim/zonesim/pkg/sources"
+	"github.com/zonesim/zonesim/pkg/sources/gitrev"
 	"github.com/zonesim/zonesim/pkg/sources/helm"
 	"github.com/zonesim/zonesim/pkg/sources/kustomize"
 	"github.com/zonesim/zonesim/scenarios"
@@ -65,9 +69,9 @@ func AddInputFlags(cmd *cobra.Command, g *InputFlags, uses Uses) {
 	g.PodCIDR, g.NodeCIDR, g.ServiceCIDR = d.PodCIDR.String(), d.NodeCIDR.String(), d.ServiceCIDR.String()
 	g.cmd = cmd
 	f := cmd.Flags()
-	f.StringArrayVarP(&g.Files, "filename", "f", nil, "manifest file, directory (recursive: .yaml .yml .json), URL or - for stdin; repeatable")
-	f.StringArrayVarP(&g.Kustomize, "kustomize", "k", nil, "build this kustomization directory as kubectl kustomize does, and read the result; repeatable")
-	f.StringVar(&g.Chart, "chart", "", "render this Helm chart (directory or .tgz) as helm template does, and read the result")
+	f.StringArrayVarP(&g.Files, "filename", "f", nil, "manifest file, directory (recursive: .yaml .yml .json), URL, git:REV[:PATH] or - for stdin; repeatable")
+	f.StringArrayVarP(&g.Kustomize, "kustomize", "k", nil, "build this kustomization directory (or git:REV:PATH) as kubectl kustomize does, and read the result; repeatable")
+	f.StringVar(&g.Chart, "chart", "", "render this Helm chart (directory, .tgz or git:REV:PATH) as helm template does, and read the result")
 	f.StringArrayVar(&g.Values, "values", nil, "with --chart: a values file; repeatable, later ones win")
 	f.StringArrayVar(&g.Set, "set", nil, "with --chart: set a value (key=value, Helm's syntax); repeatable")
 	f.StringVar(&g.Release, "release", "", "with --chart: the release name (default "+helm.DefaultRelease+")")
@@ -111,8 +115,9 @@ func (g *InputFlags) chartNamespace() string {
 }
 
 // addSources reads -k and --chart into the loader; their problems are the loader's, under the name of
-// the file each object came from.
-func (g *InputFlags) addSources(l *model.Loader) error {
+// the file each object came from. A git:REV[:PATH] source is read from the revision's whole tree (a
+// kustomization may name ../base, a chart file:// dependencies), and named as git:REV:PATH.
+func (g *InputFlags) addSources(ctx context.Context, l *model.Loader, gt *gitTrees) error {
 	if g.ownNamespace != "" && g.Chart == "" {
 		return InputError(fmt.Errorf("-n/--namespace %s: here it names the release namespace of --chart, and no --chart was given", g.ownNamespace))
 	}
@@ -120,25 +125,78 @@ func (g *InputFlags) addSources(l *model.Loader) error {
 		return InputError(fmt.Errorf("--values, --set and --release go with --chart"))
 	}
 	var docs []sources.Doc
-	for _, dir := range g.Kustomize {
-		d, err := kustomize.Build(dir)
-		if err != nil {
-			l.AddError("", err) // it names the kustomization file
-			continue
+	build := func(source string, f func(local string) ([]sources.Doc, error)) {
+		local, display := source, func(s string) string { return s }
+		if gitrev.Is(source) {
+			t, spec, err := gt.read(ctx, source, false)
+			if err != nil {
+				l.AddError("", err)
+				return
+			}
+			local, display = t.Local(spec), t.Display
 		}
-		docs = append(docs, d...)
+		d, err := f(local)
+		if err != nil {
+			l.AddError("", errors.New(display(err.Error()))) // it names the kustomization file, the chart's template
+		}
+		for _, doc := range d {
+			docs = append(docs, sources.Doc{Name: display(doc.Name), Data: doc.Data})
+		}
+	}
+	for _, dir := range g.Kustomize {
+		build(dir, kustomize.Build)
 	}
 	if g.Chart != "" {
-		d, err := helm.Render(helm.Options{Chart: g.Chart, Values: g.Values, Set: g.Set, Release: g.Release, Namespace: g.chartNamespace()})
-		if err != nil {
-			l.AddError("", err) // it names the chart, and the template where there is one
-		}
-		docs = append(docs, d...)
+		build(g.Chart, func(local string) ([]sources.Doc, error) {
+			return helm.Render(helm.Options{Chart: local, Values: g.Values, Set: g.Set, Release: g.Release, Namespace: g.chartNamespace()})
+		})
 	}
 	for _, d := range docs {
 		l.AddBytes(d.Name, d.Data)
 	}
 	return nil
+}
+
+// gitTrees are the revisions a run reads, each read once, and removed when the input is loaded.
+type gitTrees struct {
+	trees map[string]*gitrev.Tree // "REV" (the whole tree) or "REV:PATH" -> its files
+}
+
+// read reads what a git:REV[:PATH] source names: PATH alone, or with whole the revision's tree.
+func (gt *gitTrees) read(ctx context.Context, source string, pathOnly bool) (*gitrev.Tree, gitrev.Spec, error) {
+	spec, err := gitrev.Parse(source)
+	if err != nil {
+		return nil, spec, err
+	}
+	key := spec.Rev
+	var paths []string
+	if pathOnly && spec.Path != "" {
+		key, paths = spec.Rev+":"+spec.Path, []string{spec.Path}
+	}
+	if t, ok := gt.trees[spec.Rev]; ok {
+		return t, spec, nil // the whole tree holds every path
+	}
+	if t, ok := gt.trees[key]; ok {
+		return t, spec, nil
+	}
+	t, err := gitrev.Read(ctx, ".", spec, paths...)
+	if err != nil {
+		if !strings.HasPrefix(err.Error(), gitrev.Prefix) {
+			err = fmt.Errorf("%s: %w", source, err)
+		}
+		return nil, spec, err
+	}
+	if gt.trees == nil {
+		gt.trees = map[string]*gitrev.Tree{}
+	}
+	gt.trees[key] = t
+	return t, spec, nil
+}
+
+func (gt *gitTrees) remove() {
+	for _, t := range gt.trees {
+		_ = t.Remove()
+	}
 }
 
 // Live reports whether a live cluster is read.
@@ -181,7 +239,9 @@ func (g *InputFlags) Engine(ctx context.Context, s Streams) (*simulate.Engine, e
 			return nil, err
 		}
 	}
-	if err := g.addSources(l); err != nil {
+	var gt gitTrees
+	defer gt.remove()
+	if err := g.addSources(ctx, l, &gt); err != nil {
 		return nil, err
 	}
 	if len(g.Files) == 0 && !g.Live() && len(g.Kustomize) == 0 && g.Chart == "" {
@@ -191,6 +251,23 @@ func (g *InputFlags) Engine(ctx context.Context, s Streams) (*simulate.Engine, e
 		}
 	}
 	for _, f := range g.Files {
+		if gitrev.Is(f) {
+			t, spec, err := gt.read(ctx, f, true)
+			if err != nil {
+				l.AddError("", err)
+				continue
+			}
+			local, err := filepath.Rel(t.Dir, t.Local(spec))
+			if err != nil {
+				return nil, err
+			}
+			display := f
+			if spec.Path == "" || spec.Path == "." {
+				display = gitrev.Prefix + spec.Rev + ":"
+			}
+			l.AddFS(os.DirFS(t.Dir), filepath.ToSlash(local), display)
+			continue
+		}
 		if !sources.IsURL(f) {
 			l.AddPath(f)
 			continue

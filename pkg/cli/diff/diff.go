@@ -45,7 +45,8 @@ cluster plus the -f files: the impact of applying them, before applying them.
 
 Exit code: 0 when nothing changed, 1 when something did (a golden matrix is out of date, or the change has
 an impact), 2 for bad input.`,
-		Example: `  zonesim diff --base main-checkout/manifests -f manifests/ --level workload
+		Example: `  zonesim diff --base git:origin/main:manifests/ -f manifests/ --level workload
+  zonesim diff --base main-checkout/manifests -f manifests/
   zonesim matrix -f manifests/ --level namespace -o json > reachability.golden.json
   zonesim diff --golden reachability.golden.json -f manifests/     # in CI
   zonesim diff --base scenarios/two-zone/scenario.yaml -f scenarios/two-zone/scenario.yaml -f docs/examples/admin-policies.yaml
@@ -58,7 +59,7 @@ an impact), 2 for bad input.`,
 	}
 	cmdutil.AddInputFlags(cmd, &f.input, cmdutil.Evaluates)
 	fl := cmd.Flags()
-	fl.StringArrayVar(&f.base, "base", nil, "the objects before the change: file, directory or - ; repeatable")
+	fl.StringArrayVar(&f.base, "base", nil, "the objects before the change: file, directory, git:REV[:PATH] (e.g. git:origin/main:deploy/) or - ; repeatable")
 	fl.StringVar(&f.golden, "golden", "", "a matrix stored with zonesim matrix -o json, to compare against")
 	fl.BoolVar(&f.baseLive, "base-live", false, "the base is the cluster of --kubeconfig/--context; the input is that cluster plus -f")
 	fl.StringVar(&f.level, "level", "namespace", "pod, workload, namespace or zone (with --golden: the golden's)")
