@@ -101,43 +101,52 @@ type Options struct {
 	Now func() time.Time
 	// SkipDNS leaves the DNS checks out.
 	SkipDNS bool
+	// DNSServer names the server Resolver asks, for what a failed lookup says ("": the system's).
+	DNSServer string
 }
 
-// Targets are what the scenario says to probe (its probes, or every external endpoint when it names
-// none), with what the model expects of the flow from namespace ns to each (ns empty: the probe's own
-// namespace, or nothing expected), and the query that explains it, from inputs (the -f of the run) and
-// cni. With probes, each probed namespace is also probed towards every other endpoint the model denies
-// it: the destinations it must not reach. Endpoints without an address or TCP port are left out.
+// Targets are what to probe, one target an endpoint and port: with ns, every external endpoint, each
+// with what the model expects of ns's flow to it and the query that explains it (from inputs, the -f of
+// the run, and cni); without, the scenario's probes, each for its own namespace, and then, for each
+// probed namespace, every other endpoint the model denies it (what it must not reach); with neither,
+// every endpoint with nothing expected. Endpoints without an address or TCP port are left out.
 func Targets(e *simulate.Engine, ns string, inputs []string, cni string) ([]Target, error) {
 	sc := e.Cluster.Scenario
 	if sc == nil {
 		return nil, errors.New("probes need a kind: Scenario: its externals (dnsNames, addresses, ports) are what is probed")
 	}
 	var out []Target
+	// add probes an endpoint: one target a port (a range by its two ends; all ports of a protocol are no
+	// port to probe), each with the model's verdict for that port.
 	add := func(x *model.External, ns string) error {
-		t := Target{Endpoint: x.Name, DNSNames: x.DNSNames}
-		t.Addresses = x.Addresses
+		var ports []int32
 		for _, p := range x.Ports {
-			if p.Protocol == corev1.ProtocolTCP && p.Lo == p.Hi {
-				t.Ports = append(t.Ports, p.Lo)
+			switch {
+			case p.Protocol != corev1.ProtocolTCP || p.Lo == 1 && p.Hi == 65535:
+			case p.Lo == p.Hi:
+				ports = append(ports, p.Lo)
+			default:
+				ports = append(ports, p.Lo, p.Hi)
 			}
 		}
-		if len(t.Addresses) == 0 || len(t.Ports) == 0 {
+		if len(x.Addresses) == 0 || len(ports) == 0 {
 			return nil
 		}
-		if ns != "" {
-			if e.Cluster.Namespace(ns) == nil {
-				return fmt.Errorf("namespace %q is not in the input", ns)
-			}
-			t.Namespace = ns
-			if err := t.ExpectFrom(e, ns, inputs, cni); err != nil {
-				return err
-			}
+		if ns != "" && e.Cluster.Namespace(ns) == nil {
+			return fmt.Errorf("namespace %q is not in the input", ns)
 		}
-		out = append(out, t)
+		for _, port := range ports {
+			t := Target{Endpoint: x.Name, DNSNames: x.DNSNames, Addresses: x.Addresses, Ports: []int32{port}, Namespace: ns}
+			if ns != "" {
+				if err := t.ExpectFrom(e, ns, inputs, cni); err != nil {
+					return err
+				}
+			}
+			out = append(out, t)
+		}
 		return nil
 	}
-	if len(sc.Probes) == 0 {
+	if len(sc.Probes) == 0 || ns != "" { // -n: every endpoint, as that namespace's
 		for _, x := range sc.Externals {
 			if err := add(x, ns); err != nil {
 				return nil, err
@@ -147,12 +156,9 @@ func Targets(e *simulate.Engine, ns string, inputs []string, cni string) ([]Targ
 	}
 	seen := map[[2]string]bool{}
 	for _, p := range sc.Probes {
-		as := ns
-		if as == "" {
-			as = p.Namespace
-		}
+		as := p.Namespace
 		if seen[[2]string{p.Endpoint, as}] {
-			continue // -n stands for every probe's namespace: one probe an endpoint
+			continue
 		}
 		seen[[2]string{p.Endpoint, as}] = true
 		if err := add(sc.External(p.Endpoint), as); err != nil {
@@ -169,9 +175,8 @@ func Targets(e *simulate.Engine, ns string, inputs []string, cni string) ([]Targ
 			if err := add(x, ns); err != nil {
 				return nil, err
 			}
-			if len(out) > n && out[n].Expect != "denied" {
-				out = out[:n] // allowed but not in spec.probes: OB-5 reports it, the probes leave it out
-			}
+			// Allowed but not in spec.probes: OB-5 reports it, the probes leave it out.
+			out = append(out[:n], slices.DeleteFunc(out[n:], func(t Target) bool { return t.Expect != "denied" })...)
 		}
 	}
 	return out, nil
@@ -336,6 +341,10 @@ func resolve(ctx context.Context, t Target, opts Options, now func() time.Time) 
 		cancel()
 		r := Result{Time: start, Endpoint: t.Endpoint, Check: CheckDNS, Name: name, Seconds: now().Sub(start).Seconds()}
 		if err != nil {
+			var dnsErr *net.DNSError
+			if errors.As(err, &dnsErr) && opts.DNSServer != "" {
+				dnsErr.Server = opts.DNSServer // Go names the system's server even when Resolver dials another
+			}
 			r.Outcome, r.Status, r.Detail = "failed", Finding, err.Error()
 			out = append(out, r)
 			continue

@@ -8,6 +8,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
+	"fmt"
 	"math/big"
 	"net"
 	"net/netip"
@@ -213,4 +214,39 @@ func TestTargetsFollowTheModel(t *testing.T) {
 	assert.Equal(t, []string{"crm-sync crm-api allowed", "billing-sync payments-api allowed", "crm-sync registry-mirror allowed", "billing-sync registry-mirror allowed",
 		"crm-sync payments-api denied", "billing-sync crm-api denied"}, got,
 		"the scenario's probes, each for its own namespace, then what each must not reach")
+}
+
+// Each port of an endpoint is held against the model's verdict for that port.
+func TestTargetsPerPort(t *testing.T) {
+	l := model.NewLoader(model.DefaultLoadOptions(), nil)
+	l.AddBytes("s.yaml", []byte(`apiVersion: zonesim.dev/v1alpha1
+kind: Scenario
+metadata: {name: ports}
+spec:
+  zones: [{name: z, nodeNetworks: [10.9.0.0/24]}]
+  externals:
+    - {name: web, addresses: [198.51.100.60], ports: [tcp/80, tcp/8443, tcp/9000-9002, tcp]}
+  objects:
+    - {apiVersion: v1, kind: Namespace, metadata: {name: app}}
+    - {apiVersion: v1, kind: Pod, metadata: {name: p, namespace: app}, spec: {containers: [{name: c, image: x}]}}
+    - apiVersion: networking.k8s.io/v1
+      kind: NetworkPolicy
+      metadata: {name: egress, namespace: app}
+      spec:
+        podSelector: {}
+        policyTypes: [Egress]
+        egress: [{to: [{ipBlock: {cidr: 198.51.100.60/32}}], ports: [{port: 8443}]}]
+`))
+	c, err := l.Cluster()
+	require.NoError(t, err)
+	p, err := simulate.LookupProfile("generic")
+	require.NoError(t, err)
+	targets, err := probe.Targets(simulate.New(c, p, ""), "app", []string{"s.yaml"}, "")
+	require.NoError(t, err)
+	var got []string
+	for _, tg := range targets {
+		got = append(got, fmt.Sprint(tg.Ports, " ", tg.Expect))
+	}
+	assert.Equal(t, []string{"[80] denied", "[8443] allowed", "[9000] denied", "[9002] denied"}, got, "a range by its ends; all ports is no port")
+	assert.Contains(t, targets[1].Why, "--port tcp/8443")
 }

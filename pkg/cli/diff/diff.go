@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
+	"github.com/zonesim/zonesim/pkg/check"
 	"github.com/zonesim/zonesim/pkg/cli/cmdutil"
 	"github.com/zonesim/zonesim/pkg/cli/matrix"
 	"github.com/zonesim/zonesim/pkg/report"
@@ -22,6 +23,8 @@ type flags struct {
 	level    string
 	output   string
 	pairs    int
+	failOn   string
+	maxBytes int
 	// levelSet: --level was given, so it must agree with a golden matrix's.
 	levelSet bool
 }
@@ -43,8 +46,14 @@ before.
 With --base-live and --kubeconfig/--context, the base is the live cluster and the input is the live
 cluster plus the -f files: the impact of applying them, before applying them.
 
-Exit code: 0 when nothing changed, 1 when something did (a golden matrix is out of date, or the change has
-an impact), 2 for bad input.`,
+When a scenario (kind: Scenario) is read on both sides (--base, --base-live), its zone contract is checked
+on each and the delta reported: the findings the change introduces and those it resolves, with their rule
+IDs. -o md writes a PR comment: one summary line (cells opened, closed and changed; findings new and
+resolved), the top changes, the new and resolved findings, and every change with its causes folded in
+<details>, within --max-bytes ("and N more").
+
+Exit code (--fail-on): changes (the default) exits 1 when a cell changed or a finding is new;
+new-findings only for a new contract finding; none never. 2 for bad input.`,
 		Example: `  zonesim diff --base git:origin/main:manifests/ -f manifests/ --level workload
   zonesim diff --base main-checkout/manifests -f manifests/
   zonesim matrix -f manifests/ --level namespace -o json > reachability.golden.json
@@ -64,6 +73,9 @@ an impact), 2 for bad input.`,
 	fl.BoolVar(&f.baseLive, "base-live", false, "the base is the cluster of --kubeconfig/--context; the input is that cluster plus -f")
 	fl.StringVar(&f.level, "level", "namespace", "pod, workload, namespace or zone (with --golden: the golden's)")
 	cmdutil.AddOutputFlag(cmd, &f.output, report.DiffFormats)
+	fl.StringVar(&f.failOn, "fail-on", "changes", "what exits 1: changes (a changed cell or a new finding), new-findings (a new contract finding only) or none")
+	fl.IntVar(&f.maxBytes, "max-bytes", 60000, "-o md: the most characters to write (a PR comment; GitHub takes 65,536); the rest is counted")
+	_ = cmd.RegisterFlagCompletionFunc("fail-on", cmdutil.Fixed("changes", "new-findings", "none"))
 	fl.IntVar(&f.pairs, "pairs", 200, "with --base: pod pairs to look at per changed cell to find one that explains it")
 	_ = cmd.RegisterFlagCompletionFunc("level", cmdutil.Fixed(matrix.Levels...))
 	return cmd
@@ -82,6 +94,14 @@ func run(ctx context.Context, s cmdutil.Streams, f *flags) error {
 	}
 	if given != 1 {
 		return cmdutil.InputError(fmt.Errorf("give exactly one of --base PATH, --golden FILE or --base-live"))
+	}
+	switch f.failOn {
+	case "changes", "new-findings", "none":
+	default:
+		return cmdutil.InputError(fmt.Errorf("--fail-on %q: use changes, new-findings or none", f.failOn))
+	}
+	if f.maxBytes < 0 {
+		return cmdutil.InputError(fmt.Errorf("--max-bytes %d: must not be negative (0: no bound)", f.maxBytes))
 	}
 	if f.baseLive && !f.input.Live() {
 		return cmdutil.InputError(fmt.Errorf("--base-live reads the cluster of --kubeconfig/--context: give one"))
@@ -137,13 +157,28 @@ func run(ctx context.Context, s cmdutil.Streams, f *flags) error {
 		d.Explain(beforeEngine, after, afterTexts.Nodes, f.pairs)
 	}
 	d.Caveats = after.Caveats()
-	if err := report.WriteDiff(s.Out, d, format); err != nil {
+	out := report.Diff{MatrixDiff: d, MaxBytes: f.maxBytes}
+	if after.Cluster.Scenario != nil || beforeEngine != nil && beforeEngine.Cluster.Scenario != nil {
+		if beforeEngine == nil {
+			fmt.Fprintln(s.ErrOut, "note: no contract delta: a golden matrix holds no objects to check (compare with --base)")
+		} else {
+			out.Contract = check.Compare(check.Run(beforeEngine, check.Options{Inputs: f.base, CNI: f.input.CNI}),
+				check.Run(after, check.Options{Inputs: f.input.Files, CNI: f.input.CNI}))
+		}
+	}
+	if err := report.WriteDiff(s.Out, out, format); err != nil {
 		return err
 	}
 	if err := f.input.CheckStrict(d.Caveats); err != nil {
 		return err
 	}
-	if len(d.Changes) > 0 || len(d.Added) > 0 || len(d.Removed) > 0 {
+	newFindings := out.Contract != nil && len(out.Contract.New) > 0
+	changed := len(d.Changes) > 0 || len(d.Added) > 0 || len(d.Removed) > 0
+	switch {
+	case f.failOn == "none":
+	case newFindings:
+		return cmdutil.Denied(fmt.Errorf("%d new contract finding(s)", len(out.Contract.New)), true)
+	case f.failOn == "changes" && changed:
 		return cmdutil.Denied(fmt.Errorf("the reachability matrix changed"), true)
 	}
 	return nil

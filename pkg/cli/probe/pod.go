@@ -56,7 +56,8 @@ func newPodSite(ctx context.Context, b *apply.ExistingBackend, e *simulate.Engin
 			if pod := firstPod(e.Cluster, t.Namespace); pod != nil {
 				from, labels = pod.Key(), pod.Labels
 			}
-			fmt.Fprintf(log, "starting a probe pod in %s with the labels of %s\n", t.Namespace, from)
+			fmt.Fprintf(log, "starting a probe pod in %s with the labels of %s (they carry %s=%s: kubectl delete pod -A -l %s=%s removes what is left)\n",
+				t.Namespace, from, apply.ProbeLabel, runID, apply.ProbeLabel, runID)
 			name, err := b.StartProbePod(ctx, t.Namespace, labels, []string{command}, runID)
 			if name != "" {
 				site.pods = append(site.pods, probePod{namespace: t.Namespace, name: name, from: from})

@@ -142,8 +142,16 @@ func run(ctx context.Context, s cmdutil.Streams, f *flags) error {
 	case f.targets != "" && f.targets != "-":
 		return cmdutil.InputError(errors.New("--targets reads the job from stdin: give --targets -"))
 	}
-	if f.every < 0 || f.timeout <= 0 {
-		return cmdutil.InputError(errors.New("--every must not be negative and --timeout must be positive"))
+	if f.every < 0 {
+		return cmdutil.InputError(fmt.Errorf("--every %s: must not be negative", f.every))
+	}
+	if f.timeout <= 0 {
+		return cmdutil.InputError(fmt.Errorf("--timeout %s: must be positive", f.timeout))
+	}
+	for _, p := range f.tlsPorts {
+		if p < 1 || p > 65535 {
+			return cmdutil.InputError(fmt.Errorf("--tls-port %d: not a port (1-65535)", p))
+		}
 	}
 	if f.every > 0 && format == "junit" {
 		return cmdutil.InputError(errors.New("-o junit is one report of one round: use -o jsonl or table with --every"))
@@ -165,7 +173,7 @@ func run(ctx context.Context, s cmdutil.Streams, f *flags) error {
 		if _, _, err := net.SplitHostPort(f.dnsServer); err != nil {
 			return cmdutil.InputError(fmt.Errorf("--dns-server %q: %w (host:port)", f.dnsServer, err))
 		}
-		opts.Resolver = zprobe.Resolver(f.dnsServer)
+		opts.Resolver, opts.DNSServer = zprobe.Resolver(f.dnsServer), f.dnsServer
 	}
 	if f.targets != "" {
 		return runJob(ctx, s, f, opts, format)
@@ -206,6 +214,9 @@ func run(ctx context.Context, s cmdutil.Streams, f *flags) error {
 			return err
 		}
 		defer func() {
+			if ctx.Err() != nil {
+				fmt.Fprintln(s.ErrOut, "interrupted: removing the probe pods (interrupt again to leave them)")
+			}
 			cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
 			defer cancel()
 			if err := where.close(cctx); err != nil {
@@ -238,6 +249,9 @@ func run(ctx context.Context, s cmdutil.Streams, f *flags) error {
 	for {
 		start := time.Now()
 		rs, err := where.round(ctx)
+		if ctx.Err() != nil {
+			return nil // interrupted (Ctrl-C, SIGTERM) during a round: a stop, not a failure
+		}
 		if err != nil {
 			return err
 		}
