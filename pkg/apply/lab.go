@@ -154,8 +154,7 @@ func (b *LabBackend) SetupZones(ctx context.Context, z ZoneSetup) error {
 	}
 	records := map[string][]netip.Addr{}
 	for _, x := range z.Externals {
-		if _, err := b.state.AddExternal(ctx, lab.ExternalSpec{Name: x.Name, IP: x.IP, DNSNames: x.DNSNames, TCP: x.TCP, UDP: x.UDP,
-			TLS: x.TLS, Input: x.Input}); err != nil {
+		if _, err := b.state.AddExternal(ctx, x); err != nil {
 			return err
 		}
 		for _, name := range x.DNSNames {

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/zonesim/zonesim/pkg/lab"
 	"github.com/zonesim/zonesim/pkg/model"
 	"github.com/zonesim/zonesim/pkg/probe"
 	"github.com/zonesim/zonesim/pkg/simulate"
@@ -34,15 +35,8 @@ type ZoneSetup struct {
 }
 
 // ExternalSetup is one endpoint: its address and DNS names, ports (the TLS ones among TCP: those probes
-// handshake on), and INPUT rules (perimeter, then allowlist).
-type ExternalSetup struct {
-	Name     string
-	IP       netip.Addr
-	DNSNames []string
-	TCP, UDP []int
-	TLS      []int
-	Input    [][]string
-}
+// handshake on), and INPUT rules (perimeter, then allowlist); the lab runs it as it is.
+type ExternalSetup = lab.ExternalSpec
 
 // ProbeExternal is an external endpoint of the scenario the run probes.
 type ProbeExternal struct {

@@ -363,18 +363,7 @@ func TestAuditOfFlowLogs(t *testing.T) {
 // zonesim probe from this machine, against a scenario whose endpoints are on loopback: one listening, one
 // refusing. One JSON object per line; exit 1 for the finding; other places to probe from are refused.
 func TestProbeFromHere(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	defer ln.Close()
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			c.Close()
-		}
-	}()
+	ln := acceptAndClose(t)
 	closed, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
 	closedAddr := closed.Addr().(*net.TCPAddr)
@@ -423,21 +412,10 @@ spec:
 	assert.Contains(t, stderr, "no external endpoint nope with an address and a TCP port to probe")
 }
 
-// probe --targets is the far side of probe --lab: it probes the targets it reads, with the model's
+// probe --targets is the far side of probe --backend: it probes the targets it reads, with the model's
 // expectation they carry, and writes the results.
 func TestProbeTargets(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	defer ln.Close()
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			c.Close()
-		}
-	}()
+	ln := acceptAndClose(t)
 	port := ln.Addr().(*net.TCPAddr).Port
 	targets := fmt.Sprintf(`{"targets": [
   {"endpoint": "crm-api", "namespace": "crm-sync", "from": "crm-sync/poller-0", "addresses": ["127.0.0.1/32"], "ports": [%d],
@@ -488,4 +466,22 @@ shop-web/deployment/frontend  all                          all                  
 	code, _, stderr = run("matrix", "--to", "zone:Q")
 	assert.Equal(t, 2, code)
 	assert.Contains(t, stderr, `--to "zone:Q" matches no node of the namespace matrix`)
+}
+
+// acceptAndClose listens on a loopback port and closes every connection it accepts, until the test ends.
+func acceptAndClose(t *testing.T) net.Listener {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	t.Cleanup(func() { ln.Close() })
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			c.Close()
+		}
+	}()
+	return ln
 }
