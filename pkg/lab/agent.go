@@ -123,8 +123,7 @@ func ProbeCommand(self, netns, proto, addr string) string {
 
 // Probe runs Connect inside a pod's network namespace, through `zonesim lab connect`.
 func Probe(ctx context.Context, self, netns, proto, addr string, timeout time.Duration) (bool, error) {
-	cmd := exec.CommandContext(ctx, "ip", "netns", "exec", netns, self, "lab", "connect", strings.ToLower(proto), addr,
-		"--timeout", timeout.String())
+	cmd := InNetNS(ctx, netns, self, "lab", "connect", strings.ToLower(proto), addr, "--timeout", timeout.String())
 	out, err := cmd.CombinedOutput()
 	var ee *exec.ExitError
 	switch {
@@ -140,7 +139,7 @@ func Probe(ctx context.Context, self, netns, proto, addr string, timeout time.Du
 // connected. Exit code 1 (zonesim's for "denied" or "findings") is a result, not an error; any other
 // failure is, with what the command wrote to stderr.
 func RunIn(ctx context.Context, self, netns string, args []string, stdin io.Reader, stdout io.Writer) error {
-	cmd := exec.CommandContext(ctx, "ip", append([]string{"netns", "exec", netns, self}, args...)...)
+	cmd := InNetNS(ctx, netns, self, args...)
 	var stderr strings.Builder
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = stdin, stdout, &stderr
 	err := cmd.Run()
@@ -149,4 +148,9 @@ func RunIn(ctx context.Context, self, netns string, args []string, stdin io.Read
 		return nil
 	}
 	return fmt.Errorf("zonesim %s in %s: %v: %s", strings.Join(args, " "), netns, err, strings.TrimSpace(stderr.String()))
+}
+
+// InNetNS is the command that runs bin with args inside a network namespace.
+func InNetNS(ctx context.Context, netns, bin string, args ...string) *exec.Cmd {
+	return exec.CommandContext(ctx, "ip", append([]string{"netns", "exec", netns, bin}, args...)...)
 }

@@ -388,7 +388,7 @@ func (k *kubelet) ExecInContainer(ctx context.Context, key, _, container string,
 		return err
 	}
 	if len(cmd) >= 2 && filepath.Base(cmd[0]) == "zonesim" && cmd[1] == "probe" {
-		run := exec.CommandContext(ctx, "ip", append([]string{"netns", "exec", p.NetNS, self}, cmd[1:]...)...)
+		run := InNetNS(ctx, p.NetNS, self, cmd[1:]...)
 		run.Stdin, run.Stdout, run.Stderr = stdin, stdout, stderr
 		err := run.Run()
 		var ee *exec.ExitError

@@ -264,22 +264,32 @@ func (s *State) credentials() (string, error) {
 	return token, os.WriteFile(filepath.Join(s.Dir, "tokens.csv"), []byte(token+",zonesim-admin,zonesim-admin,system:masters\n"), 0o600)
 }
 
-// start runs a program detached (its own session), logging to <dir>/<name>.log.
+// start runs a program detached, logging to <dir>/<name>.log, and records it as one of the lab's processes.
 func (s *State) start(name, bin string, args ...string) error {
-	logf, err := os.OpenFile(filepath.Join(s.Dir, name+".log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	pid, err := s.startDetached(name, name, bin, args...)
 	if err != nil {
 		return err
+	}
+	s.Processes[name] = pid
+	return s.save()
+}
+
+// startDetached runs a program in its own session, so it outlives this process, with its output appended
+// to <dir>/<log>.log; what stands for it in errors. It returns the program's pid.
+func (s *State) startDetached(log, what, bin string, args ...string) (int, error) {
+	logf, err := os.OpenFile(filepath.Join(s.Dir, log+".log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	if err != nil {
+		return 0, err
 	}
 	defer logf.Close()
 	cmd := exec.Command(bin, args...)
 	cmd.Stdout, cmd.Stderr = logf, logf
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
 	if err := cmd.Start(); err != nil {
-		return fmt.Errorf("start %s: %w", name, err)
+		return 0, fmt.Errorf("start %s: %w", what, err)
 	}
-	s.Processes[name] = cmd.Process.Pid
-	go cmd.Wait() // reap it if it exits while this process runs; it outlives us otherwise
-	return s.save()
+	go cmd.Wait() // reap it if it exits while this process runs; its error is in its log
+	return cmd.Process.Pid, nil
 }
 
 func waitReady(ctx context.Context, token string, within time.Duration, alive func() bool) error {

@@ -6,11 +6,8 @@ import (
 	"encoding/hex"
 	"fmt"
 	"net/netip"
-	"os"
-	"os/exec"
 	"strconv"
 	"strings"
-	"syscall"
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -181,19 +178,8 @@ func (s *State) startAgent(p PodState, ports []corev1.ContainerPort) (int, error
 			tcp = append(tcp, strconv.Itoa(int(cp.ContainerPort)))
 		}
 	}
-	logf, err := os.OpenFile(s.Dir+"/agent-"+p.NetNS+".log", os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
-	if err != nil {
-		return 0, err
-	}
-	defer logf.Close()
-	cmd := exec.Command("ip", "netns", "exec", p.NetNS, self, "lab", "agent", "--tcp", strings.Join(tcp, ","), "--udp", strings.Join(udp, ","))
-	cmd.Stdout, cmd.Stderr = logf, logf
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
-	if err := cmd.Start(); err != nil {
-		return 0, fmt.Errorf("start agent in %s: %w", p.NetNS, err)
-	}
-	go cmd.Wait() // reap it if it exits while this process runs; its error is in its log
-	return cmd.Process.Pid, nil
+	return s.startDetached("agent-"+p.NetNS, "the agent in "+p.NetNS, "ip", "netns", "exec", p.NetNS, self, "lab", "agent",
+		"--tcp", strings.Join(tcp, ","), "--udp", strings.Join(udp, ","))
 }
 
 // RemovePods deletes the named pods ("namespace/name") the lab runs: objects and network namespaces.

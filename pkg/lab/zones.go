@@ -5,13 +5,10 @@ import (
 	"fmt"
 	"maps"
 	"net/netip"
-	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 )
 
@@ -67,7 +64,11 @@ func (s *State) AddExternal(ctx context.Context, spec ExternalSpec) (ExternalSta
 	if err := wire(ctx, PodState{NetNS: x.NetNS, Veth: x.Veth, IP: x.IP}); err != nil {
 		return x, err
 	}
-	args := []string{"netns", "exec", x.NetNS, "", "lab", "agent", "--tcp", joinInts(spec.TCP), "--udp", joinInts(spec.UDP),
+	self, err := Self()
+	if err != nil {
+		return x, err
+	}
+	args := []string{"netns", "exec", x.NetNS, self, "lab", "agent", "--tcp", joinInts(spec.TCP), "--udp", joinInts(spec.UDP),
 		"--capture", x.Capture, "--iface", "eth0"}
 	if len(spec.TLS) > 0 {
 		cert, key, err := s.externalCert(id, spec.DNSNames, ip)
@@ -81,24 +82,9 @@ func (s *State) AddExternal(ctx context.Context, spec ExternalSpec) (ExternalSta
 			return x, err
 		}
 	}
-	self, err := Self()
-	if err != nil {
+	if x.AgentPID, err = s.startDetached("agent-"+x.NetNS, "the agent of "+name, "ip", args...); err != nil {
 		return x, err
 	}
-	logf, err := os.OpenFile(filepath.Join(s.Dir, "agent-"+x.NetNS+".log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
-	if err != nil {
-		return x, err
-	}
-	defer logf.Close()
-	args[3] = self
-	cmd := exec.Command("ip", args...)
-	cmd.Stdout, cmd.Stderr = logf, logf
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
-	if err := cmd.Start(); err != nil {
-		return x, fmt.Errorf("start the agent of %s: %w", name, err)
-	}
-	go cmd.Wait() // reap it if it exits while this process runs; its error is in its log
-	x.AgentPID = cmd.Process.Pid
 	s.Externals[len(s.Externals)-1] = x
 	return x, s.save()
 }
@@ -164,19 +150,9 @@ func (s *State) StartDNS(records map[string][]netip.Addr) error {
 			args = append(args, "--record", name+"="+a.String())
 		}
 	}
-	logf, err := os.OpenFile(filepath.Join(s.Dir, "dns.log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
-	if err != nil {
+	if s.DNSPID, err = s.startDetached("dns", "the lab's name server", self, args...); err != nil {
 		return err
 	}
-	defer logf.Close()
-	cmd := exec.Command(self, args...)
-	cmd.Stdout, cmd.Stderr = logf, logf
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
-	if err := cmd.Start(); err != nil {
-		return fmt.Errorf("start the lab's name server: %w", err)
-	}
-	go cmd.Wait()
-	s.DNSPID = cmd.Process.Pid
 	if err := s.save(); err != nil {
 		return err
 	}
