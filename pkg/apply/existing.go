@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	neturl "net/url"
 	"sort"
@@ -309,17 +310,10 @@ func connectCommand(proto model.Protocol, addr string, timeout time.Duration) []
 // Probe execs agnhost connect in the source pod: exit 0 is a connection, exit 1 (agnhost's for every
 // failure to connect) is none; anything else (126, 127: no agnhost in the image) is an error.
 func (b *ExistingBackend) Probe(ctx context.Context, from *ProbePod, proto model.Protocol, addr string, timeout time.Duration) (bool, error) {
-	req := b.client.CoreV1().RESTClient().Post().Resource("pods").Namespace(from.Namespace).Name(from.Name).SubResource("exec").
-		VersionedParams(&corev1.PodExecOptions{Container: probeContainer, Command: connectCommand(proto, addr, timeout), Stdout: true, Stderr: true},
-			scheme.ParameterCodec)
-	exec, err := newExecutor(b.config, req.URL().String())
-	if err != nil {
-		return false, err
-	}
 	var stdout, stderr bytes.Buffer
 	ectx, cancel := context.WithTimeout(ctx, timeout+30*time.Second)
 	defer cancel()
-	err = exec.StreamWithContext(ectx, remotecommand.StreamOptions{Stdout: &stdout, Stderr: &stderr})
+	err := b.exec(ectx, from.Namespace, from.Name, connectCommand(proto, addr, timeout), nil, &stdout, &stderr)
 	var exit utilexec.ExitError
 	switch {
 	case err == nil:
@@ -328,6 +322,19 @@ func (b *ExistingBackend) Probe(ctx context.Context, from *ProbePod, proto model
 		return false, nil
 	}
 	return false, fmt.Errorf("exec in %s: %v: %s", from.Key(), err, strings.TrimSpace(stderr.String()))
+}
+
+// exec runs command in the probe container of a pod, with the streams given (stdin may be nil), as
+// kubectl exec does.
+func (b *ExistingBackend) exec(ctx context.Context, namespace, name string, command []string, stdin io.Reader, stdout, stderr io.Writer) error {
+	req := b.client.CoreV1().RESTClient().Post().Resource("pods").Namespace(namespace).Name(name).SubResource("exec").
+		VersionedParams(&corev1.PodExecOptions{Container: probeContainer, Command: command, Stdin: stdin != nil, Stdout: true, Stderr: true},
+			scheme.ParameterCodec)
+	exec, err := newExecutor(b.config, req.URL().String())
+	if err != nil {
+		return err
+	}
+	return exec.StreamWithContext(ctx, remotecommand.StreamOptions{Stdin: stdin, Stdout: stdout, Stderr: stderr})
 }
 
 // newExecutor speaks WebSocket to the API server, falling back to SPDY, as kubectl does.
@@ -351,12 +358,20 @@ func newExecutor(cfg *rest.Config, url string) (remotecommand.Executor, error) {
 
 // ProbeCommand is the kubectl command that reproduces a probe.
 func (b *ExistingBackend) ProbeCommand(from *ProbePod, proto model.Protocol, addr string) string {
+	return b.kubectlExec(from.Namespace, from.Name, false, connectCommand(proto, addr, time.Second))
+}
+
+// kubectlExec is the kubectl command that runs command in the probe container of a pod (-i: with stdin).
+func (b *ExistingBackend) kubectlExec(namespace, name string, stdin bool, command []string) string {
 	kc := ""
 	if b.opts.Kubeconfig != "" {
 		kc = " --kubeconfig " + b.opts.Kubeconfig
 	}
-	return fmt.Sprintf("kubectl%s --context %s exec -n %s %s -c %s -- %s", kc, b.context, from.Namespace, from.Name, probeContainer,
-		strings.Join(connectCommand(proto, addr, time.Second), " "))
+	i := ""
+	if stdin {
+		i = " -i"
+	}
+	return fmt.Sprintf("kubectl%s --context %s exec%s -n %s %s -c %s -- %s", kc, b.context, i, namespace, name, probeContainer, strings.Join(command, " "))
 }
 
 // forEach runs f on every pod, at most n at once, and returns the first error; the first error cancels

@@ -15,8 +15,6 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
-	"k8s.io/client-go/kubernetes/scheme"
-	"k8s.io/client-go/tools/remotecommand"
 	utilexec "k8s.io/client-go/util/exec"
 )
 
@@ -87,15 +85,8 @@ func (b *ExistingBackend) DeleteProbePod(ctx context.Context, namespace, name st
 // ExecProbe runs command in a probe pod with stdin and stdout connected, as kubectl exec -i does. Exit
 // code 1 (zonesim's for findings) is a result, not an error.
 func (b *ExistingBackend) ExecProbe(ctx context.Context, namespace, name string, command []string, stdin io.Reader, stdout io.Writer) error {
-	req := b.client.CoreV1().RESTClient().Post().Resource("pods").Namespace(namespace).Name(name).SubResource("exec").
-		VersionedParams(&corev1.PodExecOptions{Container: probeContainer, Command: command, Stdin: true, Stdout: true, Stderr: true},
-			scheme.ParameterCodec)
-	exec, err := newExecutor(b.config, req.URL().String())
-	if err != nil {
-		return err
-	}
 	var stderr bytes.Buffer
-	err = exec.StreamWithContext(ctx, remotecommand.StreamOptions{Stdin: stdin, Stdout: stdout, Stderr: &stderr})
+	err := b.exec(ctx, namespace, name, command, stdin, stdout, &stderr)
 	var exit utilexec.ExitError
 	if err == nil || errors.As(err, &exit) && exit.ExitStatus() == 1 {
 		return nil
@@ -105,9 +96,5 @@ func (b *ExistingBackend) ExecProbe(ctx context.Context, namespace, name string,
 
 // ProbeExecCommand is the kubectl command that runs command in a probe pod, for the user to repeat it.
 func (b *ExistingBackend) ProbeExecCommand(namespace, name string, command []string) string {
-	kc := ""
-	if b.opts.Kubeconfig != "" {
-		kc = " --kubeconfig " + b.opts.Kubeconfig
-	}
-	return fmt.Sprintf("kubectl%s --context %s exec -i -n %s %s -c %s -- %s", kc, b.context, namespace, name, probeContainer, strings.Join(command, " "))
+	return b.kubectlExec(namespace, name, true, command)
 }
