@@ -36,6 +36,9 @@ func NewLabBackend(name string) (*LabBackend, error) {
 	return &LabBackend{state: st, self: self}, nil
 }
 
+// Lab is the running lab's state and the zonesim binary that runs inside its pods.
+func (b *LabBackend) Lab() (*lab.State, string) { return b.state, b.self }
+
 // Name is "lab".
 func (b *LabBackend) Name() string { return "lab (" + lab.ContextName(b.state.Name) + ")" }
 

@@ -21,31 +21,17 @@ import (
 // perimeter and allowlists as the pod's own traffic does; DNS checks ask the lab's name server from the
 // host (the lab runs no cluster DNS for pods to ask).
 type labSite struct {
-	self string
-	// dns are the targets as the scenario gives them, for the DNS checks; pods the targets of each pod.
+	// dns are the targets as the scenario gives them, for the DNS checks; far the targets of each pod.
 	dns  []zprobe.Target
-	pods []labPod
+	far  farSides
 	opts zprobe.Options
-	// rootsPEM verify the endpoints' certificates: --ca-file, else the lab's externals CA.
-	rootsPEM string
-}
-
-type labPod struct {
-	netns   string
-	targets []zprobe.Target
 }
 
 // newLabSite finds, for every target's namespace, the pods of run in the lab, and what the model expects
 // of each one's flow (pod by pod: policies may select some pods of a namespace and not others).
-func newLabSite(name, run string, e *simulate.Engine, targets []zprobe.Target, inputs []string, cni string, opts zprobe.Options, rootsPEM []byte) (*labSite, error) {
-	st, err := lab.Load(name)
-	if err != nil {
-		return nil, err
-	}
-	self, err := lab.Self()
-	if err != nil {
-		return nil, err
-	}
+func newLabSite(b *apply.LabBackend, run string, e *simulate.Engine, targets []zprobe.Target, inputs []string, cni string, opts zprobe.Options, rootsPEM []byte) (*labSite, error) {
+	st, self := b.Lab()
+	name := st.Name
 	if run == "" {
 		run = st.ZonesRun
 	}
@@ -66,6 +52,7 @@ func newLabSite(name, run string, e *simulate.Engine, targets []zprobe.Target, i
 			run, strings.Join(missing, ", "), run, name)
 	}
 	if rootsPEM == nil {
+		var err error
 		if rootsPEM, err = os.ReadFile(st.ExternalsCA()); err != nil {
 			return nil, fmt.Errorf("the lab's externals CA: %w", err)
 		}
@@ -73,7 +60,8 @@ func newLabSite(name, run string, e *simulate.Engine, targets []zprobe.Target, i
 	if opts.Resolver == nil {
 		opts.Resolver = zprobe.Resolver(lab.DNSAddr)
 	}
-	site := &labSite{self: self, dns: targets, opts: opts, rootsPEM: string(rootsPEM)}
+	site := &labSite{dns: targets, opts: opts, far: farSides{roots: string(rootsPEM)}}
+	args := append([]string{"probe"}, farArgs(opts, true)...)
 	original := map[string]string{} // lab "namespace/name" -> the input's
 	for _, p := range apply.NewPlan(e.Cluster, run).Pods {
 		original[p.Key()] = p.Original
@@ -95,7 +83,9 @@ func newLabSite(name, run string, e *simulate.Engine, targets []zprobe.Target, i
 			if err := pt.ExpectFrom(e, from, inputs, cni); err != nil {
 				return nil, err
 			}
-			site.add(p.NetNS, pt)
+			site.far.add(p.NetNS, pt, func(ctx context.Context, stdin io.Reader, stdout io.Writer) error {
+				return lab.RunIn(ctx, self, p.NetNS, args, stdin, stdout)
+			}, "")
 		}
 		if !found {
 			return nil, fmt.Errorf("namespace %s has no pod in the lab's run %s (namespace %s): its pods are what probes run in", t.Namespace, run, ns)
@@ -104,24 +94,47 @@ func newLabSite(name, run string, e *simulate.Engine, targets []zprobe.Target, i
 	return site, nil
 }
 
-func (l *labSite) add(netns string, t zprobe.Target) {
-	for i := range l.pods {
-		if l.pods[i].netns == netns {
-			l.pods[i].targets = append(l.pods[i].targets, t)
-			return
-		}
-	}
-	l.pods = append(l.pods, labPod{netns: netns, targets: []zprobe.Target{t}})
-}
-
 // round runs one round: the DNS checks here, the TCP and TLS checks in each pod.
 func (l *labSite) round(ctx context.Context) ([]zprobe.Result, error) {
 	out := zprobe.Resolve(ctx, l.dns, l.opts)
-	args := append([]string{"probe"}, farArgs(l.opts, true)...)
-	for _, p := range l.pods {
-		rs, err := zprobe.Remote(ctx, zprobe.Job{Targets: p.targets, RootsPEM: l.rootsPEM}, func(ctx context.Context, stdin io.Reader, stdout io.Writer) error {
-			return lab.RunIn(ctx, l.self, p.netns, args, stdin, stdout)
-		})
+	rs, err := l.far.round(ctx)
+	return append(out, rs...), err
+}
+
+// farSides are the places a round's checks run in (a pod's network namespace, a probe pod), each with
+// its targets and the runner that reaches it.
+type farSides struct {
+	sides []farSide
+	roots string // PEM, sent with each job
+}
+
+type farSide struct {
+	key     string // the pod (its network namespace, its namespace/name)
+	targets []zprobe.Target
+	run     zprobe.Runner
+	hint    string // how to run it by hand, for an error
+}
+
+// add gives the far side key a target, with run as its runner and hint as how to run it by hand when it
+// is new.
+func (f *farSides) add(key string, t zprobe.Target, run zprobe.Runner, hint string) {
+	for i := range f.sides {
+		if f.sides[i].key == key {
+			f.sides[i].targets = append(f.sides[i].targets, t)
+			return
+		}
+	}
+	f.sides = append(f.sides, farSide{key: key, targets: []zprobe.Target{t}, run: run, hint: hint})
+}
+
+// round runs every far side's job in turn.
+func (f *farSides) round(ctx context.Context) ([]zprobe.Result, error) {
+	var out []zprobe.Result
+	for _, s := range f.sides {
+		rs, err := zprobe.Remote(ctx, zprobe.Job{Targets: s.targets, RootsPEM: f.roots}, s.run)
+		if err != nil && s.hint != "" {
+			err = fmt.Errorf("%w (by hand: %s)", err, s.hint)
+		}
 		if err != nil {
 			return nil, err
 		}

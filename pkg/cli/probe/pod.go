@@ -16,18 +16,14 @@ import (
 // podSite probes from a probe pod in each namespace probed, on an existing cluster: every check, DNS
 // included, runs in the pod (the far side: zonesim probe --targets -, exec'd with the job on stdin).
 type podSite struct {
-	b       *apply.ExistingBackend
-	command string
-	pods    []probePod
-	opts    zprobe.Options
-	args    []string
-	roots   string
+	b    *apply.ExistingBackend
+	pods []probePod // the pods started, to delete
+	far  farSides
 }
 
 type probePod struct {
 	namespace, name string
 	from            string // the model's pod (or namespace) it stands for
-	targets         []zprobe.Target
 }
 
 // newPodSite starts one probe pod in every namespace the targets stand for, with the labels of the
@@ -35,10 +31,10 @@ type probePod struct {
 // that pod's flows.
 func newPodSite(ctx context.Context, b *apply.ExistingBackend, e *simulate.Engine, targets []zprobe.Target, inputs []string, cni, command string,
 	opts zprobe.Options, rootsPEM []byte, dnsServer string, log io.Writer) (_ *podSite, err error) {
-	site := &podSite{b: b, command: command, opts: opts, roots: string(rootsPEM)}
-	site.args = append([]string{command, "probe"}, farArgs(opts, opts.SkipDNS)...)
+	site := &podSite{b: b, far: farSides{roots: string(rootsPEM)}}
+	args := append([]string{command, "probe"}, farArgs(opts, opts.SkipDNS)...)
 	if dnsServer != "" {
-		site.args = append(site.args, "--dns-server", dnsServer)
+		args = append(args, "--dns-server", dnsServer)
 	}
 	defer func() {
 		if err != nil {
@@ -67,11 +63,14 @@ func newPodSite(ctx context.Context, b *apply.ExistingBackend, e *simulate.Engin
 			}
 			i = len(site.pods) - 1
 		}
-		t.From = site.pods[i].from
+		pod := site.pods[i]
+		t.From = pod.from
 		if err := t.ExpectFrom(e, t.From, inputs, cni); err != nil {
 			return nil, err
 		}
-		site.pods[i].targets = append(site.pods[i].targets, t)
+		site.far.add(pod.namespace, t, func(ctx context.Context, stdin io.Reader, stdout io.Writer) error {
+			return b.ExecProbe(ctx, pod.namespace, pod.name, args, stdin, stdout)
+		}, b.ProbeExecCommand(pod.namespace, pod.name, args))
 	}
 	return site, nil
 }
@@ -87,19 +86,7 @@ func firstPod(c *model.Cluster, ns string) *model.Pod {
 	return first
 }
 
-func (p *podSite) round(ctx context.Context) ([]zprobe.Result, error) {
-	var out []zprobe.Result
-	for _, pod := range p.pods {
-		rs, err := zprobe.Remote(ctx, zprobe.Job{Targets: pod.targets, RootsPEM: p.roots}, func(ctx context.Context, stdin io.Reader, stdout io.Writer) error {
-			return p.b.ExecProbe(ctx, pod.namespace, pod.name, p.args, stdin, stdout)
-		})
-		if err != nil {
-			return nil, fmt.Errorf("%w (by hand: %s)", err, p.b.ProbeExecCommand(pod.namespace, pod.name, p.args))
-		}
-		out = append(out, rs...)
-	}
-	return out, nil
-}
+func (p *podSite) round(ctx context.Context) ([]zprobe.Result, error) { return p.far.round(ctx) }
 
 // close deletes the probe pods.
 func (p *podSite) close(ctx context.Context) error {

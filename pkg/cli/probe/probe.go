@@ -331,7 +331,7 @@ func (f *flags) site(ctx context.Context, s cmdutil.Streams, e *simulate.Engine,
 	}
 	switch b := b.(type) {
 	case *apply.LabBackend:
-		ls, err := newLabSite(f.target.LabName, f.run, e, targets, f.input.Files, f.input.CNI, opts, rootsPEM)
+		ls, err := newLabSite(b, f.run, e, targets, f.input.Files, f.input.CNI, opts, rootsPEM)
 		if err != nil {
 			return nil, cmdutil.InputError(err)
 		}
