@@ -151,8 +151,16 @@ func TestProbePod(t *testing.T) {
 			const ns = "zonesim-probe-e2e"
 			_, err = client.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}, metav1.CreateOptions{})
 			require.NoError(t, err)
-			defer func() {
-				assert.NoError(t, client.CoreV1().Namespaces().Delete(context.WithoutCancel(ctx), ns, metav1.DeleteOptions{}))
+			defer func() { // the lab runs no namespace controller: empty the namespace and finish its deletion, as apply's cleanup does
+				ctx := context.WithoutCancel(ctx)
+				assert.NoError(t, client.NetworkingV1().NetworkPolicies(ns).DeleteCollection(ctx, metav1.DeleteOptions{}, metav1.ListOptions{}))
+				assert.NoError(t, client.CoreV1().Namespaces().Delete(ctx, ns, metav1.DeleteOptions{}))
+				got, err := client.CoreV1().Namespaces().Get(ctx, ns, metav1.GetOptions{})
+				if assert.NoError(t, err) {
+					got.Spec.Finalizers = nil
+					_, err = client.CoreV1().Namespaces().Finalize(ctx, got, metav1.UpdateOptions{})
+					assert.NoError(t, err)
+				}
 			}()
 			require.Len(t, c.Policies, 1)
 			_, err = client.NetworkingV1().NetworkPolicies(ns).Create(ctx, &networkingv1.NetworkPolicy{
