@@ -18,8 +18,8 @@ type decoder struct {
 	sll     layers.LinuxSLL
 	dot1q   layers.Dot1Q
 	gre     layers.GRE
-	ip4     layers.IPv4
-	ip6     layers.IPv6
+	ip4     checkedIPv4
+	ip6     checkedIPv6
 	ext     ipv6Extension
 	tcp     lastTCP
 	udp     lastUDP
@@ -39,9 +39,44 @@ func (*lastTCP) NextLayerType() gopacket.LayerType  { return gopacket.LayerTypeZ
 func (*lastUDP) NextLayerType() gopacket.LayerType  { return gopacket.LayerTypeZero }
 func (*lastSCTP) NextLayerType() gopacket.LayerType { return gopacket.LayerTypeZero }
 
+// The IP layers remember whether their last decoding failed: in a tunnel the inner header decodes into
+// the same value as the outer one, so after an inner header fails the value holds the failed header, and
+// the layer list alone does not tell.
+type (
+	checkedIPv4 struct {
+		layers.IPv4
+		failed bool
+	}
+	checkedIPv6 struct {
+		layers.IPv6
+		failed bool
+	}
+)
+
+func (l *checkedIPv4) DecodeFromBytes(data []byte, df gopacket.DecodeFeedback) error {
+	err := l.IPv4.DecodeFromBytes(data, df)
+	l.failed = err != nil
+	return err
+}
+
+func (l *checkedIPv6) DecodeFromBytes(data []byte, df gopacket.DecodeFeedback) error {
+	err := l.IPv6.DecodeFromBytes(data, df)
+	l.failed = err != nil
+	return err
+}
+
 // ipv6Extension skips the IPv6 extension headers but the fragment header, after which gopacket (and so
 // packetKey) reads no transport header.
-type ipv6Extension struct{ layers.IPv6ExtensionSkipper }
+type ipv6Extension struct {
+	layers.IPv6ExtensionSkipper
+	failed bool
+}
+
+func (l *ipv6Extension) DecodeFromBytes(data []byte, df gopacket.DecodeFeedback) error {
+	err := l.IPv6ExtensionSkipper.DecodeFromBytes(data, df)
+	l.failed = err != nil
+	return err
+}
 
 var ipv6Extensions = gopacket.NewLayerClass([]gopacket.LayerType{layers.LayerTypeIPv6HopByHop, layers.LayerTypeIPv6Routing, layers.LayerTypeIPv6Destination})
 
@@ -128,18 +163,23 @@ func (d *decoder) key(data []byte, lt layers.LinkType) (k flowKey, syn, ack, ok 
 
 // cutTransport reads a transport header whose decoding failed after its ports, as when a capture's
 // snap length cuts a SYN's options, or a UDP length is wrong: gopacket keeps such a header, and its
-// ports and flags are there.
+// ports and flags are there. When it is the IP header that failed (an inner header of a tunnel, decoded
+// into the outer header's value), gopacket reads no transport header, and neither does the decoder.
 func (d *decoder) cutTransport() (k flowKey, syn, ack, ok bool) {
 	var ip gopacket.DecodingLayer
 	var src, dst []byte
+	var failed bool
 	switch d.decoded[len(d.decoded)-1] {
 	case layers.LayerTypeIPv4:
-		ip, src, dst = &d.ip4, d.ip4.SrcIP, d.ip4.DstIP
+		ip, src, dst, failed = &d.ip4, d.ip4.SrcIP, d.ip4.DstIP, d.ip4.failed
 	case layers.LayerTypeIPv6:
-		ip, src, dst = &d.ip6, d.ip6.SrcIP, d.ip6.DstIP
+		ip, src, dst, failed = &d.ip6, d.ip6.SrcIP, d.ip6.DstIP, d.ip6.failed
 	case layers.LayerTypeIPv6HopByHop, layers.LayerTypeIPv6Routing, layers.LayerTypeIPv6Destination:
-		ip, src, dst = &d.ext, d.ip6.SrcIP, d.ip6.DstIP
+		ip, src, dst, failed = &d.ext, d.ip6.SrcIP, d.ip6.DstIP, d.ext.failed || d.ip6.failed
 	default:
+		return k, false, false, false
+	}
+	if failed {
 		return k, false, false, false
 	}
 	var header *layers.BaseLayer
