@@ -30,13 +30,16 @@ demo: build
 	  code=$$?; echo "(exit code $$code: denied, as the zone contract wants)"; test $$code -eq 1
 
 # Unit, conformance and golden tests, plus formatting, vet and staticcheck. The TUI's terminal tests drive
-# it through tmux, installed here when missing.
+# it through tmux, and the HTML reports are opened in a headless Chromium: both installed here when missing.
 test: vet lint test-deps
-	$(GO) test ./...
+	ZONESIM_BROWSER=required $(GO) test ./...
 
 test-deps:
-	@command -v tmux >/dev/null || { echo "installing tmux"; \
-	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq tmux >/dev/null; }
+	@for t in tmux chromium; do command -v $$t >/dev/null || missing="$$missing $$t"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing$$missing"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	fi
 
 vet:
 	@test -z "$$(gofmt -l cmd pkg internal e2e scenarios)" || { echo "gofmt needed:"; gofmt -l cmd pkg internal e2e scenarios; exit 1; }

@@ -21,9 +21,9 @@ const Table = "table"
 // The -o values each command accepts; the first is the default.
 var (
 	QueryFormats   = []string{Table, "json"}
-	MatrixFormats  = []string{Table, "json", "csv", "md", "dot"}
-	CheckFormats   = []string{Table, "json", "junit", "sarif"}
-	DiffFormats    = []string{Table, "json", "md"}
+	MatrixFormats  = []string{Table, "json", "csv", "md", "dot", "html", "svg"}
+	CheckFormats   = []string{Table, "json", "junit", "sarif", "html"}
+	DiffFormats    = []string{Table, "json", "md", "html"}
 	E2EFormats     = []string{Table, "json", "junit"}
 	AuditFormats   = []string{Table, "json"}
 	ApplyFormats   = []string{Table, "json"}

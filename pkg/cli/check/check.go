@@ -4,11 +4,14 @@ package check
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"github.com/spf13/cobra"
 	zcheck "github.com/zonesim/zonesim/pkg/check"
 	"github.com/zonesim/zonesim/pkg/cli/cmdutil"
+	"github.com/zonesim/zonesim/pkg/cli/version"
 	"github.com/zonesim/zonesim/pkg/report"
+	"github.com/zonesim/zonesim/pkg/simulate"
 )
 
 type flags struct {
@@ -56,7 +59,12 @@ func run(ctx context.Context, s cmdutil.Streams, f *flags) error {
 		return err
 	}
 	r := zcheck.Run(e, zcheck.Options{Inputs: f.input.Files, CNI: f.input.CNI})
-	if err := report.WriteCheck(s.Out, r, format); err != nil {
+	if format == "html" {
+		err = writeHTML(ctx, s, f, e, r)
+	} else {
+		err = report.WriteCheck(s.Out, r, format)
+	}
+	if err != nil {
 		return err
 	}
 	if err := f.input.CheckStrict(e.Caveats()); err != nil {
@@ -66,4 +74,19 @@ func run(ctx context.Context, s cmdutil.Streams, f *flags) error {
 		return cmdutil.Denied(fmt.Errorf("%d finding(s) at or above %s", n, threshold), format == report.Table)
 	}
 	return nil
+}
+
+// writeHTML writes the report of a check: the zone map, the namespace matrix explained, the findings.
+func writeHTML(ctx context.Context, s cmdutil.Streams, f *flags, e *simulate.Engine, r *zcheck.Report) error {
+	p, err := f.input.HTMLPage(ctx, "Zone contract of "+report.ClusterName(e), e, e.Matrix(simulate.LevelNamespace), report.PageOptions{})
+	if err != nil {
+		return err
+	}
+	p.About = append(p.About, "checked: "+strings.Join(r.Checked, " "))
+	if len(r.Skipped) > 0 {
+		p.About = append(p.About, "not checked: "+strings.Join(r.Skipped, "; "))
+	}
+	p.Findings = []report.FindingSection{report.Findings(r)}
+	p.Generator = "zonesim " + version.String()
+	return report.WriteHTML(s.Out, p)
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/zonesim/zonesim/pkg/check"
 	"github.com/zonesim/zonesim/pkg/cli/cmdutil"
 	"github.com/zonesim/zonesim/pkg/cli/matrix"
+	"github.com/zonesim/zonesim/pkg/cli/version"
 	"github.com/zonesim/zonesim/pkg/report"
 	"github.com/zonesim/zonesim/pkg/simulate"
 )
@@ -166,7 +167,12 @@ func run(ctx context.Context, s cmdutil.Streams, f *flags) error {
 				check.Run(after, check.Options{Inputs: f.input.Files, CNI: f.input.CNI}))
 		}
 	}
-	if err := report.WriteDiff(s.Out, out, format); err != nil {
+	if format == "html" {
+		err = writeHTML(ctx, s, f, out, after, beforeEngine, lv)
+	} else {
+		err = report.WriteDiff(s.Out, out, format)
+	}
+	if err != nil {
 		return err
 	}
 	if err := f.input.CheckStrict(d.Caveats); err != nil {
@@ -182,4 +188,36 @@ func run(ctx context.Context, s cmdutil.Streams, f *flags) error {
 		return cmdutil.Denied(fmt.Errorf("the reachability matrix changed"), true)
 	}
 	return nil
+}
+
+// writeHTML writes the report of a diff: the zone map of the input with the flows the change opens,
+// closes or changes; the matrix of the rows and columns with a changed cell, each explained by its
+// causes and its query; the new and resolved findings.
+func writeHTML(ctx context.Context, s cmdutil.Streams, f *flags, out report.Diff, after, before *simulate.Engine, lv simulate.Level) error {
+	d := out.MatrixDiff
+	m := after.Matrix(lv)
+	rows, cols := report.ChangedNodes(m, d)
+	p, err := f.input.HTMLPage(ctx, "Change to "+report.ClusterName(after), after, m, report.PageOptions{Rows: rows, Cols: cols})
+	if err != nil {
+		return err
+	}
+	base := "the live cluster"
+	switch {
+	case f.golden != "":
+		base = "the golden matrix " + f.golden
+	case len(f.base) > 0:
+		base = strings.Join(f.base, " ")
+	}
+	p.About = append([]string{"base: " + base}, p.About...)
+	p.MarkDiff(d, after, before)
+	if len(rows) == 0 {
+		p.Matrix.Note = "No cell changed."
+	} else {
+		p.Matrix.Note = strings.TrimSpace(fmt.Sprintf("Only the rows and columns with a changed cell are shown. %s", p.Matrix.Note))
+	}
+	if out.Contract != nil {
+		p.AddContractDelta(out.Contract)
+	}
+	p.Generator = "zonesim " + version.String()
+	return report.WriteHTML(s.Out, p)
 }

@@ -6,7 +6,9 @@ import (
 	"fmt"
 
 	"github.com/spf13/cobra"
+	zcheck "github.com/zonesim/zonesim/pkg/check"
 	"github.com/zonesim/zonesim/pkg/cli/cmdutil"
+	"github.com/zonesim/zonesim/pkg/cli/version"
 	"github.com/zonesim/zonesim/pkg/report"
 	"github.com/zonesim/zonesim/pkg/simulate"
 )
@@ -72,6 +74,9 @@ func run(ctx context.Context, s cmdutil.Streams, f *flags) error {
 	if err := f.namespace.Validate(); err != nil {
 		return err
 	}
+	if format == "svg" && (f.namespace.Namespace != "" || len(f.from) > 0 || len(f.to) > 0) {
+		return cmdutil.InputError(fmt.Errorf("-o svg draws the zone map of the whole cluster: -n, --from and --to do not apply (-o html has the map and a matrix they narrow)"))
+	}
 	if f.compact && format != "json" {
 		return cmdutil.InputError(fmt.Errorf("--compact goes with -o json"))
 	}
@@ -84,6 +89,15 @@ func run(ctx context.Context, s cmdutil.Streams, f *flags) error {
 	if err != nil {
 		return err
 	}
+	if format == "svg" {
+		if err := report.WriteZoneMapSVG(s.Out, report.NewZoneMap(e), report.MapTitle(e)); err != nil {
+			return err
+		}
+		for _, c := range e.Caveats() { // no place for them in the picture: on stderr
+			fmt.Fprintf(s.ErrOut, "caveat: %s\n", c)
+		}
+		return f.input.CheckStrict(e.Caveats())
+	}
 	m := e.Matrix(level)
 	if ns := f.namespace.Namespace; ns != "" {
 		if err := m.Narrow(ns); err != nil {
@@ -95,6 +109,19 @@ func run(ctx context.Context, s cmdutil.Streams, f *flags) error {
 	}
 	if err := m.Filter(f.from, f.to); err != nil {
 		return cmdutil.InputError(err)
+	}
+	if format == "html" {
+		p, err := f.input.HTMLPage(ctx, "Reachability of "+report.ClusterName(e), e, m, report.PageOptions{})
+		if err != nil {
+			return err
+		}
+		r := zcheck.Run(e, zcheck.Options{Inputs: f.input.Files, CNI: f.input.CNI})
+		p.Findings = []report.FindingSection{report.Findings(r)}
+		p.Generator = "zonesim " + version.String()
+		if err := report.WriteHTML(s.Out, p); err != nil {
+			return err
+		}
+		return f.input.CheckStrict(m.Caveats())
 	}
 	progress := cmdutil.NewProgress(s)
 	err = report.WriteMatrixWith(s.Out, m, format, report.MatrixOptions{Compact: f.compact, Progress: progress.Rows, Stop: ctx.Err})
