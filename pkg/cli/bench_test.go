@@ -71,3 +71,38 @@ func (in input) String() string {
 	}
 	return in.shape
 }
+
+// BenchmarkDiffXL is issue 13's target: zonesim diff of two XL clusters (1,000 namespaces x 20
+// workloads) that differ in one policy's port, end to end from the two files, at namespace and at
+// workload level.
+func BenchmarkDiffXL(b *testing.B) {
+	dir := b.TempDir()
+	var base strings.Builder
+	if err := gen.Write(&base, gen.Sizes["XL"]); err != nil {
+		b.Fatal(err)
+	}
+	const policy = "  name: zone-router\n  namespace: ns-0000\n"
+	at := strings.Index(base.String(), policy)
+	if at < 0 {
+		b.Fatal("no zone-router policy in ns-0000")
+	}
+	changed := base.String()[:at] + strings.Replace(base.String()[at:], "        - port: 8080\n", "        - port: 8443\n", 1)
+	before, after := filepath.Join(dir, "before.yaml"), filepath.Join(dir, "after.yaml")
+	for p, text := range map[string]string{before: base.String(), after: changed} {
+		if err := os.WriteFile(p, []byte(text), 0o644); err != nil {
+			b.Fatal(err)
+		}
+	}
+	for _, level := range []string{"namespace", "workload"} {
+		b.Run(level, func(b *testing.B) {
+			for b.Loop() {
+				var out strings.Builder
+				code := cli.Run(context.Background(), cli.Streams{In: strings.NewReader(""), Out: &out, ErrOut: io.Discard},
+					[]string{"diff", "--base", before, "-f", after, "--level", level})
+				if code != cli.ExitDenied || !strings.Contains(out.String(), " cells changed, 0 node(s) added") {
+					b.Fatalf("exit %d: %s", code, out.String())
+				}
+			}
+		})
+	}
+}

@@ -992,6 +992,7 @@ func (l *Loader) Cluster() (*Cluster, error) {
 	c.sortAll()
 	l.assignIPs()
 	c.index()
+	c.Contents = l.seenContent
 	l.probs.Sort()
 	c.Warnings = l.probs.Warnings()
 	if len(l.probs.Errors()) > 0 {

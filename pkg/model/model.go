@@ -70,6 +70,12 @@ type Cluster struct {
 	Skipped []SkippedFile
 	// Warnings holds non-fatal problems (deprecated API versions, implicit namespaces, ...).
 	Warnings Problems
+	// Contents is the digest of each object read, by "kind/namespace/name" (namespace empty for
+	// cluster-scoped kinds), without its position or the server's metadata; ScenarioContent is the
+	// scenario's. Two inputs whose digests agree for a namespace's objects hold the same objects there,
+	// wherever they were read from (simulate.DiffEngines compares only what the others can change).
+	Contents        map[string][32]byte
+	ScenarioContent [32]byte
 
 	nsByName map[string]*Namespace
 }

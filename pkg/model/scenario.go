@@ -308,6 +308,12 @@ func (l *Loader) addScenario(file string, n *yaml.Node, path0 string) {
 		l.problem(file, n.Line, path0, fmt.Sprintf("a second Scenario; only one is allowed per run (first at %s:%d)", prev.File, prev.Line))
 		return
 	}
+	content, err := contentOf(n)
+	if err != nil {
+		l.problem(file, n.Line, path0, "cannot decode Scenario: "+err.Error())
+		return
+	}
+	l.cluster.ScenarioContent = content
 	s := &scenarioLoader{l: l, file: file, root: n}
 	sc := &Scenario{Name: doc.Metadata.Name, Description: doc.Metadata.Description, ZoneLabel: doc.Spec.ZoneLabel, Source: Source{File: file, Line: n.Line}}
 	if sc.Name == "" {

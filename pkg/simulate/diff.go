@@ -84,7 +84,11 @@ type MatrixDiff struct {
 }
 
 // Diff compares two matrices of the same level over the nodes both have; nodes only one has are listed.
-func Diff(before, after *CellTexts) (*MatrixDiff, error) {
+func Diff(before, after *CellTexts) (*MatrixDiff, error) { return diffCells(before, after, nil) }
+
+// diffCells is Diff; with touched, it compares only the cells with a touched node at one end, and counts
+// the others as compared and equal (the caller knows they are).
+func diffCells(before, after *CellTexts, touched map[string]bool) (*MatrixDiff, error) {
 	if before.Level != after.Level {
 		return nil, fmt.Errorf("cannot compare a %s matrix with a %s matrix", before.Level, after.Level)
 	}
@@ -97,10 +101,17 @@ func Diff(before, after *CellTexts) (*MatrixDiff, error) {
 		return m
 	}
 	was, is := in(before.Nodes), in(after.Nodes)
-	var common []TextNode
+	var common, hit []TextNode
+	external := 0
 	for _, n := range after.Nodes {
 		if _, ok := was[n.Name]; ok {
 			common = append(common, n)
+			if touched[n.Name] {
+				hit = append(hit, n)
+			}
+			if n.Kind == "external" {
+				external++
+			}
 		} else {
 			d.Added = append(d.Added, n)
 		}
@@ -110,17 +121,27 @@ func Diff(before, after *CellTexts) (*MatrixDiff, error) {
 			d.Removed = append(d.Removed, n)
 		}
 	}
-	for _, from := range common {
-		for _, to := range common {
-			b, a := before.text(was[from.Name], was[to.Name]), after.text(from, to)
-			if a == "" && b == "" {
-				continue
-			}
-			d.Compared++
-			if a != b {
-				d.Changes = append(d.Changes, CellChange{From: from.Name, To: to.Name, Before: b, After: a})
-			}
+	compare := func(from, to TextNode) {
+		b, a := before.text(was[from.Name], was[to.Name]), after.text(from, to)
+		if a == "" && b == "" {
+			return
 		}
+		d.Compared++
+		if a != b {
+			d.Changes = append(d.Changes, CellChange{From: from.Name, To: to.Name, Before: b, After: a})
+		}
+	}
+	for _, from := range common {
+		tos := common
+		if touched != nil && !touched[from.Name] {
+			tos = hit
+		}
+		for _, to := range tos {
+			compare(from, to)
+		}
+	}
+	if touched != nil { // every pair but those of two external blocks, which no policy decides
+		d.Compared = len(common)*len(common) - external*external
 	}
 	return d, nil
 }

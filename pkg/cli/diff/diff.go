@@ -143,19 +143,20 @@ func run(ctx context.Context, s cmdutil.Streams, f *flags) error {
 		if beforeEngine, err = bg.Engine(ctx, s); err != nil {
 			return err
 		}
-		before = beforeEngine.Matrix(lv).Texts()
 	}
 	after, err := f.input.Engine(ctx, s)
 	if err != nil {
 		return err
 	}
-	afterTexts := after.Matrix(lv).Texts()
-	d, err := simulate.Diff(before, afterTexts)
-	if err != nil {
+	var d *simulate.MatrixDiff
+	if beforeEngine != nil { // only the cells the change can reach are computed
+		var nodes []simulate.TextNode
+		if d, nodes, err = simulate.DiffEngines(beforeEngine, after, lv); err != nil {
+			return cmdutil.InputError(err)
+		}
+		d.Explain(beforeEngine, after, nodes, f.pairs)
+	} else if d, err = simulate.Diff(before, after.Matrix(lv).Texts()); err != nil {
 		return cmdutil.InputError(err)
-	}
-	if beforeEngine != nil {
-		d.Explain(beforeEngine, after, afterTexts.Nodes, f.pairs)
 	}
 	d.Caveats = after.Caveats()
 	out := report.Diff{MatrixDiff: d, MaxBytes: f.maxBytes}
