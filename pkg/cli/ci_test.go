@@ -128,11 +128,7 @@ func ciRepo(t *testing.T, change func(dir string)) string {
 	t.Helper()
 	root := t.TempDir()
 	origin, dir := filepath.Join(root, "origin.git"), filepath.Join(root, "work")
-	git := func(args ...string) {
-		t.Helper()
-		out, err := exec.Command("git", append([]string{"-C", dir, "-c", "user.name=t", "-c", "user.email=t@example.com", "-c", "commit.gpgsign=false"}, args...)...).CombinedOutput()
-		require.NoError(t, err, "%s", out)
-	}
+	git := gitIn(t, dir)
 	out, err := exec.Command("git", "init", "-q", "--bare", origin).CombinedOutput()
 	require.NoError(t, err, "%s", out)
 	require.NoError(t, os.MkdirAll(dir, 0o755))

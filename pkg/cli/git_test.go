@@ -11,17 +11,22 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
+// gitIn runs git commands in dir, as a committer of its own, failing the test on an error.
+func gitIn(t *testing.T, dir string) func(args ...string) {
+	return func(args ...string) {
+		t.Helper()
+		out, err := exec.Command("git", append([]string{"-C", dir, "-c", "user.name=t", "-c", "user.email=t@example.com", "-c", "commit.gpgsign=false"}, args...)...).CombinedOutput()
+		require.NoError(t, err, "%s", out)
+	}
+}
+
 // gitRepo makes a repository: commit 1 holds the two-zone manifests under deploy/, and the same as a
 // kustomization base/ with an overlay/ naming ../base; commit 2 is the change (zone B no longer admits
 // zone A) in both; the work tree then breaks deploy/ without a commit. The test runs from the repository.
 func gitRepo(t *testing.T) string {
 	t.Helper()
 	dir := t.TempDir()
-	git := func(args ...string) {
-		t.Helper()
-		out, err := exec.Command("git", append([]string{"-C", dir, "-c", "user.name=t", "-c", "user.email=t@example.com", "-c", "commit.gpgsign=false"}, args...)...).CombinedOutput()
-		require.NoError(t, err, "%s", out)
-	}
+	git := gitIn(t, dir)
 	write := func(name string, data []byte) {
 		t.Helper()
 		require.NoError(t, os.MkdirAll(filepath.Join(dir, filepath.Dir(name)), 0o755))
