@@ -52,10 +52,10 @@ type Verdict struct {
 	DecidedBy string `json:"decidedBy,omitempty"`
 }
 
-// Options say how the queries that reproduce a verdict name the input: the -f of the run, and --cni.
+// Options say how the queries that reproduce a verdict name the input: the run's input flags
+// (simulate.InputArgs, or the command line's).
 type Options struct {
-	Inputs []string
-	CNI    string
+	Input []string
 }
 
 // Check looks every flow up in the engine.
@@ -101,7 +101,7 @@ func Check(e *simulate.Engine, flows []Flow, opts Options) []Verdict {
 			if err != nil {
 				continue
 			}
-			query := simulate.QueryCommand(opts.Inputs, opts.CNI, src.Name, f.Dst.String(), fmt.Sprintf("%s/%d", strings.ToLower(f.Protocol), f.Port))
+			query := simulate.QueryCommand(opts.Input, src.Name, f.Dst.String(), fmt.Sprintf("%s/%d", strings.ToLower(f.Protocol), f.Port))
 			if v.Query == "" {
 				v.Query = query
 			}

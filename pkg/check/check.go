@@ -82,9 +82,9 @@ func (r *Report) Count(s Severity) int {
 
 // Options say how reproducing commands name the input.
 type Options struct {
-	// Inputs are the -f arguments of the run, repeated in each finding's query command.
-	Inputs []string
-	CNI    string
+	// Input are the run's input flags (-f, -k, --chart, --cni, ...: simulate.InputArgs or the command
+	// line's), repeated in each finding's query command.
+	Input []string
 }
 
 type checker struct {
@@ -173,7 +173,7 @@ func (ch *checker) unmodelled() {
 
 // query renders the command that reproduces a flow.
 func (ch *checker) query(from, to, port string) string {
-	return simulate.QueryCommand(ch.opts.Inputs, ch.opts.CNI, from, to, port)
+	return simulate.QueryCommand(ch.opts.Input, from, to, port)
 }
 
 func (ch *checker) platform(ns string) bool {

@@ -19,7 +19,7 @@ func run(t *testing.T, path string) *check.Report {
 	require.NoError(t, err)
 	p, err := simulate.LookupProfile("generic")
 	require.NoError(t, err)
-	return check.Run(simulate.New(c, p, ""), check.Options{Inputs: []string{path}})
+	return check.Run(simulate.New(c, p, ""), check.Options{Input: simulate.InputArgs([]string{path}, "")})
 }
 
 func classes(r *check.Report) []string {

@@ -139,7 +139,35 @@ func TestZoneMapSVG(t *testing.T) {
 		assert.Contains(t, out, want)
 	}
 	assert.NotContains(t, out, `data-from="internal" data-to="dmz"`, "one way: internal opens nothing to dmz")
-	code, _, errOut = run("matrix", "-f", "../../scenarios/three-tier/scenario.yaml", "-o", "svg", "--from", "web")
-	assert.Equal(t, 2, code)
-	assert.Contains(t, errOut, "-o svg draws the zone map of the whole cluster")
+	for _, extra := range [][]string{{"--from", "web"}, {"--level", "pod"}} {
+		code, _, errOut = run(append([]string{"matrix", "-f", "../../scenarios/three-tier/scenario.yaml", "-o", "svg"}, extra...)...)
+		assert.Equal(t, 2, code, extra)
+		assert.Contains(t, errOut, "-o svg draws the zone map of the whole cluster", extra)
+	}
+}
+
+// Each cell's query command names the input as the report read it (-k, --chart, --zone-label, ...),
+// quoted for the shell, so it reproduces the cell when pasted.
+func TestHTMLQueryCommandsReproduce(t *testing.T) {
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"-k", "../../testdata/realworld/kustomize/overlays/prod"}, "zonesim query -k ../../testdata/realworld/kustomize/overlays/prod from "},
+		{[]string{"-f", "../../scenarios/two-zone/scenario.yaml", "--zone-label", "network-zone", "--level", "zone"},
+			"zonesim query -f ../../scenarios/two-zone/scenario.yaml --zone-label network-zone from zone:A to 'zone:(unzoned)'"},
+	} {
+		code, out, errOut := run(append([]string{"matrix", "-o", "html"}, c.args...)...)
+		require.Equal(t, 0, code, errOut)
+		m := explain.FindStringSubmatch(out)
+		require.Len(t, m, 2)
+		var texts []string
+		require.NoError(t, json.Unmarshal([]byte(m[1]), &texts))
+		require.NotEmpty(t, texts)
+		found := false
+		for _, text := range texts {
+			found = found || strings.HasPrefix(text, c.want)
+		}
+		assert.True(t, found, "%v: %s", c.args, texts[0])
+	}
 }

@@ -110,7 +110,7 @@ type Options struct {
 // the run, and cni); without, the scenario's probes, each for its own namespace, and then, for each
 // probed namespace, every other endpoint the model denies it (what it must not reach); with neither,
 // every endpoint with nothing expected. Endpoints without an address or TCP port are left out.
-func Targets(e *simulate.Engine, ns string, inputs []string, cni string) ([]Target, error) {
+func Targets(e *simulate.Engine, ns string, input []string) ([]Target, error) {
 	sc := e.Cluster.Scenario
 	if sc == nil {
 		return nil, errors.New("probes need a kind: Scenario: its externals (dnsNames, addresses, ports) are what is probed")
@@ -138,7 +138,7 @@ func Targets(e *simulate.Engine, ns string, inputs []string, cni string) ([]Targ
 		for _, port := range ports {
 			t := Target{Endpoint: x.Name, DNSNames: x.DNSNames, Addresses: x.Addresses, Ports: []int32{port}, Namespace: ns}
 			if ns != "" {
-				if err := t.ExpectFrom(e, ns, inputs, cni); err != nil {
+				if err := t.ExpectFrom(e, ns, input); err != nil {
 					return err
 				}
 			}
@@ -185,7 +185,7 @@ func Targets(e *simulate.Engine, ns string, inputs []string, cni string) ([]Targ
 // ExpectFrom sets what the model expects of the flow from the endpoint from (a namespace, a pod) to the
 // target's endpoint on its first port, and the query that explains it, from inputs (the -f of the run)
 // and cni.
-func (t *Target) ExpectFrom(e *simulate.Engine, from string, inputs []string, cni string) error {
+func (t *Target) ExpectFrom(e *simulate.Engine, from string, input []string) error {
 	src, err := e.ResolveEndpoint(from)
 	if err != nil {
 		return err
@@ -203,7 +203,7 @@ func (t *Target) ExpectFrom(e *simulate.Engine, from string, inputs []string, cn
 	if r.Verdict != "DENIED" {
 		t.Expect = "allowed"
 	}
-	t.Why = simulate.QueryCommand(inputs, cni, from, to, fmt.Sprintf("tcp/%d", t.Ports[0]))
+	t.Why = simulate.QueryCommand(input, from, to, fmt.Sprintf("tcp/%d", t.Ports[0]))
 	return nil
 }
 
@@ -232,7 +232,7 @@ func (t *Target) destination() string {
 
 // InternetTargets are, for every namespace the targets stand for, a probe of each address on the internet,
 // with the model's verdict for it: the direct egress an outbound-only namespace must not have.
-func InternetTargets(e *simulate.Engine, targets []Target, addrs []netip.AddrPort, inputs []string, cni string) ([]Target, error) {
+func InternetTargets(e *simulate.Engine, targets []Target, addrs []netip.AddrPort, input []string) ([]Target, error) {
 	namespaces := namespacesOf(targets)
 	var out []Target
 	for _, a := range addrs {
@@ -243,7 +243,7 @@ func InternetTargets(e *simulate.Engine, targets []Target, addrs []netip.AddrPor
 		for _, ns := range namespaces {
 			t := t
 			t.Namespace = ns
-			if err := t.ExpectFrom(e, ns, inputs, cni); err != nil {
+			if err := t.ExpectFrom(e, ns, input); err != nil {
 				return nil, err
 			}
 			out = append(out, t)

@@ -196,7 +196,7 @@ func TestTargetsFollowTheModel(t *testing.T) {
 	p, err := simulate.LookupProfile("ovn-kubernetes")
 	require.NoError(t, err)
 	e := simulate.New(c, p, "")
-	targets, err := probe.Targets(e, "crm-sync", []string{"s.yaml"}, "ovn-kubernetes")
+	targets, err := probe.Targets(e, "crm-sync", simulate.InputArgs([]string{"s.yaml"}, "ovn-kubernetes"))
 	require.NoError(t, err)
 	var got []string
 	for _, tg := range targets {
@@ -205,7 +205,7 @@ func TestTargetsFollowTheModel(t *testing.T) {
 	assert.Equal(t, []string{"crm-api allowed", "payments-api denied", "registry-mirror allowed"}, got)
 	assert.Equal(t, "zonesim query -f s.yaml --cni ovn-kubernetes from crm-sync to ext:payments-api --port tcp/443", targets[1].Why)
 
-	targets, err = probe.Targets(e, "", nil, "")
+	targets, err = probe.Targets(e, "", nil)
 	require.NoError(t, err)
 	got = nil
 	for _, tg := range targets {
@@ -241,7 +241,7 @@ spec:
 	require.NoError(t, err)
 	p, err := simulate.LookupProfile("generic")
 	require.NoError(t, err)
-	targets, err := probe.Targets(simulate.New(c, p, ""), "app", []string{"s.yaml"}, "")
+	targets, err := probe.Targets(simulate.New(c, p, ""), "app", simulate.InputArgs([]string{"s.yaml"}, ""))
 	require.NoError(t, err)
 	var got []string
 	for _, tg := range targets {

@@ -99,9 +99,8 @@ type FindingSection struct {
 
 // PageOptions are what NewPage needs besides the engine and the matrix.
 type PageOptions struct {
-	// Inputs and CNI make the query command shown with each explanation.
-	Inputs []string
-	CNI    string
+	// Input is the run's input flags, in the query command shown with each explanation.
+	Input []string
 	// Explanations bounds the explanations embedded (0: DefaultPageExplanations).
 	Explanations int
 	// Rows and Cols, when set, keep only these rows and columns of the matrix, by index.
@@ -149,7 +148,7 @@ func NewPage(ctx context.Context, title string, e *simulate.Engine, m *simulate.
 				continue
 			}
 			src, dst := queryName(from), queryName(m.Cols[c])
-			text := simulate.QueryCommand(o.Inputs, o.CNI, src, dst, "")
+			text := simulate.QueryCommand(o.Input, src, dst, "")
 			if len(pm.Explanations) < limit {
 				if err := ctx.Err(); err != nil {
 					return nil, err
@@ -206,8 +205,8 @@ func explain(ctx context.Context, e *simulate.Engine, from, to string) string {
 
 // MarkDiff puts a diff on the report: its changed flows on the map, its changed cells in the matrix,
 // each explained by its causes before the query, and its summary.
-func (p *Page) MarkDiff(d *simulate.MatrixDiff, engines ...*simulate.Engine) {
-	p.Map.MarkChanges(d, engines...)
+func (p *Page) MarkDiff(d *simulate.MatrixDiff, before, after *simulate.Engine) {
+	p.Map.MarkChanges(d, before, after)
 	p.About = append(p.About, diffSummary(d))
 	for _, n := range d.Added {
 		p.About = append(p.About, fmt.Sprintf("added: %s %s", n.Kind, n.Name))
@@ -256,14 +255,29 @@ func (p *Page) MarkDiff(d *simulate.MatrixDiff, engines ...*simulate.Engine) {
 }
 
 // ChangedNodes are the indexes of m's rows and columns that a diff's changes touch, and of the nodes it
-// adds.
-func ChangedNodes(m *simulate.Matrix, d *simulate.MatrixDiff) (rows, cols []int) {
+// adds, as many as a report holds (MaxPageCells): left counts the changed cells and added nodes that did
+// not fit.
+func ChangedNodes(m *simulate.Matrix, d *simulate.MatrixDiff) (rows, cols []int, left int) {
 	from, to := map[string]bool{}, map[string]bool{}
-	for _, c := range d.Changes {
-		from[c.From], to[c.To] = true, true
+	take := func(r, c string) {
+		nr, nc := len(from), len(to)
+		if !from[r] {
+			nr++
+		}
+		if !to[c] {
+			nc++
+		}
+		if nr*nc > MaxPageCells {
+			left++
+			return
+		}
+		from[r], to[c] = true, true
 	}
 	for _, n := range d.Added {
-		from[n.Name], to[n.Name] = true, true
+		take(n.Name, n.Name)
+	}
+	for _, c := range d.Changes {
+		take(c.From, c.To)
 	}
 	rows, cols = []int{}, []int{}
 	for i, n := range m.Nodes {
@@ -276,7 +290,7 @@ func ChangedNodes(m *simulate.Matrix, d *simulate.MatrixDiff) (rows, cols []int)
 			cols = append(cols, j)
 		}
 	}
-	return rows, cols
+	return rows, cols, left
 }
 
 // WriteHTML writes the report as one HTML file.
@@ -284,7 +298,7 @@ func WriteHTML(w io.Writer, p *Page) error {
 	var svg strings.Builder
 	if p.Map != nil {
 		bw := bufio.NewWriter(&svg)
-		drawZoneMap(bw, p.Map, p.MapTitle)
+		drawZoneMap(bw, p.Map, p.MapTitle, true)
 		if err := bw.Flush(); err != nil {
 			return err
 		}

@@ -13,11 +13,15 @@ import (
 // cluster, and the flows the zone-level matrix allows between them; on a diff, which flows a change
 // opens, closes or changes.
 type ZoneMap struct {
+	// Label is the namespace label zones are read from (said when no namespace has it).
+	Label  string
 	Zones  []*MapZone
 	Others []*MapNode // external endpoints, address blocks and the internet
 	Flows  []*MapFlow
 	// Unplaced counts the changed cells whose nodes no side places in a zone (a removed node of a golden).
 	Unplaced int
+	// grouped maps the address blocks drawn as one node (past maxBlocks) to that node's name.
+	grouped map[string]string
 }
 
 // MapZone is a zone: its namespaces (all of them, pods or not), its pods, and what it allows within.
@@ -33,10 +37,12 @@ type MapZone struct {
 	Added []string
 }
 
-// MapNode is an endpoint outside the cluster, as the matrix names it (ext:NAME, a CIDR, internet).
+// MapNode is an endpoint outside the cluster, as the matrix names it (ext:NAME, a CIDR, internet), or the
+// address blocks drawn as one node; Zone is the zone whose network a scenario endpoint is in.
 type MapNode struct {
 	Name string
 	Kind string
+	Zone string
 }
 
 // MapFlow is a zone-level cell that allows something, between two zones or a zone and an endpoint.
@@ -44,12 +50,15 @@ type MapFlow struct {
 	From, To string
 	// Conns is what the flow allows ("all", "TCP/443, UDP/53"); Text the whole cell text.
 	Conns, Text string
-	// Some is true when only some pod pairs allow it, or not alike.
-	Some bool
+	// Some is true when only some pod pairs allow it; Varies when every pair allows something, not the
+	// same.
+	Some, Varies bool
 	// Change is "", Opened, Closed or Changed: what a diff's cells between these ends did.
 	Change string
 	// Cells are the changed cells behind Change, as "from -> to: before => after".
 	Cells []string
+	// Was is what a flow the change closes allowed (when the before side is known).
+	Was string
 }
 
 // maxMapCells bounds the changed cells a flow lists (its tooltip and the report's table have them all).
@@ -58,7 +67,7 @@ const maxMapCells = 12
 // NewZoneMap builds the zone map of an engine's cluster: the zones of the scenario (in its order) and
 // of the namespaces' zone labels, the namespaces in each, and the zone-level matrix's flows.
 func NewZoneMap(e *simulate.Engine) *ZoneMap {
-	zm := &ZoneMap{}
+	zm := &ZoneMap{Label: e.ZoneLabel}
 	byName := map[string]*MapZone{}
 	zone := func(name string) *MapZone {
 		z := byName[name]
@@ -80,7 +89,11 @@ func NewZoneMap(e *simulate.Engine) *ZoneMap {
 		if n.Kind == "zone" {
 			zone(n.Name).Pods = n.Pods
 		} else {
-			zm.Others = append(zm.Others, &MapNode{Name: n.Name, Kind: n.Kind})
+			o := &MapNode{Name: n.Name, Kind: n.Kind}
+			if x := e.External(strings.TrimPrefix(n.Name, "ext:")); x != nil && strings.HasPrefix(n.Name, "ext:") {
+				o.Zone = x.Zone
+			}
+			zm.Others = append(zm.Others, o)
 		}
 	}
 	for _, ns := range e.Cluster.Namespaces {
@@ -119,19 +132,90 @@ func NewZoneMap(e *simulate.Engine) *ZoneMap {
 				continue
 			}
 			zm.Flows = append(zm.Flows, &MapFlow{From: from.Name, To: to.Name, Conns: c.Conns.String(), Text: c.Text(),
-				Some: !c.Uniform || c.Allowed < c.Total})
+				Some: c.Allowed < c.Total, Varies: !c.Uniform && c.Allowed == c.Total})
 		}
 	}
+	zm.groupBlocks()
 	return zm
+}
+
+// maxBlocks is how many address blocks the map draws one by one; past it they are one node, whose
+// arrows list each block's cell in their tooltip.
+const maxBlocks = 6
+
+// isBlock says whether an endpoint is an address block a policy names (not the internet, not a scenario
+// endpoint).
+func isBlock(o *MapNode) bool {
+	return o.Kind == "external" && !strings.HasPrefix(o.Name, "ext:") && !strings.HasPrefix(o.Name, simulate.InternetName)
+}
+
+// groupBlocks draws more than maxBlocks address blocks as one node, "N address blocks", with one flow
+// per zone and direction that says how many of them it reaches and lists each.
+func (zm *ZoneMap) groupBlocks() {
+	n := 0
+	for _, o := range zm.Others {
+		if isBlock(o) {
+			n++
+		}
+	}
+	if n <= maxBlocks {
+		return
+	}
+	name := fmt.Sprintf("%d address blocks", n)
+	zm.grouped = map[string]string{}
+	var others []*MapNode
+	for _, o := range zm.Others {
+		if isBlock(o) {
+			zm.grouped[o.Name] = name
+			continue
+		}
+		others = append(others, o)
+	}
+	zm.Others = append(others, &MapNode{Name: name, Kind: "blocks"})
+	var flows []*MapFlow
+	merged := map[[2]string]*MapFlow{}
+	count := map[*MapFlow]int{}
+	for _, f := range zm.Flows {
+		from, to := zm.groupOf(f.From), zm.groupOf(f.To)
+		if from == f.From && to == f.To {
+			flows = append(flows, f)
+			continue
+		}
+		g := merged[[2]string{from, to}]
+		if g == nil {
+			g = &MapFlow{From: from, To: to}
+			merged[[2]string{from, to}] = g
+			flows = append(flows, g)
+		}
+		count[g]++
+		g.Some = g.Some || f.Some
+		if len(g.Cells) < maxMapCells {
+			g.Cells = append(g.Cells, fmt.Sprintf("%s -> %s: %s", f.From, f.To, f.Text))
+		}
+	}
+	for g, k := range count {
+		g.Conns = fmt.Sprintf("%d of %d blocks", k, n)
+		g.Text = g.Conns + ":\n" + strings.Join(g.Cells, "\n")
+		g.Cells = nil
+	}
+	zm.Flows = flows
+}
+
+// groupOf is the map's node for an endpoint: the grouped blocks' node, or itself.
+func (zm *ZoneMap) groupOf(name string) string {
+	if g, ok := zm.grouped[name]; ok {
+		return g
+	}
+	return name
 }
 
 // zoneOf is the map's name for a node of a matrix at level: its zone, or itself when it is outside the
 // cluster; "" when no engine knows it.
 func (zm *ZoneMap) zoneOf(level, node string, engines []*simulate.Engine) string {
-	if level == string(simulate.LevelZone) {
-		return node
+	if g, ok := zm.grouped[node]; ok {
+		return g
 	}
-	if zm.isOther(node) {
+	if level == string(simulate.LevelZone) || zm.isOther(node) {
 		return node
 	}
 	ns, _, _ := strings.Cut(node, "/")
@@ -151,8 +235,10 @@ func (zm *ZoneMap) zoneOf(level, node string, engines []*simulate.Engine) string
 
 // MarkChanges puts a diff's changed cells on the map: each on the flow between the zones (or endpoints)
 // of its two nodes, which it marks opened, closed or changed; a cell within one zone is counted on the
-// zone. engines place the nodes in zones (the after side first, then the before side).
-func (zm *ZoneMap) MarkChanges(d *simulate.MatrixDiff, engines ...*simulate.Engine) {
+// zone. Each side places the nodes in zones (before may be nil: a golden matrix; then the after side
+// places both): a cell whose nodes moved to other zones leaves the flow it was on (closed there) and
+// joins the one it is on now (opened there). A flow the change closes says what it allowed (was).
+func (zm *ZoneMap) MarkChanges(d *simulate.MatrixDiff, before, after *simulate.Engine) {
 	zones := map[string]*MapZone{}
 	for _, z := range zm.Zones {
 		zones[z.Name] = z
@@ -161,19 +247,17 @@ func (zm *ZoneMap) MarkChanges(d *simulate.MatrixDiff, engines ...*simulate.Engi
 	for _, f := range zm.Flows {
 		flows[[2]string{f.From, f.To}] = f
 	}
+	was := map[[2]string]*MapFlow{} // the before side's flows, read once a flow is closed
+	wasRead := false
+	afterSide, beforeSide := []*simulate.Engine{after, before}, []*simulate.Engine{before, after}
 	if d.Level == string(simulate.LevelNamespace) {
 		for _, n := range d.Added {
-			if z := zones[zm.zoneOf(d.Level, n.Name, engines)]; z != nil {
+			if z := zones[zm.zoneOf(d.Level, n.Name, afterSide)]; z != nil {
 				z.Added = append(z.Added, n.Name)
 			}
 		}
 	}
-	for _, c := range d.Changes {
-		from, to := zm.zoneOf(d.Level, c.From, engines), zm.zoneOf(d.Level, c.To, engines)
-		if from == "" || to == "" {
-			zm.Unplaced++
-			continue
-		}
+	mark := func(from, to, kind string, c simulate.CellChange) {
 		for _, end := range []string{from, to} { // a zone only the before side has
 			if zones[end] == nil && !zm.isOther(end) {
 				zones[end] = &MapZone{Name: end}
@@ -182,15 +266,24 @@ func (zm *ZoneMap) MarkChanges(d *simulate.MatrixDiff, engines ...*simulate.Engi
 		}
 		if from == to {
 			zones[from].Changes++
-			continue
+			return
 		}
 		f := flows[[2]string{from, to}]
 		if f == nil { // closed: the after side has no flow here
 			f = &MapFlow{From: from, To: to}
+			if !wasRead && before != nil {
+				for _, w := range NewZoneMap(before).Flows {
+					was[[2]string{w.From, w.To}] = w
+				}
+				wasRead = true
+			}
+			if w := was[[2]string{from, to}]; w != nil {
+				f.Was = w.Conns
+			}
 			flows[[2]string{from, to}] = f
 			zm.Flows = append(zm.Flows, f)
 		}
-		switch kind := ChangeKind(c); f.Change {
+		switch f.Change {
 		case "", kind:
 			f.Change = kind
 		default:
@@ -200,6 +293,24 @@ func (zm *ZoneMap) MarkChanges(d *simulate.MatrixDiff, engines ...*simulate.Engi
 			f.Cells = append(f.Cells, fmt.Sprintf("%s -> %s: %s => %s", c.From, c.To, c.Before, c.After))
 		} else if len(f.Cells) == maxMapCells {
 			f.Cells = append(f.Cells, "…")
+		}
+	}
+	for _, c := range d.Changes {
+		fromA, toA := zm.zoneOf(d.Level, c.From, afterSide), zm.zoneOf(d.Level, c.To, afterSide)
+		fromB, toB := zm.zoneOf(d.Level, c.From, beforeSide), zm.zoneOf(d.Level, c.To, beforeSide)
+		if fromA == "" || toA == "" || fromB == "" || toB == "" {
+			zm.Unplaced++
+			continue
+		}
+		if fromA == fromB && toA == toB {
+			mark(fromA, toA, ChangeKind(c), c)
+			continue
+		}
+		if c.Before != "-" {
+			mark(fromB, toB, Closed, c)
+		}
+		if c.After != "-" {
+			mark(fromA, toA, Opened, c)
 		}
 	}
 }

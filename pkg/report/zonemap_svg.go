@@ -104,7 +104,7 @@ func newMapLayout(zm *ZoneMap) *mapLayout {
 	var widths []float64
 	x := 0.0
 	for _, o := range zm.Others {
-		w := max(110, float64(utf8.RuneCountInString(o.Name)*charW+28))
+		w := max(110, float64(utf8.RuneCountInString(endpointLabel(o))*charW+28))
 		if len(rows) == 0 || x > 0 && x+w > rowWidth {
 			rows = append(rows, nil)
 			widths = append(widths, 0)
@@ -141,14 +141,19 @@ func abs(i int) int {
 // WriteZoneMapSVG draws the zone map as one SVG document (no fonts, scripts or images from elsewhere).
 func WriteZoneMapSVG(w io.Writer, zm *ZoneMap, title string) error {
 	bw := bufio.NewWriter(w)
-	drawZoneMap(bw, zm, title)
+	drawZoneMap(bw, zm, title, false)
 	return bw.Flush()
 }
 
-func drawZoneMap(w *bufio.Writer, zm *ZoneMap, title string) {
+// drawZoneMap draws the map; inPage, it may be scaled down to 60% to fit the page, and never up.
+func drawZoneMap(w *bufio.Writer, zm *ZoneMap, title string, inPage bool) {
 	l := newMapLayout(zm)
-	fmt.Fprintf(w, `<svg xmlns="http://www.w3.org/2000/svg" id="zonemap" viewBox="0 0 %.0f %.0f" width="%.0f" height="%.0f" font-family="Helvetica, Arial, sans-serif" font-size="12" role="img">`+"\n",
-		l.width, l.height, l.width, l.height)
+	style := ""
+	if inPage {
+		style = fmt.Sprintf(` style="min-width:%.0fpx;max-width:%.0fpx"`, 0.6*l.width, l.width)
+	}
+	fmt.Fprintf(w, `<svg xmlns="http://www.w3.org/2000/svg" id="zonemap" viewBox="0 0 %.0f %.0f" width="%.0f" height="%.0f" font-family="Helvetica, Arial, sans-serif" font-size="12" role="img"%s>`+"\n",
+		l.width, l.height, l.width, l.height, style)
 	fmt.Fprintf(w, "<title>%s</title>\n<defs>\n", esc(title))
 	for _, kind := range []string{"", Opened, Closed, Changed} {
 		fmt.Fprintf(w, `<marker id="zm-head-%s" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="8" markerHeight="8" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" fill="%s"/></marker>`+"\n", markerName(kind), flowColours[kind])
@@ -157,6 +162,10 @@ func drawZoneMap(w *bufio.Writer, zm *ZoneMap, title string) {
 	fmt.Fprintf(w, `<rect width="%.0f" height="%.0f" fill="#ffffff"/>`+"\n", l.width, l.height)
 	fmt.Fprintf(w, `<text x="%d" y="26" font-size="16" font-weight="bold" fill="#1f2328">%s</text>`+"\n", mapPad, esc(title))
 	l.legend(w)
+	if !slices.ContainsFunc(zm.Zones, func(z *MapZone) bool { return z.Name != simulate.UnzonedName }) {
+		fmt.Fprintf(w, `<text x="%d" y="%d" fill="#9a6700">%s</text>`+"\n", mapPad, legendH-4, esc(fmt.Sprintf(
+			"No zones: no namespace has the label %s (another label: --zone-label) and no scenario names zones.", zm.Label)))
+	}
 	for i, z := range zm.Zones {
 		l.zone(w, i, z)
 	}
@@ -234,13 +243,21 @@ func (l *mapLayout) zone(w *bufio.Writer, i int, z *MapZone) {
 
 func (l *mapLayout) endpoint(w *bufio.Writer, o *MapNode) {
 	p := l.other[o.Name]
-	fmt.Fprintf(w, `<g class="endpoint" data-zone="%s"><title>%s</title>`, esc(o.Name), esc(o.Name))
+	fmt.Fprintf(w, `<g class="endpoint" data-zone="%s"><title>%s</title>`, esc(o.Name), esc(endpointLabel(o)))
 	if o.Name == simulate.InternetName {
 		fmt.Fprintf(w, `<ellipse cx="%.0f" cy="%.0f" rx="%.0f" ry="%d" fill="#f6f8fa" stroke="#57606a" stroke-width="1.5" stroke-dasharray="4 3"/>`, p.x+p.w/2, p.y+otherH/2, p.w/2, otherH/2+2)
 	} else {
 		fmt.Fprintf(w, `<rect x="%.0f" y="%.0f" width="%.0f" height="%d" rx="17" fill="#f6f8fa" stroke="#57606a" stroke-width="1.5"/>`, p.x, p.y, p.w, otherH)
 	}
-	fmt.Fprintf(w, `<text x="%.0f" y="%.0f" text-anchor="middle" fill="#1f2328">%s</text></g>`+"\n", p.x+p.w/2, p.y+otherH/2+4, esc(o.Name))
+	fmt.Fprintf(w, `<text x="%.0f" y="%.0f" text-anchor="middle" fill="#1f2328">%s</text></g>`+"\n", p.x+p.w/2, p.y+otherH/2+4, esc(endpointLabel(o)))
+}
+
+// endpointLabel is an endpoint's name, and the zone whose network it is in.
+func endpointLabel(o *MapNode) string {
+	if o.Zone != "" {
+		return o.Name + " · in zone " + o.Zone
+	}
+	return o.Name
 }
 
 // flows draws every flow: between zones, then between zones and the endpoints outside.
@@ -286,12 +303,13 @@ func (l *mapLayout) flows(w *bufio.Writer) {
 			o := l.other[f.To]
 			a := point{spread(l.zoneX[f.From], zoneW, zoneEnds[f.From], f.To) - 7, l.top + l.zoneH}
 			b := point{spread(o.x, o.w, otherEnds[f.To], f.From) - 7, o.y}
-			l.line(w, f, a, b, 0.68) // the label near the endpoint; an inbound flow's near the zone
+			// near the endpoint, at a height per zone and per endpoint, so neighbouring labels do not meet
+			l.line(w, f, a, b, 0.74-0.14*float64(index[f.From]%3)-0.08*float64(slices.Index(zoneEnds[f.From], f.To)%2))
 		case toZone && l.other[f.From] != nil: // into the cluster
 			o := l.other[f.From]
 			a := point{spread(o.x, o.w, otherEnds[f.From], f.To) + 7, o.y}
 			b := point{spread(l.zoneX[f.To], zoneW, zoneEnds[f.To], f.From) + 7, l.top + l.zoneH}
-			l.line(w, f, a, b, 0.68)
+			l.line(w, f, a, b, 0.56+0.14*float64(index[f.To]%3)+0.08*float64(slices.Index(zoneEnds[f.To], f.From)%2)) // near the zone
 		}
 	}
 }
@@ -327,15 +345,22 @@ func flowStyle(f *MapFlow) (attrs, tip, label string) {
 		attrs += ` stroke-dasharray="6 4"`
 	}
 	label = f.Conns
-	if label == "" {
+	switch {
+	case label == "" && f.Was != "":
+		label = "was: " + f.Was
+	case label == "":
 		label = "closed"
-	}
-	if f.Some {
+	case f.Some:
 		label = "some: " + label
+	case f.Varies:
+		label = "varies: " + label
 	}
 	tip = fmt.Sprintf("%s -> %s: %s", f.From, f.To, f.Text)
 	if f.Text == "" {
 		tip = fmt.Sprintf("%s -> %s: nothing allowed now", f.From, f.To)
+		if f.Was != "" {
+			tip += " (was: " + f.Was + ")"
+		}
 	}
 	if f.Change != "" {
 		tip += "\n" + f.Change + " by the change:\n" + strings.Join(f.Cells, "\n")

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/xml"
 	"errors"
+	"fmt"
 	"io"
 	"strings"
 	"testing"
@@ -105,7 +106,7 @@ func TestZoneMapMarksChanges(t *testing.T) {
 		{From: "a1", To: "internet", Before: "all", After: "-"},
 		{From: "a1", To: "internet", Before: "-", After: "all"},
 		{From: "gone", To: "a1", Before: "all", After: "-"},
-	}, Added: []simulate.TextNode{{Name: "empty", Kind: "namespace"}}}, e)
+	}, Added: []simulate.TextNode{{Name: "empty", Kind: "namespace"}}}, nil, e)
 	assert.Equal(t, map[string]string{
 		"A -> B":        "TCP/5432 changed",
 		"B -> A":        " closed",
@@ -154,4 +155,57 @@ func TestZoneMapSVGIsWellFormed(t *testing.T) {
 			require.NoError(t, err, name)
 		}
 	}
+}
+
+// A namespace that moves to another zone takes its cells to other flows: the flow they left is marked
+// closed (with what it allowed) and the flow they joined opened; cells that stay within a zone count on it.
+func TestZoneMapMarksANamespaceThatMoves(t *testing.T) {
+	before := engineOf(t, twoZones)
+	after := engineOf(t, strings.Replace(twoZones, "{name: a1, labels: {network-zone: A}}", "{name: a1, labels: {network-zone: C}}", 1))
+	zm := report.NewZoneMap(after)
+	zm.MarkChanges(&simulate.MatrixDiff{Level: "namespace", Changes: []simulate.CellChange{
+		{From: "a1", To: "b1", Before: "TCP/5432", After: "-"},
+	}}, before, after)
+	flows := map[string]*report.MapFlow{}
+	for _, f := range zm.Flows {
+		flows[f.From+" -> "+f.To] = f
+	}
+	require.Contains(t, flows, "A -> B")
+	assert.Equal(t, report.Closed, flows["A -> B"].Change)
+	assert.Equal(t, "TCP/5432", flows["A -> B"].Was, "a closed flow says what it allowed")
+	assert.NotContains(t, flows, "C -> B", "nothing is allowed on the flow the cell joined")
+	assert.Equal(t, []string{"B", "C", "A"}, zoneNames(zm), "the zone only the before side has is drawn, after the others")
+}
+
+func zoneNames(zm *report.ZoneMap) []string {
+	var out []string
+	for _, z := range zm.Zones {
+		out = append(out, z.Name)
+	}
+	return out
+}
+
+// Past six address blocks, the map draws them as one node, with an arrow per zone and direction that
+// counts the blocks it reaches; a changed cell to one of them lands on that arrow.
+func TestZoneMapGroupsManyAddressBlocks(t *testing.T) {
+	var b strings.Builder
+	b.WriteString(twoZones + "---\napiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: out, namespace: a1}\nspec:\n  podSelector: {}\n  policyTypes: [Egress]\n  egress:\n")
+	for i := range 8 {
+		fmt.Fprintf(&b, "  - to: [{ipBlock: {cidr: 198.51.%d.0/24}}]\n", i)
+	}
+	e := engineOf(t, b.String())
+	zm := report.NewZoneMap(e)
+	var names []string
+	for _, o := range zm.Others {
+		names = append(names, o.Name)
+	}
+	assert.Equal(t, []string{"internet", "8 address blocks"}, names)
+	flows := flowsOf(zm)
+	assert.Equal(t, "8 of 8 blocks ", flows["A -> 8 address blocks"])
+	assert.Equal(t, "8 of 8 blocks ", flows["B -> 8 address blocks"], "b1 has no egress policy")
+	zm.MarkChanges(&simulate.MatrixDiff{Level: "namespace", Changes: []simulate.CellChange{
+		{From: "a1", To: "198.51.3.0/24", Before: "-", After: "all"},
+	}}, nil, e)
+	assert.Equal(t, "8 of 8 blocks opened", flowsOf(zm)["A -> 8 address blocks"])
+	assert.Zero(t, zm.Unplaced)
 }

@@ -48,3 +48,21 @@ spec: {containers: [{name: c, image: i}]}
 	_, err = simulate.Diff(bt, after.Matrix(simulate.LevelPod).Texts())
 	assert.EqualError(t, err, "cannot compare a namespace matrix with a pod matrix")
 }
+
+// A query command reads back in a POSIX shell as the words it was made of: names with parentheses,
+// spaces or quotes are quoted, everything else stays as typed.
+func TestQueryCommandQuotesForTheShell(t *testing.T) {
+	for _, c := range []struct {
+		input          []string
+		from, to, port string
+		want           string
+	}{
+		{simulate.InputArgs([]string{"deploy/"}, ""), "a", "b", "", "zonesim query -f deploy/ from a to b"},
+		{simulate.InputArgs([]string{"a b.yaml"}, "ovn-kubernetes"), "zone:(unzoned)", "svc:ns/web", "tcp/443",
+			"zonesim query -f 'a b.yaml' --cni ovn-kubernetes from 'zone:(unzoned)' to svc:ns/web --port tcp/443"},
+		{[]string{"-k", "overlays/prod", "--set", "a=b,c"}, `zone:it's`, "ext:partner&co", "", `zonesim query -k overlays/prod --set a=b,c from 'zone:it'\''s' to 'ext:partner&co'`},
+		{nil, "", "*", "", "zonesim query from '' to '*'"},
+	} {
+		assert.Equal(t, c.want, simulate.QueryCommand(c.input, c.from, c.to, c.port))
+	}
+}

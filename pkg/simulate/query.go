@@ -398,20 +398,41 @@ func (e *Engine) routePair(s, d Member, r *model.Route, port *PortSpec) (PairRes
 	return pr, conns
 }
 
-// QueryCommand is the zonesim query command line that asks the model about a flow from the same input:
-// each input as -f, the CNI profile unless it is the default, the endpoints, and the port if given.
-func QueryCommand(inputs []string, cni, from, to, port string) string {
-	var b strings.Builder
-	b.WriteString("zonesim query")
-	for _, in := range inputs {
-		b.WriteString(" -f " + filepath.ToSlash(in))
+// QueryCommand is the zonesim query command that reproduces from -> to (on port) on the input the
+// flags input name (InputArgs, or a command's input flags as typed), each word quoted for a POSIX
+// shell where it must be (zone:(unzoned), a file name with a space).
+func QueryCommand(input []string, from, to, port string) string {
+	words := append([]string{"zonesim", "query"}, input...)
+	words = append(words, "from", from, "to", to)
+	if port != "" {
+		words = append(words, "--port", port)
+	}
+	for i, w := range words {
+		words[i] = ShellQuote(w)
+	}
+	return strings.Join(words, " ")
+}
+
+// InputArgs are the input flags of a run that reads files (-f) with a network plugin profile (--cni,
+// left out when it is the default).
+func InputArgs(files []string, cni string) []string {
+	var args []string
+	for _, f := range files {
+		args = append(args, "-f", filepath.ToSlash(f))
 	}
 	if cni != "" && cni != DefaultProfile {
-		b.WriteString(" --cni " + cni)
+		args = append(args, "--cni", cni)
 	}
-	fmt.Fprintf(&b, " from %s to %s", from, to)
-	if port != "" {
-		b.WriteString(" --port " + port)
+	return args
+}
+
+// ShellQuote quotes a word for a POSIX shell when it holds anything but letters, digits and
+// _ - . / : = @ % + , (those stay as they are, so commands read as typed).
+func ShellQuote(w string) string {
+	if w != "" && strings.IndexFunc(w, func(r rune) bool {
+		return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("_-./:=@%+,", r))
+	}) < 0 {
+		return w
 	}
-	return b.String()
+	return "'" + strings.ReplaceAll(w, "'", `'\''`) + "'"
 }

@@ -82,7 +82,7 @@ func run(ctx context.Context, s cmdutil.Streams, f *flags) error {
 	if err != nil {
 		return err
 	}
-	verdicts := zaudit.Check(e, flows, zaudit.Options{Inputs: f.input.Files, CNI: f.input.CNI})
+	verdicts := zaudit.Check(e, flows, zaudit.Options{Input: f.input.Args()})
 	if err := report.WriteAudit(s.Out, verdicts, format); err != nil {
 		return err
 	}

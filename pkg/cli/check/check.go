@@ -58,7 +58,7 @@ func run(ctx context.Context, s cmdutil.Streams, f *flags) error {
 	if err != nil {
 		return err
 	}
-	r := zcheck.Run(e, zcheck.Options{Inputs: f.input.Files, CNI: f.input.CNI})
+	r := zcheck.Run(e, zcheck.Options{Input: f.input.Args()})
 	if format == "html" {
 		err = writeHTML(ctx, s, f, e, r)
 	} else {

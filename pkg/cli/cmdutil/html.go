@@ -12,7 +12,7 @@ import (
 // HTMLPage starts the HTML report (-o html) of the input's engine e: its zone map and the cells of m,
 // each explained with the query that reproduces it; the command adds its findings.
 func (f *InputFlags) HTMLPage(ctx context.Context, title string, e *simulate.Engine, m *simulate.Matrix, o report.PageOptions) (*report.Page, error) {
-	o.Inputs, o.CNI = f.Files, f.CNI
+	o.Input = f.Args()
 	p, err := report.NewPage(ctx, title, e, m, o)
 	if err != nil {
 		if ctx.Err() != nil {

@@ -346,3 +346,45 @@ func ignoredSummary(ignored map[string]int) string {
 	}
 	return fmt.Sprintf("ignored %d object(s) of kinds zonesim does not model: %s", total, model.KindCounts(ignored))
 }
+
+// Args are the input flags as a command line gives them again (-f, -k, --chart with its values, the
+// cluster, and the options that change verdicts when they were set), for the query commands that
+// reproduce a verdict on the same input.
+func (g *InputFlags) Args() []string {
+	var args []string
+	add := func(flag string, values ...string) {
+		for _, v := range values {
+			args = append(args, flag, v)
+		}
+	}
+	add("-f", g.Files...)
+	add("-k", g.Kustomize...)
+	if g.Chart != "" {
+		add("--chart", g.Chart)
+		add("--values", g.Values...)
+		add("--set", g.Set...)
+		if g.Release != "" {
+			add("--release", g.Release)
+		}
+		if ns := g.chartNamespace(); ns != "" {
+			add("-n", ns)
+		}
+	}
+	if g.Kubeconfig != "" {
+		add("--kubeconfig", g.Kubeconfig)
+	}
+	if g.Context != "" {
+		add("--context", g.Context)
+	}
+	if g.cmd != nil {
+		for _, name := range []string{"cni", "zone-label", "pod-cidr", "node-cidr", "service-cidr"} {
+			if f := g.cmd.Flags().Lookup(name); f != nil && f.Changed {
+				add("--"+name, f.Value.String())
+			}
+		}
+		if g.AcceptRemovedAPIs {
+			args = append(args, "--accept-removed-apis")
+		}
+	}
+	return args
+}

@@ -131,6 +131,7 @@ func run(ctx context.Context, s cmdutil.Streams, f *flags) error {
 	if err != nil {
 		return cmdutil.InputError(err)
 	}
+	var baseArgs []string // the base's input flags, for its findings' query commands
 	if len(f.base) > 0 || f.baseLive {
 		bg := f.input
 		bg.Files = f.base
@@ -143,6 +144,7 @@ func run(ctx context.Context, s cmdutil.Streams, f *flags) error {
 		if beforeEngine, err = bg.Engine(ctx, s); err != nil {
 			return err
 		}
+		baseArgs = bg.Args()
 	}
 	after, err := f.input.Engine(ctx, s)
 	if err != nil {
@@ -164,8 +166,8 @@ func run(ctx context.Context, s cmdutil.Streams, f *flags) error {
 		if beforeEngine == nil {
 			fmt.Fprintln(s.ErrOut, "note: no contract delta: a golden matrix holds no objects to check (compare with --base)")
 		} else {
-			out.Contract = check.Compare(check.Run(beforeEngine, check.Options{Inputs: f.base, CNI: f.input.CNI}),
-				check.Run(after, check.Options{Inputs: f.input.Files, CNI: f.input.CNI}))
+			out.Contract = check.Compare(check.Run(beforeEngine, check.Options{Input: baseArgs}),
+				check.Run(after, check.Options{Input: f.input.Args()}))
 		}
 	}
 	if format == "html" {
@@ -197,7 +199,7 @@ func run(ctx context.Context, s cmdutil.Streams, f *flags) error {
 func writeHTML(ctx context.Context, s cmdutil.Streams, f *flags, out report.Diff, after, before *simulate.Engine, lv simulate.Level) error {
 	d := out.MatrixDiff
 	m := after.Matrix(lv)
-	rows, cols := report.ChangedNodes(m, d)
+	rows, cols, left := report.ChangedNodes(m, d)
 	p, err := f.input.HTMLPage(ctx, "Change to "+report.ClusterName(after), after, m, report.PageOptions{Rows: rows, Cols: cols})
 	if err != nil {
 		return err
@@ -210,10 +212,14 @@ func writeHTML(ctx context.Context, s cmdutil.Streams, f *flags, out report.Diff
 		base = strings.Join(f.base, " ")
 	}
 	p.About = append([]string{"base: " + base}, p.About...)
-	p.MarkDiff(d, after, before)
-	if len(rows) == 0 {
+	p.MarkDiff(d, before, after)
+	switch {
+	case len(rows) == 0:
 		p.Matrix.Note = "No cell changed."
-	} else {
+	case left > 0:
+		p.Matrix.Note = strings.TrimSpace(fmt.Sprintf("Only the rows and columns with a changed cell are shown, as many as a report holds (%d cells): %d changed cell(s) or added node(s) did not fit; zonesim diff -o md or -o json lists them all. %s",
+			report.MaxPageCells, left, p.Matrix.Note))
+	default:
 		p.Matrix.Note = strings.TrimSpace(fmt.Sprintf("Only the rows and columns with a changed cell are shown. %s", p.Matrix.Note))
 	}
 	if out.Contract != nil {

@@ -20,6 +20,7 @@ type flags struct {
 	output    string
 	from, to  []string
 	compact   bool
+	levelSet  bool // --level was given
 }
 
 // Levels are the --level values, for help and completion.
@@ -49,7 +50,10 @@ columns (docs/json.md): a large matrix of alike cells shrinks a hundredfold.`,
   zonesim matrix --level workload --from 'shop-web' --to 'zone:B,internet'
   zonesim matrix -f big.yaml --level workload -o json --compact > matrix.json`,
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error { return run(cmd.Context(), s, f) },
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			f.levelSet = cmd.Flags().Changed("level")
+			return run(cmd.Context(), s, f)
+		},
 	}
 	cmdutil.AddNamespaceFlags(cmd.Flags(), &f.namespace, "keep only this namespace's rows and columns (and the external blocks); with --chart, also the release namespace", true)
 	cmdutil.AddInputFlags(cmd, &f.input, cmdutil.Evaluates)
@@ -74,8 +78,8 @@ func run(ctx context.Context, s cmdutil.Streams, f *flags) error {
 	if err := f.namespace.Validate(); err != nil {
 		return err
 	}
-	if format == "svg" && (f.namespace.Namespace != "" || len(f.from) > 0 || len(f.to) > 0) {
-		return cmdutil.InputError(fmt.Errorf("-o svg draws the zone map of the whole cluster: -n, --from and --to do not apply (-o html has the map and a matrix they narrow)"))
+	if format == "svg" && (f.namespace.Namespace != "" || len(f.from) > 0 || len(f.to) > 0 || f.levelSet) {
+		return cmdutil.InputError(fmt.Errorf("-o svg draws the zone map of the whole cluster: --level, -n, --from and --to do not apply (-o html has the map and a matrix they choose)"))
 	}
 	if f.compact && format != "json" {
 		return cmdutil.InputError(fmt.Errorf("--compact goes with -o json"))
@@ -115,7 +119,7 @@ func run(ctx context.Context, s cmdutil.Streams, f *flags) error {
 		if err != nil {
 			return err
 		}
-		r := zcheck.Run(e, zcheck.Options{Inputs: f.input.Files, CNI: f.input.CNI})
+		r := zcheck.Run(e, zcheck.Options{Input: f.input.Args()})
 		p.Findings = []report.FindingSection{report.Findings(r)}
 		p.Generator = "zonesim " + version.String()
 		if err := report.WriteHTML(s.Out, p); err != nil {

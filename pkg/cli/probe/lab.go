@@ -29,7 +29,7 @@ type labSite struct {
 
 // newLabSite finds, for every target's namespace, the pods of run in the lab, and what the model expects
 // of each one's flow (pod by pod: policies may select some pods of a namespace and not others).
-func newLabSite(b *apply.LabBackend, run string, e *simulate.Engine, targets []zprobe.Target, inputs []string, cni string, opts zprobe.Options, rootsPEM []byte) (*labSite, error) {
+func newLabSite(b *apply.LabBackend, run string, e *simulate.Engine, targets []zprobe.Target, input []string, opts zprobe.Options, rootsPEM []byte) (*labSite, error) {
 	st, self := b.Lab()
 	name := st.Name
 	if run == "" {
@@ -80,7 +80,7 @@ func newLabSite(b *apply.LabBackend, run string, e *simulate.Engine, targets []z
 			found = true
 			pt := t
 			pt.From = from
-			if err := pt.ExpectFrom(e, from, inputs, cni); err != nil {
+			if err := pt.ExpectFrom(e, from, input); err != nil {
 				return nil, err
 			}
 			site.far.add(p.NetNS, pt, func(ctx context.Context, stdin io.Reader, stdout io.Writer) error {

@@ -29,7 +29,7 @@ type probePod struct {
 // newPodSite starts one probe pod in every namespace the targets stand for, with the labels of the
 // namespace's first pod in the model (so the same objects select it), and sets what the model expects of
 // that pod's flows.
-func newPodSite(ctx context.Context, b *apply.ExistingBackend, e *simulate.Engine, targets []zprobe.Target, inputs []string, cni, command string,
+func newPodSite(ctx context.Context, b *apply.ExistingBackend, e *simulate.Engine, targets []zprobe.Target, input []string, command string,
 	opts zprobe.Options, rootsPEM []byte, dnsServer string, log io.Writer) (_ *podSite, err error) {
 	site := &podSite{b: b, far: farSides{roots: string(rootsPEM)}}
 	args := append([]string{command, "probe"}, farArgs(opts, opts.SkipDNS)...)
@@ -65,7 +65,7 @@ func newPodSite(ctx context.Context, b *apply.ExistingBackend, e *simulate.Engin
 		}
 		pod := site.pods[i]
 		t.From = pod.from
-		if err := t.ExpectFrom(e, t.From, inputs, cni); err != nil {
+		if err := t.ExpectFrom(e, t.From, input); err != nil {
 			return nil, err
 		}
 		site.far.add(pod.namespace, t, func(ctx context.Context, stdin io.Reader, stdout io.Writer) error {

@@ -185,7 +185,7 @@ func run(ctx context.Context, s cmdutil.Streams, f *flags) error {
 	if err := f.ns.Check(e); err != nil {
 		return err
 	}
-	targets, err := zprobe.Targets(e, f.ns.Namespace, f.input.Files, f.input.CNI)
+	targets, err := zprobe.Targets(e, f.ns.Namespace, f.input.Args())
 	if err != nil {
 		return cmdutil.InputError(err)
 	}
@@ -200,7 +200,7 @@ func run(ctx context.Context, s cmdutil.Streams, f *flags) error {
 		}
 		internet = append(internet, ap)
 	}
-	more, err := zprobe.InternetTargets(e, targets, internet, f.input.Files, f.input.CNI)
+	more, err := zprobe.InternetTargets(e, targets, internet, f.input.Args())
 	if err != nil {
 		return cmdutil.InputError(err)
 	}
@@ -331,7 +331,7 @@ func (f *flags) site(ctx context.Context, s cmdutil.Streams, e *simulate.Engine,
 	}
 	switch b := b.(type) {
 	case *apply.LabBackend:
-		ls, err := newLabSite(b, f.run, e, targets, f.input.Files, f.input.CNI, opts, rootsPEM)
+		ls, err := newLabSite(b, f.run, e, targets, f.input.Args(), opts, rootsPEM)
 		if err != nil {
 			return nil, cmdutil.InputError(err)
 		}
@@ -343,7 +343,7 @@ func (f *flags) site(ctx context.Context, s cmdutil.Streams, e *simulate.Engine,
 		if f.target.Image == apply.DefaultImage {
 			return nil, cmdutil.InputError(errors.New("--image: the probe pods run zonesim probe: give an image with the zonesim binary (docs/probe.md)"))
 		}
-		ps, err := newPodSite(ctx, b, e, targets, f.input.Files, f.input.CNI, f.command, opts, rootsPEM, f.dnsServer, s.ErrOut)
+		ps, err := newPodSite(ctx, b, e, targets, f.input.Args(), f.command, opts, rootsPEM, f.dnsServer, s.ErrOut)
 		if err != nil {
 			return nil, err
 		}
