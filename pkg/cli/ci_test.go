@@ -105,10 +105,10 @@ func fakeTools(t *testing.T) (bin, log string) {
 echo "go $*" >> "$FAKE_LOG"
 case "$1" in env) echo /nonexistent/go ;; esac
 `,
-		// gh pr comment N --body-file F [--edit-last]: there is no comment to edit yet.
+		// gh api lists no comment of zonesim's yet; gh pr comment N --body-file F posts one.
 		"gh": `#!/bin/sh
 echo "gh $*" >> "$FAKE_LOG"
-for a in "$@"; do [ "$a" = --edit-last ] && { echo "no comment to edit" >&2; exit 1; }; done
+[ "$1" = api ] && exit 0
 while [ $# -gt 0 ]; do [ "$1" = --body-file ] && cp "$2" "$FAKE_DIR/comment.md"; shift; done
 `,
 		"curl": `#!/bin/sh
@@ -123,8 +123,8 @@ for a in "$@"; do case "$a" in body@*) cp "${a#body@}" "$FAKE_DIR/comment.md" ;;
 }
 
 // ciRepo is a clone of a repository whose main holds the two-zone scenario under deploy/ and its golden
-// matrix, on a branch "change" with one commit that change makes.
-func ciRepo(t *testing.T, change func(dir string)) string {
+// matrix (or, without base, only a README), on a branch "change" with one commit that change makes.
+func ciRepo(t *testing.T, base bool, change func(dir string)) string {
 	t.Helper()
 	root := t.TempDir()
 	origin, dir := filepath.Join(root, "origin.git"), filepath.Join(root, "work")
@@ -132,19 +132,10 @@ func ciRepo(t *testing.T, change func(dir string)) string {
 	out, err := exec.Command("git", "init", "-q", "--bare", origin).CombinedOutput()
 	require.NoError(t, err, "%s", out)
 	require.NoError(t, os.MkdirAll(dir, 0o755))
-	out, err = exec.Command("cp", "-r", "../../scenarios/two-zone/manifests", "../../scenarios/two-zone/scenario.yaml", filepath.Join(dir)).CombinedOutput()
-	require.NoError(t, err, "%s", out)
-	require.NoError(t, os.MkdirAll(filepath.Join(dir, "deploy"), 0o755))
-	for _, f := range []string{"manifests", "scenario.yaml"} {
-		require.NoError(t, os.Rename(filepath.Join(dir, f), filepath.Join(dir, "deploy", f)))
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "README.md"), []byte("the cluster's manifests\n"), 0o644))
+	if base {
+		addDeploy(t, dir)
 	}
-	golden := func() {
-		t.Helper()
-		code, out, errOut := run("matrix", "-f", filepath.Join(dir, "deploy"), "-o", "json")
-		require.Equal(t, 0, code, errOut)
-		require.NoError(t, os.WriteFile(filepath.Join(dir, "reachability.golden.json"), []byte(out), 0o644))
-	}
-	golden()
 	git("init", "-q", "-b", "main")
 	git("add", ".")
 	git("commit", "-q", "-m", "zones")
@@ -156,6 +147,26 @@ func ciRepo(t *testing.T, change func(dir string)) string {
 	git("add", ".")
 	git("commit", "-q", "-m", "the change")
 	return dir
+}
+
+// addDeploy puts the two-zone scenario under deploy/ and its golden matrix beside it.
+func addDeploy(t *testing.T, dir string) {
+	t.Helper()
+	out, err := exec.Command("cp", "-r", "../../scenarios/two-zone/manifests", "../../scenarios/two-zone/scenario.yaml", dir).CombinedOutput()
+	require.NoError(t, err, "%s", out)
+	require.NoError(t, os.MkdirAll(filepath.Join(dir, "deploy"), 0o755))
+	for _, f := range []string{"manifests", "scenario.yaml"} {
+		require.NoError(t, os.Rename(filepath.Join(dir, f), filepath.Join(dir, "deploy", f)))
+	}
+	writeGolden(t, dir)
+}
+
+// writeGolden stores the matrix of deploy/ as reachability.golden.json.
+func writeGolden(t *testing.T, dir string) {
+	t.Helper()
+	code, out, errOut := run("matrix", "-f", filepath.Join(dir, "deploy"), "-o", "json")
+	require.Equal(t, 0, code, errOut)
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "reachability.golden.json"), []byte(out), 0o644))
 }
 
 // editPolicies changes deploy/manifests/policies.yaml at the first old after the namespace ns.
@@ -196,34 +207,36 @@ spec:
 	}
 	narrowsAToPayments := func(dir string) {
 		editPolicies(t, dir, "payments", "              network-zone: A\n", "              network-zone: A\n      ports:\n        - {port: 443}\n")
-		code, out, errOut := run("matrix", "-f", filepath.Join(dir, "deploy"), "-o", "json")
-		require.Equal(t, 0, code, errOut)
-		require.NoError(t, os.WriteFile(filepath.Join(dir, "reachability.golden.json"), []byte(out), 0o644))
+		writeGolden(t, dir)
 	}
+	addsDeploy := func(dir string) { addDeploy(t, dir) }
 	for _, tc := range []struct {
 		name, recipe string
+		noBase       bool // main has no deploy/ yet
 		change       func(dir string)
 		failed       string // the step that fails the job, "" none
 		comment      []string
 	}{
-		{"github, a new finding", "github-actions.yml", opensBToA, "No new contract finding, golden matrix up to date",
+		{"github, a new finding", "github-actions.yml", false, opensBToA, "No new contract finding, golden matrix up to date",
 			[]string{"**zonesim diff**", "2 cell(s) opened", "2 new finding(s)", "ERROR ZN-3"}},
-		{"github, a reviewed change", "github-actions.yml", narrowsAToPayments, "",
+		{"github, a reviewed change", "github-actions.yml", false, narrowsAToPayments, "",
 			[]string{"2 changed", "0 new finding(s)", "| payments | all | TCP/443 |"}},
-		{"gitlab, a new finding", "gitlab-ci.yml", opensBToA, "zonesim",
+		{"gitlab, a new finding", "gitlab-ci.yml", false, opensBToA, "zonesim",
 			[]string{"**zonesim diff**", "2 new finding(s)", "ERROR ZN-3"}},
-		{"gitlab, a reviewed change", "gitlab-ci.yml", narrowsAToPayments, "",
+		{"gitlab, a reviewed change", "gitlab-ci.yml", false, narrowsAToPayments, "",
 			[]string{"0 new finding(s)", "| payments | all | TCP/443 |"}},
+		{"github, the first pull request", "github-actions.yml", true, addsDeploy, "", []string{"**zonesim** · deploy/ is new in this pull request"}},
+		{"gitlab, the first merge request", "gitlab-ci.yml", true, addsDeploy, "", []string{"**zonesim** · deploy/ is new in this merge request"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			dir := ciRepo(t, tc.change)
+			dir := ciRepo(t, !tc.noBase, tc.change)
 			bin, log := fakeTools(t)
 			fake := filepath.Dir(log)
 			var steps []ciStep
 			env := append(os.Environ(), "PATH="+bin+":"+os.Getenv("PATH"), "FAKE_LOG="+log, "FAKE_DIR="+fake, "CI=true")
 			if strings.HasPrefix(tc.recipe, "github") {
 				steps = githubSteps(t, "../../docs/ci/"+tc.recipe)
-				env = append(env, "GITHUB_BASE_REF=main", "GITHUB_STEP_SUMMARY="+filepath.Join(fake, "summary.md"))
+				env = append(env, "GITHUB_BASE_REF=main", "GITHUB_REPOSITORY=o/r", "GITHUB_STEP_SUMMARY="+filepath.Join(fake, "summary.md"))
 			} else {
 				steps = gitlabScript(t, "../../docs/ci/"+tc.recipe)
 				env = append(env, "CI_MERGE_REQUEST_TARGET_BRANCH_NAME=main", "CI_API_V4_URL=https://gitlab.example/api/v4",
@@ -257,7 +270,7 @@ spec:
 			}
 			calls, err := os.ReadFile(log)
 			require.NoError(t, err)
-			assert.Contains(t, string(calls), "go install github.com/zonesim/zonesim/cmd/zonesim@latest")
+			assert.Contains(t, string(calls), "go install -tags kustomize_disable_go_plugin_support github.com/zonesim/zonesim/cmd/zonesim@latest")
 			var sarif struct {
 				Runs []json.RawMessage `json:"runs"`
 			}

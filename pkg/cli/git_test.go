@@ -110,3 +110,21 @@ func TestGitSources(t *testing.T) {
 		assert.Contains(t, stderr, tt.want, tt.source)
 	}
 }
+
+// A scenario read from a revision finds the files its spec.include names at that revision.
+func TestGitScenarioReadsItsIncludes(t *testing.T) {
+	dir := t.TempDir()
+	git := gitIn(t, dir)
+	out, err := exec.Command("cp", "-r", "../../scenarios/two-zone", filepath.Join(dir, "deploy")).CombinedOutput()
+	require.NoError(t, err, "%s", out)
+	require.NoError(t, os.RemoveAll(filepath.Join(dir, "deploy/testdata")))
+	git("init", "-q", "-b", "main")
+	git("add", ".")
+	git("commit", "-q", "-m", "zones")
+	t.Chdir(dir)
+	for _, base := range []string{"git:main:deploy/scenario.yaml", "git:main:deploy/"} {
+		code, stdout, stderr := run("diff", "--base", base, "-f", "deploy/scenario.yaml")
+		assert.Equal(t, 0, code, "%s: %s", base, stderr)
+		assert.Contains(t, stdout, "namespace matrix: no change (48 cells compared)", base)
+	}
+}

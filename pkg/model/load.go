@@ -60,6 +60,7 @@ type Loader struct {
 	readFiles    map[string]bool     // files read, by path as shown
 	generated    int                 // names given to objects with only a generateName
 	repeated     []string            // files given again (by -f and a scenario's include), read once
+	scenarioDirs []scenarioDir       // directories read as their scenario
 	nsRefs       map[string]Source   // namespace -> first object that referenced it
 	declaredNS   map[string]bool
 	workloadOf   map[string]*Workload             // kind/ns/name -> workload
@@ -131,8 +132,9 @@ func (l *Loader) AddFS(fsys fs.FS, name, display string) {
 	}
 	if sc := scenarioIn(fsys, clean); sc != "" {
 		// A scenario's directory means that scenario: its scenario.yaml and what it includes, not its
-		// test data and broken variants.
+		// test data and broken variants. The other manifests there are named once everything is read.
 		l.addFile(fsys, sc, joinDisplay(display, path.Base(sc)), false)
+		l.scenarioDirs = append(l.scenarioDirs, scenarioDir{fsys: fsys, dir: clean, display: display, file: joinDisplay(display, path.Base(sc))})
 		return
 	}
 	var files []string
@@ -181,6 +183,39 @@ func (l *Loader) AddFS(fsys fs.FS, name, display string) {
 	}
 }
 
+// scenarioDir is a directory read as the scenario it holds.
+type scenarioDir struct {
+	fsys               fs.FS
+	dir, display, file string
+}
+
+// unreadBesideScenarios warns of the manifests in a scenario's directory that neither the scenario nor
+// -f read: a directory with a scenario means the scenario and what its spec.include names, so a file
+// put there and not included would otherwise be left out without a word. Test data (a testdata
+// directory) is the scenario's own business.
+func (l *Loader) unreadBesideScenarios() {
+	for _, sd := range l.scenarioDirs {
+		var unread []string
+		_ = fs.WalkDir(sd.fsys, sd.dir, func(p string, d fs.DirEntry, err error) error {
+			if err != nil {
+				return nil
+			}
+			if d.IsDir() && (d.Name() == "testdata" || p != sd.dir && (isChart(sd.fsys, p) || kustomizationIn(sd.fsys, p) != "")) {
+				return fs.SkipDir
+			}
+			rel := joinDisplay(sd.display, strings.TrimPrefix(strings.TrimPrefix(p, sd.dir), "/"))
+			if !d.IsDir() && isManifest(p) && !l.readFiles[filepath.Clean(rel)] {
+				unread = append(unread, rel)
+			}
+			return nil
+		})
+		if len(unread) > 0 {
+			l.warn(sd.file, 0, "spec.include", fmt.Sprintf("%d manifest file(s) beside the scenario were not read: a directory with a scenario.yaml reads the scenario and what its spec.include names; include them, or give them with -f: %s",
+				len(unread), strings.Join(unread, ", ")))
+		}
+	}
+}
+
 // joinDisplay names a file under a directory shown as display: a path joined, or after a display that
 // ends in a colon ("git:REV:", the top of a revision's tree), the file's path from there.
 func joinDisplay(display, rel string) string {
@@ -188,6 +223,20 @@ func joinDisplay(display, rel string) string {
 		return display + filepath.ToSlash(rel)
 	}
 	return filepath.Join(display, rel)
+}
+
+// HoldsScenario says whether name in fsys is a scenario file or a directory with one: reading it reads
+// the files its spec.include names, wherever they are.
+func HoldsScenario(fsys fs.FS, name string) bool {
+	info, err := fs.Stat(fsys, name)
+	if err != nil {
+		return false
+	}
+	if info.IsDir() {
+		return scenarioIn(fsys, name) != ""
+	}
+	data, err := fs.ReadFile(fsys, name)
+	return err == nil && scenarioKindRE.Match(data)
 }
 
 // scenarioIn returns the scenario.yaml (or .yml) of a directory, when it holds a kind: Scenario.
@@ -985,6 +1034,7 @@ func (l *Loader) Cluster() (*Cluster, error) {
 	l.implicitNamespaces()
 	l.serviceRangeWarning()
 	l.finishAdminPolicies()
+	l.unreadBesideScenarios()
 	if n := len(l.repeated); n > 0 {
 		l.warn(l.repeated[0], 0, "", fmt.Sprintf("%d file(s) given more than once (by -f and by a scenario's include, or twice) were read once: %s",
 			n, strings.Join(l.repeated, ", ")))

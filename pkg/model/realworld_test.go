@@ -152,6 +152,7 @@ func TestLoaderSkipsWhatIsNotAManifest(t *testing.T) {
 		"repo/notes.yaml":                   {Data: []byte("{{ not yaml\n")},
 		"scenario/scenario.yaml":            {Data: []byte("apiVersion: zonesim.dev/v1alpha1\nkind: Scenario\nmetadata: {name: s}\nspec: {}\n")},
 		"scenario/testdata/broken/bad.yaml": {Data: []byte("apiVersion: v1\nkind: Namespace\nmetadata: {name: 1}\n")},
+		"scenario/extra/deny.yaml":          {Data: []byte("apiVersion: v1\nkind: Namespace\nmetadata: {name: b}\n")},
 		"broken/ns.yaml":                    {Data: []byte("apiVersion: v1\nkind: Namespace\nmetadata:\n  name: [a\n")},
 	}
 	l := model.NewLoader(model.DefaultLoadOptions(), nil)
@@ -184,6 +185,8 @@ func TestLoaderSkipsWhatIsNotAManifest(t *testing.T) {
 	c, err = l.Cluster()
 	require.NoError(t, err, "the scenario's test data is not read")
 	require.NotNil(t, c.Scenario)
+	assert.Equal(t, []string{"scenario/scenario.yaml: warning: spec.include: 1 manifest file(s) beside the scenario were not read: a directory with a scenario.yaml reads the scenario and what its spec.include names; include them, or give them with -f: scenario/extra/deny.yaml"},
+		problemStrings(c.Warnings), "a manifest beside the scenario is named, not read; its test data is its own")
 
 	l = model.NewLoader(model.DefaultLoadOptions(), nil)
 	l.AddFS(fsys, "broken", "broken")

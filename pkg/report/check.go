@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/zonesim/zonesim/pkg/check"
@@ -152,6 +153,15 @@ func containsStr(list []string, s string) bool {
 }
 
 // checkSARIF writes SARIF 2.1.0: one result per finding, located at its first object's file and line.
+// contextRank is 1 for the kinds a finding names for context, 0 for the objects a fix changes.
+func contextRank(kind string) int {
+	switch kind {
+	case "Namespace", "Contract", "Zone":
+		return 1
+	}
+	return 0
+}
+
 func checkSARIF(w io.Writer, r *check.Report) error {
 	type region struct {
 		StartLine int `json:"startLine"`
@@ -187,7 +197,11 @@ func checkSARIF(w io.Writer, r *check.Report) error {
 			text += " Reproduce: " + f.Query
 		}
 		res := result{RuleID: f.Rule, Level: level, Message: message{text}}
-		for _, o := range f.Objects {
+		// Code scanning anchors the alert on the first location: the object to change (a policy, a
+		// route) before the ones that give context (its namespace, the contract).
+		objects := slices.Clone(f.Objects)
+		slices.SortStableFunc(objects, func(a, b check.Object) int { return contextRank(a.Kind) - contextRank(b.Kind) })
+		for _, o := range objects {
 			if o.Source.File == "" {
 				continue
 			}

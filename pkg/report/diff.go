@@ -134,7 +134,7 @@ func diffMarkdown(w io.Writer, d Diff) error {
 			fmt.Fprintf(&b, "| %s | %s | %s | %s | %s |\n", ChangeKind(c), MarkdownCell(c.From), MarkdownCell(c.To), MarkdownCell(c.Before), MarkdownCell(c.After))
 		}
 		if n := len(changes) - TopChanges; n > 0 {
-			fmt.Fprintf(&b, "\nand %d more changed cell(s) below.\n", n)
+			fmt.Fprintf(&b, "\nand %d more changed cell(s), not in this table.\n", n)
 		}
 		b.WriteString("\n")
 	}

@@ -261,6 +261,16 @@ func (g *InputFlags) Engine(ctx context.Context, s Streams) (*simulate.Engine, e
 			if err != nil {
 				return nil, err
 			}
+			if model.HoldsScenario(os.DirFS(t.Dir), filepath.ToSlash(local)) {
+				// Its spec.include may name files anywhere in the revision: read the whole tree.
+				if t, spec, err = gt.read(ctx, f, false); err != nil {
+					l.AddError("", err)
+					continue
+				}
+				if local, err = filepath.Rel(t.Dir, t.Local(spec)); err != nil {
+					return nil, err
+				}
+			}
 			display := f
 			if spec.Path == "" || spec.Path == "." {
 				display = gitrev.Prefix + spec.Rev + ":"
