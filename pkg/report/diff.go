@@ -35,6 +35,17 @@ const (
 	Changed = "changed" // allowed before and after, not the same
 )
 
+// addedCellsOf are the cells of an added node that allow something.
+func addedCellsOf(d *simulate.MatrixDiff, node string) []simulate.CellChange {
+	var out []simulate.CellChange
+	for _, c := range d.AddedCells {
+		if c.From == node || c.To == node {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
 // ChangeKind says whether a change opens a cell, closes it or changes what it allows.
 func ChangeKind(c simulate.CellChange) string {
 	switch {
@@ -63,6 +74,9 @@ func WriteDiff(w io.Writer, d Diff, format string) error {
 	writeCaveats(bw, d.Caveats)
 	for _, n := range d.Added {
 		fmt.Fprintf(bw, "added:   %s %s\n", n.Kind, n.Name)
+		for _, c := range addedCellsOf(d.MatrixDiff, n.Name) {
+			fmt.Fprintf(bw, "  %s -> %s  %s\n", c.From, c.To, c.After)
+		}
 	}
 	for _, n := range d.Removed {
 		fmt.Fprintf(bw, "removed: %s %s\n", n.Kind, n.Name)
@@ -117,7 +131,19 @@ func diffMarkdown(w io.Writer, d Diff) error {
 		fmt.Fprintf(&b, "> caveat: %s\n\n", MarkdownCell(c.String()))
 	}
 	for _, n := range d.Added {
-		fmt.Fprintf(&b, "- added %s `%s`\n", n.Kind, n.Name)
+		fmt.Fprintf(&b, "- added %s `%s`", n.Kind, n.Name)
+		cells := addedCellsOf(d.MatrixDiff, n.Name)
+		var parts []string
+		for _, c := range cells[:min(len(cells), TopChanges)] {
+			parts = append(parts, fmt.Sprintf("`%s` → `%s` %s", mdText(c.From), mdText(c.To), mdText(c.After)))
+		}
+		if len(parts) > 0 {
+			fmt.Fprintf(&b, ": %s", strings.Join(parts, "; "))
+		}
+		if n := len(cells) - TopChanges; n > 0 {
+			fmt.Fprintf(&b, "; and %d more cell(s)", n)
+		}
+		b.WriteString("\n")
 	}
 	for _, n := range d.Removed {
 		fmt.Fprintf(&b, "- removed %s `%s`\n", n.Kind, n.Name)

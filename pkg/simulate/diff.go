@@ -79,6 +79,9 @@ type MatrixDiff struct {
 	Removed  []TextNode   `json:"removedNodes,omitempty"`
 	Compared int          `json:"compared"`
 	Changes  []CellChange `json:"changes"`
+	// AddedCells are the cells of added nodes that allow something (Before is empty): what a new
+	// namespace reaches and what reaches it.
+	AddedCells []CellChange `json:"addedCells,omitempty"`
 	// Caveats are what the matrices may depend on that zonesim did not model or assumed (the input's).
 	Caveats []Caveat `json:"caveats,omitempty"`
 }
@@ -142,6 +145,18 @@ func diffCells(before, after *CellTexts, touched map[string]bool) (*MatrixDiff, 
 	}
 	if touched != nil { // every pair but those of two external blocks, which no policy decides
 		d.Compared = len(common)*len(common) - external*external
+	}
+	seen := map[[2]string]bool{} // a cell between two added nodes is listed once
+	for _, n := range d.Added {
+		for _, m := range after.Nodes {
+			for _, p := range [][2]TextNode{{n, m}, {m, n}} {
+				key := [2]string{p[0].Name, p[1].Name}
+				if a := after.text(p[0], p[1]); a != "" && a != "-" && !seen[key] {
+					seen[key] = true
+					d.AddedCells = append(d.AddedCells, CellChange{From: p[0].Name, To: p[1].Name, After: a})
+				}
+			}
+		}
 	}
 	return d, nil
 }
