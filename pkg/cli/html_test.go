@@ -146,6 +146,23 @@ func TestZoneMapSVG(t *testing.T) {
 	}
 }
 
+// The zone map the README shows is what matrix -o svg draws now (go test ./pkg/cli -update redraws it).
+func TestREADMEZoneMapIsCurrent(t *testing.T) {
+	t.Chdir("../..") // the README's command runs from the repository's top
+	code, out, errOut := run("matrix", "-f", "scenarios/three-tier/scenario.yaml", "-o", "svg")
+	require.Equal(t, 0, code, errOut)
+	const path = "docs/images/three-tier-zones.svg"
+	if *update {
+		require.NoError(t, os.WriteFile(path, []byte(out), 0o644))
+	}
+	want, err := os.ReadFile(path)
+	require.NoError(t, err)
+	assert.Equal(t, string(want), out, "go test ./pkg/cli -update redraws it")
+	readme, err := os.ReadFile("README.md")
+	require.NoError(t, err)
+	assert.Contains(t, string(readme), "("+path+")")
+}
+
 // Each cell's query command names the input as the report read it (-k, --chart, --zone-label, ...),
 // quoted for the shell, so it reproduces the cell when pasted.
 func TestHTMLQueryCommandsReproduce(t *testing.T) {
