@@ -48,6 +48,9 @@ type InputFlags struct {
 	Release      string
 	ownNamespace string // -n where the command has no -n of its own: the chart's namespace only
 	cmd          *cobra.Command
+	// notesShown are the notes printed already: a command that loads two inputs (diff) says each once.
+	// Copies of the flags share it.
+	notesShown map[string]bool
 }
 
 // Uses says which input flags beyond -f and --kubeconfig/--context mean something to a command; the
@@ -67,7 +70,7 @@ func AddInputFlags(cmd *cobra.Command, g *InputFlags, uses Uses) {
 	d := model.DefaultLoadOptions()
 	g.CNI, g.ZoneLabel = simulate.DefaultProfile, model.DefaultZoneLabel
 	g.PodCIDR, g.NodeCIDR, g.ServiceCIDR = d.PodCIDR.String(), d.NodeCIDR.String(), d.ServiceCIDR.String()
-	g.cmd = cmd
+	g.cmd, g.notesShown = cmd, map[string]bool{}
 	f := cmd.Flags()
 	f.StringArrayVarP(&g.Files, "filename", "f", nil, "manifest file, directory (recursive: .yaml .yml .json), URL, git:REV[:PATH] or - for stdin; repeatable")
 	f.StringArrayVarP(&g.Kustomize, "kustomize", "k", nil, "build this kustomization directory (or git:REV:PATH) as kubectl kustomize does, and read the result; repeatable")
@@ -323,6 +326,12 @@ func (g *InputFlags) Engine(ctx context.Context, s Streams) (*simulate.Engine, e
 	}
 	e := simulate.New(cluster, profile, g.ZoneLabel)
 	for _, n := range e.Notes() {
+		if g.notesShown[n] {
+			continue
+		}
+		if g.notesShown != nil {
+			g.notesShown[n] = true
+		}
 		fmt.Fprintln(s.ErrOut, "note: "+n)
 	}
 	return e, nil
