@@ -135,7 +135,10 @@ func NewPage(ctx context.Context, title string, e *simulate.Engine, m *simulate.
 		pm.Cols = append(pm.Cols, node(m.Cols[c]))
 	}
 	var buf []simulate.Cell
-	skipped := 0
+	// Every cell gets its query command; the explanations go first to the cells that allow something
+	// (why is this open?), then to the others in order, up to the limit.
+	var allowed, denied []int // indexes into pm.Explanations
+	var ends [][2]string
 	for _, r := range rows {
 		from := m.Nodes[r]
 		pm.Rows = append(pm.Rows, node(from))
@@ -148,22 +151,26 @@ func NewPage(ctx context.Context, title string, e *simulate.Engine, m *simulate.
 				continue
 			}
 			src, dst := queryName(from), queryName(m.Cols[c])
-			text := simulate.QueryCommand(o.Input, src, dst, "")
-			if len(pm.Explanations) < limit {
-				if err := ctx.Err(); err != nil {
-					return nil, err
-				}
-				text += "\n\n" + explain(ctx, e, src, dst)
-			} else {
-				skipped++
-			}
 			line[k].Explain = len(pm.Explanations)
-			pm.Explanations = append(pm.Explanations, text)
+			if cell.Allowed > 0 {
+				allowed = append(allowed, len(pm.Explanations))
+			} else {
+				denied = append(denied, len(pm.Explanations))
+			}
+			pm.Explanations = append(pm.Explanations, simulate.QueryCommand(o.Input, src, dst, ""))
+			ends = append(ends, [2]string{src, dst})
 		}
 		pm.Cells = append(pm.Cells, line)
 	}
-	if skipped > 0 {
-		pm.Note = fmt.Sprintf("%d cells are explained here; for the other %d, the cell shows the query that explains it.", len(pm.Explanations)-skipped, skipped)
+	order := append(allowed, denied...)
+	for _, x := range order[:min(limit, len(order))] {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		pm.Explanations[x] += "\n\n" + explain(ctx, e, ends[x][0], ends[x][1])
+	}
+	if skipped := len(order) - limit; skipped > 0 {
+		pm.Note = fmt.Sprintf("%d cells are explained here, those that allow something first; for the other %d, the cell shows the query that explains it.", limit, skipped)
 	}
 	return p, nil
 }
