@@ -188,3 +188,19 @@ func TestHTMLQueryCommandsReproduce(t *testing.T) {
 		assert.True(t, found, "%v: %s", c.args, texts[0])
 	}
 }
+
+// A diff against a golden matrix has no objects on its base side: the report marks the changed cells and
+// flows, and shows the input's own findings, saying there is no delta.
+func TestHTMLDiffAgainstAGolden(t *testing.T) {
+	const s = "../../scenarios/two-zone/scenario.yaml"
+	code, golden, errOut := run("matrix", "-f", s, "-o", "json")
+	require.Equal(t, 0, code, errOut)
+	path := filepath.Join(t.TempDir(), "golden.json")
+	require.NoError(t, os.WriteFile(path, []byte(golden), 0o644))
+	code, page, errOut := run("diff", "--golden", path, "-f", s, "-f", "../../docs/examples/admin-policies.yaml", "-o", "html")
+	require.Equal(t, 1, code, errOut)
+	assert.Regexp(t, changedCells, page)
+	assert.Contains(t, page, `data-change="closed"><title>`)
+	assert.Contains(t, page, "<h2>Contract findings of the input (a golden matrix holds no objects to compare them with) (0)")
+	assert.Contains(t, page, "base: the golden matrix "+path)
+}

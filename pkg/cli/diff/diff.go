@@ -224,6 +224,10 @@ func writeHTML(ctx context.Context, s cmdutil.Streams, f *flags, out report.Diff
 	}
 	if out.Contract != nil {
 		p.AddContractDelta(out.Contract)
+	} else { // a golden matrix holds no objects: the input's own findings, with no delta
+		sec := report.Findings(check.Run(after, check.Options{Input: f.input.Args()}))
+		sec.Heading = "Contract findings of the input (a golden matrix holds no objects to compare them with)"
+		p.Findings = []report.FindingSection{sec}
 	}
 	p.Generator = "zonesim " + version.String()
 	return report.WriteHTML(s.Out, p)
