@@ -2,6 +2,7 @@ package model
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"math"
 	"strings"
@@ -126,6 +127,15 @@ items:  # what the cluster holds
 // keysAfterItems is exportList with its metadata after its items.
 var keysAfterItems = strings.Replace(exportList, "metadata: {resourceVersion: \"\"}\n", "", 1) + "metadata:\n  resourceVersion: \"\"\n"
 
+// jsonList is a YAML List written as kubectl get -o json writes it.
+func jsonList(t *testing.T, list string) string {
+	var v any
+	require.NoError(t, yaml.Unmarshal([]byte(list), &v))
+	out, err := json.MarshalIndent(v, "", "    ")
+	require.NoError(t, err)
+	return string(out) + "\n"
+}
+
 // indentItems indents the lines after a List's items key by two spaces.
 func indentItems(list string) string {
 	head, items, _ := strings.Cut(list, "\n- ")
@@ -135,7 +145,13 @@ func indentItems(list string) string {
 // Reading a file ahead in parallel gives what reading it document by document gives: the same problems at the
 // same lines, the same objects, in the same order.
 func TestReadingAheadIsReadingTheStream(t *testing.T) {
+	jsonExport := jsonList(t, exportList)
 	tests := []struct{ name, data string }{
+		{"a JSON List as kubectl writes it", jsonExport},
+		{"a JSON List with CRLF line ends", strings.ReplaceAll(jsonExport, "\n", "\r\n")},
+		{"a JSON List with a malformed item", strings.Replace(jsonExport, `"app": "z"`, `"app": "z",,`, 1)},
+		{"a JSON List with an invalid object", strings.Replace(jsonExport, `"name": "a"`, `"name": "A_bad"`, 1)},
+		{"a JSON List after other documents", aheadDocs + "---\n" + jsonExport},
 		{"documents, lists, generated names, duplicates", aheadDocs},
 		{"CRLF line ends", strings.ReplaceAll(aheadDocs, "\n", "\r\n")},
 		{"malformed YAML in a later document", aheadDocs + "---\napiVersion: v1\nkind: Pod\nmetadata: {name: [\n---\napiVersion: v1\nkind: Namespace\nmetadata: {name: after}\n"},
@@ -182,6 +198,15 @@ func TestSplitDocuments(t *testing.T) {
 // Whatever the input, reading it ahead in chunks gives what reading it document by document gives.
 func FuzzReadAhead(f *testing.F) {
 	f.Add([]byte(aheadDocs))
+	f.Add([]byte(`{
+  "apiVersion": "v1",
+  "items": [
+    {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "a"}},
+    {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "b", "labels": {"x": "[{,]}\\""}}}
+  ],
+  "kind": "List"
+}
+`))
 	f.Add([]byte("a: &x 1\n---\nb: *x\n"))
 	f.Add([]byte(exportList))
 	f.Fuzz(func(t *testing.T, data []byte) {
