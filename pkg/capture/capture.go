@@ -232,9 +232,17 @@ func (b *ngBlocks) next() error {
 	fits := true
 	switch typ {
 	case ngInterface:
+		if length < 20 {
+			return fmt.Errorf("pcapng interface block of %d bytes", length)
+		}
 		// pcapgo keeps only the low byte of the link type, as for pcap.
 		if lt := b.order.Uint16(block[8:10]); lt > 0xff {
 			return unsupported(uint32(lt))
+		}
+		// pcapgo sizes its packet buffer from the interface's snap length (up to 4 GB in a corrupt file):
+		// no packet is longer than maxSnaplen here, as for pcap.
+		if b.order.Uint32(block[12:16]) > maxSnaplen {
+			b.order.PutUint32(block[12:16], maxSnaplen)
 		}
 	case ngPacket, ngEnhancedPacket:
 		fits = length >= 32 && b.order.Uint32(block[20:24]) <= length-32

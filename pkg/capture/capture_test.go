@@ -667,3 +667,24 @@ func BenchmarkReadFlowsMemory(b *testing.B) {
 		})
 	}
 }
+
+// An interface whose snap length claims 4 GB does not make reading its packets take 4 GB: every packet
+// here is at most maxSnaplen long, as for classic pcap (a fuzzed file made the reader allocate that much).
+func TestReadFlowsBoundsTheSnapLength(t *testing.T) {
+	var b bytes.Buffer
+	intf := pcapgo.DefaultNgInterface
+	intf.LinkType, intf.SnapLength = layers.LinkTypeEthernet, 0xffffffff
+	w, err := pcapgo.NewNgWriterInterface(&b, intf, pcapgo.DefaultNgWriterOptions)
+	require.NoError(t, err)
+	for i, p := range handshake() {
+		require.NoError(t, w.WritePacket(gopacket.CaptureInfo{Timestamp: time.Unix(int64(i), 0), CaptureLength: len(p), Length: len(p)}, p))
+	}
+	require.NoError(t, w.Flush())
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	flows, err := capture.ReadFlows(bytes.NewReader(b.Bytes()))
+	runtime.ReadMemStats(&after)
+	require.NoError(t, err)
+	assert.Equal(t, handshakeFlows, flows)
+	assert.Less(t, after.TotalAlloc-before.TotalAlloc, uint64(64<<20), "bytes allocated reading a 4-packet capture")
+}
