@@ -281,7 +281,7 @@ func TestCheckLists(t *testing.T) {
 		incremental bool
 	}{
 		{"kubectl's layout", exportList, true},
-		{"indented items", indentItems(exportList), false},
+		{"indented items", indentItems(exportList), true},
 		{"an anchor", strings.Replace(exportList, "labels: {app: x}", "labels: &l {app: x}", 1), false},
 	}
 	for _, tt := range tests {

@@ -118,17 +118,18 @@ func (p *fastParser) document() *yaml.Node {
 		giveUp() // an empty document
 	}
 	l := p.lines[p.i]
-	if l.indent != 0 {
-		giveUp()
-	}
+	column := 1 // the marker's, or the first node's
 	if start == 0 {
-		start = l.num
+		start, column = l.num, l.indent+1
 	}
-	doc := p.node(yaml.Node{Kind: yaml.DocumentNode, Line: start, Column: 1})
-	if c := l.text[0]; c == '{' || c == '[' {
+	doc := p.node(yaml.Node{Kind: yaml.DocumentNode, Line: start, Column: column})
+	switch c := l.text[l.indent]; {
+	case l.indent == 0 && (c == '{' || c == '['):
 		doc.Content = []*yaml.Node{p.json()}
-	} else {
-		doc.Content = []*yaml.Node{p.block(0)}
+	case l.indent > 0 && c != '-':
+		giveUp() // an indented document is read here only as a List's indented items (a sequence)
+	default:
+		doc.Content = []*yaml.Node{p.block(l.indent)}
 	}
 	if p.next() {
 		giveUp() // a line the document's node did not take

@@ -120,7 +120,8 @@ func eachInputFile(t *testing.T, f func(data []byte)) {
 
 // Whatever the document, the fast parser reads what the YAML parser reads, or leaves it.
 func FuzzFastDocument(f *testing.F) {
-	for _, s := range []string{"a: 1\nb:\n- c: [1, {d: e}]\n  f: |\n    x\n", exportList, aheadDocs, "a: \"\\x41\\u00e9\"\n", kubectlJSON} {
+	for _, s := range []string{"a: 1\nb:\n- c: [1, {d: e}]\n  f: |\n    x\n", exportList, aheadDocs, "a: \"\\x41\\u00e9\"\n", kubectlJSON,
+		"  - a: 1\n    b: [x]\n  - c\n", "   - a\n  - b\n", "  a: 1\n"} {
 		for _, c := range documents([]byte(s)) {
 			f.Add(c.data)
 		}
