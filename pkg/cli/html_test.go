@@ -13,6 +13,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"github.com/zonesim/zonesim/pkg/gen"
 )
 
 // htmlPage is one report the tests write: the command, its exit code, and what the page must show.
@@ -203,4 +204,17 @@ func TestHTMLDiffAgainstAGolden(t *testing.T) {
 	assert.Contains(t, page, `data-change="closed"><title>`)
 	assert.Contains(t, page, "<h2>Contract findings of the input (a golden matrix holds no objects to compare them with) (0)")
 	assert.Contains(t, page, "base: the golden matrix "+path)
+}
+
+// check has no flags to narrow a matrix: past the cells a report holds, its report shows the zone matrix
+// and says why.
+func TestHTMLCheckOfManyNamespaces(t *testing.T) {
+	var b strings.Builder
+	require.NoError(t, gen.Write(&b, gen.Options{Namespaces: 210, Workloads: 1, Zones: 3, Seed: 1}))
+	path := filepath.Join(t.TempDir(), "many.yaml")
+	require.NoError(t, os.WriteFile(path, []byte(b.String()), 0o644))
+	code, page, errOut := run("check", "-f", path, "-o", "html", "--fail-on", "none")
+	require.Equal(t, 0, code, errOut)
+	assert.Contains(t, page, "the matrix is at zone level")
+	assert.Contains(t, page, "<h2>Reachability matrix (zone level:")
 }

@@ -78,9 +78,19 @@ func run(ctx context.Context, s cmdutil.Streams, f *flags) error {
 
 // writeHTML writes the report of a check: the zone map, the namespace matrix explained, the findings.
 func writeHTML(ctx context.Context, s cmdutil.Streams, f *flags, e *simulate.Engine, r *zcheck.Report) error {
-	p, err := f.input.HTMLPage(ctx, "Zone contract of "+report.ClusterName(e), e, e.Matrix(simulate.LevelNamespace), report.PageOptions{})
+	// The namespace matrix, or the zone matrix when the namespaces are too many for one report (check has
+	// no flags to narrow a matrix; zonesim matrix -o html --from/--to has).
+	m, note := e.Matrix(simulate.LevelNamespace), ""
+	if n := len(m.Nodes); n*n > report.MaxPageCells {
+		m = e.Matrix(simulate.LevelZone)
+		note = fmt.Sprintf("The namespace matrix has %d x %d cells, more than a report holds: the matrix is at zone level (zonesim matrix -o html --from/--to narrows a namespace matrix).", n, n)
+	}
+	p, err := f.input.HTMLPage(ctx, "Zone contract of "+report.ClusterName(e), e, m, report.PageOptions{})
 	if err != nil {
 		return err
+	}
+	if note != "" {
+		p.Matrix.Note = strings.TrimSpace(note + " " + p.Matrix.Note)
 	}
 	p.About = append(p.About, "checked: "+strings.Join(r.Checked, " "))
 	if len(r.Skipped) > 0 {
