@@ -57,7 +57,7 @@ type Options struct {
 	Parallel int           // probes at once
 	Retries  int           // extra probes of a disagreeing cell, for the enforcer to converge
 	Keep     bool          // leave the objects on the cluster
-	Inputs   []string      // the -f arguments, for query commands
+	Input    []string      // the input flags (-f, -k, ...), for query commands
 	Log      io.Writer
 	// Flip inverts the prediction of the cells from one pod to another ("ns/pod"), to show that the
 	// harness catches a wrong prediction with a readable diff.
@@ -414,7 +414,7 @@ func predictCells(e *simulate.Engine, plan *Plan, b Backend, opts Options) []*ce
 			for _, port := range plan.Ports {
 				cl := &cell{from: from, to: to, port: port}
 				cl.From, cl.To, cl.Port = from.Original, to.Original, port.String()
-				cl.Query = queryCommand(opts.Inputs, from.Original, to.Original, port)
+				cl.Query = queryCommand(opts.Input, from.Original, to.Original, port)
 				if reason, ok := caps.Unsupported[port.Protocol]; ok {
 					cl.Skipped = reason
 					out = append(out, cl)
@@ -449,7 +449,7 @@ func externalCells(e *simulate.Engine, plan *Plan, b Backend, opts Options, from
 		for _, port := range x.Ports {
 			cl := &cell{from: from, port: port, addr: net.JoinHostPort(x.IP.String(), strconv.Itoa(int(port.Port)))}
 			cl.From, cl.To, cl.Port = from.Original, "ext:"+x.Name, port.String()
-			cl.Query = queryCommand(opts.Inputs, from.Original, "ext:"+x.Name, port)
+			cl.Query = queryCommand(opts.Input, from.Original, "ext:"+x.Name, port)
 			cl.Probe = b.ProbeCommand(from, port.Protocol, cl.addr)
 			if reason, ok := caps.Unsupported[port.Protocol]; ok {
 				cl.Skipped = reason
@@ -467,14 +467,8 @@ func externalCells(e *simulate.Engine, plan *Plan, b Backend, opts Options, from
 	return out
 }
 
-func queryCommand(inputs []string, from, to string, port Port) string {
-	var b strings.Builder
-	b.WriteString("zonesim query")
-	for _, in := range inputs {
-		b.WriteString(" -f " + in)
-	}
-	fmt.Fprintf(&b, " from %s to %s --port %s/%d", from, to, strings.ToLower(string(port.Protocol)), port.Port)
-	return b.String()
+func queryCommand(input []string, from, to string, port Port) string {
+	return simulate.QueryCommand(input, from, to, fmt.Sprintf("%s/%d", strings.ToLower(string(port.Protocol)), port.Port))
 }
 
 // converge waits until the enforcer has taken the policies in: a cell predicted denied must be observed

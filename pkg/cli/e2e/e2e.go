@@ -86,7 +86,7 @@ func run(ctx context.Context, s cmdutil.Streams, f *flags) error {
 		return err
 	}
 	opts := f.opts
-	opts.Inputs, opts.Log = f.input.Files, s.ErrOut
+	opts.Input, opts.Log = f.input.Args(), s.ErrOut
 	res, err := apply.Run(ctx, b, e.Cluster, opts)
 	if res != nil {
 		if werr := report.WriteE2E(s.Out, res, format); werr != nil {
