@@ -183,19 +183,11 @@ func Targets(e *simulate.Engine, ns string, input []string) ([]Target, error) {
 }
 
 // ExpectFrom sets what the model expects of the flow from the endpoint from (a namespace, a pod) to the
-// target's endpoint on its first port, and the query that explains it, from inputs (the -f of the run)
-// and cni.
+// target's endpoint on its first port, and the query that explains it, from input (the run's input
+// flags).
 func (t *Target) ExpectFrom(e *simulate.Engine, from string, input []string) error {
-	src, err := e.ResolveEndpoint(from)
-	if err != nil {
-		return err
-	}
 	to := t.destination()
-	dst, err := e.ResolveEndpoint(to)
-	if err != nil {
-		return err
-	}
-	r, err := e.Query(src, dst, &simulate.PortSpec{Protocol: corev1.ProtocolTCP, Lo: t.Ports[0], Hi: t.Ports[0]}, 1)
+	r, err := e.QueryNames(context.Background(), from, to, &simulate.PortSpec{Protocol: corev1.ProtocolTCP, Lo: t.Ports[0], Hi: t.Ports[0]}, 1)
 	if err != nil {
 		return err
 	}

@@ -194,15 +194,9 @@ func queryName(n *simulate.MatrixNode) string {
 // explain is zonesim query's text for one cell.
 func explain(ctx context.Context, e *simulate.Engine, from, to string) string {
 	var sb strings.Builder
-	src, err := e.ResolveEndpoint(from)
+	r, err := e.QueryNames(ctx, from, to, nil, 3)
 	if err == nil {
-		var dst *simulate.Endpoint
-		if dst, err = e.ResolveEndpoint(to); err == nil {
-			var r *simulate.QueryResult
-			if r, err = e.QueryContext(ctx, src, dst, nil, 3); err == nil {
-				err = WriteQuery(&sb, r)
-			}
-		}
+		err = WriteQuery(&sb, r)
 	}
 	if err != nil {
 		return "not explained: " + err.Error()

@@ -1,6 +1,7 @@
 package simulate
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"maps"
@@ -218,15 +219,7 @@ type pairVerdict struct {
 
 // explainPair queries one member pair by name in e; ok is false when e does not have both ends.
 func explainPair(e *Engine, s, t Member) (pairVerdict, bool) {
-	src, err := e.ResolveEndpoint(s.Name)
-	if err != nil {
-		return pairVerdict{}, false
-	}
-	dst, err := e.ResolveEndpoint(t.Name)
-	if err != nil {
-		return pairVerdict{}, false
-	}
-	res, err := e.Query(src, dst, nil, 1)
+	res, err := e.QueryNames(context.Background(), s.Name, t.Name, nil, 1)
 	if err != nil || len(res.Results) == 0 {
 		return pairVerdict{}, false
 	}

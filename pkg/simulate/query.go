@@ -57,6 +57,19 @@ func (e *Engine) Query(from, to *Endpoint, port *PortSpec, detail int) (*QueryRe
 	return e.QueryContext(context.Background(), from, to, port, detail)
 }
 
+// QueryNames is QueryContext between two endpoints named as zonesim query names them.
+func (e *Engine) QueryNames(ctx context.Context, from, to string, port *PortSpec, detail int) (*QueryResult, error) {
+	src, err := e.ResolveEndpoint(from)
+	if err != nil {
+		return nil, err
+	}
+	dst, err := e.ResolveEndpoint(to)
+	if err != nil {
+		return nil, err
+	}
+	return e.QueryContext(ctx, src, dst, port, detail)
+}
+
 // QueryContext is Query that stops, with ctx's error, once ctx is done (a query between large sets
 // evaluates millions of pairs).
 func (e *Engine) QueryContext(ctx context.Context, from, to *Endpoint, port *PortSpec, detail int) (*QueryResult, error) {

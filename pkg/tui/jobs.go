@@ -107,15 +107,7 @@ func (b *background) explainCmd(ctx context.Context, id int, from, to string, w 
 }
 
 func query(ctx context.Context, e *simulate.Engine, from, to string) (*simulate.QueryResult, error) {
-	src, err := e.ResolveEndpoint(from)
-	if err != nil {
-		return nil, err
-	}
-	dst, err := e.ResolveEndpoint(to)
-	if err != nil {
-		return nil, err
-	}
-	return e.QueryContext(ctx, src, dst, nil, 3)
+	return e.QueryNames(ctx, from, to, nil, 3)
 }
 
 func verdictText(r *simulate.QueryResult) string {
