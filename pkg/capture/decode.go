@@ -2,6 +2,7 @@ package capture
 
 import (
 	"errors"
+	"fmt"
 	"net/netip"
 
 	"github.com/google/gopacket"
@@ -20,7 +21,9 @@ type decoder struct {
 	gre     layers.GRE
 	ip4     checkedIPv4
 	ip6     checkedIPv6
-	ext     ipv6Extension
+	hop     ipv6Extension
+	routing ipv6Extension
+	dest    ipv6Extension
 	tcp     lastTCP
 	udp     lastUDP
 	sctp    lastSCTP
@@ -59,28 +62,67 @@ func (l *checkedIPv4) DecodeFromBytes(data []byte, df gopacket.DecodeFeedback) e
 	return err
 }
 
+// After a hop-by-hop header, which gopacket reads as part of the IPv6 header, the next header is read
+// from the rest of the packet as gopacket does when it decodes a packet whole, not cut to the IPv6
+// payload length.
 func (l *checkedIPv6) DecodeFromBytes(data []byte, df gopacket.DecodeFeedback) error {
 	err := l.IPv6.DecodeFromBytes(data, df)
 	l.failed = err != nil
+	if err == nil && l.HopByHop != nil {
+		l.Payload = l.HopByHop.Payload
+	}
 	return err
 }
 
-// ipv6Extension skips the IPv6 extension headers but the fragment header, after which gopacket (and so
-// packetKey) reads no transport header.
+// ipv6Extension skips an IPv6 extension header but the fragment header, after which gopacket (and so
+// packetKey) reads no transport header. It checks what gopacket checks when it decodes the header whole:
+// the options of a hop-by-hop or destination header (each within the rest of the packet, as gopacket
+// reads them), and a routing header of type 0 whose length holds whole addresses (gopacket decodes no
+// other type). The header may follow an IPv4 header too.
 type ipv6Extension struct {
 	layers.IPv6ExtensionSkipper
+	kind   gopacket.LayerType
 	failed bool
 }
 
 func (l *ipv6Extension) DecodeFromBytes(data []byte, df gopacket.DecodeFeedback) error {
 	err := l.IPv6ExtensionSkipper.DecodeFromBytes(data, df)
+	if err == nil {
+		err = l.check(data)
+	}
 	l.failed = err != nil
 	return err
 }
 
-var ipv6Extensions = gopacket.NewLayerClass([]gopacket.LayerType{layers.LayerTypeIPv6HopByHop, layers.LayerTypeIPv6Routing, layers.LayerTypeIPv6Destination})
+func (l *ipv6Extension) check(data []byte) error {
+	length := len(l.Contents)
+	switch l.kind {
+	case layers.LayerTypeIPv6Routing:
+		if data[2] != 0 {
+			return fmt.Errorf("IPv6 routing header of type %d", data[2])
+		}
+		if (length-8)%16 != 0 {
+			return fmt.Errorf("IPv6 routing header of type 0 and length %d", length)
+		}
+		return nil
+	}
+	for offset := 2; offset < length; {
+		rest := data[offset:]
+		switch {
+		case len(rest) < 2:
+			return errors.New("IPv6 header option cut")
+		case rest[0] == 0: // Pad1
+			offset++
+		case len(rest) < int(rest[1])+2:
+			return errors.New("IPv6 header option longer than the packet")
+		default:
+			offset += int(rest[1]) + 2
+		}
+	}
+	return nil
+}
 
-func (*ipv6Extension) CanDecode() gopacket.LayerClass { return ipv6Extensions }
+func (l *ipv6Extension) CanDecode() gopacket.LayerClass { return l.kind }
 
 // mayCarryIP are the layers the decoder does not know that gopacket decodes on to an IP header.
 var mayCarryIP = map[gopacket.LayerType]bool{
@@ -91,8 +133,9 @@ var mayCarryIP = map[gopacket.LayerType]bool{
 
 func newDecoder() *decoder {
 	d := &decoder{parsers: map[gopacket.LayerType]*gopacket.DecodingLayerParser{}, decoded: make([]gopacket.LayerType, 0, 8)}
+	d.hop.kind, d.routing.kind, d.dest.kind = layers.LayerTypeIPv6HopByHop, layers.LayerTypeIPv6Routing, layers.LayerTypeIPv6Destination
 	for _, first := range []gopacket.LayerType{layers.LayerTypeEthernet, layers.LayerTypeLinuxSLL, layers.LayerTypeIPv4, layers.LayerTypeIPv6} {
-		p := gopacket.NewDecodingLayerParser(first, &d.eth, &d.sll, &d.dot1q, &d.gre, &d.ip4, &d.ip6, &d.ext, &d.tcp, &d.udp, &d.sctp)
+		p := gopacket.NewDecodingLayerParser(first, &d.eth, &d.sll, &d.dot1q, &d.gre, &d.ip4, &d.ip6, &d.hop, &d.routing, &d.dest, &d.tcp, &d.udp, &d.sctp)
 		d.parsers[first] = p
 	}
 	return d
@@ -146,7 +189,7 @@ func (d *decoder) key(data []byte, lt layers.LinkType) (k flowKey, syn, ack, ok 
 	}
 	var unknown gopacket.UnsupportedLayerType
 	if derr != nil && !errors.As(derr, &unknown) && ip != 0 {
-		if k, syn, ack, ok = d.cutTransport(); ok {
+		if k, syn, ack, ok = d.cutTransport(ip); ok {
 			return k, syn, ack, ok, nil
 		}
 	}
@@ -165,17 +208,25 @@ func (d *decoder) key(data []byte, lt layers.LinkType) (k flowKey, syn, ack, ok 
 // snap length cuts a SYN's options, or a UDP length is wrong: gopacket keeps such a header, and its
 // ports and flags are there. When it is the IP header that failed (an inner header of a tunnel, decoded
 // into the outer header's value), gopacket reads no transport header, and neither does the decoder.
-func (d *decoder) cutTransport() (k flowKey, syn, ack, ok bool) {
+// lastIP is the type of the last IP header decoded: its addresses are the flow's.
+func (d *decoder) cutTransport(lastIP gopacket.LayerType) (k flowKey, syn, ack, ok bool) {
+	src, dst, failed := d.ip4.SrcIP, d.ip4.DstIP, d.ip4.failed
+	if lastIP == layers.LayerTypeIPv6 {
+		src, dst, failed = d.ip6.SrcIP, d.ip6.DstIP, d.ip6.failed
+	}
 	var ip gopacket.DecodingLayer
-	var src, dst []byte
-	var failed bool
-	switch d.decoded[len(d.decoded)-1] {
-	case layers.LayerTypeIPv4:
-		ip, src, dst, failed = &d.ip4, d.ip4.SrcIP, d.ip4.DstIP, d.ip4.failed
-	case layers.LayerTypeIPv6:
-		ip, src, dst, failed = &d.ip6, d.ip6.SrcIP, d.ip6.DstIP, d.ip6.failed
-	case layers.LayerTypeIPv6HopByHop, layers.LayerTypeIPv6Routing, layers.LayerTypeIPv6Destination:
-		ip, src, dst, failed = &d.ext, d.ip6.SrcIP, d.ip6.DstIP, d.ext.failed || d.ip6.failed
+	switch last := d.decoded[len(d.decoded)-1]; last {
+	case layers.LayerTypeIPv4, layers.LayerTypeIPv6:
+		ip = &d.ip4
+		if last == layers.LayerTypeIPv6 {
+			ip = &d.ip6
+		}
+	case layers.LayerTypeIPv6HopByHop:
+		ip, failed = &d.hop, failed || d.hop.failed
+	case layers.LayerTypeIPv6Routing:
+		ip, failed = &d.routing, failed || d.routing.failed
+	case layers.LayerTypeIPv6Destination:
+		ip, failed = &d.dest, failed || d.dest.failed
 	default:
 		return k, false, false, false
 	}

@@ -1,6 +1,7 @@
 package capture
 
 import (
+	"encoding/binary"
 	"net"
 	"net/netip"
 	"testing"
@@ -36,6 +37,12 @@ func serialize(ls ...gopacket.SerializableLayer) []byte {
 	return buf.Bytes()
 }
 
+// shortPayload sets the payload length of an IPv6 packet behind an Ethernet header.
+func shortPayload(data []byte, n uint16) []byte {
+	binary.BigEndian.PutUint16(data[14+4:], n)
+	return data
+}
+
 // packets are the encapsulations the decoder reads itself and some it leaves to gopacket.
 func packets() map[string][]byte {
 	mac := net.HardwareAddr{0, 1, 2, 3, 4, 5}
@@ -54,18 +61,39 @@ func packets() map[string][]byte {
 	}
 	_ = udp.SetNetworkLayerForChecksum(ip4(layers.IPProtocolUDP, 1, 2))
 	_ = vxlan.SetNetworkLayerForChecksum(ip4(layers.IPProtocolUDP, 1, 2))
+	ip6Next := func(p layers.IPProtocol) *layers.IPv6 {
+		l := *ip6
+		l.NextHeader = p
+		return &l
+	}
+	tcpHeader := serialize(tcp)
+	// An extension header (next header, length, then options) before TCP.
+	ext := func(options ...byte) gopacket.Payload {
+		return append(append([]byte{byte(layers.IPProtocolTCP), 0}, options...), tcpHeader...)
+	}
 	return map[string][]byte{
-		"ethernet tcp":  serialize(eth(layers.EthernetTypeIPv4), ip4(layers.IPProtocolTCP, 1, 2), tcp),
-		"ethernet udp":  serialize(eth(layers.EthernetTypeIPv4), ip4(layers.IPProtocolUDP, 1, 2), udp),
-		"ethernet ipv6": serialize(eth(layers.EthernetTypeIPv6), ip6, tcp),
-		"vlan":          serialize(eth(layers.EthernetTypeDot1Q), &layers.Dot1Q{VLANIdentifier: 7, Type: layers.EthernetTypeIPv4}, ip4(layers.IPProtocolTCP, 1, 2), tcp),
-		"ip in ip":      serialize(eth(layers.EthernetTypeIPv4), ip4(layers.IPProtocolIPv4, 8, 9), ip4(layers.IPProtocolTCP, 1, 2), tcp),
-		"gre":           serialize(eth(layers.EthernetTypeIPv4), ip4(layers.IPProtocolGRE, 8, 9), &layers.GRE{Protocol: layers.EthernetTypeIPv4}, ip4(layers.IPProtocolTCP, 1, 2), tcp),
-		"vxlan outer":   serialize(eth(layers.EthernetTypeIPv4), ip4(layers.IPProtocolUDP, 8, 9), vxlan, &layers.VXLAN{ValidIDFlag: true, VNI: 1}, eth(layers.EthernetTypeIPv4), ip4(layers.IPProtocolTCP, 1, 2), tcp),
-		"mpls":          serialize(eth(layers.EthernetTypeMPLSUnicast), &layers.MPLS{Label: 1, StackBottom: true, TTL: 64}, ip4(layers.IPProtocolTCP, 1, 2), tcp),
-		"arp":           serialize(eth(layers.EthernetTypeARP), &layers.ARP{AddrType: layers.LinkTypeEthernet, Protocol: layers.EthernetTypeIPv4, HwAddressSize: 6, ProtAddressSize: 4, SourceHwAddress: mac, SourceProtAddress: []byte{10, 0, 0, 1}, DstHwAddress: mac, DstProtAddress: []byte{10, 0, 0, 2}}),
-		"ipv4 fragment": serialize(eth(layers.EthernetTypeIPv4), &layers.IPv4{Version: 4, IHL: 5, TTL: 64, Protocol: layers.IPProtocolTCP, FragOffset: 8, SrcIP: net.IP{10, 0, 0, 1}, DstIP: net.IP{10, 0, 0, 2}}, gopacket.Payload(make([]byte, 24))),
-		"truncated":     serialize(eth(layers.EthernetTypeIPv4), ip4(layers.IPProtocolTCP, 1, 2), tcp)[:40],
+		"ipv4 hop-by-hop":                serialize(eth(layers.EthernetTypeIPv4), ip4(layers.IPProtocolIPv6HopByHop, 1, 2), ext(1, 4, 0, 0, 0, 0)),
+		"ipv4 hop-by-hop, cut tcp":       serialize(eth(layers.EthernetTypeIPv4), ip4(layers.IPProtocolIPv6HopByHop, 1, 2), ext(1, 4, 0, 0, 0, 0))[:14+20+8+14],
+		"hop-by-hop option past the end": serialize(eth(layers.EthernetTypeIPv4), ip4(layers.IPProtocolIPv6HopByHop, 1, 2), ext(0, 0, 0, 0, 5, 0xff)),
+		"hop-by-hop option into tcp":     serialize(eth(layers.EthernetTypeIPv6), ip6Next(layers.IPProtocolIPv6HopByHop), ext(0, 0, 0, 0, 1, 8)),
+		"hop-by-hop, ipv6 length short":  shortPayload(serialize(eth(layers.EthernetTypeIPv6), ip6Next(layers.IPProtocolIPv6HopByHop), ext(1, 4, 0, 0, 0, 0)), 16),
+		"ipv6 destination":               serialize(eth(layers.EthernetTypeIPv6), ip6Next(layers.IPProtocolIPv6Destination), ext(1, 4, 0, 0, 0, 0)),
+		"ipv6 destination, cut tcp":      serialize(eth(layers.EthernetTypeIPv6), ip6Next(layers.IPProtocolIPv6Destination), ext(0, 0, 0, 0, 0, 0))[:14+40+8+14],
+		"destination option cut":         serialize(eth(layers.EthernetTypeIPv6), ip6Next(layers.IPProtocolIPv6Destination), ext(1, 4, 0, 0, 0, 0))[:14+40+7],
+		"ipv6 routing type 0":            serialize(eth(layers.EthernetTypeIPv6), ip6Next(layers.IPProtocolIPv6Routing), ext(0, 0, 0, 0, 0, 0)),
+		"ipv6 routing type 2":            serialize(eth(layers.EthernetTypeIPv6), ip6Next(layers.IPProtocolIPv6Routing), ext(2, 0, 0, 0, 0, 0)),
+		"ipv6 routing, bad length":       serialize(eth(layers.EthernetTypeIPv6), ip6Next(layers.IPProtocolIPv6Routing), append(ext(0, 0, 0, 0, 0, 0)[:1], append([]byte{1}, ext(0, 0, 0, 0, 0, 0)[2:]...)...)),
+		"ethernet tcp":                   serialize(eth(layers.EthernetTypeIPv4), ip4(layers.IPProtocolTCP, 1, 2), tcp),
+		"ethernet udp":                   serialize(eth(layers.EthernetTypeIPv4), ip4(layers.IPProtocolUDP, 1, 2), udp),
+		"ethernet ipv6":                  serialize(eth(layers.EthernetTypeIPv6), ip6, tcp),
+		"vlan":                           serialize(eth(layers.EthernetTypeDot1Q), &layers.Dot1Q{VLANIdentifier: 7, Type: layers.EthernetTypeIPv4}, ip4(layers.IPProtocolTCP, 1, 2), tcp),
+		"ip in ip":                       serialize(eth(layers.EthernetTypeIPv4), ip4(layers.IPProtocolIPv4, 8, 9), ip4(layers.IPProtocolTCP, 1, 2), tcp),
+		"gre":                            serialize(eth(layers.EthernetTypeIPv4), ip4(layers.IPProtocolGRE, 8, 9), &layers.GRE{Protocol: layers.EthernetTypeIPv4}, ip4(layers.IPProtocolTCP, 1, 2), tcp),
+		"vxlan outer":                    serialize(eth(layers.EthernetTypeIPv4), ip4(layers.IPProtocolUDP, 8, 9), vxlan, &layers.VXLAN{ValidIDFlag: true, VNI: 1}, eth(layers.EthernetTypeIPv4), ip4(layers.IPProtocolTCP, 1, 2), tcp),
+		"mpls":                           serialize(eth(layers.EthernetTypeMPLSUnicast), &layers.MPLS{Label: 1, StackBottom: true, TTL: 64}, ip4(layers.IPProtocolTCP, 1, 2), tcp),
+		"arp":                            serialize(eth(layers.EthernetTypeARP), &layers.ARP{AddrType: layers.LinkTypeEthernet, Protocol: layers.EthernetTypeIPv4, HwAddressSize: 6, ProtAddressSize: 4, SourceHwAddress: mac, SourceProtAddress: []byte{10, 0, 0, 1}, DstHwAddress: mac, DstProtAddress: []byte{10, 0, 0, 2}}),
+		"ipv4 fragment":                  serialize(eth(layers.EthernetTypeIPv4), &layers.IPv4{Version: 4, IHL: 5, TTL: 64, Protocol: layers.IPProtocolTCP, FragOffset: 8, SrcIP: net.IP{10, 0, 0, 1}, DstIP: net.IP{10, 0, 0, 2}}, gopacket.Payload(make([]byte, 24))),
+		"truncated":                      serialize(eth(layers.EthernetTypeIPv4), ip4(layers.IPProtocolTCP, 1, 2), tcp)[:40],
 	}
 }
 
