@@ -128,7 +128,7 @@ func NewPlan(c *model.Cluster, runID string) *Plan {
 	}
 	if n := len(c.AdminPolicies) + boolCount(c.Baseline != nil); n > 0 {
 		// The prediction is made from what was applied, so it leaves them out too.
-		p.Skipped = append(p.Skipped, fmt.Sprintf("%d AdminNetworkPolicy/BaselineAdminNetworkPolicy object(s): not applied (the lab's kube-router does not implement them; applying them on other backends is not supported yet)", n))
+		p.Skipped = append(p.Skipped, fmt.Sprintf("%d AdminNetworkPolicy/BaselineAdminNetworkPolicy/ClusterNetworkPolicy object(s): not applied (the lab's kube-router does not implement them; applying them on other backends is not supported yet)", n))
 	}
 	sort.Strings(p.Skipped)
 	return p

@@ -168,6 +168,8 @@ func (ch *checker) allowlist(x *model.External) Allowlist {
 					add(id, Unhosted, ns)
 				}
 				switch {
+				case path.Unknown != "":
+					note(fmt.Sprintf("%s: %s, so the address its traffic leaves with is unknown", ns, path.Unknown))
 				case path.Dropped:
 					note(fmt.Sprintf("%s's external traffic is dropped: its egress IPs are set but no node hosts them (SDN-1)", ns))
 				case len(path.Identities) == 0 && len(ch.c.Nodes) == 0:

@@ -279,6 +279,19 @@ func (ch *checker) egressIdentity() {
 				Fix:     "make a second node of the zone egress-assignable"})
 		}
 	}
+	for _, es := range ch.c.EgressServices {
+		zone, svc := ch.e.Zone(ch.zoneOf[es.Namespace]), ch.c.Service(es.Namespace, es.Name)
+		if zone == nil || svc == nil || es.SourceIPBy != model.SourceIPByLoadBalancer {
+			continue
+		}
+		for _, ip := range svc.LoadBalancerIPs {
+			if !model.ContainsAddr(zone.EgressRanges, ip) {
+				ch.add(Finding{Rule: "ZN-6", Severity: Error, Objects: []Object{{Kind: "EgressService", Name: es.Key(), Source: es.Source}, {Kind: "Zone", Name: zone.Name, Source: zone.Source}},
+					Message: fmt.Sprintf("EgressService %s gives its pods the load-balancer IP %s of Service %s (%s), outside zone %s's egress ranges %v (EGS-2)", es.Key(), ip, es.Key(), svc.LoadBalancerFrom, zone.Name, zone.EgressRanges),
+					Fix:     fmt.Sprintf("take the service's load-balancer IP from %v (the load balancer's address pool for zone %s)", zone.EgressRanges, zone.Name)})
+			}
+		}
+	}
 	for _, er := range ch.c.EgressRouters {
 		zone := ch.e.Zone(ch.zoneOf[er.Namespace])
 		if zone == nil || model.ContainsAddr(zone.EgressRanges, er.Address) {
@@ -722,8 +735,11 @@ func (ch *checker) allowlistCovers(x *model.External) {
 			continue
 		}
 		key, what := en.Kind+"/"+en.Name, fmt.Sprintf("egress IP(s) %%s of %s %s", en.Kind, en.Name)
-		if en.Kind == "Node" {
+		switch en.Kind {
+		case "Node":
 			key, what = "Node", "node IP(s) %s"
+		case "EgressService":
+			what = fmt.Sprintf("load-balancer IP(s) %%s of EgressService %s (EGS-2)", en.Name)
 		}
 		g := byObject[key]
 		if g == nil {

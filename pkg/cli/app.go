@@ -15,6 +15,7 @@ import (
 	"github.com/zonesim/zonesim/pkg/cli/audit"
 	"github.com/zonesim/zonesim/pkg/cli/check"
 	"github.com/zonesim/zonesim/pkg/cli/cmdutil"
+	"github.com/zonesim/zonesim/pkg/cli/convert"
 	"github.com/zonesim/zonesim/pkg/cli/diff"
 	"github.com/zonesim/zonesim/pkg/cli/e2e"
 	"github.com/zonesim/zonesim/pkg/cli/gen"
@@ -90,7 +91,7 @@ findings, a change or a mismatch, 2 bad input.`,
 	root.AddCommand(
 		version.NewCommand(s), query.NewCommand(s), matrix.NewCommand(s), check.NewCommand(s), render.NewCommand(s),
 		gen.NewCommand(s), lab.NewCommand(s), e2e.NewCommand(s), apply.NewCommand(s), diff.NewCommand(s),
-		tui.NewCommand(s), audit.NewCommand(s), allowlist.NewCommand(s), probe.NewCommand(s),
+		tui.NewCommand(s), audit.NewCommand(s), allowlist.NewCommand(s), probe.NewCommand(s), convert.NewCommand(s),
 	)
 	return root
 }

@@ -22,22 +22,29 @@ func commands(c *cobra.Command) []*cobra.Command {
 	return out
 }
 
-// The flag conventions hold in every command: -o is the output format with table the default, files are
+// The flag conventions hold in every command: -o is the output format with table the default (yaml where
+// the result is manifests, as kubectl convert writes them), files are
 // --out/--out-dir, the cluster acted on is never the cluster read, and flags that mean nothing to a
 // command are not offered.
 func TestEveryCommandSpeaksTheSameFlags(t *testing.T) {
 	root := cli.NewCommand(cli.Streams{})
 	readers := map[string]bool{"query": true, "matrix": true, "check": true, "render": true, "diff": true, "tui": true,
-		"audit": true, "e2e": true, "apply": true, "allowlist": true, "probe": true}
+		"audit": true, "e2e": true, "apply": true, "allowlist": true, "probe": true, "convert": true}
 	actors := map[string]bool{"e2e": true, "apply": true, "probe": true} // probe: its probe pods
 	profiled := map[string]bool{"query": true, "matrix": true, "check": true, "diff": true, "tui": true, "audit": true, "e2e": true, "allowlist": true, "probe": true}
-	evaluators := map[string]bool{"query": true, "matrix": true, "check": true, "diff": true, "tui": true, "audit": true, "allowlist": true, "probe": true}
+	evaluators := map[string]bool{"query": true, "matrix": true, "check": true, "diff": true, "tui": true, "audit": true, "allowlist": true, "probe": true,
+		"convert": true} // its proof compares matrices, always on the profile that enforces both APIs
+	manifests := map[string]bool{"convert": true}
 	for _, c := range commands(root) {
 		name := c.Name()
 		fs := c.Flags()
 		if o := fs.Lookup("output"); o != nil {
 			assert.Equal(t, "o", o.Shorthand, name)
-			assert.Equal(t, "table", o.DefValue, "%s: -o defaults to table", name)
+			want := "table"
+			if manifests[name] {
+				want = "yaml"
+			}
+			assert.Equal(t, want, o.DefValue, "%s: -o defaults to %s", name, want)
 		}
 		if o := fs.ShorthandLookup("o"); o != nil {
 			assert.Equal(t, "output", o.Name, "%s: -o is the format", name)

@@ -1,8 +1,10 @@
 package model
 
 import (
+	"cmp"
 	"fmt"
 	"net/netip"
+	"slices"
 	"sort"
 	"strings"
 
@@ -14,12 +16,15 @@ import (
 // AdminPolicyAPIVersion is the network-policy-api version zonesim reads (v0.1.7).
 const AdminPolicyAPIVersion = "policy.networking.k8s.io/v1alpha1"
 
-// AdminPolicy is an AdminNetworkPolicy or the BaselineAdminNetworkPolicy, with the lines of its rules
-// (ANP-1..ANP-6). The two share a shape: a subject, and ordered rules whose first match decides.
+// AdminPolicy is an AdminNetworkPolicy, the BaselineAdminNetworkPolicy (v1alpha1, ANP-1..ANP-6) or a
+// ClusterNetworkPolicy (v1alpha2, CNP-1..CNP-5), with the lines of its rules. They share a shape: a
+// subject, and ordered rules whose first match decides, in a tier around NetworkPolicy.
 type AdminPolicy struct {
-	Kind     string // AdminNetworkPolicy or BaselineAdminNetworkPolicy
+	Kind string // AdminNetworkPolicy, BaselineAdminNetworkPolicy or ClusterNetworkPolicy
+	// Tier is TierAdmin (AdminNetworkPolicy; ClusterNetworkPolicy of tier Admin) or TierBaseline.
+	Tier     string
 	Name     string
-	Priority int32 // AdminNetworkPolicy only; lower wins (ANP-4)
+	Priority int32 // within the tier, lower wins (ANP-4, CNP-2); not for the BaselineAdminNetworkPolicy
 	// PriorityLine is where spec.priority is written.
 	PriorityLine int
 	Subject      anpv1alpha1.AdminNetworkPolicySubject
@@ -32,7 +37,7 @@ type AdminPolicy struct {
 // of Peers.
 type AdminRule struct {
 	Name     string
-	Action   string // Allow, Deny or Pass (AdminNetworkPolicy only)
+	Action   string // Allow, Deny or Pass (AdminNetworkPolicy only); Accept, Deny or Pass (ClusterNetworkPolicy)
 	Line     int
 	Peers    []AdminPeer
 	AllPorts bool
@@ -45,13 +50,14 @@ type AdminPeer struct {
 	Pods       *anpv1alpha1.NamespacedPod
 	Nodes      *metav1.LabelSelector // egress only
 	Networks   []netip.Prefix        // egress only; match pod IPs too
-	// DomainNames are kept to be reported: zonesim does not model them, and such a peer matches nothing.
+	// DomainNames match the DNS names of the scenario's external endpoints (CNP-3); in an
+	// AdminNetworkPolicy they are not modelled and match nothing.
 	DomainNames []string
 
 	networksGiven bool // networks was set, valid or not
 }
 
-// Key is "AdminNetworkPolicy/name" or "BaselineAdminNetworkPolicy/name".
+// Key is the policy's kind and name: "AdminNetworkPolicy/name", "ClusterNetworkPolicy/name", ...
 func (p *AdminPolicy) Key() string { return p.Kind + "/" + p.Name }
 
 func init() {
@@ -67,7 +73,7 @@ func (l *Loader) addAdminNetworkPolicy(obj any, src Source, root *yaml.Node) {
 	if anp.Spec.Priority < 0 || anp.Spec.Priority > 1000 {
 		v.err([]any{"spec", "priority"}, fmt.Sprintf("must be between 0 and 1000, got %d (ANP-1)", anp.Spec.Priority))
 	}
-	p := &AdminPolicy{Kind: v.kind, Name: anp.Name, Priority: anp.Spec.Priority, PriorityLine: lineAt(root, "spec", "priority"), Subject: anp.Spec.Subject, Source: src}
+	p := &AdminPolicy{Kind: v.kind, Tier: TierAdmin, Name: anp.Name, Priority: anp.Spec.Priority, PriorityLine: lineAt(root, "spec", "priority"), Subject: anp.Spec.Subject, Source: src}
 	v.subject(anp.Spec.Subject)
 	p.Ingress = v.rules("ingress", len(anp.Spec.Ingress), func(i int) (string, string, []AdminPeer, *[]anpv1alpha1.AdminNetworkPolicyPort) {
 		r := anp.Spec.Ingress[i]
@@ -92,7 +98,7 @@ func (l *Loader) addBaselineAdminNetworkPolicy(obj any, src Source, root *yaml.N
 	if l.cluster.Baseline != nil {
 		v.err([]any{"metadata", "name"}, "a second BaselineAdminNetworkPolicy; first defined at "+l.cluster.Baseline.Source.String()+" (ANP-6)")
 	}
-	p := &AdminPolicy{Kind: v.kind, Name: banp.Name, Subject: banp.Spec.Subject, Source: src}
+	p := &AdminPolicy{Kind: v.kind, Tier: TierBaseline, Name: banp.Name, Subject: banp.Spec.Subject, Source: src}
 	v.subject(banp.Spec.Subject)
 	p.Ingress = v.rules("ingress", len(banp.Spec.Ingress), func(i int) (string, string, []AdminPeer, *[]anpv1alpha1.AdminNetworkPolicyPort) {
 		r := banp.Spec.Ingress[i]
@@ -300,28 +306,53 @@ func (v *adminValidator) protocol(path []any, p *Protocol) {
 	}
 }
 
-// SortAdminPolicies orders the AdminNetworkPolicies by priority, then name (ANP-4); call it after changing
-// a priority.
+// SortAdminPolicies orders the admin policies for evaluation: the Admin tier before the Baseline tier, by
+// priority within a tier, then by name and kind (ANP-4, CNP-2); call it after changing a priority. The
+// BaselineAdminNetworkPolicy (Cluster.Baseline) comes after them all.
 func (c *Cluster) SortAdminPolicies() {
 	ps := c.AdminPolicies
 	sort.SliceStable(ps, func(i, j int) bool {
-		if ps[i].Priority != ps[j].Priority {
-			return ps[i].Priority < ps[j].Priority
+		a, b := ps[i], ps[j]
+		switch {
+		case a.Tier != b.Tier:
+			return a.Tier == TierAdmin
+		case a.Priority != b.Priority:
+			return a.Priority < b.Priority
+		case a.Name != b.Name:
+			return a.Name < b.Name
 		}
-		return ps[i].Name < ps[j].Name
+		return a.Kind < b.Kind
 	})
 }
 
-// finishAdminPolicies orders AdminNetworkPolicies by priority (ANP-4) and warns where two of the same
-// priority could both apply: the API leaves their order undefined.
+// finishAdminPolicies orders the admin policies (ANP-4, CNP-2) and warns where two of one tier and
+// priority could both apply: the API leaves their order undefined. It says once how an input that holds
+// both APIs is read.
 func (l *Loader) finishAdminPolicies() {
 	l.cluster.SortAdminPolicies()
 	ps := l.cluster.AdminPolicies
 	for i := 1; i < len(ps); i++ {
-		if ps[i].Priority == ps[i-1].Priority {
+		if ps[i].Tier == ps[i-1].Tier && ps[i].Priority == ps[i-1].Priority {
 			l.warn(ps[i].Source.File, ps[i].PriorityLine, "spec.priority", fmt.Sprintf(
-				"AdminNetworkPolicy %s has the same priority %d as %s (%s:%d): where both apply, the order is undefined (ANP-4); zonesim takes them by name",
-				ps[i].Name, ps[i].Priority, ps[i-1].Name, ps[i-1].Source.File, ps[i-1].PriorityLine))
+				"%s %s has the same priority %d as %s %s (%s:%d): where both apply, the order is undefined (ANP-4, CNP-2); zonesim takes them by name",
+				ps[i].Kind, ps[i].Name, ps[i].Priority, ps[i-1].Kind, ps[i-1].Name, ps[i-1].Source.File, ps[i-1].PriorityLine))
 		}
+	}
+	var v1, v2 *AdminPolicy
+	for _, p := range append(slices.Clone(ps), l.cluster.Baseline) {
+		switch {
+		case p == nil:
+		case p.Kind == "ClusterNetworkPolicy":
+			v2 = cmp.Or(v2, p)
+		default:
+			v1 = cmp.Or(v1, p)
+		}
+	}
+	if v1 != nil && v2 != nil {
+		l.warn(v2.Source.File, v2.Source.Line, "", fmt.Sprintf(
+			"the input holds both admin policy APIs: %s %s (v1alpha1) and %s %s (v1alpha2); a network plugin implements one of them "+
+				"(--cni ovn-kubernetes enforces v1alpha1 only); where both are enforced, zonesim orders each tier by priority across them, "+
+				"and the BaselineAdminNetworkPolicy after the Baseline tier's ClusterNetworkPolicies (CNP-5)",
+			v1.Kind, v1.Name, v2.Kind, v2.Name))
 	}
 }

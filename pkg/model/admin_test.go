@@ -78,6 +78,6 @@ spec: {subject: {namespaces: {}}, ingress: [{action: Deny, from: [{namespaces: {
 	assert.Equal(t, []string{"c", "a", "b"}, names)
 	require.NotNil(t, c.Baseline)
 	assert.Equal(t, 19, c.Baseline.Ingress[0].Line)
-	assert.Equal(t, []string{"in.yaml:4: warning: spec.priority: AdminNetworkPolicy b has the same priority 20 as a (in.yaml:9): where both apply, the order is undefined (ANP-4); zonesim takes them by name"},
+	assert.Equal(t, []string{"in.yaml:4: warning: spec.priority: AdminNetworkPolicy b has the same priority 20 as AdminNetworkPolicy a (in.yaml:9): where both apply, the order is undefined (ANP-4, CNP-2); zonesim takes them by name"},
 		problemStrings(probs))
 }

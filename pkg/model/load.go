@@ -1002,6 +1002,13 @@ func (l *Loader) addService(obj any, src Source, root *yaml.Node) {
 			l.outsideServiceCIDR = append(l.outsideServiceCIDR, svc.Namespace+"/"+svc.Name)
 		}
 	}
+	if svc.Type == "LoadBalancer" {
+		var status []string
+		for _, in := range s.Status.LoadBalancer.Ingress {
+			status = append(status, in.IP)
+		}
+		svc.LoadBalancerIPs, svc.LoadBalancerFrom = loadBalancerIPs(status, s.Spec.LoadBalancerIP, s.Annotations)
+	}
 	l.cluster.Services = append(l.cluster.Services, svc)
 }
 
@@ -1034,6 +1041,7 @@ func (l *Loader) Cluster() (*Cluster, error) {
 	l.implicitNamespaces()
 	l.serviceRangeWarning()
 	l.finishAdminPolicies()
+	l.finishEgressServices()
 	l.unreadBesideScenarios()
 	if n := len(l.repeated); n > 0 {
 		l.warn(l.repeated[0], 0, "", fmt.Sprintf("%d file(s) given more than once (by -f and by a scenario's include, or twice) were read once: %s",

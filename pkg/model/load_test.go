@@ -229,10 +229,10 @@ func TestLoaderSkipsEmptyDocuments(t *testing.T) {
 // The kind registry is what live reading lists: its resource names must be the API server's.
 func TestKindsNameTheServedResources(t *testing.T) {
 	want := map[string]string{
-		"AdminNetworkPolicy": "adminnetworkpolicies", "BaselineAdminNetworkPolicy": "baselineadminnetworkpolicies",
+		"AdminNetworkPolicy": "adminnetworkpolicies", "BaselineAdminNetworkPolicy": "baselineadminnetworkpolicies", "ClusterNetworkPolicy": "clusternetworkpolicies",
 		"ClusterRole": "clusterroles", "ClusterRoleBinding": "clusterrolebindings", "CronJob": "cronjobs",
 		"DaemonSet": "daemonsets", "Deployment": "deployments", "EgressFirewall": "egressfirewalls", "EgressIP": "egressips",
-		"EgressNetworkPolicy": "egressnetworkpolicies", "EgressRouter": "egressrouters", "HostSubnet": "hostsubnets",
+		"EgressNetworkPolicy": "egressnetworkpolicies", "EgressRouter": "egressrouters", "EgressService": "egressservices", "HostSubnet": "hostsubnets",
 		"IngressController": "ingresscontrollers", "Job": "jobs", "Namespace": "namespaces", "NetNamespace": "netnamespaces",
 		"NetworkPolicy": "networkpolicies", "Node": "nodes", "Pod": "pods", "ReplicaSet": "replicasets",
 		"ReplicationController": "replicationcontrollers", "ResourceQuota": "resourcequotas", "Role": "roles",

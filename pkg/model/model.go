@@ -41,8 +41,8 @@ type Cluster struct {
 	Workloads  []*Workload
 	Services   []*Service
 	Policies   []*NetworkPolicy
-	// AdminPolicies are the AdminNetworkPolicies, by priority (ANP-4); Baseline is the
-	// BaselineAdminNetworkPolicy, or nil.
+	// AdminPolicies are the AdminNetworkPolicies and ClusterNetworkPolicies, Admin tier then Baseline
+	// tier, by priority (ANP-4, CNP-2); Baseline is the BaselineAdminNetworkPolicy, or nil.
 	AdminPolicies []*AdminPolicy
 	Baseline      *AdminPolicy
 
@@ -52,6 +52,7 @@ type Cluster struct {
 	EgressIPs          []*EgressIP
 	HostSubnets        []*HostSubnet
 	EgressRouters      []*EgressRouter
+	EgressServices     []*EgressService
 	StorageClasses     []*StorageClass
 	ResourceQuotas     []*ResourceQuota
 	Roles              []*Role
@@ -160,7 +161,11 @@ type Service struct {
 	Selector  map[string]string
 	Ports     []ServicePort
 	ClusterIP netip.Addr
-	Source    Source
+	// LoadBalancerIPs are a LoadBalancer Service's addresses, read from LoadBalancerFrom (its status,
+	// spec.loadBalancerIP or MetalLB's annotation); none when the input does not give them.
+	LoadBalancerIPs  []netip.Addr
+	LoadBalancerFrom string
+	Source           Source
 }
 
 // NetworkPolicy is a networking.k8s.io/v1 NetworkPolicy with the lines of its rules.
@@ -209,6 +214,16 @@ func (c *Cluster) Pod(key string) *Pod {
 	for _, p := range c.Pods {
 		if p.Key() == key {
 			return p
+		}
+	}
+	return nil
+}
+
+// Service returns the service of that namespace and name, or nil.
+func (c *Cluster) Service(namespace, name string) *Service {
+	for _, s := range c.Services {
+		if s.Namespace == namespace && s.Name == name {
+			return s
 		}
 	}
 	return nil

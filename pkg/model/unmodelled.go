@@ -75,9 +75,6 @@ var unmodelledKinds = map[string]map[string]unmodelledKind{
 	"networking.k8s.io": {
 		"Ingress": {effect: "an Ingress opens a path from outside through an ingress controller, which zonesim does not model yet"},
 	},
-	"policy.networking.k8s.io": {
-		"ClusterNetworkPolicy": {effect: "a ClusterNetworkPolicy (v1alpha2) allows or denies traffic in tiers around NetworkPolicy; zonesim models the v1alpha1 admin policies only", cluster: true},
-	},
 	"kubevirt.io": {
 		"VirtualMachine":         {effect: "a KubeVirt VM runs in a virt-launcher pod that policies select by the VM template's labels; zonesim does not model it, so that pod is missing from the verdicts"},
 		"VirtualMachineInstance": {effect: "a KubeVirt VM instance runs in a virt-launcher pod that policies select by its labels; zonesim does not model it, so that pod is missing from the verdicts"},
@@ -85,7 +82,6 @@ var unmodelledKinds = map[string]map[string]unmodelledKind{
 	"k8s.ovn.org": {
 		"UserDefinedNetwork":            {effect: "a user-defined network isolates the namespace's pods on their own network"},
 		"ClusterUserDefinedNetwork":     {effect: "a cluster user-defined network isolates the namespaces it selects on their own network", cluster: true},
-		"EgressService":                 {effect: "an EgressService gives a service's pods their own egress source IP"},
 		"AdminPolicyBasedExternalRoute": {effect: "external gateways route the selected namespaces' egress another way (and from another source)", cluster: true},
 	},
 }

@@ -151,7 +151,10 @@ func writeAdminSide(w io.Writer, s *simulate.Side) {
 	fmt.Fprintf(w, "%s\n", s.Reason)
 	for _, h := range s.Admin {
 		prio := ""
-		if h.Priority != nil {
+		switch {
+		case strings.HasPrefix(h.Policy.Name, "ClusterNetworkPolicy/"):
+			prio = fmt.Sprintf(" (%s tier, priority %d)", h.Tier, *h.Priority)
+		case h.Priority != nil:
 			prio = fmt.Sprintf(" (priority %d)", *h.Priority)
 		}
 		name := ""

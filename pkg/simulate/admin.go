@@ -2,16 +2,19 @@ package simulate
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/zonesim/zonesim/pkg/model"
 )
 
-// AdminNetworkPolicy and BaselineAdminNetworkPolicy (ANP-1..ANP-7). A side is decided in tiers: the
-// AdminNetworkPolicies whose subject holds the pod, by priority, first matching rule (Allow and Deny are
-// final, Pass hands over); then NetworkPolicy, final where it isolates the pod; else the
-// BaselineAdminNetworkPolicy, first matching rule; else allowed. Admin rule peers live in the engine's
-// peer tables next to NetworkPolicy peers, so classes, keys and memoized sides cover them too.
+// Admin policies: AdminNetworkPolicy and BaselineAdminNetworkPolicy (v1alpha1, ANP-1..ANP-7) and
+// ClusterNetworkPolicy (v1alpha2, CNP-1..CNP-5). A side is decided in tiers: the Admin tier's policies
+// whose subject holds the pod, by priority, first matching rule (Allow/Accept and Deny are final, Pass
+// hands over); then NetworkPolicy, final where it isolates the pod; else the Baseline tier (Baseline
+// ClusterNetworkPolicies by priority, then the BaselineAdminNetworkPolicy), first matching rule, where
+// Pass hands over to the default; else allowed. Admin rule peers live in the engine's peer tables next to
+// NetworkPolicy peers, so classes, keys and memoized sides cover them too.
 
 type cadmin struct {
 	src      *model.AdminPolicy
@@ -26,19 +29,16 @@ type carule struct {
 	action string
 }
 
-// compileAdmin compiles the admin policies in evaluation order: AdminNetworkPolicies by priority, then
-// the BaselineAdminNetworkPolicy. Profiles that do not implement the API compile none (see Notes).
+// compileAdmin compiles the admin policies in evaluation order: the Admin tier by priority, the Baseline
+// tier by priority, then the BaselineAdminNetworkPolicy (model.Cluster.SortAdminPolicies). Policies of an
+// API the profile does not implement are not compiled (see Notes).
 func (e *Engine) compileAdmin() {
-	if !e.Profile.AdminNetworkPolicy {
-		return
-	}
 	nets := map[string]*cipBlock{}
-	all := append([]*model.AdminPolicy(nil), e.Cluster.AdminPolicies...)
-	if e.Cluster.Baseline != nil {
-		all = append(all, e.Cluster.Baseline)
-	}
-	for _, p := range all {
-		ca := &cadmin{src: p, baseline: p.Kind == "BaselineAdminNetworkPolicy"}
+	for _, p := range append(slices.Clone(e.Cluster.AdminPolicies), e.Cluster.Baseline) {
+		if p == nil || !e.enforces(p) {
+			continue
+		}
+		ca := &cadmin{src: p, baseline: p.Tier == model.TierBaseline}
 		if p.Subject.Namespaces != nil {
 			ca.nss = newSelector(p.Subject.Namespaces)
 		} else if p.Subject.Pods != nil {
@@ -46,14 +46,22 @@ func (e *Engine) compileAdmin() {
 		}
 		for d, rules := range [2][]model.AdminRule{p.Ingress, p.Egress} {
 			for i, r := range rules {
-				ca.rules[d] = append(ca.rules[d], e.compileAdminRule(Direction(d), i, r, nets))
+				ca.rules[d] = append(ca.rules[d], e.compileAdminRule(p, Direction(d), i, r, nets))
 			}
 		}
 		e.admins = append(e.admins, ca)
 	}
 }
 
-func (e *Engine) compileAdminRule(d Direction, i int, r model.AdminRule, nets map[string]*cipBlock) *carule {
+// enforces says whether the profile implements the API of an admin policy.
+func (e *Engine) enforces(p *model.AdminPolicy) bool {
+	if p.Kind == "ClusterNetworkPolicy" {
+		return e.Profile.ClusterNetworkPolicy
+	}
+	return e.Profile.AdminNetworkPolicy
+}
+
+func (e *Engine) compileAdminRule(a *model.AdminPolicy, d Direction, i int, r model.AdminRule, nets map[string]*cipBlock) *carule {
 	cr := &carule{crule: crule{index: i, line: r.Line, allPorts: r.AllPorts}, name: r.Name, action: r.Action}
 	for _, p := range r.Peers {
 		switch {
@@ -75,7 +83,11 @@ func (e *Engine) compileAdminRule(d Direction, i int, r model.AdminRule, nets ma
 			}
 			cr.peers = append(cr.peers, e.internAdminPeer(d, &cpeer{admin: true, ipb: b}))
 		}
-		// domainNames peers are not modelled (the loader warns): they add no peer and match nothing.
+		if len(p.DomainNames) > 0 && a.Kind == "ClusterNetworkPolicy" {
+			// CNP-3: the names of the scenario's external endpoints; an AdminNetworkPolicy's domainNames
+			// are not modelled (the loader warns) and match nothing.
+			cr.peers = append(cr.peers, e.internAdminPeer(d, &cpeer{admin: true, domains: p.DomainNames}))
+		}
 	}
 	for _, p := range r.Ports {
 		switch {
@@ -107,6 +119,8 @@ func (e *Engine) internAdminPeer(d Direction, p *cpeer) int32 {
 		key = "anp-net:" + p.ipb.text
 	case p.nodes != nil:
 		key = "anp-nodes:" + p.nodes.key
+	case p.domains != nil:
+		key = "anp-dns:" + strings.Join(p.domains, ",")
 	default:
 		key = "anp:" + p.selectorsKey()
 	}
@@ -142,7 +156,8 @@ func (e *Engine) selectAdminTargets() {
 // AdminHit is an admin policy rule that decided some connections of a side.
 type AdminHit struct {
 	Policy   PolicyRef `json:"policy"`
-	Priority *int32    `json:"priority,omitempty"` // AdminNetworkPolicy only
+	Tier     string    `json:"tier"`
+	Priority *int32    `json:"priority,omitempty"` // not for the BaselineAdminNetworkPolicy
 	Rule     int       `json:"rule"`
 	Name     string    `json:"name,omitempty"`
 	Line     int       `json:"line,omitempty"`
@@ -172,35 +187,43 @@ func (e *Engine) adminSide(d Direction, tiers []int32, has func(int32) bool, dst
 			return
 		}
 		open = open.Subtract(c)
-		if r.action == "Allow" {
+		if r.action == "Allow" || r.action == "Accept" {
 			allowed = allowed.Union(c)
 		}
 		if why != nil {
-			h := AdminHit{Policy: PolicyRef{Name: a.src.Key(), Source: a.src.Source}, Rule: r.index, Name: r.name, Line: r.line, Action: r.action, Conns: c.List()}
-			if !a.baseline {
+			h := AdminHit{Policy: PolicyRef{Name: a.src.Key(), Source: a.src.Source}, Tier: a.src.Tier, Rule: r.index, Name: r.name, Line: r.line, Action: r.action, Conns: c.List()}
+			if a.src.Kind != "BaselineAdminNetworkPolicy" {
 				pr := a.src.Priority
 				h.Priority = &pr
 			}
 			why.Admin = append(why.Admin, h)
 		}
 	}
-	var baseline *cadmin
-	passed := ConnSet{}
-	for _, ti := range tiers {
-		a := e.admins[ti]
-		if a.baseline {
-			baseline = a
-			continue
-		}
-		for _, r := range a.rules[d] {
-			before := open
-			decide(a, r)
-			if r.action == "Pass" {
-				passed = passed.Union(before.Subtract(open))
+	var baselines []*cadmin
+	// tier runs the rules of one tier's policies over the open connections; what a Pass rule matched
+	// leaves the tier (ANP-4, CNP-2).
+	tier := func(as []*cadmin) ConnSet {
+		passed := ConnSet{}
+		for _, a := range as {
+			for _, r := range a.rules[d] {
+				before := open
+				decide(a, r)
+				if r.action == "Pass" {
+					passed = passed.Union(before.Subtract(open))
+				}
 			}
 		}
+		return open.Union(passed)
 	}
-	rest := open.Union(passed) // ANP-4: Pass and no match both go on to NetworkPolicy
+	var admins []*cadmin
+	for _, ti := range tiers {
+		if a := e.admins[ti]; a.baseline {
+			baselines = append(baselines, a)
+		} else {
+			admins = append(admins, a)
+		}
+	}
+	rest := tier(admins) // ANP-4: Pass and no match both go on to NetworkPolicy
 	switch {
 	case rest.IsEmpty():
 		why.explain("every connection is decided by the rules listed")
@@ -209,17 +232,14 @@ func (e *Engine) adminSide(d Direction, tiers []int32, has func(int32) bool, dst
 		why.explain("the rest (" + rest.String() + ") as NetworkPolicy decides: it isolates the pod (ANP-5)")
 		return allowed.Union(rest.Intersect(np()))
 	}
-	if baseline != nil {
+	if len(baselines) > 0 {
 		open = rest
-		for _, r := range baseline.rules[d] {
-			decide(baseline, r)
-		}
-		rest = open
+		rest = tier(baselines)
 	}
 	if rest.IsEmpty() {
 		why.explain("every connection is decided by the rules listed (ANP-6)")
 	} else {
-		why.explain("the rest (" + rest.String() + ") is allowed: NetworkPolicy does not isolate the pod and no baseline rule matches (ANP-5, ANP-6)")
+		why.explain("the rest (" + rest.String() + ") is allowed: NetworkPolicy does not isolate the pod and no baseline rule decides it (ANP-5, ANP-6, CNP-2)")
 	}
 	return allowed.Union(rest)
 }
@@ -237,5 +257,9 @@ func (s *Side) explain(rest string) {
 	if len(parts) > 0 {
 		decided = strings.Join(parts, "; ")
 	}
-	s.Reason = decided + "; " + rest + " (ANP-4)"
+	rule := "ANP-4"
+	if slices.ContainsFunc(s.Admin, func(h AdminHit) bool { return strings.HasPrefix(h.Policy.Name, "ClusterNetworkPolicy/") }) {
+		rule = "CNP-2"
+	}
+	s.Reason = decided + "; " + rest + " (" + rule + ")"
 }

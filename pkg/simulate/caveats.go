@@ -64,6 +64,7 @@ func (e *Engine) caveats(namespaces map[string]bool, pods []*model.Pod) []Caveat
 		}
 	}
 	out = append(out, e.dnsNameCaveats(namespaces, pods)...)
+	out = append(out, e.domainNameCaveats(namespaces, pods)...)
 	var host []string
 	for _, p := range pods {
 		if p.HostNetwork {
@@ -107,6 +108,55 @@ func (e *Engine) dnsNameCaveats(namespaces map[string]bool, pods []*model.Pod) [
 		}
 	}
 	return out
+}
+
+// domainNameCaveats are the domainNames peers of the enforced ClusterNetworkPolicies whose subject holds
+// pods of the namespaces, where a name matches no DNS name of the scenario's external endpoints: where it
+// resolves is not known offline, so a flow to one of its addresses is judged by the rules after it (CNP-3).
+func (e *Engine) domainNameCaveats(namespaces map[string]bool, pods []*model.Pod) []Caveat {
+	nss := maps.Clone(namespaces)
+	for _, p := range pods {
+		nss[p.Namespace] = true
+	}
+	var out []Caveat
+	for _, a := range e.admins {
+		held := false
+		for ns := range nss {
+			if n := e.Cluster.Namespace(ns); n != nil && a.nss != nil && a.nss.matches(n.Labels) {
+				held = true
+				break
+			}
+		}
+		if !held {
+			continue
+		}
+		for i, r := range a.src.Egress {
+			for _, p := range r.Peers {
+				for _, name := range p.DomainNames {
+					if a.src.Kind != "ClusterNetworkPolicy" || e.domainNamed(name) {
+						continue
+					}
+					out = append(out, Caveat{Kind: "assumption", Message: fmt.Sprintf(
+						"%s egress rule %d (%s:%d) %s domainName %s, which no external endpoint of the scenario names: the addresses it resolves to are unknown offline, "+
+							"so flows to them are judged by the rules after it; declare the endpoint under the scenario's externals (dnsNames, addresses)",
+						a.src.Key(), i, a.src.Source.File, r.Line, map[string]string{"Accept": "accepts", "Deny": "denies", "Pass": "passes"}[r.Action], name)})
+				}
+			}
+		}
+	}
+	return out
+}
+
+// domainNamed says whether a domainNames pattern matches a DNS name of some external endpoint.
+func (e *Engine) domainNamed(pattern string) bool {
+	for _, x := range e.Cluster.Scenario.ExternalList() {
+		for _, n := range x.DNSNames {
+			if DomainMatches(pattern, n) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // namesExternal says whether a dnsName pattern matches a DNS name of some external endpoint.

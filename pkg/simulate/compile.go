@@ -84,6 +84,9 @@ type cpeer struct {
 	// nodes selects nodes (and host-network pods) by node labels.
 	admin bool
 	nodes *selector
+	// domains are a ClusterNetworkPolicy's domainNames (CNP-3): they select the addresses of the
+	// scenario's external endpoints whose DNS names match.
+	domains []string
 }
 
 type cipBlock struct {
@@ -296,6 +299,9 @@ func (e *Engine) peerMatchesClass(p *cpeer, c *Class) bool {
 	if p.ipb != nil {
 		return (c.HostNetwork || e.Profile.IPBlockMatchesPods || p.ipb.anyPod) && p.ipb.contains(c.IP)
 	}
+	if p.domains != nil {
+		return false // a DNS name is no pod's
+	}
 	if p.nodes != nil {
 		n := e.nodes[c.Node]
 		return c.HostNetwork && n != nil && p.nodes.matches(n.Labels)
@@ -324,6 +330,8 @@ func (e *Engine) peerMatchesClass(p *cpeer, c *Class) bool {
 // candidates returns the classes a peer could select, so matching does not test every class.
 func (e *Engine) candidates(p *cpeer, nsCache map[string][]string) []*Class {
 	switch {
+	case p.domains != nil:
+		return nil
 	case p.ipb != nil, p.nodes != nil:
 		return e.classes
 	case p.nss == nil:

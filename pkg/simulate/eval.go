@@ -2,6 +2,7 @@ package simulate
 
 import (
 	"net/netip"
+	"slices"
 	"sort"
 	"strings"
 
@@ -180,11 +181,45 @@ func (e *Engine) ipHas(d Direction, ip netip.Addr) func(int32) bool {
 	node := e.nodeByIP[ip]
 	return func(id int32) bool {
 		p := peers[id]
-		if p.nodes != nil { // ANP-2: a nodes peer selects the nodes' IPs
+		switch {
+		case p.nodes != nil: // ANP-2: a nodes peer selects the nodes' IPs
 			return node != nil && p.nodes.matches(node.Labels)
+		case p.domains != nil:
+			_, ok := e.domainAt(p.domains, ip)
+			return ok
 		}
 		return p.ipb != nil && p.ipb.contains(ip)
 	}
+}
+
+// domainAt finds a DNS name of an external endpoint of the scenario at ip that one of the domainNames
+// patterns matches (CNP-3): zonesim knows where a name resolves only when the scenario declares it.
+func (e *Engine) domainAt(patterns []string, ip netip.Addr) (string, bool) {
+	for _, x := range e.Cluster.Scenario.ExternalList() {
+		if !slices.ContainsFunc(x.Addresses, func(p netip.Prefix) bool { return p.Contains(ip) }) {
+			continue
+		}
+		for _, n := range x.DNSNames {
+			for _, pattern := range patterns {
+				if DomainMatches(pattern, n) {
+					return n, true
+				}
+			}
+		}
+	}
+	return "", false
+}
+
+// DomainMatches matches a ClusterNetworkPolicy domainNames entry: exact, or "*." followed by a domain
+// whose subdomains (one label or more) it matches, not the domain itself (CNP-3). Case and a final dot
+// do not matter.
+func DomainMatches(pattern, name string) bool {
+	pattern, name = strings.TrimSuffix(strings.ToLower(pattern), "."), strings.TrimSuffix(strings.ToLower(name), ".")
+	if rest, ok := strings.CutPrefix(pattern, "*."); ok {
+		sub, found := strings.CutSuffix(name, "."+rest)
+		return found && sub != "" && !strings.HasPrefix(sub, ".") && !strings.HasSuffix(sub, ".")
+	}
+	return pattern == name
 }
 
 // egressToIP is what s may send to an address outside the pod network (NP-10, NP-15).
@@ -226,6 +261,8 @@ func (e *Engine) describePeers(d Direction, r *crule) string {
 		switch {
 		case p.ipb != nil:
 			parts = append(parts, "ipBlock "+p.ipb.text)
+		case p.domains != nil:
+			parts = append(parts, "domainNames "+strings.Join(p.domains, ", "))
 		case p.nss == nil:
 			parts = append(parts, podsText(p.pod)+" of namespace "+p.ns)
 		case p.pod == nil:

@@ -180,6 +180,9 @@ func (e *Engine) snat(p *model.Pod, dst netip.Addr) SNAT {
 	if p.HostNetwork {
 		return nodeIP("host-network pod")
 	}
+	if s, ok := e.egressServiceSNAT(p, dst); ok {
+		return s
+	}
 	for eip := range e.selectingEgressIPs(p) {
 		ips := sameFamily(eip.IPs, dst)
 		if len(ips) == 0 {
@@ -238,6 +241,9 @@ type EgressPath struct {
 	// Overlapping names the EgressIPs selecting the pod when several do: OVN-Kubernetes does not say
 	// which one applies, so the addresses of each are counted.
 	Overlapping []string
+	// Unknown says why the address is not known (an EgressService's load-balancer IP the input does not
+	// give); there are no Identities then.
+	Unknown string
 }
 
 // EgressIdentities are every address a pod's traffic to addresses of dst's family may leave with over
@@ -266,6 +272,9 @@ func (e *Engine) EgressIdentities(p *model.Pod, dst netip.Addr) EgressPath {
 	}
 	if p.HostNetwork {
 		return EgressPath{Identities: nodeIDs("host-network pods of " + p.Namespace + " leave with their node's IP")}
+	}
+	if path, ok := e.egressServiceIdentities(p, dst); ok {
+		return path
 	}
 	var path EgressPath
 	var unhosted []*model.EgressIP

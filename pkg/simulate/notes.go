@@ -1,6 +1,9 @@
 package simulate
 
-import "fmt"
+import (
+	"fmt"
+	"slices"
+)
 
 // Notes says where the loaded input meets a case the network plugin decides (NP-11, NP-20, SDN-2), and how
 // the chosen profile decided it, so the choice is visible on every run that depends on it.
@@ -32,11 +35,21 @@ func (e *Engine) Notes() []string {
 	if ignored > 0 {
 		notes = append(notes, fmt.Sprintf("%d ipBlock peer(s) with except are ignored by --cni %s (NP-11)", ignored, e.Profile.Name))
 	}
-	if n := len(e.Cluster.AdminPolicies); !e.Profile.AdminNetworkPolicy && (n > 0 || e.Cluster.Baseline != nil) {
-		if e.Cluster.Baseline != nil {
-			n++
+	v1, v2 := 0, 0
+	for _, p := range append(slices.Clone(e.Cluster.AdminPolicies), e.Cluster.Baseline) {
+		switch {
+		case p == nil:
+		case p.Kind == "ClusterNetworkPolicy":
+			v2++
+		default:
+			v1++
 		}
-		notes = append(notes, fmt.Sprintf("%d AdminNetworkPolicy/BaselineAdminNetworkPolicy object(s) are not enforced by --cni %s and are ignored (ANP-8)", n, e.Profile.Name))
+	}
+	if v1 > 0 && !e.Profile.AdminNetworkPolicy {
+		notes = append(notes, fmt.Sprintf("%d AdminNetworkPolicy/BaselineAdminNetworkPolicy object(s) are not enforced by --cni %s and are ignored (ANP-8)", v1, e.Profile.Name))
+	}
+	if v2 > 0 && !e.Profile.ClusterNetworkPolicy {
+		notes = append(notes, fmt.Sprintf("%d ClusterNetworkPolicy object(s) (v1alpha2) are not enforced by --cni %s and are ignored (CNP-5)", v2, e.Profile.Name))
 	}
 	if !e.Profile.EnforcesEgress {
 		n := 0

@@ -20,19 +20,22 @@ type Profile struct {
 	// HostNetworkBySelector: a peer with a namespaceSelector and an empty podSelector also selects
 	// host-network pods of the selected namespaces, by their node IP (OVN-Kubernetes, NP-20 [derived]).
 	HostNetworkBySelector bool
-	// AdminNetworkPolicy: AdminNetworkPolicy and BaselineAdminNetworkPolicy are enforced (ANP-1..ANP-8).
+	// AdminNetworkPolicy: AdminNetworkPolicy and BaselineAdminNetworkPolicy (v1alpha1) are enforced
+	// (ANP-1..ANP-8).
 	AdminNetworkPolicy bool
+	// ClusterNetworkPolicy: ClusterNetworkPolicy (v1alpha2) is enforced (CNP-1..CNP-5).
+	ClusterNetworkPolicy bool
 }
 
 var profiles = map[string]Profile{
 	"generic": {
 		Name:               "generic",
-		Description:        "what the upstream Kubernetes NetworkPolicy e2e expects: ipBlocks match pod IPs, host-network pods are node traffic",
-		IPBlockMatchesPods: true, EnforcesEgress: true, AdminNetworkPolicy: true,
+		Description:        "what the upstream Kubernetes NetworkPolicy e2e expects: ipBlocks match pod IPs, host-network pods are node traffic; both admin policy APIs (v1alpha1, v1alpha2) enforced",
+		IPBlockMatchesPods: true, EnforcesEgress: true, AdminNetworkPolicy: true, ClusterNetworkPolicy: true,
 	},
 	"ovn-kubernetes": {
 		Name:               "ovn-kubernetes",
-		Description:        "OVN-Kubernetes (OpenShift 4.x default): as generic, and namespaceSelector+empty podSelector peers also select host-network pods by node IP",
+		Description:        "OVN-Kubernetes (OpenShift 4.x default): as generic, and namespaceSelector+empty podSelector peers also select host-network pods by node IP; admin policies of v1alpha1 only (no ClusterNetworkPolicy)",
 		IPBlockMatchesPods: true, EnforcesEgress: true, HostNetworkBySelector: true, AdminNetworkPolicy: true,
 	},
 	"openshift-sdn": {

@@ -1,0 +1,145 @@
+package simulate_test
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"github.com/zonesim/zonesim/pkg/report"
+	"github.com/zonesim/zonesim/pkg/simulate"
+)
+
+// CNP-3: a domainNames entry is a name, or "*." and a domain whose subdomains of one label or more it
+// matches (not the domain itself); case and a final dot do not matter.
+func TestDomainMatches(t *testing.T) {
+	tests := []struct {
+		pattern, name string
+		want          bool
+	}{
+		{"kubernetes.io", "kubernetes.io", true},
+		{"kubernetes.io", "www.kubernetes.io", false},
+		{"blog.kubernetes.io", "kubernetes.io", false},
+		{"*.kubernetes.io", "www.kubernetes.io", true},
+		{"*.kubernetes.io", "latest.blog.kubernetes.io", true},
+		{"*.kubernetes.io", "kubernetes.io", false},
+		{"*.kubernetes.io", "my-kubernetes.io", false},
+		{"*.kubernetes.io", "wikipedia.org", false},
+		{"Kubernetes.IO.", "kubernetes.io", true},
+		{"*.kubernetes.io", "WWW.Kubernetes.io.", true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.pattern+" "+tt.name, func(t *testing.T) {
+			assert.Equal(t, tt.want, simulate.DomainMatches(tt.pattern, tt.name))
+		})
+	}
+}
+
+// CNP-3: a domainNames peer holds the addresses of the scenario's endpoints that carry a matching name;
+// a name no endpoint carries is a caveat. The Admin tier decides before NetworkPolicy, and the Deny after
+// the Accept takes the rest. Under ovn-kubernetes (v1alpha1 only) the policy is not enforced (CNP-5).
+func TestClusterNetworkPolicyDomainNames(t *testing.T) {
+	policy := func(domain string) string {
+		return `apiVersion: policy.networking.k8s.io/v1alpha2
+kind: ClusterNetworkPolicy
+metadata: {name: egress-allowlist}
+spec:
+  tier: Admin
+  priority: 10
+  subject: {namespaces: {matchLabels: {network-zone: z}}}
+  egress:
+    - {name: partners, action: Accept, to: [{domainNames: ["` + domain + `"]}], protocols: [{tcp: {destinationPort: {number: 443}}}]}
+    - {name: rest, action: Deny, to: [{networks: [0.0.0.0/0]}]}`
+	}
+	tests := []struct {
+		name, cni, domain, to string
+		want                  bool
+		wantRule              string
+		wantCaveat            bool
+	}{
+		{"a wildcard holds one label", "generic", "*.example.com", "ext:api", true, `accept ClusterNetworkPolicy/egress-allowlist (Admin tier, priority 10) egress[0] "partners"`, false},
+		{"not the domain itself", "generic", "*.api.example.com", "ext:api", false, `deny ClusterNetworkPolicy/egress-allowlist (Admin tier, priority 10) egress[1] "rest"`, true},
+		{"case and the final dot aside", "generic", "API.Example.COM.", "ext:api", true, `egress[0] "partners"`, false},
+		{"the endpoint's address is the name's", "generic", "api.example.com", "203.0.113.5", true, `egress[0] "partners"`, false},
+		{"another address is not", "generic", "api.example.com", "198.51.100.9", false, `egress[1] "rest"`, false},
+		{"a name no endpoint carries", "generic", "www.other.example", "198.51.100.9", false, `egress[1] "rest"`, true},
+		{"not enforced by ovn-kubernetes", "ovn-kubernetes", "www.other.example", "ext:api", true, "", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := zonedEngine(t, tt.cni, eipZ, policy(tt.domain))
+			res := ask(t, e, "app/web", tt.to, "tcp/443")
+			text := explained(t, res)
+			assert.Equal(t, tt.want, res.Allowed, text)
+			if tt.wantRule != "" {
+				assert.Contains(t, text, tt.wantRule)
+			} else {
+				assert.NotContains(t, text, "ClusterNetworkPolicy")
+				assert.Contains(t, strings.Join(e.Notes(), "\n"), "1 ClusterNetworkPolicy object(s) (v1alpha2) are not enforced by --cni ovn-kubernetes and are ignored (CNP-5)")
+			}
+			caveat := false
+			for _, c := range res.Caveats {
+				if strings.Contains(c.Message, "domainName "+tt.domain+", which no external endpoint of the scenario names") {
+					caveat = true
+				}
+			}
+			assert.Equal(t, tt.wantCaveat, caveat, "%v", res.Caveats)
+		})
+	}
+}
+
+// CNP-2: the Baseline tier comes after NetworkPolicy and only where NetworkPolicy does not isolate; a
+// Pass in it hands the connection over to the default (allowed), an Accept or Deny is final. Baseline
+// policies are taken by priority.
+func TestClusterNetworkPolicyBaselineTier(t *testing.T) {
+	const baseline = `apiVersion: policy.networking.k8s.io/v1beta1
+kind: ClusterNetworkPolicy
+metadata: {name: first}
+spec:
+  tier: Baseline
+  priority: 1
+  subject: {namespaces: {}}
+  ingress: [{action: Pass, from: [{namespaces: {}}], protocols: [{tcp: {destinationPort: {number: 8080}}}]}]
+---
+apiVersion: policy.networking.k8s.io/v1beta1
+kind: ClusterNetworkPolicy
+metadata: {name: second}
+spec:
+  tier: Baseline
+  priority: 2
+  subject: {namespaces: {}}
+  ingress: [{action: Deny, from: [{namespaces: {}}]}]`
+	isolate := `apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: allow-all-in, namespace: app}
+spec: {podSelector: {}, ingress: [{}]}`
+	tests := []struct {
+		name  string
+		extra []string
+		port  string
+		want  bool
+	}{
+		{"passed by the first baseline policy: allowed", []string{baseline}, "tcp/8080", true},
+		{"denied by the second", []string{baseline}, "tcp/80", false},
+		{"NetworkPolicy isolates the pod: the baseline is not reached", []string{baseline, isolate}, "tcp/80", true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := zonedEngine(t, "generic", append([]string{twoPods}, tt.extra...)...)
+			assert.Equal(t, tt.want, ask(t, e, "app/client", "app/web", tt.port).Allowed)
+		})
+	}
+}
+
+const twoPods = `apiVersion: v1
+kind: Pod
+metadata: {name: client, namespace: app, labels: {app: client}}
+spec: {nodeName: w1, containers: [{name: c, image: i}]}`
+
+// explained is the query's explanation as zonesim prints it.
+func explained(t *testing.T, res *simulate.QueryResult) string {
+	t.Helper()
+	var b strings.Builder
+	require.NoError(t, report.WriteQuery(&b, res))
+	return b.String()
+}
