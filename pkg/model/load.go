@@ -1036,6 +1036,7 @@ func (l *Loader) Cluster() (*Cluster, error) {
 	l.finishNodes()
 	l.finishZoneNamespaces()
 	l.expandWorkloads()
+	l.finishIngresses()
 	l.finishRouters()
 	l.representativePods()
 	l.implicitNamespaces()

@@ -232,7 +232,7 @@ func TestKindsNameTheServedResources(t *testing.T) {
 		"AdminNetworkPolicy": "adminnetworkpolicies", "BaselineAdminNetworkPolicy": "baselineadminnetworkpolicies", "ClusterNetworkPolicy": "clusternetworkpolicies",
 		"ClusterRole": "clusterroles", "ClusterRoleBinding": "clusterrolebindings", "CronJob": "cronjobs",
 		"DaemonSet": "daemonsets", "Deployment": "deployments", "EgressFirewall": "egressfirewalls", "EgressIP": "egressips",
-		"EgressNetworkPolicy": "egressnetworkpolicies", "EgressRouter": "egressrouters", "EgressService": "egressservices", "HostSubnet": "hostsubnets",
+		"EgressNetworkPolicy": "egressnetworkpolicies", "EgressRouter": "egressrouters", "EgressService": "egressservices", "HostSubnet": "hostsubnets", "Ingress": "ingresses", "IngressClass": "ingressclasses",
 		"IngressController": "ingresscontrollers", "Job": "jobs", "Namespace": "namespaces", "NetNamespace": "netnamespaces",
 		"NetworkPolicy": "networkpolicies", "Node": "nodes", "Pod": "pods", "ReplicaSet": "replicasets",
 		"ReplicationController": "replicationcontrollers", "ResourceQuota": "resourcequotas", "Role": "roles",

@@ -47,6 +47,8 @@ type Cluster struct {
 	Baseline      *AdminPolicy
 
 	Routes             []*Route
+	Ingresses          []*Ingress
+	IngressClasses     []*IngressClass
 	IngressControllers []*IngressController
 	EgressFirewalls    []*EgressFirewall
 	EgressIPs          []*EgressIP

@@ -72,7 +72,10 @@ type Route struct {
 	Host       string
 	Service    string
 	TargetPort intstr.IntOrString // empty: every service port
-	Source     Source
+	// Ingress names the Ingress of the namespace OpenShift wrote this route for (IN-2); "" for a Route
+	// of the input.
+	Ingress string
+	Source  Source
 }
 
 // IngressController is a router shard (RT-1, RT-2).

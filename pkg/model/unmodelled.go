@@ -72,9 +72,6 @@ var unmodelledKinds = map[string]map[string]unmodelledKind{
 		"MultiNetworkPolicy":          {effect: "policy on the pods' secondary networks (Multus), which zonesim does not model"},
 		"NetworkAttachmentDefinition": {effect: "pods that attach to it (k8s.v1.cni.cncf.io/networks) get a secondary network that NetworkPolicy does not govern; zonesim models the pod network only"},
 	},
-	"networking.k8s.io": {
-		"Ingress": {effect: "an Ingress opens a path from outside through an ingress controller, which zonesim does not model yet"},
-	},
 	"kubevirt.io": {
 		"VirtualMachine":         {effect: "a KubeVirt VM runs in a virt-launcher pod that policies select by the VM template's labels; zonesim does not model it, so that pod is missing from the verdicts"},
 		"VirtualMachineInstance": {effect: "a KubeVirt VM instance runs in a virt-launcher pod that policies select by its labels; zonesim does not model it, so that pod is missing from the verdicts"},

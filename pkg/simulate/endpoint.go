@@ -18,6 +18,8 @@ type Member struct {
 	Name     string
 	Node     *model.Node     // set for a node:name endpoint or a node IP
 	External *model.External // set for an ext:name endpoint
+	// Route is the route a backend of an Ingress is reached through (one per backend service).
+	Route *model.Route
 }
 
 // Endpoint is what a query names: a pod, a workload, a namespace, a zone, a service, an address or block.
@@ -55,11 +57,12 @@ const EndpointForms = `  ns/pod            a pod
   zone:Z            the pods of the namespaces labelled with zone Z (zone:(unzoned): of those without)
   svc:ns/name       a Service, evaluated on its backends at the target port
   route:ns/name     an OpenShift Route, through the router shards that admit it
+  ingress:ns/name   an Ingress, through the routes OpenShift writes for it (ingress-to-route)
   node:N            a node (its InternalIP: host-network traffic)
   ext:name          an endpoint outside the cluster named in the Scenario
   IP, CIDR          an address or block
   internet          every address no ipBlock names (internet6: the IPv6 rest, once an ipBlock is IPv6)
-With -n NS, pod/NAME, KIND/NAME, svc:NAME and route:NAME are in namespace NS.`
+With -n NS, pod/NAME, KIND/NAME, svc:NAME, route:NAME and ingress:NAME are in namespace NS.`
 
 // workloadKinds maps kubectl's names of the workload kinds, full and short, to the full lower-case kind.
 var workloadKinds = map[string]string{
@@ -69,13 +72,14 @@ var workloadKinds = map[string]string{
 }
 
 // QualifyEndpoint puts an endpoint given without a namespace into namespace ns, as kubectl's -n does:
-// pod/NAME becomes ns/NAME, KIND/NAME ns/KIND/NAME, svc:NAME svc:ns/NAME and route:NAME route:ns/NAME.
+// pod/NAME becomes ns/NAME, KIND/NAME ns/KIND/NAME, svc:NAME svc:ns/NAME, route:NAME route:ns/NAME and
+// ingress:NAME ingress:ns/NAME.
 // Every other form (qualified, a namespace, a zone, an address) is returned as it is.
 func QualifyEndpoint(s, ns string) string {
 	if ns == "" {
 		return s
 	}
-	for _, prefix := range []string{"svc:", "route:"} {
+	for _, prefix := range []string{"svc:", "route:", "ingress:"} {
 		if rest, ok := strings.CutPrefix(s, prefix); ok && rest != "" && !strings.Contains(rest, "/") {
 			return prefix + ns + "/" + rest
 		}
@@ -141,6 +145,8 @@ func (e *Engine) ResolveEndpoint(s string) (*Endpoint, error) {
 		}
 	case strings.HasPrefix(s, "route:"):
 		return e.routeEndpoint(s)
+	case strings.HasPrefix(s, "ingress:"):
+		return e.ingressEndpoint(s)
 	case strings.HasPrefix(s, "svc:"):
 		for _, svc := range c.Services {
 			if "svc:"+svc.Namespace+"/"+svc.Name == s {
@@ -283,6 +289,9 @@ func (e *Engine) endpointNames() []string {
 	for _, r := range c.Routes {
 		names = append(names, "route:"+r.Namespace+"/"+r.Name)
 	}
+	for _, in := range c.Ingresses {
+		names = append(names, "ingress:"+in.Key())
+	}
 	if c.Scenario != nil {
 		for _, x := range c.Scenario.Externals {
 			names = append(names, "ext:"+x.Name)
@@ -304,7 +313,7 @@ func (e *Engine) unknownEndpoint(s string) error {
 		}
 	}
 	sort.SliceStable(cands, func(i, j int) bool { return cands[i].d < cands[j].d })
-	msg := fmt.Sprintf("unknown endpoint %q (forms: ns/pod, ns/KIND/name, ns, zone:Z, svc:ns/name, route:ns/name, node:N, ext:name, IP, CIDR, internet)", s)
+	msg := fmt.Sprintf("unknown endpoint %q (forms: ns/pod, ns/KIND/name, ns, zone:Z, svc:ns/name, route:ns/name, ingress:ns/name, node:N, ext:name, IP, CIDR, internet)", s)
 	if len(cands) > 0 {
 		var list []string
 		for i, c := range cands {

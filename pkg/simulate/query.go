@@ -85,7 +85,7 @@ func (e *Engine) QueryContext(ctx context.Context, from, to *Endpoint, port *Por
 		return nil, fmt.Errorf("named port %q needs a pod destination: a named port never matches %s (NP-15)", port.Name, to.Name)
 	}
 	if to.Route != nil && port != nil && !(port.Protocol == "TCP" && port.Name == "" && (port.Lo == 80 || port.Lo == 443) && port.Lo == port.Hi) {
-		return nil, fmt.Errorf("a route is reached on the router's TCP/80 or TCP/443; --port %s does not apply", port)
+		return nil, fmt.Errorf("a route or an Ingress is reached on the router's TCP/80 or TCP/443; --port %s does not apply", port)
 	}
 	if from.Route != nil {
 		return nil, fmt.Errorf("%s can only be a destination", from.Name)
@@ -156,7 +156,11 @@ pairs:
 			var pr PairResult
 			var conns ConnSet
 			if to.Route != nil {
-				pr, conns = e.routePair(s, d, to.Route, port)
+				r := to.Route
+				if d.Route != nil {
+					r = d.Route // an Ingress's backend, through its own route
+				}
+				pr, conns = e.routePair(s, d, r, port)
 			} else {
 				pr, conns = e.pair(s, d, to.Service, port, shown)
 			}

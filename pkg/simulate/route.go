@@ -96,6 +96,46 @@ func (e *Engine) routeEndpoint(name string) (*Endpoint, error) {
 	return nil, e.unknownEndpoint(name)
 }
 
+// ingressEndpoint resolves ingress:ns/name to the backends of the routes OpenShift writes for it, each
+// reached through its own route (IN-2). An Ingress another controller serves is not modelled (IN-3).
+func (e *Engine) ingressEndpoint(name string) (*Endpoint, error) {
+	for _, in := range e.Cluster.Ingresses {
+		if "ingress:"+in.Key() != name {
+			continue
+		}
+		ep := &Endpoint{Kind: "ingress", Name: name}
+		seen := map[*model.Pod]bool{}
+		for _, r := range e.Cluster.Routes {
+			if r.Namespace != in.Namespace || r.Ingress != in.Name {
+				continue
+			}
+			svc, err := e.routeBackends(r)
+			if err != nil {
+				return nil, fmt.Errorf("%s: %w", name, err)
+			}
+			backends, err := e.serviceEndpoint(svc)
+			if err != nil {
+				return nil, fmt.Errorf("%s: %w", name, err)
+			}
+			for _, m := range backends.Members {
+				if !seen[m.Pod] { // a pod behind two backends is reached through the first
+					seen[m.Pod] = true
+					m.Route = r
+					ep.Members = append(ep.Members, m)
+				}
+			}
+			if ep.Route == nil {
+				ep.Route = r
+			}
+		}
+		if ep.Route == nil {
+			return nil, fmt.Errorf("not supported: %s is not served by OpenShift's ingress-to-route, the only Ingress controller zonesim models (IN-3); its caveat names its controller", name)
+		}
+		return ep, nil
+	}
+	return nil, e.unknownEndpoint(name)
+}
+
 // viaRoute evaluates a client reaching a backend through a route: for each admitting shard, the client
 // to the shard (the VIP through the perimeter for an outside client; the router pod's policies for a pod),
 // then the router pod to the backend at the route's target port (RT-3: the backend sees the router).
@@ -104,8 +144,12 @@ func (e *Engine) viaRoute(s, d Member, r *model.Route, pr *PairResult) ConnSet {
 	svc, _ := e.routeBackends(r)
 	targets := routeTargets(r, svc, d.Pod)
 	shards := e.Admitters(r)
+	theRoute := "the route"
+	if r.Ingress != "" {
+		theRoute = fmt.Sprintf("the route %s that OpenShift writes for Ingress %s/%s (IN-2)", r.Name, r.Namespace, r.Ingress)
+	}
 	if len(shards) == 0 {
-		pr.Steps = append(pr.Steps, step("route", "route:"+r.Namespace+"/"+r.Name, r.Source, ConnSet{}, "no IngressController admits the route (RT-1)"))
+		pr.Steps = append(pr.Steps, step("route", "route:"+r.Namespace+"/"+r.Name, r.Source, ConnSet{}, "no IngressController admits "+theRoute+" (RT-1)"))
 		return ConnSet{}
 	}
 	var out ConnSet
@@ -143,8 +187,8 @@ func (e *Engine) viaRoute(s, d Member, r *model.Route, pr *PairResult) ConnSet {
 			verdict, through = "open", in
 			out = out.Union(in)
 		}
-		detail := fmt.Sprintf("admits the route (RT-1); %s; router -> %s at %s: %s (the backend sees the router pod %s, RT-3); path %s",
-			how, d.Pod.Key(), targets, back, router.IP, verdict)
+		detail := fmt.Sprintf("admits %s (RT-1); %s; router -> %s at %s: %s (the backend sees the router pod %s, RT-3); path %s",
+			theRoute, how, d.Pod.Key(), targets, back, router.IP, verdict)
 		pr.Steps = append(pr.Steps, step("route", obj, ic.Source, through, detail))
 	}
 	return out
