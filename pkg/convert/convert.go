@@ -19,6 +19,10 @@ import (
 	"github.com/zonesim/zonesim/pkg/simulate"
 )
 
+// OutputName names the converted objects where the proof cites their lines: the lines of what convert
+// writes.
+const OutputName = "(convert's output)"
+
 // BaselinePriority is the priority of the ClusterNetworkPolicy a BaselineAdminNetworkPolicy becomes: the
 // last of the Baseline tier, where the engine takes the BaselineAdminNetworkPolicy (CNP-5).
 const BaselinePriority = 1000
@@ -35,8 +39,10 @@ type Object struct {
 // Result is the conversion of a cluster's v1alpha1 admin policies.
 type Result struct {
 	Objects []Object
-	// Errors are the policies that cannot be written as a ClusterNetworkPolicy; they are left out.
-	Errors []error
+	// Errors are the policies that cannot be written as a ClusterNetworkPolicy; they are left out, and
+	// Refused are those policies: they stay in the cluster, as they are.
+	Errors  []error
+	Refused []*model.AdminPolicy
 }
 
 // Convert converts every AdminNetworkPolicy and the BaselineAdminNetworkPolicy of c, in the tier order,
@@ -45,18 +51,30 @@ func Convert(c *model.Cluster, apiVersion string) (*Result, error) {
 	if !slices.Contains(model.ClusterPolicyAPIVersions, apiVersion) {
 		return nil, fmt.Errorf("--api-version %q: use one of %v", apiVersion, model.ClusterPolicyAPIVersions)
 	}
-	taken := map[string]bool{}
+	// The names a ClusterNetworkPolicy written now must not take: the input's ClusterNetworkPolicies
+	// (applying one of their names would replace them), and the names given so far.
+	taken := map[string]string{}
 	for _, p := range c.AdminPolicies {
-		taken[p.Name] = true
+		if p.Kind == "ClusterNetworkPolicy" {
+			taken[p.Name] = fmt.Sprintf("ClusterNetworkPolicy %s (%s)", p.Name, p.Source)
+		}
 	}
 	res := &Result{}
+	var convert []*model.AdminPolicy
 	for _, p := range append(slices.Clone(c.AdminPolicies), c.Baseline) {
-		if p == nil || p.Kind == "ClusterNetworkPolicy" {
-			continue
+		if p != nil && p.Kind != "ClusterNetworkPolicy" {
+			convert = append(convert, p)
 		}
+	}
+	// The AdminNetworkPolicies keep their names where they can; the baseline is named after them.
+	slices.SortStableFunc(convert, func(a, b *model.AdminPolicy) int {
+		return boolInt(a.Kind == "BaselineAdminNetworkPolicy") - boolInt(b.Kind == "BaselineAdminNetworkPolicy")
+	})
+	for _, p := range convert {
 		o, err := convertOne(p, apiVersion, taken)
 		if err != nil {
 			res.Errors = append(res.Errors, fmt.Errorf("%s (%s): %w", p.Key(), p.Source, err))
+			res.Refused = append(res.Refused, p)
 			continue
 		}
 		res.Objects = append(res.Objects, o)
@@ -64,19 +82,47 @@ func Convert(c *model.Cluster, apiVersion string) (*Result, error) {
 	return res, nil
 }
 
-func convertOne(p *model.AdminPolicy, apiVersion string, taken map[string]bool) (Object, error) {
-	o := Object{From: p}
-	name, tier, priority := p.Name, cnp.AdminTier, p.Priority
-	if p.Kind == "BaselineAdminNetworkPolicy" {
-		tier, priority = cnp.BaselineTier, BaselinePriority
-		if taken[name] {
-			name = "baseline-" + name
-			o.Notes = append(o.Notes, fmt.Sprintf("named %s: an AdminNetworkPolicy is named %s", name, p.Name))
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// freeName is the first of name, prefix-name, prefix-name-2, ... that no object takes, and the note
+// that says why the name changed.
+func freeName(name, prefix string, taken map[string]string) (string, string) {
+	if _, ok := taken[name]; !ok {
+		return name, ""
+	}
+	holder := taken[name]
+	for i := 1; ; i++ {
+		n := prefix + "-" + name
+		if i > 1 {
+			n += fmt.Sprintf("-%d", i)
 		}
-		if taken[name] {
-			return o, fmt.Errorf("not supported: the names %s and %s are both taken", p.Name, name)
+		if _, ok := taken[n]; !ok {
+			return n, fmt.Sprintf("named %s: %s takes the name %s", n, holder, name)
 		}
 	}
+}
+
+func convertOne(p *model.AdminPolicy, apiVersion string, taken map[string]string) (Object, error) {
+	o := Object{From: p}
+	name, tier, priority := p.Name, cnp.AdminTier, p.Priority
+	prefix := "anp"
+	if p.Kind == "BaselineAdminNetworkPolicy" {
+		tier, priority, prefix = cnp.BaselineTier, BaselinePriority, "baseline"
+	}
+	name, note := freeName(name, prefix, taken)
+	if note != "" {
+		o.Notes = append(o.Notes, note)
+	}
+	defer func() {
+		if o.To != nil {
+			taken[name] = fmt.Sprintf("the ClusterNetworkPolicy written for %s %s", p.Kind, p.Name)
+		}
+	}()
 	to := &cnp.ClusterNetworkPolicy{
 		TypeMeta:   metav1.TypeMeta{APIVersion: apiVersion, Kind: "ClusterNetworkPolicy"},
 		ObjectMeta: metav1.ObjectMeta{Name: name},
@@ -249,20 +295,22 @@ func (r *Result) After(c *model.Cluster) (*model.Cluster, error) {
 		return nil, err
 	}
 	l := model.NewLoader(model.DefaultLoadOptions(), nil)
-	l.AddBytes("converted.yaml", data)
+	l.AddBytes(OutputName, data)
 	back, err := l.Cluster()
 	if err != nil {
 		return nil, fmt.Errorf("the converted objects do not read back: %w", err)
 	}
 	after := *c
-	after.AdminPolicies = nil
+	after.AdminPolicies, after.Baseline = nil, nil
 	for _, p := range c.AdminPolicies {
-		if p.Kind == "ClusterNetworkPolicy" {
-			after.AdminPolicies = append(after.AdminPolicies, p)
+		if p.Kind == "ClusterNetworkPolicy" || slices.Contains(r.Refused, p) {
+			after.AdminPolicies = append(after.AdminPolicies, p) // a refused policy stays as it is
 		}
 	}
+	if slices.Contains(r.Refused, c.Baseline) {
+		after.Baseline = c.Baseline
+	}
 	after.AdminPolicies = append(after.AdminPolicies, back.AdminPolicies...)
-	after.Baseline = nil
 	after.Contents = nil // admin policies are cluster-wide: every cell is compared
 	after.SortAdminPolicies()
 	return &after, nil

@@ -89,10 +89,23 @@ spec:
 			wantYAML: []string{
 				"# replaces AdminNetworkPolicy default (in-1.yaml:1)\n",
 				"  - action: Accept\n    name: out\n    protocols:\n    - sctp:\n        destinationPort:\n          range:\n            end: 20\n            start: 10\n    - udp:\n        destinationPort:\n          number: 53\n    to:\n    - networks:\n      - 10.1.0.0/16\n",
-				"# named baseline-default: an AdminNetworkPolicy is named default\n",
+				"# named baseline-default: the ClusterNetworkPolicy written for AdminNetworkPolicy default takes the name default\n",
 				"  priority: 1000\n",
 				"  tier: Baseline\n",
 			},
+		},
+		{
+			name: "a name an existing ClusterNetworkPolicy holds is not taken over",
+			policies: `apiVersion: policy.networking.k8s.io/v1beta1
+kind: ClusterNetworkPolicy
+metadata: {name: protect}
+spec: {tier: Admin, priority: 11, subject: {namespaces: {}}, ingress: [{action: Deny, from: [{namespaces: {matchLabels: {team: b}}}]}]}
+---
+apiVersion: policy.networking.k8s.io/v1alpha1
+kind: AdminNetworkPolicy
+metadata: {name: protect}
+spec: {priority: 10, subject: {namespaces: {}}, ingress: [{action: Deny, from: [{namespaces: {matchLabels: {team: c}}}]}]}`,
+			wantYAML: []string{"# named anp-protect: ClusterNetworkPolicy protect (in-1.yaml:1) takes the name protect\n", "  name: anp-protect\n"},
 		},
 		{
 			name: "more rules than a ClusterNetworkPolicy holds",

@@ -21,6 +21,8 @@ const AdminPolicyAPIVersion = "policy.networking.k8s.io/v1alpha1"
 // subject, and ordered rules whose first match decides, in a tier around NetworkPolicy.
 type AdminPolicy struct {
 	Kind string // AdminNetworkPolicy, BaselineAdminNetworkPolicy or ClusterNetworkPolicy
+	// APIVersion is the version it was written in (policy.networking.k8s.io/v1alpha1, v1alpha2, v1beta1).
+	APIVersion string
 	// Tier is TierAdmin (AdminNetworkPolicy; ClusterNetworkPolicy of tier Admin) or TierBaseline.
 	Tier     string
 	Name     string
@@ -73,7 +75,7 @@ func (l *Loader) addAdminNetworkPolicy(obj any, src Source, root *yaml.Node) {
 	if anp.Spec.Priority < 0 || anp.Spec.Priority > 1000 {
 		v.err([]any{"spec", "priority"}, fmt.Sprintf("must be between 0 and 1000, got %d (ANP-1)", anp.Spec.Priority))
 	}
-	p := &AdminPolicy{Kind: v.kind, Tier: TierAdmin, Name: anp.Name, Priority: anp.Spec.Priority, PriorityLine: lineAt(root, "spec", "priority"), Subject: anp.Spec.Subject, Source: src}
+	p := &AdminPolicy{Kind: v.kind, APIVersion: AdminPolicyAPIVersion, Tier: TierAdmin, Name: anp.Name, Priority: anp.Spec.Priority, PriorityLine: lineAt(root, "spec", "priority"), Subject: anp.Spec.Subject, Source: src}
 	v.subject(anp.Spec.Subject)
 	p.Ingress = v.rules("ingress", len(anp.Spec.Ingress), func(i int) (string, string, []AdminPeer, *[]anpv1alpha1.AdminNetworkPolicyPort) {
 		r := anp.Spec.Ingress[i]
@@ -98,7 +100,7 @@ func (l *Loader) addBaselineAdminNetworkPolicy(obj any, src Source, root *yaml.N
 	if l.cluster.Baseline != nil {
 		v.err([]any{"metadata", "name"}, "a second BaselineAdminNetworkPolicy; first defined at "+l.cluster.Baseline.Source.String()+" (ANP-6)")
 	}
-	p := &AdminPolicy{Kind: v.kind, Tier: TierBaseline, Name: banp.Name, Subject: banp.Spec.Subject, Source: src}
+	p := &AdminPolicy{Kind: v.kind, APIVersion: AdminPolicyAPIVersion, Tier: TierBaseline, Name: banp.Name, Subject: banp.Spec.Subject, Source: src}
 	v.subject(banp.Spec.Subject)
 	p.Ingress = v.rules("ingress", len(banp.Spec.Ingress), func(i int) (string, string, []AdminPeer, *[]anpv1alpha1.AdminNetworkPolicyPort) {
 		r := banp.Spec.Ingress[i]
@@ -350,9 +352,9 @@ func (l *Loader) finishAdminPolicies() {
 	}
 	if v1 != nil && v2 != nil {
 		l.warn(v2.Source.File, v2.Source.Line, "", fmt.Sprintf(
-			"the input holds both admin policy APIs: %s %s (v1alpha1) and %s %s (v1alpha2); a network plugin implements one of them "+
+			"the input holds both admin policy APIs: %s %s (%s) and %s %s (%s); a network plugin implements one of them "+
 				"(--cni ovn-kubernetes enforces v1alpha1 only); where both are enforced, zonesim orders each tier by priority across them, "+
 				"and the BaselineAdminNetworkPolicy after the Baseline tier's ClusterNetworkPolicies (CNP-5)",
-			v1.Kind, v1.Name, v2.Kind, v2.Name))
+			v1.Kind, v1.Name, v1.APIVersion, v2.Kind, v2.Name, v2.APIVersion))
 	}
 }

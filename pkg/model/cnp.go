@@ -40,7 +40,7 @@ func (l *Loader) addClusterNetworkPolicy(obj any, src Source, root *yaml.Node) {
 	if c.Spec.Priority < 0 || c.Spec.Priority > 1000 {
 		v.err([]any{"spec", "priority"}, fmt.Sprintf("must be between 0 and 1000, got %d (CNP-1)", c.Spec.Priority))
 	}
-	p := &AdminPolicy{Kind: "ClusterNetworkPolicy", Tier: string(c.Spec.Tier), Name: c.Name, Priority: c.Spec.Priority,
+	p := &AdminPolicy{Kind: "ClusterNetworkPolicy", APIVersion: c.APIVersion, Tier: string(c.Spec.Tier), Name: c.Name, Priority: c.Spec.Priority,
 		PriorityLine: lineAt(root, "spec", "priority"), Source: src}
 	p.Subject = v.subject(c.Spec.Subject)
 	v.count("ingress", len(c.Spec.Ingress))
@@ -121,9 +121,12 @@ func (v *cnpValidator) networks(path []any, cidrs []cnp.CIDR) []netip.Prefix {
 		v.err(path, fmt.Sprintf("must have 1 to %d networks, got %d", cnpMaxItems, len(cidrs)))
 	}
 	var out []netip.Prefix
+	seen := map[cnp.CIDR]bool{}
 	for i, c := range cidrs {
 		p, err := netip.ParsePrefix(string(c))
 		switch {
+		case seen[c]:
+			v.err(extend(path, i), fmt.Sprintf("duplicate value %q: networks is a set", c))
 		case err != nil || len(c) > 43:
 			v.err(extend(path, i), fmt.Sprintf("invalid CIDR %q", c))
 		case p != p.Masked():
@@ -131,6 +134,7 @@ func (v *cnpValidator) networks(path []any, cidrs []cnp.CIDR) []netip.Prefix {
 		default:
 			out = append(out, p)
 		}
+		seen[c] = true
 	}
 	return out
 }
@@ -146,9 +150,14 @@ func (v *cnpValidator) domainNames(path []any, action string, names []cnp.Domain
 	if len(names) == 0 || len(names) > cnpMaxItems {
 		v.err(path, fmt.Sprintf("must have 1 to %d domain names, got %d", cnpMaxItems, len(names)))
 	}
+	seen := map[cnp.DomainName]bool{}
 	for i, n := range names {
+		if seen[n] {
+			v.err(extend(path, i), fmt.Sprintf("duplicate value %q: domainNames is a set", n))
+		}
+		seen[n] = true
 		if !domainNamePattern.MatchString(string(n)) {
-			v.err(extend(path, i), fmt.Sprintf("invalid domain name %q: DNS labels, optionally after a leading \"*.\"", n))
+			v.err(extend(path, i), fmt.Sprintf("invalid domain name %q: two DNS labels or more, optionally after a leading \"*.\"", n))
 		}
 	}
 	if action != string(cnp.ClusterNetworkPolicyRuleActionAccept) {

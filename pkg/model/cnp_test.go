@@ -53,7 +53,7 @@ spec:
 		"in.yaml:17: spec.egress[0].protocols[2].sctp: must have at least 1 property: destinationPort (CNP-4)",
 		"in.yaml:17: spec.egress[0].protocols[3].tcp.destinationPort.number: invalid port 0: must be between 1 and 65535, inclusive",
 		"in.yaml:19: warning: spec.egress[1].to[0].domainNames: domainNames are defined for Accept rules only; the CRD stores this Deny rule, and implementations may ignore the peer (CNP-3); zonesim matches it as written",
-		"in.yaml:19: spec.egress[1].to[0].domainNames[1]: invalid domain name \"bad_.com-\": DNS labels, optionally after a leading \"*.\"",
+		"in.yaml:19: spec.egress[1].to[0].domainNames[1]: invalid domain name \"bad_.com-\": two DNS labels or more, optionally after a leading \"*.\"",
 		"in.yaml:21: spec.egress[2].to[0].pods.podSelector: required",
 		"in.yaml:22: spec.egress[2].protocols[0]: must set exactly one of tcp, udp, sctp or destinationNamedPort, got 2 (CNP-4)",
 		"in.yaml:28: spec.egress[0].to: required",
@@ -111,7 +111,7 @@ spec: {priority: 30, subject: {namespaces: {}}, ingress: [{action: Deny, from: [
 	assert.Equal(t, int32(50), base.Ports[0].PortRange.Start)
 	assert.Equal(t, model.Protocol("UDP"), base.Ports[0].PortRange.Protocol)
 	assert.Equal(t, []string{
-		"in.yaml:10: warning: the input holds both admin policy APIs: AdminNetworkPolicy old (v1alpha1) and ClusterNetworkPolicy admin (v1alpha2); a network plugin implements one of them (--cni ovn-kubernetes enforces v1alpha1 only); where both are enforced, zonesim orders each tier by priority across them, and the BaselineAdminNetworkPolicy after the Baseline tier's ClusterNetworkPolicies (CNP-5)",
+		"in.yaml:10: warning: the input holds both admin policy APIs: AdminNetworkPolicy old (policy.networking.k8s.io/v1alpha1) and ClusterNetworkPolicy admin (policy.networking.k8s.io/v1alpha2); a network plugin implements one of them (--cni ovn-kubernetes enforces v1alpha1 only); where both are enforced, zonesim orders each tier by priority across them, and the BaselineAdminNetworkPolicy after the Baseline tier's ClusterNetworkPolicies (CNP-5)",
 		"in.yaml:22: warning: spec.priority: AdminNetworkPolicy old has the same priority 30 as ClusterNetworkPolicy admin (in.yaml:15): where both apply, the order is undefined (ANP-4, CNP-2); zonesim takes them by name",
 	}, problemStrings(probs))
 }

@@ -1124,6 +1124,13 @@ func (l *Loader) expandWorkloads() {
 				p.Name = fmt.Sprintf("%s-%s-%d", w.Name, lowerKind(w.Kind), i)
 			}
 			taken[p.Key()] = true
+			if w.Kind == "StatefulSet" { // the labels the StatefulSet controller gives each of its pods
+				if p.Labels == nil {
+					p.Labels = map[string]string{}
+				}
+				p.Labels["statefulset.kubernetes.io/pod-name"] = p.Name
+				p.Labels["apps.kubernetes.io/pod-index"] = "0"
+			}
 			l.cluster.Pods = append(l.cluster.Pods, p)
 		}
 	}

@@ -229,7 +229,7 @@ func TestLoaderSkipsEmptyDocuments(t *testing.T) {
 // The kind registry is what live reading lists: its resource names must be the API server's.
 func TestKindsNameTheServedResources(t *testing.T) {
 	want := map[string]string{
-		"AdminNetworkPolicy": "adminnetworkpolicies", "BaselineAdminNetworkPolicy": "baselineadminnetworkpolicies", "ClusterNetworkPolicy": "clusternetworkpolicies",
+		"AdminNetworkPolicy": "adminnetworkpolicies", "BaselineAdminNetworkPolicy": "baselineadminnetworkpolicies", "ClusterNetworkPolicy": "clusternetworkpolicies", "ClusterNetworkConnect": "clusternetworkconnects", "ClusterUserDefinedNetwork": "clusteruserdefinednetworks", "UserDefinedNetwork": "userdefinednetworks",
 		"ClusterRole": "clusterroles", "ClusterRoleBinding": "clusterrolebindings", "CronJob": "cronjobs",
 		"DaemonSet": "daemonsets", "Deployment": "deployments", "EgressFirewall": "egressfirewalls", "EgressIP": "egressips",
 		"EgressNetworkPolicy": "egressnetworkpolicies", "EgressRouter": "egressrouters", "EgressService": "egressservices", "HostSubnet": "hostsubnets", "Ingress": "ingresses", "IngressClass": "ingressclasses",

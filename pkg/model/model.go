@@ -55,10 +55,14 @@ type Cluster struct {
 	HostSubnets        []*HostSubnet
 	EgressRouters      []*EgressRouter
 	EgressServices     []*EgressService
-	StorageClasses     []*StorageClass
-	ResourceQuotas     []*ResourceQuota
-	Roles              []*Role
-	RoleBindings       []*RoleBinding
+	// Networks are the user-defined networks; NetworkConnects connect primary ones (UDN-1..UDN-6).
+	Networks        []*Network
+	NetworkConnects []*NetworkConnect
+	primary         map[string]primaryOf // namespace -> its primary network (finishNetworks)
+	StorageClasses  []*StorageClass
+	ResourceQuotas  []*ResourceQuota
+	Roles           []*Role
+	RoleBindings    []*RoleBinding
 
 	// Scenario is what a kind: Scenario added (zones, externals, perimeter, contract); nil without one.
 	Scenario *Scenario

@@ -226,10 +226,10 @@ func (e *Engine) adminSide(d Direction, tiers []int32, has func(int32) bool, dst
 	rest := tier(admins) // ANP-4: Pass and no match both go on to NetworkPolicy
 	switch {
 	case rest.IsEmpty():
-		why.explain("every connection is decided by the rules listed")
+		why.explain("every connection is decided by the rules listed", "ANP-4")
 		return allowed
 	case isolated:
-		why.explain("the rest (" + rest.String() + ") as NetworkPolicy decides: it isolates the pod (ANP-5)")
+		why.explain("the rest ("+rest.String()+") as NetworkPolicy decides: it isolates the pod", "ANP-5")
 		return allowed.Union(rest.Intersect(np()))
 	}
 	if len(baselines) > 0 {
@@ -237,15 +237,16 @@ func (e *Engine) adminSide(d Direction, tiers []int32, has func(int32) bool, dst
 		rest = tier(baselines)
 	}
 	if rest.IsEmpty() {
-		why.explain("every connection is decided by the rules listed (ANP-6)")
+		why.explain("every connection is decided by the rules listed", "ANP-6")
 	} else {
-		why.explain("the rest (" + rest.String() + ") is allowed: NetworkPolicy does not isolate the pod and no baseline rule decides it (ANP-5, ANP-6, CNP-2)")
+		why.explain("the rest ("+rest.String()+") is allowed: NetworkPolicy does not isolate the pod and no baseline rule decides it", "ANP-5", "ANP-6")
 	}
 	return allowed.Union(rest)
 }
 
-// explain sets the reason of an explained side (s is nil when not explaining).
-func (s *Side) explain(rest string) {
+// explain sets the reason of an explained side (s is nil when not explaining): the deciding admin rules,
+// then what decided the rest, citing rules (and CNP-2 when a ClusterNetworkPolicy decided).
+func (s *Side) explain(rest string, rules ...string) {
 	if s == nil {
 		return
 	}
@@ -257,9 +258,12 @@ func (s *Side) explain(rest string) {
 	if len(parts) > 0 {
 		decided = strings.Join(parts, "; ")
 	}
-	rule := "ANP-4"
-	if slices.ContainsFunc(s.Admin, func(h AdminHit) bool { return strings.HasPrefix(h.Policy.Name, "ClusterNetworkPolicy/") }) {
-		rule = "CNP-2"
+	isCNP := func(h AdminHit) bool { return strings.HasPrefix(h.Policy.Name, "ClusterNetworkPolicy/") }
+	switch {
+	case len(s.Admin) > 0 && !slices.ContainsFunc(s.Admin, func(h AdminHit) bool { return !isCNP(h) }):
+		rules = []string{"CNP-2"} // the tiers of ClusterNetworkPolicy alone
+	case slices.ContainsFunc(s.Admin, isCNP):
+		rules = append(rules, "CNP-2")
 	}
-	s.Reason = decided + "; " + rest + " (" + rule + ")"
+	s.Reason = decided + "; " + rest + " (" + strings.Join(rules, ", ") + ")"
 }

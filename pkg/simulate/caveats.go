@@ -65,6 +65,7 @@ func (e *Engine) caveats(namespaces map[string]bool, pods []*model.Pod) []Caveat
 	}
 	out = append(out, e.dnsNameCaveats(namespaces, pods)...)
 	out = append(out, e.domainNameCaveats(namespaces, pods)...)
+	out = append(out, e.samePriorityCaveats(namespaces, pods)...)
 	var host []string
 	for _, p := range pods {
 		if p.HostNetwork {
@@ -143,6 +144,36 @@ func (e *Engine) domainNameCaveats(namespaces map[string]bool, pods []*model.Pod
 				}
 			}
 		}
+	}
+	return out
+}
+
+// samePriorityCaveats are the pairs of enforced admin policies of one tier and priority whose subjects
+// hold pods of the namespaces: where both match a connection, the implementation may apply either, so
+// a verdict they decide may differ from zonesim's, which takes them by name (ANP-4, CNP-2).
+func (e *Engine) samePriorityCaveats(namespaces map[string]bool, pods []*model.Pod) []Caveat {
+	nss := maps.Clone(namespaces)
+	for _, p := range pods {
+		nss[p.Namespace] = true
+	}
+	holds := func(a *cadmin) bool {
+		for ns := range nss {
+			if n := e.Cluster.Namespace(ns); n != nil && a.nss != nil && a.nss.matches(n.Labels) {
+				return true
+			}
+		}
+		return false
+	}
+	var out []Caveat
+	for i := 1; i < len(e.admins); i++ {
+		a, b := e.admins[i-1], e.admins[i]
+		if a.baseline != b.baseline || a.src.Kind == "BaselineAdminNetworkPolicy" || b.src.Kind == "BaselineAdminNetworkPolicy" ||
+			a.src.Priority != b.src.Priority || !holds(a) || !holds(b) {
+			continue
+		}
+		out = append(out, Caveat{Kind: "assumption", Message: fmt.Sprintf(
+			"%s (%s) and %s (%s) have the same tier and priority %d: where both match a connection, the implementation may apply either (ANP-4, CNP-2); zonesim applies them in name order",
+			a.src.Key(), a.src.Source, b.src.Key(), b.src.Source, a.src.Priority)})
 	}
 	return out
 }

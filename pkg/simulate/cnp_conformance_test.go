@@ -40,7 +40,7 @@ func runAdminCase(t *testing.T, tc conformance.AdminCase, cni string, want func(
 		}
 		e := simulate.New(c, profile, "")
 		if !profile.ClusterNetworkPolicy {
-			assert.Contains(t, strings.Join(e.Notes(), "\n"), "ClusterNetworkPolicy object(s) (v1alpha2) are not enforced by --cni "+cni, step.Name)
+			assert.Contains(t, strings.Join(e.Notes(), "\n"), "ClusterNetworkPolicy object(s) are not enforced by --cni "+cni, step.Name)
 		}
 		for _, p := range step.Pokes {
 			assert.Equal(t, want(p), allowed(t, e, p.From, p.To, p.Protocol, p.Port), "%s: %s -> %s on %s/%d", step.Name, p.From, p.To, p.Protocol, p.Port)

@@ -75,7 +75,7 @@ spec:
 				assert.Contains(t, text, tt.wantRule)
 			} else {
 				assert.NotContains(t, text, "ClusterNetworkPolicy")
-				assert.Contains(t, strings.Join(e.Notes(), "\n"), "1 ClusterNetworkPolicy object(s) (v1alpha2) are not enforced by --cni ovn-kubernetes and are ignored (CNP-5)")
+				assert.Contains(t, strings.Join(e.Notes(), "\n"), "1 ClusterNetworkPolicy object(s) are not enforced by --cni ovn-kubernetes and are ignored (CNP-5)")
 			}
 			caveat := false
 			for _, c := range res.Caveats {
@@ -142,4 +142,29 @@ func explained(t *testing.T, res *simulate.QueryResult) string {
 	var b strings.Builder
 	require.NoError(t, report.WriteQuery(&b, res))
 	return b.String()
+}
+
+// CNP-2: two policies of one tier and priority that both match a connection may be applied in either
+// order: the verdict carries a caveat naming both.
+func TestSamePriorityIsACaveat(t *testing.T) {
+	policy := func(name, action string) string {
+		return `apiVersion: policy.networking.k8s.io/v1beta1
+kind: ClusterNetworkPolicy
+metadata: {name: ` + name + `}
+spec:
+  tier: Admin
+  priority: 7
+  subject: {namespaces: {matchLabels: {kubernetes.io/metadata.name: app}}}
+  ingress: [{action: ` + action + `, from: [{namespaces: {}}]}]
+---
+`
+	}
+	e := zonedEngine(t, "generic", twoPods, policy("a-accept", "Accept")+policy("b-deny", "Deny"))
+	res := ask(t, e, "app/client", "app/web", "tcp/80")
+	assert.True(t, res.Allowed, "a-accept comes first by name")
+	var msgs []string
+	for _, c := range res.Caveats {
+		msgs = append(msgs, c.Message)
+	}
+	assert.Contains(t, strings.Join(msgs, "\n"), "ClusterNetworkPolicy/a-accept (extrab.yaml:1) and ClusterNetworkPolicy/b-deny (extrab.yaml:10) have the same tier and priority 7")
 }

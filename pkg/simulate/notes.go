@@ -49,7 +49,7 @@ func (e *Engine) Notes() []string {
 		notes = append(notes, fmt.Sprintf("%d AdminNetworkPolicy/BaselineAdminNetworkPolicy object(s) are not enforced by --cni %s and are ignored (ANP-8)", v1, e.Profile.Name))
 	}
 	if v2 > 0 && !e.Profile.ClusterNetworkPolicy {
-		notes = append(notes, fmt.Sprintf("%d ClusterNetworkPolicy object(s) (v1alpha2) are not enforced by --cni %s and are ignored (CNP-5)", v2, e.Profile.Name))
+		notes = append(notes, fmt.Sprintf("%d ClusterNetworkPolicy object(s) are not enforced by --cni %s and are ignored (CNP-5)", v2, e.Profile.Name))
 	}
 	if !e.Profile.EnforcesEgress {
 		n := 0

@@ -6,6 +6,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
+	"strings"
 
 	"github.com/spf13/cobra"
 	"github.com/zonesim/zonesim/pkg/cli/cmdutil"
@@ -35,14 +37,16 @@ func NewCommand(s cmdutil.Streams) *cobra.Command {
 		Short: "Write the ClusterNetworkPolicy (v1alpha2) equivalent of AdminNetworkPolicy/BaselineAdminNetworkPolicy objects, and prove it",
 		Long: `Reads the input and writes, on stdout, one ClusterNetworkPolicy for each AdminNetworkPolicy (tier Admin, the
 same priority) and for the BaselineAdminNetworkPolicy (tier Baseline, priority ` + fmt.Sprint(zconvert.BaselinePriority) + `): Allow becomes Accept,
-ports become protocols, networks are written masked. Each object follows a comment naming the object it
-replaces and what changed in form.
+ports become protocols, networks are written masked. A name that a ClusterNetworkPolicy of the input
+already holds is not taken (applying it would replace that policy): the new one is named anp-NAME (or
+baseline-NAME). Each object follows a comment naming the object it replaces and what changed in form.
 
 Then it proves the conversion: the converted objects are read back as the API server would read them, and
 the reachability matrix (--level, pod by default) of the input with the v1alpha1 objects is compared with
 the matrix of the input with the ClusterNetworkPolicies in their place (profile generic, which enforces
-both). On stderr: "proof: the <level> matrices are equal", or every cell that differs with the deciding
-rules before and after (a domainNames peer is where they can differ: zonesim matches a
+both). A policy that cannot be converted stays in both matrices as it is. On stderr: "proof: the <level>
+matrices are equal", or every cell that differs with the deciding rules before and after, the converted
+ones cited by their line in convert's output (a domainNames peer is where they can differ: zonesim matches a
 ClusterNetworkPolicy's against the scenario's external endpoints, and an AdminNetworkPolicy's not at all).
 
 Exit code: 0 when the matrices are equal; 1 when a cell differs; 2 for bad input, or a policy a
@@ -74,6 +78,9 @@ func run(ctx context.Context, s cmdutil.Streams, f *flags) error {
 	level, err := simulate.ParseLevel(f.level)
 	if err != nil {
 		return cmdutil.InputError(err)
+	}
+	if !slices.Contains(model.ClusterPolicyAPIVersions, f.apiVersion) {
+		return cmdutil.InputError(fmt.Errorf("--api-version %q: use one of %s", f.apiVersion, strings.Join(model.ClusterPolicyAPIVersions, ", ")))
 	}
 	e, err := f.input.Engine(ctx, s)
 	if err != nil {

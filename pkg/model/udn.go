@@ -1,0 +1,332 @@
+package model
+
+import (
+	"fmt"
+	"slices"
+
+	"go.yaml.in/yaml/v3"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
+)
+
+// OVN-Kubernetes' user-defined networks (k8s.ovn.org/v1), in their served shape: the fields that decide
+// reachability are typed; the rest of each topology's block (subnets, MTU, IPAM, VLAN, ...) is read as
+// the CRD allows it and not evaluated.
+
+// OVNUserDefinedNetwork is a UserDefinedNetwork: a network of its namespace (UDN-1).
+type OVNUserDefinedNetwork struct {
+	metav1.TypeMeta   `json:",inline"`
+	metav1.ObjectMeta `json:"metadata,omitempty"`
+	Spec              struct {
+		Topology string         `json:"topology"`
+		Layer3   map[string]any `json:"layer3,omitempty"`
+		Layer2   map[string]any `json:"layer2,omitempty"`
+	} `json:"spec"`
+	Status struct {
+		Conditions []metav1.Condition `json:"conditions,omitempty"`
+	} `json:"status,omitempty"`
+}
+
+// OVNClusterUserDefinedNetwork is a ClusterUserDefinedNetwork: one network of every namespace its
+// namespaceSelector selects (UDN-1).
+type OVNClusterUserDefinedNetwork struct {
+	metav1.TypeMeta   `json:",inline"`
+	metav1.ObjectMeta `json:"metadata,omitempty"`
+	Spec              struct {
+		NamespaceSelector *metav1.LabelSelector `json:"namespaceSelector"`
+		Uplinks           []string              `json:"uplinks,omitempty"`
+		Network           struct {
+			Topology  string         `json:"topology"`
+			Layer3    map[string]any `json:"layer3,omitempty"`
+			Layer2    map[string]any `json:"layer2,omitempty"`
+			Localnet  map[string]any `json:"localnet,omitempty"`
+			Transport string         `json:"transport,omitempty"`
+			NoOverlay map[string]any `json:"noOverlay,omitempty"`
+			EVPN      map[string]any `json:"evpn,omitempty"`
+		} `json:"network"`
+	} `json:"spec"`
+	Status struct {
+		Conditions []metav1.Condition `json:"conditions,omitempty"`
+	} `json:"status,omitempty"`
+}
+
+// OVNClusterNetworkConnect is a ClusterNetworkConnect: it connects the primary networks it selects (UDN-6).
+type OVNClusterNetworkConnect struct {
+	metav1.TypeMeta   `json:",inline"`
+	metav1.ObjectMeta `json:"metadata,omitempty"`
+	Spec              struct {
+		NetworkSelectors []struct {
+			NetworkSelectionType              string `json:"networkSelectionType"`
+			ClusterUserDefinedNetworkSelector *struct {
+				NetworkSelector metav1.LabelSelector `json:"networkSelector"`
+			} `json:"clusterUserDefinedNetworkSelector,omitempty"`
+			PrimaryUserDefinedNetworkSelector *struct {
+				NamespaceSelector metav1.LabelSelector `json:"namespaceSelector"`
+			} `json:"primaryUserDefinedNetworkSelector,omitempty"`
+			SecondaryUserDefinedNetworkSelector map[string]any `json:"secondaryUserDefinedNetworkSelector,omitempty"`
+			NetworkAttachmentDefinitionSelector map[string]any `json:"networkAttachmentDefinitionSelector,omitempty"`
+		} `json:"networkSelectors"`
+		ConnectSubnets []struct {
+			CIDR          string `json:"cidr"`
+			NetworkPrefix int32  `json:"networkPrefix"`
+		} `json:"connectSubnets"`
+		Connectivity []string `json:"connectivity"`
+	} `json:"spec"`
+	Status struct {
+		Status     string             `json:"status,omitempty"`
+		Conditions []metav1.Condition `json:"conditions,omitempty"`
+	} `json:"status,omitempty"`
+}
+
+// PrimaryUDNLabel is the namespace label that puts a namespace on a primary user-defined network; it
+// must be there when the namespace is created (UDN-2).
+const PrimaryUDNLabel = "k8s.ovn.org/primary-user-defined-network"
+
+// Network is a user-defined network: a UserDefinedNetwork of one namespace, or a
+// ClusterUserDefinedNetwork of the namespaces it selects (UDN-1).
+type Network struct {
+	Kind      string // UserDefinedNetwork or ClusterUserDefinedNetwork
+	Namespace string // UserDefinedNetwork only
+	Name      string
+	Labels    map[string]string // ClusterUserDefinedNetwork: what a ClusterNetworkConnect selects it by
+	Topology  string            // Layer2, Layer3 or Localnet
+	Role      string            // Primary or Secondary
+	// NamespaceSelector selects the namespaces of a ClusterUserDefinedNetwork.
+	NamespaceSelector *metav1.LabelSelector
+	Source            Source
+}
+
+// ID names the network as OVN-Kubernetes does: namespace_name for a UDN, cluster_udn_name for a CUDN.
+func (n *Network) ID() string {
+	if n.Kind == "UserDefinedNetwork" {
+		return n.Namespace + "_" + n.Name
+	}
+	return "cluster_udn_" + n.Name
+}
+
+// String is "UDN ns/name" or "CUDN name".
+func (n *Network) String() string {
+	if n.Kind == "UserDefinedNetwork" {
+		return "UDN " + n.Namespace + "/" + n.Name
+	}
+	return "CUDN " + n.Name
+}
+
+// Connectivity types of a ClusterNetworkConnect.
+const (
+	ConnectPods     = "PodNetwork"
+	ConnectServices = "ServiceNetwork"
+)
+
+// NetworkConnect is a ClusterNetworkConnect: every pair of the primary networks it selects is connected,
+// both ways, for pods and/or ClusterIP services (UDN-6).
+type NetworkConnect struct {
+	Name string
+	// CUDNSelectors select ClusterUserDefinedNetworks by their labels; NamespaceSelectors select the
+	// primary UserDefinedNetworks of namespaces.
+	CUDNSelectors      []metav1.LabelSelector
+	NamespaceSelectors []metav1.LabelSelector
+	Pods, Services     bool
+	Source             Source
+}
+
+func init() {
+	kindSpecs["UserDefinedNetwork"] = kindSpec{versions: []string{"k8s.ovn.org/v1"}, newObj: func() any { return &OVNUserDefinedNetwork{} }, add: (*Loader).addUserDefinedNetwork}
+	kindSpecs["ClusterUserDefinedNetwork"] = kindSpec{versions: []string{"k8s.ovn.org/v1"}, newObj: func() any { return &OVNClusterUserDefinedNetwork{} }, add: (*Loader).addClusterUserDefinedNetwork, cluster: true}
+	kindSpecs["ClusterNetworkConnect"] = kindSpec{versions: []string{"k8s.ovn.org/v1"}, newObj: func() any { return &OVNClusterNetworkConnect{} }, add: (*Loader).addClusterNetworkConnect, cluster: true}
+}
+
+// topologyRole checks a network's topology and its block, and returns its role.
+func (v *policyValidator) topologyRole(path []any, topology string, blocks map[string]map[string]any, allowed ...string) string {
+	if !slices.Contains(allowed, topology) {
+		if topology == "" {
+			v.err(extend(path, "topology"), "required")
+		} else {
+			v.err(extend(path, "topology"), fmt.Sprintf("unsupported value %q: must be %s", topology, joinOr(allowed)))
+		}
+		return ""
+	}
+	block := map[string]string{"Layer3": "layer3", "Layer2": "layer2", "Localnet": "localnet"}
+	for field, b := range blocks {
+		if b != nil && field != block[topology] {
+			v.err(extend(path, field), fmt.Sprintf("only the %s block goes with topology %s", block[topology], topology))
+		}
+	}
+	b := blocks[block[topology]]
+	if b == nil {
+		v.err(extend(path, block[topology]), fmt.Sprintf("required with topology %s", topology))
+		return ""
+	}
+	role, _ := b["role"].(string)
+	switch {
+	case role == "":
+		v.err(extend(path, block[topology], "role"), "required")
+	case role == "Primary" && topology == "Localnet":
+		v.err(extend(path, block[topology], "role"), "unsupported value \"Primary\": a Localnet network is Secondary")
+	case role != "Primary" && role != "Secondary":
+		v.err(extend(path, block[topology], "role"), fmt.Sprintf("unsupported value %q: must be Primary or Secondary", role))
+	}
+	return role
+}
+
+func joinOr(values []string) string {
+	switch len(values) {
+	case 1:
+		return values[0]
+	case 2:
+		return values[0] + " or " + values[1]
+	}
+	out := ""
+	for i, v := range values {
+		switch {
+		case i == len(values)-1:
+			out += ", or " + v
+		case i > 0:
+			out += ", " + v
+		default:
+			out += v
+		}
+	}
+	return out
+}
+
+func (l *Loader) addUserDefinedNetwork(obj any, src Source, root *yaml.Node) {
+	u := obj.(*OVNUserDefinedNetwork)
+	v := &policyValidator{file: src.File, root: root}
+	role := v.topologyRole([]any{"spec"}, u.Spec.Topology, map[string]map[string]any{"layer3": u.Spec.Layer3, "layer2": u.Spec.Layer2}, "Layer2", "Layer3")
+	l.probs = append(l.probs, v.probs...)
+	if len(v.probs.Errors()) == 0 {
+		l.cluster.Networks = append(l.cluster.Networks, &Network{Kind: "UserDefinedNetwork", Namespace: u.Namespace, Name: u.Name,
+			Topology: u.Spec.Topology, Role: role, Source: src})
+	}
+}
+
+func (l *Loader) addClusterUserDefinedNetwork(obj any, src Source, root *yaml.Node) {
+	u := obj.(*OVNClusterUserDefinedNetwork)
+	v := &policyValidator{file: src.File, root: root}
+	n := u.Spec.Network
+	if u.Spec.NamespaceSelector == nil {
+		v.err([]any{"spec", "namespaceSelector"}, "required")
+	} else {
+		v.selector(*u.Spec.NamespaceSelector, "spec", "namespaceSelector")
+	}
+	role := v.topologyRole([]any{"spec", "network"}, n.Topology, map[string]map[string]any{"layer3": n.Layer3, "layer2": n.Layer2, "localnet": n.Localnet},
+		"Layer2", "Layer3", "Localnet")
+	l.probs = append(l.probs, v.probs...)
+	if len(v.probs.Errors()) == 0 {
+		l.cluster.Networks = append(l.cluster.Networks, &Network{Kind: "ClusterUserDefinedNetwork", Name: u.Name, Labels: copyLabels(u.Labels),
+			Topology: n.Topology, Role: role, NamespaceSelector: u.Spec.NamespaceSelector, Source: src})
+	}
+}
+
+func (l *Loader) addClusterNetworkConnect(obj any, src Source, root *yaml.Node) {
+	c := obj.(*OVNClusterNetworkConnect)
+	v := &policyValidator{file: src.File, root: root}
+	nc := &NetworkConnect{Name: c.Name, Source: src}
+	if n := len(c.Spec.NetworkSelectors); n < 1 || n > 5 {
+		v.err([]any{"spec", "networkSelectors"}, fmt.Sprintf("must have 1 to 5 selectors, got %d", n))
+	}
+	for i, s := range c.Spec.NetworkSelectors {
+		path := []any{"spec", "networkSelectors", i}
+		switch s.NetworkSelectionType {
+		case "ClusterUserDefinedNetworks":
+			if s.ClusterUserDefinedNetworkSelector == nil {
+				v.err(extend(path, "clusterUserDefinedNetworkSelector"), "required with networkSelectionType ClusterUserDefinedNetworks")
+				continue
+			}
+			v.selector(s.ClusterUserDefinedNetworkSelector.NetworkSelector, extend(path, "clusterUserDefinedNetworkSelector", "networkSelector")...)
+			nc.CUDNSelectors = append(nc.CUDNSelectors, s.ClusterUserDefinedNetworkSelector.NetworkSelector)
+		case "PrimaryUserDefinedNetworks":
+			if s.PrimaryUserDefinedNetworkSelector == nil {
+				v.err(extend(path, "primaryUserDefinedNetworkSelector"), "required with networkSelectionType PrimaryUserDefinedNetworks")
+				continue
+			}
+			v.selector(s.PrimaryUserDefinedNetworkSelector.NamespaceSelector, extend(path, "primaryUserDefinedNetworkSelector", "namespaceSelector")...)
+			nc.NamespaceSelectors = append(nc.NamespaceSelectors, s.PrimaryUserDefinedNetworkSelector.NamespaceSelector)
+		case "DefaultNetwork", "SecondaryUserDefinedNetworks", "NetworkAttachmentDefinitions":
+			v.err(extend(path, "networkSelectionType"), fmt.Sprintf("not supported: a ClusterNetworkConnect connects primary user-defined networks only (ClusterUserDefinedNetworks, PrimaryUserDefinedNetworks), not %s (UDN-6)", s.NetworkSelectionType))
+		default:
+			v.err(extend(path, "networkSelectionType"), fmt.Sprintf("unsupported value %q: must be ClusterUserDefinedNetworks or PrimaryUserDefinedNetworks", s.NetworkSelectionType))
+		}
+	}
+	if n := len(c.Spec.ConnectSubnets); n < 1 || n > 2 {
+		v.err([]any{"spec", "connectSubnets"}, fmt.Sprintf("must have 1 or 2 subnets (one per IP family), got %d", n))
+	}
+	if n := len(c.Spec.Connectivity); n < 1 || n > 2 {
+		v.err([]any{"spec", "connectivity"}, fmt.Sprintf("must have 1 or 2 values, got %d", n))
+	}
+	for i, t := range c.Spec.Connectivity {
+		switch t {
+		case ConnectPods:
+			nc.Pods = true
+		case ConnectServices, "ClusterIPServiceNetwork": // v1.2.0's name of ServiceNetwork
+			nc.Services = true
+		default:
+			v.err([]any{"spec", "connectivity", i}, fmt.Sprintf("unsupported value %q: must be PodNetwork or ServiceNetwork", t))
+		}
+	}
+	l.probs = append(l.probs, v.probs...)
+	if len(v.probs.Errors()) == 0 {
+		l.cluster.NetworkConnects = append(l.cluster.NetworkConnects, nc)
+	}
+}
+
+// PrimaryNetwork is the primary user-defined network of a namespace; nil for the cluster default
+// network. Missing is true when the namespace carries the primary-network label but no primary network
+// takes it in: its pods cannot start (UDN-2).
+func (c *Cluster) PrimaryNetwork(ns string) (n *Network, missing bool) {
+	r, ok := c.primary[ns]
+	if !ok {
+		return nil, false
+	}
+	return r.network, r.network == nil
+}
+
+type primaryOf struct{ network *Network }
+
+// finishNetworks assigns each namespace its primary network (UDN-1, UDN-2) and says where a label and a
+// network do not meet: a primary network for a namespace without the label (it stays on the default
+// network), the label without a primary network (its pods cannot start), two primary networks for one
+// namespace (the second is not ready there).
+func (l *Loader) finishNetworks() {
+	c := l.cluster
+	c.primary = map[string]primaryOf{}
+	for _, ns := range c.Namespaces {
+		_, labelled := ns.Labels[PrimaryUDNLabel]
+		var first *Network
+		for _, n := range c.Networks {
+			if n.Role != "Primary" || !n.holds(ns) {
+				continue
+			}
+			switch {
+			case !labelled:
+				l.warn(n.Source.File, n.Source.Line, "", fmt.Sprintf("%s is a primary network for namespace %s, which lacks the label %s it needs at creation: the namespace stays on the cluster default network (UDN-2)",
+					n, ns.Name, PrimaryUDNLabel))
+			case first != nil:
+				l.warn(n.Source.File, n.Source.Line, "", fmt.Sprintf("%s is a second primary network for namespace %s, after %s (%s): OVN-Kubernetes leaves it not ready there (UDN-2)",
+					n, ns.Name, first, first.Source))
+			default:
+				first = n
+			}
+		}
+		if labelled {
+			c.primary[ns.Name] = primaryOf{network: first}
+			if first == nil {
+				l.warn(ns.Source.File, ns.Source.Line, "metadata.labels", fmt.Sprintf("namespace %s carries %s but no primary UserDefinedNetwork or ClusterUserDefinedNetwork takes it in: its pods cannot start (UDN-2)",
+					ns.Name, PrimaryUDNLabel))
+			}
+		}
+	}
+}
+
+// holds says whether a network is one of namespace ns.
+func (n *Network) holds(ns *Namespace) bool {
+	if n.Kind == "UserDefinedNetwork" {
+		return n.Namespace == ns.Name
+	}
+	if n.NamespaceSelector == nil {
+		return false
+	}
+	sel, err := metav1.LabelSelectorAsSelector(n.NamespaceSelector)
+	return err == nil && sel.Matches(labels.Set(ns.Labels))
+}
