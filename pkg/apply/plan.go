@@ -121,6 +121,8 @@ func NewPlan(c *model.Cluster, runID string) *Plan {
 	for kind, objs := range map[string]int{
 		"EgressFirewall": len(c.EgressFirewalls), "EgressIP": len(c.EgressIPs), "Route": len(c.Routes),
 		"IngressController": len(c.IngressControllers), "EgressRouter": len(c.EgressRouters),
+		"EgressService": len(c.EgressServices), "Ingress": len(c.Ingresses),
+		"UserDefinedNetwork/ClusterUserDefinedNetwork": len(c.Networks), "ClusterNetworkConnect": len(c.NetworkConnects),
 	} {
 		if objs > 0 {
 			p.Skipped = append(p.Skipped, fmt.Sprintf("%d %s object(s): probes cover pod-to-pod NetworkPolicy only", objs, kind))

@@ -34,6 +34,8 @@ func TestDocumentExamplesAreCurrent(t *testing.T) {
 		doc, command string
 		wantCode     int
 	}{
+		{"docs/user-defined-networks.md", "zonesim matrix -f docs/examples/udn-zones.yaml --level namespace", 0},
+		{"docs/user-defined-networks.md", "zonesim query -f docs/examples/udn-zones.yaml from legacy to shop", 1},
 		{"docs/egress-service.md", "zonesim query -f scenarios/three-tier/scenario.yaml -f docs/examples/egress-service.yaml from orders/deployment/orders-api to ext:partner-api", 0},
 		{"README.md", "zonesim query -f scenarios/two-zone/scenario.yaml -f docs/examples/cluster-network-policies.yaml from shop-api/catalog-0 to ledger/postgres-0 --port tcp/5432", 1},
 		{"README.md", "zonesim query -f scenarios/three-tier/scenario.yaml -f docs/examples/ingress.yaml from internet to ingress:web/storefront", 0},

@@ -1040,6 +1040,7 @@ func (l *Loader) Cluster() (*Cluster, error) {
 	l.finishRouters()
 	l.representativePods()
 	l.implicitNamespaces()
+	l.finishNetworks()
 	l.serviceRangeWarning()
 	l.finishAdminPolicies()
 	l.finishEgressServices()

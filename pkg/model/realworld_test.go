@@ -331,7 +331,7 @@ func TestUnmodelledKindsAreKept(t *testing.T) {
 		{"gateway.networking.k8s.io/v1", "HTTPRoute", true},
 		{"policy.linkerd.io/v1beta3", "Server", true},
 		{"kubevirt.io/v1", "VirtualMachine", true},
-		{"k8s.ovn.org/v1", "UserDefinedNetwork", true},
+		{"k8s.cni.cncf.io/v1beta1", "MultiNetworkPolicy", true},
 		{"k8s.ovn.org/v1", "AdminPolicyBasedExternalRoute", false},
 	} {
 		t.Run(tt.kind, func(t *testing.T) {

@@ -77,8 +77,6 @@ var unmodelledKinds = map[string]map[string]unmodelledKind{
 		"VirtualMachineInstance": {effect: "a KubeVirt VM instance runs in a virt-launcher pod that policies select by its labels; zonesim does not model it, so that pod is missing from the verdicts"},
 	},
 	"k8s.ovn.org": {
-		"UserDefinedNetwork":            {effect: "a user-defined network isolates the namespace's pods on their own network"},
-		"ClusterUserDefinedNetwork":     {effect: "a cluster user-defined network isolates the namespaces it selects on their own network", cluster: true},
 		"AdminPolicyBasedExternalRoute": {effect: "external gateways route the selected namespaces' egress another way (and from another source)", cluster: true},
 	},
 }

@@ -129,6 +129,13 @@ func (e *Engine) internAdminPeer(d Direction, p *cpeer) int32 {
 
 // adminSubject reports whether an admin policy's subject holds the pods of a class (ANP-1). Host-network
 // pods are never subjects.
+func (e *Engine) adminHolds(a *cadmin, c *Class) bool {
+	if e.onUDN(c) {
+		return false // UDN-5: OVN-Kubernetes enforces admin policies on the default network only
+	}
+	return a.holds(c)
+}
+
 func (a *cadmin) holds(c *Class) bool {
 	if c.HostNetwork || a.nss == nil || !a.nss.matches(c.Namespace.Labels) {
 		return false
@@ -141,7 +148,7 @@ func (a *cadmin) holds(c *Class) bool {
 func (e *Engine) selectAdminTargets() {
 	for i, a := range e.admins {
 		for _, c := range e.classes {
-			if !a.holds(c) {
+			if !e.adminHolds(a, c) {
 				continue
 			}
 			for d := range a.rules {

@@ -87,6 +87,9 @@ type cpeer struct {
 	// domains are a ClusterNetworkPolicy's domainNames (CNP-3): they select the addresses of the
 	// scenario's external endpoints whose DNS names match.
 	domains []string
+	// net is the network of the policy's namespace: namespace and pod peers select pods of that network
+	// only (UDN-4); admin peers select pods of the default network (UDN-5).
+	net string
 }
 
 type cipBlock struct {
@@ -161,7 +164,7 @@ func (e *Engine) compileRule(d Direction, np *model.NetworkPolicy, i int, lines 
 }
 
 func (e *Engine) internPeer(d Direction, ns string, p networkingv1.NetworkPolicyPeer, ipbs map[string]*cipBlock) int32 {
-	peer := &cpeer{pod: newSelector(p.PodSelector), nss: newSelector(p.NamespaceSelector)}
+	peer := &cpeer{pod: newSelector(p.PodSelector), nss: newSelector(p.NamespaceSelector), net: e.netOf[ns]}
 	var key string
 	switch {
 	case p.IPBlock != nil:
@@ -186,6 +189,9 @@ func (e *Engine) internPeer(d Direction, ns string, p networkingv1.NetworkPolicy
 		key = "pod:" + ns + "|" + peer.pod.key
 	default:
 		key = "ns:" + peer.selectorsKey()
+		if peer.net != "" {
+			key += "|net:" + peer.net // UDN-4: the peers of a policy on a user-defined network are of that network
+		}
 	}
 	return e.peers[d].intern(key, peer)
 }
@@ -306,6 +312,9 @@ func (e *Engine) peerMatchesClass(p *cpeer, c *Class) bool {
 		n := e.nodes[c.Node]
 		return c.HostNetwork && n != nil && p.nodes.matches(n.Labels)
 	}
+	if !c.HostNetwork && p.net != e.classNet(c) {
+		return false // UDN-4, UDN-5: pods of another network
+	}
 	if p.admin {
 		return !c.HostNetwork && p.nss.matches(c.Namespace.Labels) && (p.pod == nil || p.pod.matches(c.Labels))
 	}
@@ -391,11 +400,15 @@ func (e *Engine) selectTargets() {
 // indistinguishable on that side, so pair results are computed once per key pair.
 func (e *Engine) assignKeys() {
 	for _, c := range e.classes {
-		src := encodeKey(c.Node, c.HostNetwork, nil, c.policies[Egress], c.tiers[Egress], c.matched[Ingress])
-		dst := encodeKey(c.Node, c.HostNetwork, c.NamedPorts, c.policies[Ingress], c.tiers[Ingress], c.matched[Egress])
+		node := c.Node
+		if net := e.classNet(c); net != "" {
+			node += "\x00net:" + net // pods of different networks never share a verdict (UDN-3)
+		}
+		src := encodeKey(node, c.HostNetwork, nil, c.policies[Egress], c.tiers[Egress], c.matched[Ingress])
+		dst := encodeKey(node, c.HostNetwork, c.NamedPorts, c.policies[Ingress], c.tiers[Ingress], c.matched[Egress])
 		c.srcKey = intern(e.srcKeys, src)
 		c.dstKey = intern(e.dstKeys, dst)
-		c.famKey = intern(e.famKeys, encodeKey(c.Node, c.HostNetwork, nil, c.policies[Ingress], c.tiers[Ingress], c.matched[Egress]))
+		c.famKey = intern(e.famKeys, encodeKey(node, c.HostNetwork, nil, c.policies[Ingress], c.tiers[Ingress], c.matched[Egress]))
 		for d := range c.policies {
 			c.rel[d] = e.relevantPeers(Direction(d), c.policies[d], c.tiers[d])
 			c.polKey[d] = intern(e.polKeys, encodeKey("", false, nil, c.policies[d], c.tiers[d]))

@@ -36,6 +36,11 @@ type Engine struct {
 	dstKeys   map[string]int32
 	famKeys   map[string]int32
 	portNames map[string]bool // port names some rule references
+	// netOf is each namespace's network ("" the cluster default network); links the network pairs a
+	// ClusterNetworkConnect connects (UDN-1..UDN-6).
+	netOf   map[string]string
+	netByID map[string]*model.Network
+	links   map[[2]string]*networkLink
 }
 
 // New compiles the cluster's policies for the given profile. zoneLabel is the namespace label that names a
@@ -70,6 +75,7 @@ func New(c *model.Cluster, p Profile, zoneLabel string) *Engine {
 			e.podByIP[pod.IP] = pod
 		}
 	}
+	e.compileNetworks()
 	e.compilePolicies()
 	e.compileAdmin()
 	e.buildClasses()

@@ -51,6 +51,17 @@ func (e *Engine) Notes() []string {
 	if v2 > 0 && !e.Profile.ClusterNetworkPolicy {
 		notes = append(notes, fmt.Sprintf("%d ClusterNetworkPolicy object(s) are not enforced by --cni %s and are ignored (CNP-5)", v2, e.Profile.Name))
 	}
+	if on := e.udnNamespaces(); len(on) > 0 {
+		n, list := fewOf(on)
+		note := fmt.Sprintf("%d namespace(s) on user-defined networks (%s): their pods and those of other networks do not reach each other, whatever NetworkPolicy says, unless a ClusterNetworkConnect joins the networks (UDN-3, UDN-6)", n, list)
+		if v1+v2 > 0 {
+			note += "; admin policies do not apply to them (UDN-5)"
+		}
+		if e.Profile.Name != "ovn-kubernetes" {
+			note += "; user-defined networks are OVN-Kubernetes': they are evaluated as it enforces them, whatever --cni " + e.Profile.Name + " says"
+		}
+		notes = append(notes, note)
+	}
 	if !e.Profile.EnforcesEgress {
 		n := 0
 		for _, p := range e.policies {

@@ -180,6 +180,15 @@ func (e *Engine) intersectID(a, b int32) int32 {
 // egress AND the destination's ingress). A host-network source on the destination's node is the node
 // itself, whose ingress is always allowed (NP-19).
 func (e *Engine) classPair(s, d *Class) int32 {
+	if e.separated(s, d) {
+		return connNone // UDN-3
+	}
+	return e.policyPair(s, d)
+}
+
+// policyPair is classPair without the networks: what the policies of both ends allow, as a router
+// reaching a backend through its service has it (UDN-3).
+func (e *Engine) policyPair(s, d *Class) int32 {
 	if s.HostNetwork && s.Node != "" && s.Node == d.Node {
 		return e.egressID(s, d)
 	}
@@ -189,6 +198,9 @@ func (e *Engine) classPair(s, d *Class) int32 {
 // familyPair is classPair for every destination of d's family (famKey) at once; ok is false when the
 // verdict depends on which member, through its named ports.
 func (e *Engine) familyPair(s, d *Class) (id int32, ok bool) {
+	if e.separated(s, d) { // the family shares d's network: one verdict for all of it
+		return connNone, true
+	}
 	eg, _, ok := e.sharedSideID(Egress, s, d, func() ConnSet { return e.egressToClass(s, d, false).Conns })
 	if !ok {
 		return 0, false

@@ -306,6 +306,9 @@ func (e *Engine) pair(s, d Member, svc *model.Service, port *PortSpec, explain b
 		pr.Egress, pr.Ingress = &eg, &in
 		pr.SourceIP = s.IP.String()
 	}
+	if s.Pod != nil && d.Pod != nil && s.Pod != d.Pod {
+		conns = e.acrossNetworks(e.classOf[s.Pod], e.classOf[d.Pod], svc, conns, &pr)
+	}
 	if svc != nil && d.Pod != nil {
 		conns = e.throughService(conns, svc, d.Pod, &pr)
 		if er := d.Pod.EgressRouter; er != nil {

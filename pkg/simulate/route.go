@@ -181,7 +181,7 @@ func (e *Engine) viaRoute(s, d Member, r *model.Route, pr *PairResult) ConnSet {
 				}
 			}
 		}
-		back := targets.Intersect(e.conns.sets[e.classPair(rc, e.classOf[d.Pod])])
+		back := targets.Intersect(e.conns.sets[e.policyPair(rc, e.classOf[d.Pod])]) // through the service: any network (UDN-3)
 		verdict, through := "blocked", ConnSet{}
 		if !in.IsEmpty() && !back.IsEmpty() {
 			verdict, through = "open", in

@@ -1,0 +1,199 @@
+package simulate
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/zonesim/zonesim/pkg/model"
+)
+
+// User-defined networks (OVN-Kubernetes, UDN-1..UDN-6). A namespace on a primary UserDefinedNetwork or
+// ClusterUserDefinedNetwork has its own network: its pods and the pods of another network (the cluster
+// default network included) cannot reach each other, whatever NetworkPolicy says, unless a
+// ClusterNetworkConnect connects the two networks for pods. NetworkPolicy applies within a network, and
+// its peers select pods of the policy's network only; admin policies apply on the default network only.
+// What crosses networks: a pod's own node (kubelet probes), NodePort and LoadBalancer services, the
+// default network's kubernetes and kube-dns services for a UDN pod, ClusterIP services of networks
+// connected for services, and routes (the router reaches a backend through its service).
+
+// missingNetwork stands for the network of a namespace labelled for a primary network that has none:
+// its pods cannot start (UDN-2).
+const missingNetwork = "\x00missing"
+
+// networkLink is how two networks are connected.
+type networkLink struct {
+	pods, services bool
+	by             []string // the ClusterNetworkConnects
+}
+
+// compileNetworks gives each namespace its network ID ("" is the cluster default network) and finds
+// which pairs of networks a ClusterNetworkConnect connects.
+func (e *Engine) compileNetworks() {
+	c := e.Cluster
+	e.netOf = map[string]string{}
+	e.netByID = map[string]*model.Network{}
+	for _, ns := range c.Namespaces {
+		n, missing := c.PrimaryNetwork(ns.Name)
+		switch {
+		case missing:
+			e.netOf[ns.Name] = missingNetwork
+		case n != nil:
+			e.netOf[ns.Name] = n.ID()
+			e.netByID[n.ID()] = n
+		}
+	}
+	e.links = map[[2]string]*networkLink{}
+	for _, nc := range c.NetworkConnects {
+		var ids []string
+		add := func(n *model.Network) {
+			if n != nil && n.Role == "Primary" && !containsString(ids, n.ID()) {
+				ids = append(ids, n.ID())
+			}
+		}
+		for _, n := range c.Networks {
+			if n.Kind != "ClusterUserDefinedNetwork" {
+				continue
+			}
+			for _, s := range nc.CUDNSelectors {
+				if newSelector(&s).matches(n.Labels) {
+					add(n)
+				}
+			}
+		}
+		for _, ns := range c.Namespaces {
+			for _, s := range nc.NamespaceSelectors {
+				if n, _ := c.PrimaryNetwork(ns.Name); n != nil && n.Kind == "UserDefinedNetwork" && newSelector(&s).matches(ns.Labels) {
+					add(n)
+				}
+			}
+		}
+		for i, a := range ids { // every pair of the selected networks, both ways; not transitive
+			for _, b := range ids[i+1:] {
+				for _, k := range [][2]string{{a, b}, {b, a}} {
+					l := e.links[k]
+					if l == nil {
+						l = &networkLink{}
+						e.links[k] = l
+					}
+					l.pods = l.pods || nc.Pods
+					l.services = l.services || nc.Services
+					l.by = append(l.by, "ClusterNetworkConnect "+nc.Name)
+				}
+			}
+		}
+	}
+}
+
+// classNet is the network of a class's pods: host-network pods are the node's, on no pod network.
+func (e *Engine) classNet(c *Class) string {
+	if c.HostNetwork {
+		return ""
+	}
+	return e.netOf[c.Namespace.Name]
+}
+
+// separated says whether the networks keep a pod of s from a pod of d (UDN-3, UDN-6): different
+// networks that no ClusterNetworkConnect connects for pods. A host-network source is its node: its own
+// node's pods take its traffic (kubelet probes), the pods of user-defined networks on other nodes do not.
+func (e *Engine) separated(s, d *Class) bool {
+	sn, dn := e.classNet(s), e.classNet(d)
+	if sn == missingNetwork || dn == missingNetwork {
+		return true
+	}
+	if s.HostNetwork {
+		return dn != "" && !(s.Node != "" && s.Node == d.Node)
+	}
+	if d.HostNetwork || sn == dn {
+		return false
+	}
+	l := e.links[[2]string{sn, dn}]
+	return l == nil || !l.pods
+}
+
+// networkName says which network an ID is, for explanations.
+func (e *Engine) networkName(id string) string {
+	switch id {
+	case "":
+		return "the cluster default network"
+	case missingNetwork:
+		return "no network (labelled for a primary user-defined network that none provides)"
+	}
+	if n := e.netByID[id]; n != nil {
+		return n.String() + " (" + n.Source.String() + ")"
+	}
+	return id
+}
+
+// separation explains why the networks keep s from d.
+func (e *Engine) separation(s, d *Class) string {
+	sn, dn := e.classNet(s), e.classNet(d)
+	switch {
+	case sn == missingNetwork || dn == missingNetwork:
+		return "a namespace labelled " + model.PrimaryUDNLabel + " without a primary network: its pods cannot start (UDN-2)"
+	case s.HostNetwork:
+		return fmt.Sprintf("host-network traffic from node %s does not reach pods of %s on other nodes (UDN-3)", s.Node, e.networkName(dn))
+	}
+	msg := fmt.Sprintf("different primary networks: %s and %s", e.networkName(sn), e.networkName(dn))
+	if l := e.links[[2]string{sn, dn}]; l != nil {
+		return msg + "; " + strings.Join(l.by, ", ") + " connects them for services only (UDN-6)"
+	}
+	return msg + ": not connected (UDN-3)"
+}
+
+// serviceAcross says whether a client of class s reaches service svc of another network, and why
+// (UDN-3, UDN-6): NodePort and LoadBalancer services are reachable from every network; a UDN pod keeps
+// the default network's kubernetes and kube-dns services; networks connected for services reach each
+// other's ClusterIP services.
+func (e *Engine) serviceAcross(s *Class, svc *model.Service) (string, bool) {
+	sn, dn := e.classNet(s), e.netOf[svc.Namespace]
+	switch {
+	case sn == missingNetwork || dn == missingNetwork:
+		return "", false
+	case svc.Type == "NodePort" || svc.Type == "LoadBalancer":
+		return fmt.Sprintf("a %s service is reachable from every network (UDN-3)", svc.Type), true
+	case dn == "" && (svc.Namespace == "default" && svc.Name == "kubernetes" || svc.Namespace == "kube-system" && svc.Name == "kube-dns"):
+		return "a pod of a user-defined network keeps the default network's kubernetes and kube-dns services (UDN-3)", true
+	}
+	if l := e.links[[2]string{sn, dn}]; l != nil && l.services {
+		return fmt.Sprintf("%s connects the networks for services (UDN-6)", strings.Join(l.by, ", ")), true
+	}
+	return "", false
+}
+
+// onUDN says whether a class's pods are on a user-defined network (or on none).
+func (e *Engine) onUDN(c *Class) bool { return e.classNet(c) != "" }
+
+// acrossNetworks is what of conns a pod of s sends to a pod of d when their networks may keep them apart
+// (UDN-3): nothing, unless the pods share a network, their networks are connected for pods, or the
+// traffic goes to a service another network may reach.
+func (e *Engine) acrossNetworks(s, d *Class, svc *model.Service, conns ConnSet, pr *PairResult) ConnSet {
+	if !e.separated(s, d) {
+		if sn, dn := e.classNet(s), e.classNet(d); sn != dn && !s.HostNetwork && !d.HostNetwork {
+			l := e.links[[2]string{sn, dn}]
+			pr.Reason = joinReason(pr.Reason, fmt.Sprintf("%s connects %s and %s for pods; the NetworkPolicy peers of each select pods of its own network only (UDN-4, UDN-6)",
+				strings.Join(l.by, ", "), e.networkName(sn), e.networkName(dn)))
+		}
+		return conns
+	}
+	if svc != nil {
+		if why, ok := e.serviceAcross(s, svc); ok {
+			pr.Reason = joinReason(pr.Reason, fmt.Sprintf("svc:%s/%s is on %s: %s", svc.Namespace, svc.Name, e.networkName(e.netOf[svc.Namespace]), why))
+			return conns
+		}
+	}
+	pr.Reason = joinReason(pr.Reason, e.separation(s, d)+": whatever NetworkPolicy allows")
+	return ConnSet{}
+}
+
+// udnNamespaces are the namespaces on a user-defined network (or on none), sorted.
+func (e *Engine) udnNamespaces() []string {
+	var out []string
+	for ns, net := range e.netOf {
+		if net != "" {
+			out = append(out, ns)
+		}
+	}
+	sort.Strings(out)
+	return out
+}

@@ -1,0 +1,203 @@
+package simulate_test
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"github.com/zonesim/zonesim/pkg/model"
+	"github.com/zonesim/zonesim/pkg/simulate"
+)
+
+// networksWorld: namespaces a1 and a2 on CUDN zone-a, b1 on its own UDN, d and n on the default network
+// (plain is selected by zone-a but lacks the label), m labelled without a network; kube-dns, a LoadBalancer
+// and a ClusterIP service.
+const networksWorld = `apiVersion: k8s.ovn.org/v1
+kind: ClusterUserDefinedNetwork
+metadata: {name: zone-a, labels: {connect: "yes"}}
+spec:
+  namespaceSelector: {matchLabels: {zone: a}}
+  network: {topology: Layer3, layer3: {role: Primary, subnets: [{cidr: 10.100.0.0/16}]}}
+---
+apiVersion: k8s.ovn.org/v1
+kind: UserDefinedNetwork
+metadata: {name: net, namespace: b1}
+spec: {topology: Layer2, layer2: {role: Primary, subnets: [10.200.0.0/16]}}
+---
+apiVersion: v1
+kind: Namespace
+metadata: {name: a1, labels: {zone: a, k8s.ovn.org/primary-user-defined-network: ""}}
+---
+apiVersion: v1
+kind: Namespace
+metadata: {name: a2, labels: {zone: a, k8s.ovn.org/primary-user-defined-network: ""}}
+---
+apiVersion: v1
+kind: Namespace
+metadata: {name: b1, labels: {k8s.ovn.org/primary-user-defined-network: ""}}
+---
+apiVersion: v1
+kind: Namespace
+metadata: {name: m, labels: {k8s.ovn.org/primary-user-defined-network: ""}}
+---
+apiVersion: v1
+kind: Namespace
+metadata: {name: plain, labels: {zone: a}}
+---
+apiVersion: v1
+kind: Namespace
+metadata: {name: d}
+---
+apiVersion: v1
+kind: Namespace
+metadata: {name: kube-system}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: dns, namespace: kube-system, labels: {k8s-app: kube-dns}}
+spec: {containers: [{name: c, image: i, ports: [{containerPort: 53, protocol: UDP}]}]}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: kube-dns, namespace: kube-system}
+spec: {selector: {k8s-app: kube-dns}, ports: [{port: 53, protocol: UDP}]}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: lb, namespace: d}
+spec: {type: LoadBalancer, selector: {app: p}, ports: [{port: 80}]}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: web, namespace: d}
+spec: {selector: {app: p}, ports: [{port: 80}]}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: web, namespace: b1}
+spec: {selector: {app: p}, ports: [{port: 80}]}
+` + networkPods
+
+const networkPods = `---
+apiVersion: v1
+kind: Pod
+metadata: {name: p, namespace: a1, labels: {app: p}}
+spec: {containers: [{name: c, image: i, ports: [{containerPort: 80}]}]}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: p, namespace: a2, labels: {app: p}}
+spec: {containers: [{name: c, image: i, ports: [{containerPort: 80}]}]}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: p, namespace: b1, labels: {app: p}}
+spec: {containers: [{name: c, image: i, ports: [{containerPort: 80}]}]}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: p, namespace: m, labels: {app: p}}
+spec: {containers: [{name: c, image: i, ports: [{containerPort: 80}]}]}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: p, namespace: plain, labels: {app: p}}
+spec: {containers: [{name: c, image: i, ports: [{containerPort: 80}]}]}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: p, namespace: d, labels: {app: p}}
+spec: {containers: [{name: c, image: i, ports: [{containerPort: 80}]}]}
+`
+
+// UDN-1..UDN-6: pods of different primary networks do not reach each other, whatever NetworkPolicy
+// says, unless a ClusterNetworkConnect connects the networks (for pods, or for ClusterIP services);
+// NodePort and LoadBalancer services, and the default network's kube-dns, cross networks; NetworkPolicy
+// peers select pods of their own network only; a namespace labelled without a network runs no pod.
+func TestUserDefinedNetworks(t *testing.T) {
+	connect := func(connectivity string) string {
+		return `apiVersion: k8s.ovn.org/v1
+kind: ClusterNetworkConnect
+metadata: {name: a-b}
+spec:
+  networkSelectors:
+    - {networkSelectionType: ClusterUserDefinedNetworks, clusterUserDefinedNetworkSelector: {networkSelector: {matchLabels: {connect: "yes"}}}}
+    - {networkSelectionType: PrimaryUserDefinedNetworks, primaryUserDefinedNetworkSelector: {namespaceSelector: {matchLabels: {kubernetes.io/metadata.name: b1}}}}
+  connectSubnets: [{cidr: 192.168.0.0/16, networkPrefix: 24}]
+  connectivity: [` + connectivity + `]`
+	}
+	const isolateB1 = `apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: from-every-namespace, namespace: b1}
+spec: {podSelector: {}, ingress: [{from: [{namespaceSelector: {}}]}]}`
+	tests := []struct {
+		name, from, to, port string
+		extra                []string
+		want                 bool
+		wantReason           string
+	}{
+		{"one CUDN: one network", "a1/p", "a2/p", "", nil, true, ""},
+		{"two networks", "a1/p", "b1/p", "", nil, false,
+			"different primary networks: CUDN zone-a (in-0.yaml:1) and UDN b1/net (in-0.yaml:8): not connected (UDN-3): whatever NetworkPolicy allows"},
+		{"the default network does not reach a UDN", "d/p", "a1/p", "", nil, false, "the cluster default network and CUDN zone-a"},
+		{"nor the other way", "a1/p", "d/p", "", nil, false, "CUDN zone-a (in-0.yaml:1) and the cluster default network"},
+		{"selected without the label: the default network", "plain/p", "d/p", "", nil, true, ""},
+		{"the label without a network: no pod starts", "m/p", "d/p", "", nil, false, "without a primary network: its pods cannot start (UDN-2)"},
+		{"kube-dns stays reachable", "a1/p", "svc:kube-system/kube-dns", "udp/53", nil, true, "keeps the default network's kubernetes and kube-dns services (UDN-3)"},
+		{"a LoadBalancer service of another network", "a1/p", "svc:d/lb", "", nil, true, "a LoadBalancer service is reachable from every network (UDN-3)"},
+		{"a ClusterIP service of another network", "a1/p", "svc:d/web", "", nil, false, "not connected (UDN-3)"},
+		{"connected for pods", "a1/p", "b1/p", "", []string{connect("PodNetwork")}, true, "ClusterNetworkConnect a-b connects CUDN zone-a"},
+		{"connected, and the other network's peers do not select the client", "a1/p", "b1/p", "", []string{connect("PodNetwork"), isolateB1}, false, ""},
+		{"its own network's peers do", "b1/p", "b1/p", "", []string{connect("PodNetwork"), isolateB1}, true, ""},
+		{"connected for services only: not pods", "a1/p", "b1/p", "", []string{connect("ServiceNetwork")}, false, "connects them for services only (UDN-6)"},
+		{"connected for services: the ClusterIP service", "a1/p", "svc:b1/web", "", []string{connect("ServiceNetwork")}, true, "connects the networks for services (UDN-6)"},
+		{"not transitive: the default network stays apart", "d/p", "b1/p", "", []string{connect("PodNetwork")}, false, "not connected (UDN-3)"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := loadCluster(t, append([]string{networksWorld}, tt.extra...)...)
+			e := simulate.New(c, mustProfile(t, "ovn-kubernetes"), "")
+			res := ask(t, e, tt.from, tt.to, tt.port)
+			var reasons []string
+			for _, r := range res.Results {
+				reasons = append(reasons, r.Reason)
+			}
+			assert.Equal(t, tt.want, res.Allowed, reasons)
+			assert.Contains(t, strings.Join(reasons, "\n"), tt.wantReason)
+			matrixAgreesWithQuery(t, e)
+		})
+	}
+}
+
+// UDN-2: the loader says where a namespace's label and its networks do not meet.
+func TestUserDefinedNetworkWarnings(t *testing.T) {
+	l := model.NewLoader(model.DefaultLoadOptions(), nil)
+	l.AddBytes("in.yaml", []byte(networksWorld+`---
+apiVersion: k8s.ovn.org/v1
+kind: ClusterUserDefinedNetwork
+metadata: {name: zone-a-too}
+spec:
+  namespaceSelector: {matchLabels: {kubernetes.io/metadata.name: a1}}
+  network: {topology: Layer2, layer2: {role: Primary, subnets: [10.101.0.0/16]}}
+---
+apiVersion: k8s.ovn.org/v1
+kind: ClusterUserDefinedNetwork
+metadata: {name: bad}
+spec:
+  namespaceSelector: {}
+  network: {topology: Localnet, localnet: {role: Primary, physicalNetworkName: phys}, layer2: {role: Primary}}
+`))
+	_, err := l.Cluster()
+	var probs model.Problems
+	require.ErrorAs(t, err, &probs)
+	var msgs []string
+	for _, p := range probs {
+		msgs = append(msgs, p.String())
+	}
+	assert.Contains(t, msgs, "in.yaml:1: warning: CUDN zone-a is a primary network for namespace plain, which lacks the label k8s.ovn.org/primary-user-defined-network it needs at creation: the namespace stays on the cluster default network (UDN-2)")
+	assert.Contains(t, msgs, "in.yaml:25: warning: metadata.labels: namespace m carries k8s.ovn.org/primary-user-defined-network but no primary UserDefinedNetwork or ClusterUserDefinedNetwork takes it in: its pods cannot start (UDN-2)")
+	assert.Contains(t, msgs, "in.yaml:96: warning: CUDN zone-a-too is a second primary network for namespace a1, after CUDN zone-a (in.yaml:1): OVN-Kubernetes leaves it not ready there (UDN-2)")
+	assert.Contains(t, msgs, "in.yaml:108: spec.network.layer2: only the localnet block goes with topology Localnet")
+	assert.Contains(t, msgs, "in.yaml:108: spec.network.localnet.role: unsupported value \"Primary\": a Localnet network is Secondary")
+}
