@@ -263,7 +263,7 @@ func newDryRunServer(ctx context.Context, t *testing.T, cfg *envconf.Config) *dr
 }
 
 // crdFiles are the CRDs of the kinds zonesim reads that the lab's API server does not serve itself: the
-// admin policies from network-policy-api's module (the experimental channel: zonesim reads its nodes peers and named ports), the OpenShift kinds from openshift/api's, and the
+// admin policies from network-policy-api's modules (the experimental channel: zonesim reads its nodes peers, named ports and domainNames), the OpenShift kinds from openshift/api's, and the
 // OVN-Kubernetes kinds from e2e/testdata/crds.
 func crdFiles(t *testing.T) []string {
 	dir := func(mod string) string {
@@ -271,10 +271,17 @@ func crdFiles(t *testing.T) []string {
 		require.NoError(t, err, "go list -m %s", mod)
 		return strings.TrimSpace(string(out))
 	}
+	// The v1alpha1 CRDs left network-policy-api's module at v0.2.0; the module zonesim builds with (v0.3.0)
+	// has ClusterNetworkPolicy's. v0.1.7 is fetched into the module cache for its CRDs alone.
+	out, err := exec.Command("go", "mod", "download", "-json", "sigs.k8s.io/network-policy-api@v0.1.7").Output()
+	require.NoError(t, err, "go mod download sigs.k8s.io/network-policy-api@v0.1.7")
+	var v1alpha1 struct{ Dir string }
+	require.NoError(t, json.Unmarshal(out, &v1alpha1))
 	npapi, openshift := dir("sigs.k8s.io/network-policy-api"), dir("github.com/openshift/api")
 	return []string{
-		filepath.Join(npapi, "config/crd/experimental/policy.networking.k8s.io_adminnetworkpolicies.yaml"),
-		filepath.Join(npapi, "config/crd/experimental/policy.networking.k8s.io_baselineadminnetworkpolicies.yaml"),
+		filepath.Join(v1alpha1.Dir, "config/crd/experimental/policy.networking.k8s.io_adminnetworkpolicies.yaml"),
+		filepath.Join(v1alpha1.Dir, "config/crd/experimental/policy.networking.k8s.io_baselineadminnetworkpolicies.yaml"),
+		filepath.Join(npapi, "config/crd/experimental/policy.networking.k8s.io_clusternetworkpolicies.yaml"),
 		filepath.Join(openshift, "route/v1/zz_generated.crd-manifests/routes.crd.yaml"),
 		filepath.Join(openshift, "operator/v1/zz_generated.crd-manifests/0000_50_ingress_00_ingresscontrollers-Default.crd.yaml"),
 		filepath.Join(openshift, "network/v1/zz_generated.crd-manifests/002_hostsubnets.crd.yaml"),

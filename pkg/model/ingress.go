@@ -18,12 +18,15 @@ type Ingress struct {
 	// annotation), else the default class's; "" when none.
 	Class    string
 	Backends []IngressBackend
-	Source   Source
+	// DefaultBackend: Backends[0] is spec.defaultBackend (no host, no path).
+	DefaultBackend bool
+	Source         Source
 }
 
 // IngressBackend is one service an Ingress sends to, with the host and path that lead there.
 type IngressBackend struct {
 	Host, Path string
+	Exact      bool // pathType Exact
 	Service    string
 	Port       intstr.IntOrString // the service's port, by number or name
 	Line       int
@@ -59,13 +62,14 @@ func init() {
 func (l *Loader) addIngress(obj any, src Source, root *yaml.Node) {
 	in := obj.(*networkingv1.Ingress)
 	ing := &Ingress{Namespace: in.Namespace, Name: in.Name, Labels: copyLabels(in.Labels), Source: src}
-	if in.Spec.IngressClassName != nil {
+	// The annotation first, as OpenShift's ingress-to-route reads it (IN-1).
+	if a, ok := in.Annotations[ingressClassAnnotation]; ok {
+		ing.Class = a
+	} else if in.Spec.IngressClassName != nil {
 		ing.Class = *in.Spec.IngressClassName
-	} else {
-		ing.Class = in.Annotations[ingressClassAnnotation]
 	}
 	v := &policyValidator{file: src.File, root: root}
-	add := func(host, path string, b *networkingv1.IngressBackend, at ...any) {
+	add := func(host, path string, pathType *networkingv1.PathType, b *networkingv1.IngressBackend, at ...any) {
 		switch {
 		case b.Service != nil:
 			port := intstr.FromInt32(b.Service.Port.Number)
@@ -75,20 +79,22 @@ func (l *Loader) addIngress(obj any, src Source, root *yaml.Node) {
 			if b.Service.Port.Name != "" && b.Service.Port.Number != 0 {
 				v.err(extend(at, "service", "port"), "must set exactly one of name and number")
 			}
-			ing.Backends = append(ing.Backends, IngressBackend{Host: host, Path: path, Service: b.Service.Name, Port: port, Line: lineAt(root, at...)})
+			ing.Backends = append(ing.Backends, IngressBackend{Host: host, Path: path, Exact: pathType != nil && *pathType == networkingv1.PathTypeExact,
+				Service: b.Service.Name, Port: port, Line: lineAt(root, at...)})
 		case b.Resource != nil:
 			v.warn(at, fmt.Sprintf("a %s resource backend is not a service: zonesim does not follow it", b.Resource.Kind))
 		}
 	}
 	if b := in.Spec.DefaultBackend; b != nil {
-		add("", "", b, "spec", "defaultBackend")
+		add("", "", nil, b, "spec", "defaultBackend")
+		ing.DefaultBackend = true
 	}
 	for i, r := range in.Spec.Rules {
 		if r.HTTP == nil {
 			continue
 		}
 		for j, p := range r.HTTP.Paths {
-			add(r.Host, p.Path, &p.Backend, "spec", "rules", i, "http", "paths", j, "backend")
+			add(r.Host, p.Path, p.PathType, &p.Backend, "spec", "rules", i, "http", "paths", j, "backend")
 		}
 	}
 	l.probs = append(l.probs, v.probs...)
@@ -170,9 +176,24 @@ func (l *Loader) finishIngresses() {
 				Effect: effect, Source: in.Source})
 			continue
 		}
+		n := 0
 		for i, b := range in.Backends {
-			r := &Route{Namespace: in.Namespace, Name: fmt.Sprintf("%s-%d", in.Name, i), Labels: in.Labels, Host: b.Host, Service: b.Service,
+			var skip string
+			switch {
+			case i == 0 && in.DefaultBackend:
+				skip = "spec.defaultBackend: ingress-to-route writes no route for a default backend (IN-2)"
+			case b.Host == "":
+				skip = "a rule without host: ingress-to-route writes no route for it (IN-2)"
+			case b.Exact:
+				skip = "pathType Exact: ingress-to-route writes no route for it (IN-2)"
+			}
+			if skip != "" {
+				l.warn(in.Source.File, b.Line, "", fmt.Sprintf("Ingress %s: %s", in.Key(), skip))
+				continue
+			}
+			r := &Route{Namespace: in.Namespace, Name: fmt.Sprintf("%s-%d", in.Name, n), Labels: in.Labels, Host: b.Host, Service: b.Service,
 				TargetPort: b.Port, Ingress: in.Name, Source: Source{File: in.Source.File, Line: b.Line}}
+			n++
 			c.Routes = append(c.Routes, r)
 		}
 	}

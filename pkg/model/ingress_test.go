@@ -8,8 +8,8 @@ import (
 )
 
 // IN-1..IN-3: an Ingress whose class is served by OpenShift's ingress-to-route becomes one Route per
-// backend, named after it; one of another controller, or with no known class, is not modelled and says
-// which controller serves it.
+// rule path with a host (not the default backend), named after it; one of another controller, or with no
+// known class, is not modelled and says which controller serves it.
 func TestIngressesBecomeRoutesOnOpenShift(t *testing.T) {
 	const classes = `apiVersion: networking.k8s.io/v1
 kind: IngressClass
@@ -41,7 +41,7 @@ spec:` + spec + `
 		wantRoutes []string
 		wantEffect string
 	}{
-		{"ingressClassName openshift-default", classes + ingress("", "\n  ingressClassName: openshift-default"), []string{"web/shop-0 -> frontend:80 host \"\" (Ingress shop)", "web/shop-1 -> api:http host \"shop.example.com\" (Ingress shop)"}, ""},
+		{"ingressClassName openshift-default", classes + ingress("", "\n  ingressClassName: openshift-default"), []string{"web/shop-0 -> api:http host \"shop.example.com\" (Ingress shop)"}, ""},
 		{"the default class is nginx's", classes + ingress("", ""), nil,
 			"an Ingress opens a path from outside through its controller's pods, which zonesim models for OpenShift's ingress-to-route only; web/shop's controller is k8s.io/ingress-nginx (the default IngressClass nginx)"},
 		{"the annotation names a class the input lacks", ingress(", annotations: {kubernetes.io/ingress.class: traefik}", ""), nil,
@@ -49,7 +49,7 @@ spec:` + spec + `
 		{"no class on plain Kubernetes", ingress("", ""), nil,
 			"an Ingress opens a path from outside through its controller's pods, which zonesim models for OpenShift's ingress-to-route only; no IngressClass names its controller"},
 		{"no class on OpenShift", "apiVersion: v1\nkind: Namespace\nmetadata: {name: openshift-ingress}\n---\n" + ingress("", ""),
-			[]string{"web/shop-0 -> frontend:80 host \"\" (Ingress shop)", "web/shop-1 -> api:http host \"shop.example.com\" (Ingress shop)"}, ""},
+			[]string{"web/shop-0 -> api:http host \"shop.example.com\" (Ingress shop)"}, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -922,6 +922,7 @@ func (l *Loader) addPod(obj any, src Source, root *yaml.Node) {
 		}
 		pod.IP = ip
 	}
+	pod.NetworkIPs = primaryNetworkIPs(p.Annotations[podNetworksAnnotation])
 	if ref := metav1.GetControllerOf(p); ref != nil {
 		l.podOwners[pod] = *ref
 	}
@@ -1235,6 +1236,7 @@ func (l *Loader) assignIPs() {
 		}
 	}
 	var nodeCur, podCur, svcCur netip.Addr
+	netCur := map[*Network]*netip.Addr{}
 	nodes := map[string]*Node{}
 	for _, n := range c.Nodes {
 		if !n.IP.IsValid() {
@@ -1250,6 +1252,22 @@ func (l *Loader) assignIPs() {
 				p.IP, p.AssignedIP = next(l.opts.NodeCIDR, &nodeCur), true
 			}
 			continue
+		}
+		if n, _ := c.PrimaryNetwork(p.Namespace); n != nil {
+			// UDN-3: its traffic carries its address on the user-defined network.
+			if len(p.NetworkIPs) > 0 {
+				p.IP, p.AssignedIP = p.NetworkIPs[0], false
+				continue
+			}
+			if len(n.Subnets) > 0 {
+				if netCur[n] == nil {
+					netCur[n] = new(netip.Addr)
+				}
+				if p.IP, p.AssignedIP = next(n.Subnets[0], netCur[n]), true; !p.IP.IsValid() {
+					l.problem(p.Source.File, p.Source.Line, "", fmt.Sprintf("%s's subnet %s has no free address left for pod %s", n, n.Subnets[0], p.Key()))
+				}
+				continue
+			}
 		}
 		if !p.IP.IsValid() {
 			p.IP, p.AssignedIP = next(l.opts.PodCIDR, &podCur), true

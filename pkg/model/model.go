@@ -133,7 +133,10 @@ type Pod struct {
 	Workload *Workload
 	// EgressRouter is set on the pod the operator runs for an EgressRouter.
 	EgressRouter *EgressRouter
-	Source       Source
+	// NetworkIPs are the addresses OVN-Kubernetes' k8s.ovn.org/pod-networks annotation gives the pod on its
+	// primary user-defined network (status.podIP is then its default-network address, UDN-3).
+	NetworkIPs []netip.Addr
+	Source     Source
 }
 
 // Key is "namespace/name".

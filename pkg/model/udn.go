@@ -1,7 +1,9 @@
 package model
 
 import (
+	"encoding/json"
 	"fmt"
+	"net/netip"
 	"slices"
 
 	"go.yaml.in/yaml/v3"
@@ -93,7 +95,11 @@ type Network struct {
 	Role      string            // Primary or Secondary
 	// NamespaceSelector selects the namespaces of a ClusterUserDefinedNetwork.
 	NamespaceSelector *metav1.LabelSelector
-	Source            Source
+	// Subnets are the network's pod subnets, where zonesim gives addresses to its pods that have none.
+	Subnets []netip.Prefix
+	// Transport is a ClusterUserDefinedNetwork's transport (NoOverlay, EVPN; empty: Geneve overlay).
+	Transport string
+	Source    Source
 }
 
 // ID names the network as OVN-Kubernetes does: namespace_name for a UDN, cluster_udn_name for a CUDN.
@@ -127,7 +133,10 @@ type NetworkConnect struct {
 	CUDNSelectors      []metav1.LabelSelector
 	NamespaceSelectors []metav1.LabelSelector
 	Pods, Services     bool
-	Source             Source
+	// Failed: its status says OVN-Kubernetes could not set it up (status.status Failure, or condition
+	// Accepted False); it connects nothing.
+	Failed bool
+	Source Source
 }
 
 func init() {
@@ -197,7 +206,7 @@ func (l *Loader) addUserDefinedNetwork(obj any, src Source, root *yaml.Node) {
 	l.probs = append(l.probs, v.probs...)
 	if len(v.probs.Errors()) == 0 {
 		l.cluster.Networks = append(l.cluster.Networks, &Network{Kind: "UserDefinedNetwork", Namespace: u.Namespace, Name: u.Name,
-			Topology: u.Spec.Topology, Role: role, Source: src})
+			Topology: u.Spec.Topology, Role: role, Subnets: subnetsOf(u.Spec.Layer3, u.Spec.Layer2), Source: src})
 	}
 }
 
@@ -212,10 +221,16 @@ func (l *Loader) addClusterUserDefinedNetwork(obj any, src Source, root *yaml.No
 	}
 	role := v.topologyRole([]any{"spec", "network"}, n.Topology, map[string]map[string]any{"layer3": n.Layer3, "layer2": n.Layer2, "localnet": n.Localnet},
 		"Layer2", "Layer3", "Localnet")
+	switch n.Transport {
+	case "", "NoOverlay", "EVPN":
+	default:
+		v.err([]any{"spec", "network", "transport"}, fmt.Sprintf("unsupported value %q: must be NoOverlay or EVPN", n.Transport))
+	}
 	l.probs = append(l.probs, v.probs...)
 	if len(v.probs.Errors()) == 0 {
 		l.cluster.Networks = append(l.cluster.Networks, &Network{Kind: "ClusterUserDefinedNetwork", Name: u.Name, Labels: copyLabels(u.Labels),
-			Topology: n.Topology, Role: role, NamespaceSelector: u.Spec.NamespaceSelector, Source: src})
+			Topology: n.Topology, Role: role, NamespaceSelector: u.Spec.NamespaceSelector, Subnets: subnetsOf(n.Layer3, n.Layer2, n.Localnet),
+			Transport: n.Transport, Source: src})
 	}
 }
 
@@ -230,6 +245,10 @@ func (l *Loader) addClusterNetworkConnect(obj any, src Source, root *yaml.Node) 
 		path := []any{"spec", "networkSelectors", i}
 		switch s.NetworkSelectionType {
 		case "ClusterUserDefinedNetworks":
+			if s.ClusterUserDefinedNetworkSelector != nil && !has(root, extend(path, "clusterUserDefinedNetworkSelector", "networkSelector")...) {
+				v.err(extend(path, "clusterUserDefinedNetworkSelector", "networkSelector"), "required")
+				continue
+			}
 			if s.ClusterUserDefinedNetworkSelector == nil {
 				v.err(extend(path, "clusterUserDefinedNetworkSelector"), "required with networkSelectionType ClusterUserDefinedNetworks")
 				continue
@@ -237,6 +256,10 @@ func (l *Loader) addClusterNetworkConnect(obj any, src Source, root *yaml.Node) 
 			v.selector(s.ClusterUserDefinedNetworkSelector.NetworkSelector, extend(path, "clusterUserDefinedNetworkSelector", "networkSelector")...)
 			nc.CUDNSelectors = append(nc.CUDNSelectors, s.ClusterUserDefinedNetworkSelector.NetworkSelector)
 		case "PrimaryUserDefinedNetworks":
+			if s.PrimaryUserDefinedNetworkSelector != nil && !has(root, extend(path, "primaryUserDefinedNetworkSelector", "namespaceSelector")...) {
+				v.err(extend(path, "primaryUserDefinedNetworkSelector", "namespaceSelector"), "required")
+				continue
+			}
 			if s.PrimaryUserDefinedNetworkSelector == nil {
 				v.err(extend(path, "primaryUserDefinedNetworkSelector"), "required with networkSelectionType PrimaryUserDefinedNetworks")
 				continue
@@ -256,6 +279,9 @@ func (l *Loader) addClusterNetworkConnect(obj any, src Source, root *yaml.Node) 
 		v.err([]any{"spec", "connectivity"}, fmt.Sprintf("must have 1 or 2 values, got %d", n))
 	}
 	for i, t := range c.Spec.Connectivity {
+		if slices.Contains(c.Spec.Connectivity[:i], t) {
+			v.err([]any{"spec", "connectivity", i}, fmt.Sprintf("duplicate value %q", t))
+		}
 		switch t {
 		case ConnectPods:
 			nc.Pods = true
@@ -264,6 +290,13 @@ func (l *Loader) addClusterNetworkConnect(obj any, src Source, root *yaml.Node) 
 		default:
 			v.err([]any{"spec", "connectivity", i}, fmt.Sprintf("unsupported value %q: must be PodNetwork or ServiceNetwork", t))
 		}
+	}
+	nc.Failed = c.Status.Status == "Failure"
+	for _, cond := range c.Status.Conditions {
+		nc.Failed = nc.Failed || cond.Type == "Accepted" && cond.Status == metav1.ConditionFalse
+	}
+	if nc.Failed {
+		v.warn([]any{"status"}, "its status says OVN-Kubernetes could not set it up (Failure, or Accepted False): it connects nothing (UDN-6)")
 	}
 	l.probs = append(l.probs, v.probs...)
 	if len(v.probs.Errors()) == 0 {
@@ -329,4 +362,54 @@ func (n *Network) holds(ns *Namespace) bool {
 	}
 	sel, err := metav1.LabelSelectorAsSelector(n.NamespaceSelector)
 	return err == nil && sel.Matches(labels.Set(ns.Labels))
+}
+
+// subnetsOf reads the subnets of a network's topology block: Layer3's [{cidr, hostSubnet}], Layer2's and
+// Localnet's [cidr].
+func subnetsOf(blocks ...map[string]any) []netip.Prefix {
+	var out []netip.Prefix
+	for _, b := range blocks {
+		list, _ := b["subnets"].([]any)
+		for _, item := range list {
+			text, _ := item.(string)
+			if m, ok := item.(map[string]any); ok {
+				text, _ = m["cidr"].(string)
+			}
+			if p, err := netip.ParsePrefix(text); err == nil {
+				out = append(out, p.Masked())
+			}
+		}
+	}
+	return out
+}
+
+// podNetworksAnnotation is where OVN-Kubernetes writes each pod's addresses on its networks.
+const podNetworksAnnotation = "k8s.ovn.org/pod-networks"
+
+// primaryNetworkIPs are the addresses the pod-networks annotation gives a pod on its primary
+// user-defined network: the entry of role primary that is not the default network.
+func primaryNetworkIPs(annotation string) []netip.Addr {
+	if annotation == "" {
+		return nil
+	}
+	var nets map[string]struct {
+		IPAddresses []string `json:"ip_addresses"`
+		Role        string   `json:"role"`
+	}
+	if json.Unmarshal([]byte(annotation), &nets) != nil {
+		return nil
+	}
+	var out []netip.Addr
+	for name, n := range nets {
+		if name == "default" || n.Role != "primary" {
+			continue
+		}
+		for _, a := range n.IPAddresses {
+			if p, err := netip.ParsePrefix(a); err == nil {
+				out = append(out, p.Addr())
+			}
+		}
+	}
+	slices.SortFunc(out, netip.Addr.Compare)
+	return out
 }

@@ -131,8 +131,13 @@ func (e *Engine) domainNameCaveats(namespaces map[string]bool, pods []*model.Pod
 		if !held {
 			continue
 		}
+		dnsChecked := false
 		for i, r := range a.src.Egress {
 			for _, p := range r.Peers {
+				if len(p.DomainNames) > 0 && a.src.Kind == "ClusterNetworkPolicy" && !dnsChecked {
+					dnsChecked = true
+					out = append(out, e.dnsReachCaveats(a, nss)...)
+				}
 				for _, name := range p.DomainNames {
 					if a.src.Kind != "ClusterNetworkPolicy" || e.domainNamed(name) {
 						continue
@@ -146,6 +151,45 @@ func (e *Engine) domainNameCaveats(namespaces map[string]bool, pods []*model.Pod
 		}
 	}
 	return out
+}
+
+// dnsServices are the cluster DNS services zonesim knows by name: Kubernetes' and OpenShift's.
+var dnsServices = [][2]string{{"kube-system", "kube-dns"}, {"openshift-dns", "dns-default"}}
+
+// dnsReachCaveats say, for a ClusterNetworkPolicy with domainNames peers, which of the namespaces its
+// subject holds cannot reach the cluster DNS service on UDP/53: a domainNames rule works only for pods
+// that can resolve names (CNP-3, NPEP-133), so its verdicts there are not what the cluster does.
+func (e *Engine) dnsReachCaveats(a *cadmin, nss map[string]bool) []Caveat {
+	var svc *model.Service
+	for _, d := range dnsServices {
+		if svc = e.Cluster.Service(d[0], d[1]); svc != nil {
+			break
+		}
+	}
+	if svc == nil {
+		return nil // the input does not say where DNS is
+	}
+	ep, err := e.serviceEndpoint(svc)
+	if err != nil {
+		return nil
+	}
+	var blind []string
+	for _, ns := range slices.Sorted(maps.Keys(nss)) {
+		pods := e.podsOf(ns)
+		if len(pods) == 0 || !e.adminHolds(a, e.classOf[pods[0]]) {
+			continue
+		}
+		s := Member{Pod: pods[0], Name: pods[0].Key()}
+		if pr, _ := e.pair(s, ep.Members[0], svc, &PortSpec{Protocol: "UDP", Lo: 53, Hi: 53}, false); !pr.Allowed {
+			blind = append(blind, ns)
+		}
+	}
+	if len(blind) == 0 {
+		return nil
+	}
+	return []Caveat{{Kind: "assumption", Message: fmt.Sprintf(
+		"%s has domainNames peers, but pods of %s cannot reach svc:%s/%s on UDP/53: a domainNames rule works only for pods that can resolve names (CNP-3), so its verdicts for them assume a resolution they cannot make",
+		a.src.Key(), strings.Join(blind, ", "), svc.Namespace, svc.Name)}}
 }
 
 // samePriorityCaveats are the pairs of enforced admin policies of one tier and priority whose subjects

@@ -168,3 +168,52 @@ spec:
 	}
 	assert.Contains(t, strings.Join(msgs, "\n"), "ClusterNetworkPolicy/a-accept (extrab.yaml:1) and ClusterNetworkPolicy/b-deny (extrab.yaml:10) have the same tier and priority 7")
 }
+
+// CNP-3: a domainNames rule works only for pods that can resolve names: where the subject's pods cannot
+// reach the cluster DNS service, the verdict says so.
+func TestDomainNamesNeedDNS(t *testing.T) {
+	const dns = `apiVersion: v1
+kind: Namespace
+metadata: {name: kube-system}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: coredns, namespace: kube-system, labels: {k8s-app: kube-dns}}
+spec: {nodeName: w1, containers: [{name: c, image: i, ports: [{containerPort: 53, protocol: UDP}]}]}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: kube-dns, namespace: kube-system}
+spec: {selector: {k8s-app: kube-dns}, ports: [{port: 53, protocol: UDP}]}
+---
+`
+	policy := func(dnsRule string) string {
+		return `apiVersion: policy.networking.k8s.io/v1alpha2
+kind: ClusterNetworkPolicy
+metadata: {name: allowlist}
+spec:
+  tier: Admin
+  priority: 1
+  subject: {namespaces: {matchLabels: {network-zone: z}}}
+  egress:` + dnsRule + `
+    - {action: Accept, to: [{domainNames: [api.example.com]}]}
+    - {action: Deny, to: [{networks: [0.0.0.0/0]}]}`
+	}
+	for _, tt := range []struct {
+		name, rule string
+		want       bool
+	}{
+		{"DNS denied", "", true},
+		{"DNS accepted first", "\n    - {action: Accept, to: [{namespaces: {matchLabels: {kubernetes.io/metadata.name: kube-system}}}], protocols: [{udp: {destinationPort: {number: 53}}}]}", false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			e := zonedEngine(t, "generic", dns+eipZ, policy(tt.rule))
+			res := ask(t, e, "app/web", "ext:api", "tcp/443")
+			caveat := false
+			for _, c := range res.Caveats {
+				caveat = caveat || strings.Contains(c.Message, "pods of app cannot reach svc:kube-system/kube-dns on UDP/53")
+			}
+			assert.Equal(t, tt.want, caveat, "%v", res.Caveats)
+		})
+	}
+}

@@ -16,8 +16,8 @@ import (
 // egressServiceOf is the EgressService whose LoadBalancer Service has p among its endpoints, with the
 // service; nil when none does.
 func (e *Engine) egressServiceOf(p *model.Pod) (*model.EgressService, *model.Service) {
-	if p.HostNetwork {
-		return nil, nil
+	if p.HostNetwork || e.netOf[p.Namespace] != "" {
+		return nil, nil // OVN-Kubernetes does not apply EgressServices on user-defined networks yet (EGS-1)
 	}
 	for _, es := range e.Cluster.EgressServices {
 		if es.Namespace != p.Namespace {

@@ -224,6 +224,9 @@ func DomainMatches(pattern, name string) bool {
 
 // egressToIP is what s may send to an address outside the pod network (NP-10, NP-15).
 func (e *Engine) egressToIP(s *Class, ip netip.Addr, explain bool) Side {
+	if side, ok := e.externalSide(s, Egress); ok {
+		return side
+	}
 	return e.side(Egress, "", s.policies[Egress], s.tiers[Egress], e.ipHas(Egress, ip), nil, false, explain)
 }
 
@@ -232,6 +235,9 @@ func (e *Engine) ingressFromIP(d *Class, ip netip.Addr, explain bool) Side {
 	if n := e.ownNode(d, ip); n != nil {
 		return Side{Direction: "ingress", Isolated: len(d.policies[Ingress]) > 0, Conns: AllConns(),
 			Reason: "from the pod's own node " + n.Name + ": always allowed (NP-19)"}
+	}
+	if side, ok := e.externalSide(d, Ingress); ok {
+		return side
 	}
 	return e.side(Ingress, "", d.policies[Ingress], d.tiers[Ingress], e.ipHas(Ingress, ip), d.NamedPorts, true, explain)
 }

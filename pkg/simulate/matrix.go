@@ -601,10 +601,11 @@ type atomKey struct {
 	pol   int32 // Class.polKey
 	ports int32 // Class.portsKey, or -1 when the named ports do not matter
 	block netip.Prefix
+	net   string // the class's network: it may decide before the policies (UDN-2, UDN-3)
 }
 
 func (e *Engine) atomID(d Direction, c *Class, a *Atom, eval func() ConnSet) int32 {
-	k := atomKey{d, c.polKey[d], -1, a.Prefix}
+	k := atomKey{d, c.polKey[d], -1, a.Prefix, e.classNet(c)}
 	id, ok := e.atomMemo[k]
 	if !ok {
 		id = portsMatter

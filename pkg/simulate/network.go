@@ -46,9 +46,12 @@ func (e *Engine) compileNetworks() {
 	e.links = map[[2]string]*networkLink{}
 	for _, nc := range c.NetworkConnects {
 		var ids []string
+		if nc.Failed {
+			continue // its status says OVN-Kubernetes could not set it up (the loader warns)
+		}
 		add := func(n *model.Network) {
-			if n != nil && n.Role == "Primary" && !containsString(ids, n.ID()) {
-				ids = append(ids, n.ID())
+			if n != nil && n.Role == "Primary" && n.Transport == "" && !containsString(ids, n.ID()) {
+				ids = append(ids, n.ID()) // NoOverlay and EVPN networks cannot be connected (UDN-6)
 			}
 		}
 		for _, n := range c.Networks {
@@ -63,7 +66,7 @@ func (e *Engine) compileNetworks() {
 		}
 		for _, ns := range c.Namespaces {
 			for _, s := range nc.NamespaceSelectors {
-				if n, _ := c.PrimaryNetwork(ns.Name); n != nil && n.Kind == "UserDefinedNetwork" && newSelector(&s).matches(ns.Labels) {
+				if n, _ := c.PrimaryNetwork(ns.Name); n != nil && newSelector(&s).matches(ns.Labels) {
 					add(n)
 				}
 			}
@@ -102,7 +105,7 @@ func (e *Engine) separated(s, d *Class) bool {
 		return true
 	}
 	if s.HostNetwork {
-		return dn != "" && !(s.Node != "" && s.Node == d.Node)
+		return dn != "" // only the kubelet reaches them from the node (ingress from node:N), no host process
 	}
 	if d.HostNetwork || sn == dn {
 		return false
@@ -132,7 +135,7 @@ func (e *Engine) separation(s, d *Class) string {
 	case sn == missingNetwork || dn == missingNetwork:
 		return "a namespace labelled " + model.PrimaryUDNLabel + " without a primary network: its pods cannot start (UDN-2)"
 	case s.HostNetwork:
-		return fmt.Sprintf("host-network traffic from node %s does not reach pods of %s on other nodes (UDN-3)", s.Node, e.networkName(dn))
+		return fmt.Sprintf("host-network pods do not reach the pods of %s: only the kubelet does, for probes (UDN-3)", e.networkName(dn))
 	}
 	msg := fmt.Sprintf("different primary networks: %s and %s", e.networkName(sn), e.networkName(dn))
 	if l := e.links[[2]string{sn, dn}]; l != nil {
@@ -152,13 +155,20 @@ func (e *Engine) serviceAcross(s *Class, svc *model.Service) (string, bool) {
 		return "", false
 	case svc.Type == "NodePort" || svc.Type == "LoadBalancer":
 		return fmt.Sprintf("a %s service is reachable from every network (UDN-3)", svc.Type), true
-	case dn == "" && (svc.Namespace == "default" && svc.Name == "kubernetes" || svc.Namespace == "kube-system" && svc.Name == "kube-dns"):
-		return "a pod of a user-defined network keeps the default network's kubernetes and kube-dns services (UDN-3)", true
+	case dn == "" && defaultNetworkServices[[2]string{svc.Namespace, svc.Name}]:
+		return "a pod of a user-defined network keeps the default network's API and DNS services (UDN-3)", true
 	}
 	if l := e.links[[2]string{sn, dn}]; l != nil && l.services {
 		return fmt.Sprintf("%s connects the networks for services (UDN-6)", strings.Join(l.by, ", ")), true
 	}
 	return "", false
+}
+
+// defaultNetworkServices are the default network's services a pod of a user-defined network keeps:
+// the API server and cluster DNS (OVN-Kubernetes' udn-allowed-default-services; OpenShift's DNS is
+// openshift-dns/dns-default).
+var defaultNetworkServices = map[[2]string]bool{
+	{"default", "kubernetes"}: true, {"kube-system", "kube-dns"}: true, {"openshift-dns", "dns-default"}: true,
 }
 
 // onUDN says whether a class's pods are on a user-defined network (or on none).
@@ -196,4 +206,19 @@ func (e *Engine) udnNamespaces() []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+// externalSide is the side of a pod on a user-defined network toward or from an address outside the pod
+// network, when the network decides it (UDN-2, UDN-3): a namespace without its network runs no pod, and
+// a pod of a user-defined network takes no traffic from outside the cluster by its own address; ok is
+// false when the policies decide.
+func (e *Engine) externalSide(c *Class, d Direction) (Side, bool) {
+	dir := [2]string{"ingress", "egress"}[d]
+	switch net := e.classNet(c); {
+	case net == missingNetwork:
+		return Side{Direction: dir, Reason: "a namespace labelled " + model.PrimaryUDNLabel + " without a primary network: its pods cannot start (UDN-2)"}, true
+	case net != "" && d == Ingress:
+		return Side{Direction: dir, Reason: fmt.Sprintf("a pod of %s takes no traffic from outside the cluster by its own address: outside traffic enters through NodePort and LoadBalancer services and routes (UDN-3)", e.networkName(net))}, true
+	}
+	return Side{}, false
 }

@@ -144,7 +144,7 @@ spec: {podSelector: {}, ingress: [{from: [{namespaceSelector: {}}]}]}`
 		{"nor the other way", "a1/p", "d/p", "", nil, false, "CUDN zone-a (in-0.yaml:1) and the cluster default network"},
 		{"selected without the label: the default network", "plain/p", "d/p", "", nil, true, ""},
 		{"the label without a network: no pod starts", "m/p", "d/p", "", nil, false, "without a primary network: its pods cannot start (UDN-2)"},
-		{"kube-dns stays reachable", "a1/p", "svc:kube-system/kube-dns", "udp/53", nil, true, "keeps the default network's kubernetes and kube-dns services (UDN-3)"},
+		{"kube-dns stays reachable", "a1/p", "svc:kube-system/kube-dns", "udp/53", nil, true, "keeps the default network's API and DNS services (UDN-3)"},
 		{"a LoadBalancer service of another network", "a1/p", "svc:d/lb", "", nil, true, "a LoadBalancer service is reachable from every network (UDN-3)"},
 		{"a ClusterIP service of another network", "a1/p", "svc:d/web", "", nil, false, "not connected (UDN-3)"},
 		{"connected for pods", "a1/p", "b1/p", "", []string{connect("PodNetwork")}, true, "ClusterNetworkConnect a-b connects CUDN zone-a"},
@@ -153,6 +153,10 @@ spec: {podSelector: {}, ingress: [{from: [{namespaceSelector: {}}]}]}`
 		{"connected for services only: not pods", "a1/p", "b1/p", "", []string{connect("ServiceNetwork")}, false, "connects them for services only (UDN-6)"},
 		{"connected for services: the ClusterIP service", "a1/p", "svc:b1/web", "", []string{connect("ServiceNetwork")}, true, "connects the networks for services (UDN-6)"},
 		{"not transitive: the default network stays apart", "d/p", "b1/p", "", []string{connect("PodNetwork")}, false, "not connected (UDN-3)"},
+		{"an ipBlock on the other network's subnet admits it", "a1/p", "b1/p", "", []string{connect("PodNetwork"), fromZoneASubnet}, true, ""},
+		{"the label without a network: nothing from outside either", "internet", "m/p", "", nil, false, ""},
+		{"outside traffic does not reach a UDN pod by its address", "internet", "a1/p", "", nil, false, ""},
+		{"a namespace selector takes the namespace's CUDN too", "a1/p", "b1/p", "", []string{connectByNamespace}, true, "ClusterNetworkConnect by-namespace connects"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -168,6 +172,36 @@ spec: {podSelector: {}, ingress: [{from: [{namespaceSelector: {}}]}]}`
 			matrixAgreesWithQuery(t, e)
 		})
 	}
+}
+
+const fromZoneASubnet = `apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: from-zone-a-subnet, namespace: b1}
+spec: {podSelector: {}, ingress: [{from: [{ipBlock: {cidr: 10.100.0.0/16}}]}]}`
+
+const connectByNamespace = `apiVersion: k8s.ovn.org/v1
+kind: ClusterNetworkConnect
+metadata: {name: by-namespace}
+spec:
+  networkSelectors:
+    - {networkSelectionType: PrimaryUserDefinedNetworks, primaryUserDefinedNetworkSelector: {namespaceSelector: {matchExpressions: [{key: kubernetes.io/metadata.name, operator: In, values: [a1, b1]}]}}}
+  connectSubnets: [{cidr: 192.168.0.0/16, networkPrefix: 24}]
+  connectivity: [PodNetwork]`
+
+// UDN-3: a pod's address is its address on its network: the pod-networks annotation's, else one of the
+// network's subnet.
+func TestUserDefinedNetworkAddresses(t *testing.T) {
+	c := loadCluster(t, networksWorld, `apiVersion: v1
+kind: Pod
+metadata:
+  name: exported
+  namespace: b1
+  annotations: {k8s.ovn.org/pod-networks: '{"default":{"ip_addresses":["10.128.2.9/23"],"role":"infrastructure-locked"},"b1/net":{"ip_addresses":["10.200.0.77/16"],"role":"primary"}}'}
+spec: {containers: [{name: c, image: i}]}
+status: {podIP: 10.128.2.9}`)
+	assert.Equal(t, "10.200.0.77", c.Pod("b1/exported").IP.String())
+	assert.True(t, c.Pod("a1/p").IP.Prev().IsValid() && strings.HasPrefix(c.Pod("a1/p").IP.String(), "10.100."), c.Pod("a1/p").IP)
+	assert.True(t, strings.HasPrefix(c.Pod("d/p").IP.String(), "10.128."), c.Pod("d/p").IP)
 }
 
 // UDN-2: the loader says where a namespace's label and its networks do not meet.
