@@ -84,10 +84,7 @@ func (e *Engine) caveats(namespaces map[string]bool, pods []*model.Pod) []Caveat
 // scenario's external endpoints: where such a name resolves is not known offline, so a flow to one of
 // its addresses is judged by the rules after it (EF-1).
 func (e *Engine) dnsNameCaveats(namespaces map[string]bool, pods []*model.Pod) []Caveat {
-	nss := maps.Clone(namespaces)
-	for _, p := range pods {
-		nss[p.Namespace] = true
-	}
+	nss := namespacesOf(namespaces, pods)
 	var out []Caveat
 	for _, ns := range slices.Sorted(maps.Keys(nss)) {
 		ef := e.Cluster.EgressFirewallOf(ns)
@@ -95,7 +92,7 @@ func (e *Engine) dnsNameCaveats(namespaces map[string]bool, pods []*model.Pod) [
 			continue
 		}
 		for i, r := range ef.Rules {
-			if r.DNSName == "" || e.namesExternal(r.DNSName) {
+			if r.DNSName == "" || e.namedByExternal(r.DNSName, DNSMatches) {
 				continue
 			}
 			verb := "denies"
@@ -115,20 +112,10 @@ func (e *Engine) dnsNameCaveats(namespaces map[string]bool, pods []*model.Pod) [
 // pods of the namespaces, where a name matches no DNS name of the scenario's external endpoints: where it
 // resolves is not known offline, so a flow to one of its addresses is judged by the rules after it (CNP-3).
 func (e *Engine) domainNameCaveats(namespaces map[string]bool, pods []*model.Pod) []Caveat {
-	nss := maps.Clone(namespaces)
-	for _, p := range pods {
-		nss[p.Namespace] = true
-	}
+	nss := namespacesOf(namespaces, pods)
 	var out []Caveat
 	for _, a := range e.admins {
-		held := false
-		for ns := range nss {
-			if n := e.Cluster.Namespace(ns); n != nil && a.nss != nil && a.nss.matches(n.Labels) {
-				held = true
-				break
-			}
-		}
-		if !held {
+		if !e.holdsAny(a, nss) {
 			continue
 		}
 		dnsChecked := false
@@ -139,7 +126,7 @@ func (e *Engine) domainNameCaveats(namespaces map[string]bool, pods []*model.Pod
 					out = append(out, e.dnsReachCaveats(a, nss)...)
 				}
 				for _, name := range p.DomainNames {
-					if a.src.Kind != "ClusterNetworkPolicy" || e.domainNamed(name) {
+					if a.src.Kind != "ClusterNetworkPolicy" || e.namedByExternal(name, DomainMatches) {
 						continue
 					}
 					out = append(out, Caveat{Kind: "assumption", Message: fmt.Sprintf(
@@ -196,23 +183,12 @@ func (e *Engine) dnsReachCaveats(a *cadmin, nss map[string]bool) []Caveat {
 // hold pods of the namespaces: where both match a connection, the implementation may apply either, so
 // a verdict they decide may differ from zonesim's, which takes them by name (ANP-4, CNP-2).
 func (e *Engine) samePriorityCaveats(namespaces map[string]bool, pods []*model.Pod) []Caveat {
-	nss := maps.Clone(namespaces)
-	for _, p := range pods {
-		nss[p.Namespace] = true
-	}
-	holds := func(a *cadmin) bool {
-		for ns := range nss {
-			if n := e.Cluster.Namespace(ns); n != nil && a.nss != nil && a.nss.matches(n.Labels) {
-				return true
-			}
-		}
-		return false
-	}
+	nss := namespacesOf(namespaces, pods)
 	var out []Caveat
 	for i := 1; i < len(e.admins); i++ {
 		a, b := e.admins[i-1], e.admins[i]
 		if a.baseline != b.baseline || a.src.Kind == "BaselineAdminNetworkPolicy" || b.src.Kind == "BaselineAdminNetworkPolicy" ||
-			a.src.Priority != b.src.Priority || !holds(a) || !holds(b) {
+			a.src.Priority != b.src.Priority || !e.holdsAny(a, nss) || !e.holdsAny(b, nss) {
 			continue
 		}
 		out = append(out, Caveat{Kind: "assumption", Message: fmt.Sprintf(
@@ -222,11 +198,12 @@ func (e *Engine) samePriorityCaveats(namespaces map[string]bool, pods []*model.P
 	return out
 }
 
-// domainNamed says whether a domainNames pattern matches a DNS name of some external endpoint.
-func (e *Engine) domainNamed(pattern string) bool {
+// namedByExternal says whether a name pattern matches a DNS name of some external endpoint of the
+// scenario, by an EgressFirewall dnsName's rule (DNSMatches) or a domainNames entry's (DomainMatches).
+func (e *Engine) namedByExternal(pattern string, matches func(pattern, name string) bool) bool {
 	for _, x := range e.Cluster.Scenario.ExternalList() {
 		for _, n := range x.DNSNames {
-			if DomainMatches(pattern, n) {
+			if matches(pattern, n) {
 				return true
 			}
 		}
@@ -234,13 +211,20 @@ func (e *Engine) domainNamed(pattern string) bool {
 	return false
 }
 
-// namesExternal says whether a dnsName pattern matches a DNS name of some external endpoint.
-func (e *Engine) namesExternal(pattern string) bool {
-	for _, x := range e.Cluster.Scenario.ExternalList() {
-		for _, n := range x.DNSNames {
-			if DNSMatches(pattern, n) {
-				return true
-			}
+// namespacesOf are the namespaces, and those of the pods.
+func namespacesOf(namespaces map[string]bool, pods []*model.Pod) map[string]bool {
+	nss := maps.Clone(namespaces)
+	for _, p := range pods {
+		nss[p.Namespace] = true
+	}
+	return nss
+}
+
+// holdsAny says whether an admin policy's subject holds pods of one of the namespaces.
+func (e *Engine) holdsAny(a *cadmin, nss map[string]bool) bool {
+	for ns := range nss {
+		if n := e.Cluster.Namespace(ns); n != nil && a.nss != nil && a.nss.matches(n.Labels) {
+			return true
 		}
 	}
 	return false
