@@ -1,4 +1,6 @@
-// Package render writes the manifests that implement a scenario's zone design, in seed 002's pattern:
+// Package render writes the manifests that implement a scenario's zone design, in seed 002's pattern (or,
+// with SegmentationUDN, with a primary ClusterUserDefinedNetwork per zone and ClusterNetworkConnects for
+// the contract's flows):
 // zone labels and node selectors on namespaces, one NetworkPolicy per zoned namespace (same namespace,
 // same zone, the zone's own router shard, the contract's zone pairs), one IngressController per zone
 // plus a default router that excludes zoned namespaces, EgressIPs from each zone's range, EgressFirewall
@@ -29,24 +31,57 @@ type File struct {
 	Objects []any
 }
 
+// Segmentations are how a zone design separates its zones: NetworkPolicies on the cluster's one pod
+// network, or a primary ClusterUserDefinedNetwork per zone (UDN-1..UDN-6).
+const (
+	SegmentationPolicies = "policies"
+	SegmentationUDN      = "udn"
+)
+
+// Options say how to render.
+type Options struct {
+	// Segmentation is SegmentationPolicies (the default) or SegmentationUDN.
+	Segmentation string
+	// UDNCIDR is split into one /16 per zone, for the zones' networks (SegmentationUDN).
+	UDNCIDR netip.Prefix
+	// ConnectCIDR is split into one /24 per pair of connected zones, for their ClusterNetworkConnect.
+	ConnectCIDR netip.Prefix
+}
+
+// DefaultOptions are render's defaults.
+func DefaultOptions() Options {
+	return Options{Segmentation: SegmentationPolicies, UDNCIDR: netip.MustParsePrefix("10.192.0.0/12"), ConnectCIDR: netip.MustParsePrefix("100.90.0.0/16")}
+}
+
 // Render turns the scenario of c into manifests. Zoned namespaces are those the zones list plus those
 // the input labels with the zone label.
-func Render(c *model.Cluster) ([]File, error) {
+func Render(c *model.Cluster, o Options) ([]File, error) {
 	sc := c.Scenario
 	if sc == nil {
 		return nil, fmt.Errorf("render needs a kind: Scenario with zones and a contract (see docs/scenario.md)")
 	}
-	r := &renderer{c: c, sc: sc, label: sc.ZoneLabel, zoneOf: map[string]string{}}
+	r := &renderer{c: c, sc: sc, label: sc.ZoneLabel, zoneOf: map[string]string{}, opts: o}
 	if err := r.collectNamespaces(); err != nil {
 		return nil, err
 	}
-	files := []File{
-		{Name: "namespaces.yaml", Objects: r.namespaces()},
+	files := []File{{Name: "namespaces.yaml", Objects: r.namespaces()}}
+	switch o.Segmentation {
+	case SegmentationPolicies, "":
+	case SegmentationUDN:
+		nets, err := r.networks()
+		if err != nil {
+			return nil, err
+		}
+		files = append(files, File{Name: "networks.yaml", Objects: nets})
+	default:
+		return nil, fmt.Errorf("--segmentation %q: use %s or %s", o.Segmentation, SegmentationPolicies, SegmentationUDN)
+	}
+	files = append(files, []File{
 		{Name: "networkpolicies.yaml", Objects: r.policies()},
 		{Name: "ingresscontrollers.yaml", Objects: r.ingressControllers()},
 		{Name: "egress.yaml", Objects: r.egress()},
 		{Name: "quotas.yaml", Objects: r.quotas()},
-	}
+	}...)
 	var out []File
 	for _, f := range files {
 		if len(f.Objects) > 0 {
@@ -62,6 +97,85 @@ type renderer struct {
 	label  string
 	zoneOf map[string]string
 	order  []string
+	opts   Options
+	subnet map[string]netip.Prefix // SegmentationUDN: each zone's network
+}
+
+func (r *renderer) udn() bool { return r.opts.Segmentation == SegmentationUDN }
+
+// networks renders a primary ClusterUserDefinedNetwork per zone in use, on a /16 of UDNCIDR each, and
+// a ClusterNetworkConnect for pods per pair of zones the contract's flows join (UDN-6: a connection is
+// both ways; the NetworkPolicies keep a flow one-way).
+func (r *renderer) networks() ([]any, error) {
+	zones := r.zonesInUse()
+	base := r.opts.UDNCIDR.Masked()
+	if base.Bits() > 16 || !base.Addr().Is4() || 1<<(16-base.Bits()) < len(zones) {
+		return nil, fmt.Errorf("--udn-cidr %s holds fewer /16 networks than the %d zones need", r.opts.UDNCIDR, len(zones))
+	}
+	r.subnet = map[string]netip.Prefix{}
+	var out []any
+	for i, z := range zones {
+		a := base.Addr().As4()
+		a[1] += byte(i)
+		sub := netip.PrefixFrom(netip.AddrFrom4(a), 16)
+		r.subnet[z.Name] = sub
+		n := &model.OVNClusterUserDefinedNetwork{TypeMeta: meta("ClusterUserDefinedNetwork", "k8s.ovn.org/v1"),
+			ObjectMeta: metav1.ObjectMeta{Name: "zone-" + objectName(z.Name), Labels: map[string]string{r.label: z.Name}}}
+		n.Spec.NamespaceSelector = &metav1.LabelSelector{MatchLabels: map[string]string{r.label: z.Name}}
+		n.Spec.Network.Topology = "Layer3"
+		n.Spec.Network.Layer3 = map[string]any{"role": "Primary", "subnets": []any{map[string]any{"cidr": sub.String()}}}
+		out = append(out, n)
+	}
+	type pair struct{ a, b string }
+	var pairs []pair
+	seen := map[pair]bool{}
+	for _, f := range r.sc.Contract.Flows {
+		p := pair{f.From, f.To}
+		if p.b < p.a {
+			p = pair{p.b, p.a}
+		}
+		if _, okA := r.subnet[p.a]; !okA || p.a == p.b || seen[p] {
+			continue
+		}
+		if _, okB := r.subnet[p.b]; !okB {
+			continue
+		}
+		seen[p] = true
+		pairs = append(pairs, p)
+	}
+	cbase := r.opts.ConnectCIDR.Masked()
+	if cbase.Bits() > 24 || !cbase.Addr().Is4() || 1<<(24-cbase.Bits()) < len(pairs) {
+		return nil, fmt.Errorf("--connect-cidr %s holds fewer /24 subnets than the %d zone pairs need", r.opts.ConnectCIDR, len(pairs))
+	}
+	for i, p := range pairs {
+		a := cbase.Addr().As4()
+		a[1] += byte(i >> 8)
+		a[2] += byte(i)
+		c := &model.OVNClusterNetworkConnect{TypeMeta: meta("ClusterNetworkConnect", "k8s.ovn.org/v1"),
+			ObjectMeta: metav1.ObjectMeta{Name: "zone-" + objectName(p.a) + "-zone-" + objectName(p.b)}}
+		sel := struct {
+			NetworkSelectionType              string `json:"networkSelectionType"`
+			ClusterUserDefinedNetworkSelector *struct {
+				NetworkSelector metav1.LabelSelector `json:"networkSelector"`
+			} `json:"clusterUserDefinedNetworkSelector,omitempty"`
+			PrimaryUserDefinedNetworkSelector *struct {
+				NamespaceSelector metav1.LabelSelector `json:"namespaceSelector"`
+			} `json:"primaryUserDefinedNetworkSelector,omitempty"`
+			SecondaryUserDefinedNetworkSelector map[string]any `json:"secondaryUserDefinedNetworkSelector,omitempty"`
+			NetworkAttachmentDefinitionSelector map[string]any `json:"networkAttachmentDefinitionSelector,omitempty"`
+		}{NetworkSelectionType: "ClusterUserDefinedNetworks"}
+		sel.ClusterUserDefinedNetworkSelector = &struct {
+			NetworkSelector metav1.LabelSelector `json:"networkSelector"`
+		}{NetworkSelector: metav1.LabelSelector{MatchExpressions: []metav1.LabelSelectorRequirement{{Key: r.label, Operator: metav1.LabelSelectorOpIn, Values: []string{p.a, p.b}}}}}
+		c.Spec.NetworkSelectors = append(c.Spec.NetworkSelectors, sel)
+		c.Spec.ConnectSubnets = append(c.Spec.ConnectSubnets, struct {
+			CIDR          string `json:"cidr"`
+			NetworkPrefix int32  `json:"networkPrefix"`
+		}{CIDR: netip.PrefixFrom(netip.AddrFrom4(a), 24).String(), NetworkPrefix: 28})
+		c.Spec.Connectivity = []string{model.ConnectPods}
+		out = append(out, c)
+	}
+	return out, nil
 }
 
 func (r *renderer) collectNamespaces() error {
@@ -104,6 +218,9 @@ func (r *renderer) namespaces() []any {
 	var out []any
 	for _, ns := range r.order {
 		o := &corev1.Namespace{TypeMeta: meta("Namespace", "v1"), ObjectMeta: metav1.ObjectMeta{Name: ns, Labels: map[string]string{r.label: r.zoneOf[ns]}}}
+		if r.udn() {
+			o.Labels[model.PrimaryUDNLabel] = "" // at creation (UDN-2)
+		}
 		if r.sc.Contract.ComputeIsolation {
 			o.Annotations = map[string]string{model.NodeSelectorAnnotation: r.label + "=" + r.zoneOf[ns]}
 		}
@@ -166,14 +283,20 @@ func (r *renderer) policies() []any {
 		same := &metav1.LabelSelector{}
 		np.Spec.Ingress = append(np.Spec.Ingress,
 			networkingv1.NetworkPolicyIngressRule{From: []networkingv1.NetworkPolicyPeer{{PodSelector: same}}},
-			networkingv1.NetworkPolicyIngressRule{From: []networkingv1.NetworkPolicyPeer{r.zonePeer(z)}},
-			networkingv1.NetworkPolicyIngressRule{From: []networkingv1.NetworkPolicyPeer{{
+			networkingv1.NetworkPolicyIngressRule{From: []networkingv1.NetworkPolicyPeer{r.zonePeer(z)}})
+		if !r.udn() { // on its own network, the zone's router reaches it through the node (UDN-3)
+			np.Spec.Ingress = append(np.Spec.Ingress, networkingv1.NetworkPolicyIngressRule{From: []networkingv1.NetworkPolicyPeer{{
 				NamespaceSelector: &metav1.LabelSelector{MatchLabels: map[string]string{model.NamespaceNameLabel: model.IngressNamespace}},
 				PodSelector:       &metav1.LabelSelector{MatchLabels: map[string]string{model.RouterPodLabel: shardName(z)}},
 			}}})
+		}
 		for _, f := range r.sc.Contract.Flows {
 			if f.To == z && f.From != z {
-				np.Spec.Ingress = append(np.Spec.Ingress, networkingv1.NetworkPolicyIngressRule{From: []networkingv1.NetworkPolicyPeer{r.zonePeer(f.From)}, Ports: policyPorts(f.Ports)})
+				peer := r.zonePeer(f.From)
+				if r.udn() { // UDN-4: a namespaceSelector selects its own network only; the other zone by its network
+					peer = networkingv1.NetworkPolicyPeer{IPBlock: &networkingv1.IPBlock{CIDR: r.subnet[f.From].String()}}
+				}
+				np.Spec.Ingress = append(np.Spec.Ingress, networkingv1.NetworkPolicyIngressRule{From: []networkingv1.NetworkPolicyPeer{peer}, Ports: policyPorts(f.Ports)})
 			}
 		}
 		out = append(out, np)

@@ -1,6 +1,8 @@
 package render_test
 
 import (
+	"flag"
+	"os"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -10,6 +12,8 @@ import (
 	"github.com/zonesim/zonesim/pkg/render"
 	"github.com/zonesim/zonesim/pkg/simulate"
 )
+
+var update = flag.Bool("update", false, "rewrite the rendered scenario")
 
 func load(t *testing.T, design string, rendered []byte) *simulate.Engine {
 	t.Helper()
@@ -26,15 +30,28 @@ func load(t *testing.T, design string, rendered []byte) *simulate.Engine {
 }
 
 // render -> load -> check reports nothing, and the zone matrix is the contract: a zone pair has
-// connectivity iff the contract lists it, and only on the contract's ports.
+// connectivity iff the contract lists it, and only on the contract's ports; with NetworkPolicies on one
+// pod network, and with a primary network per zone (UDN-1..UDN-6).
 func TestRoundTrip(t *testing.T) {
 	for _, design := range []string{
 		"../../scenarios/two-zone/testdata/roundtrip/design.yaml",
 		"../../scenarios/three-tier/testdata/roundtrip/design.yaml",
 		"../../scenarios/outbound-only/testdata/roundtrip/design.yaml",
+		"../../scenarios/udn-zones/design.yaml",
 	} {
-		t.Run(design, func(t *testing.T) {
-			files, err := render.Render(load(t, design, nil).Cluster)
+		for _, seg := range []string{render.SegmentationPolicies, render.SegmentationUDN} {
+			t.Run(seg+" "+design, func(t *testing.T) { roundTrip(t, design, seg) })
+		}
+	}
+}
+
+// roundTrip renders a design with a segmentation, loads the result next to it, and checks it.
+func roundTrip(t *testing.T, design, segmentation string) {
+	{
+		{
+			opts := render.DefaultOptions()
+			opts.Segmentation = segmentation
+			files, err := render.Render(load(t, design, nil).Cluster, opts)
 			require.NoError(t, err)
 			var all []any
 			for _, f := range files {
@@ -70,11 +87,40 @@ func TestRoundTrip(t *testing.T) {
 					assert.True(t, cell.Conns.Subtract(*allowed).IsEmpty(), "%s -> %s: %s beyond the contract's %s", from.Name, to.Name, cell.Conns, allowed)
 				}
 			}
-		})
+		}
 	}
 }
 
 func TestRenderNeedsAScenario(t *testing.T) {
-	_, err := render.Render(&model.Cluster{})
+	_, err := render.Render(&model.Cluster{}, render.DefaultOptions())
 	assert.ErrorContains(t, err, "render needs a kind: Scenario")
+}
+
+// scenarios/udn-zones/rendered is what render --segmentation udn writes for its design, file by file
+// (go test ./pkg/render -update rewrites it).
+func TestUDNZonesScenarioIsCurrent(t *testing.T) {
+	const dir = "../../scenarios/udn-zones/"
+	opts := render.DefaultOptions()
+	opts.Segmentation = render.SegmentationUDN
+	files, err := render.Render(load(t, dir+"design.yaml", nil).Cluster, opts)
+	require.NoError(t, err)
+	var names []string
+	for _, f := range files {
+		names = append(names, f.Name)
+		y, err := render.YAML(f.Objects)
+		require.NoError(t, err)
+		if *update {
+			require.NoError(t, os.WriteFile(dir+"rendered/"+f.Name, y, 0o644))
+		}
+		want, err := os.ReadFile(dir + "rendered/" + f.Name)
+		require.NoError(t, err)
+		assert.Equal(t, string(want), string(y), f.Name)
+	}
+	entries, err := os.ReadDir(dir + "rendered")
+	require.NoError(t, err)
+	var have []string
+	for _, e := range entries {
+		have = append(have, e.Name())
+	}
+	assert.ElementsMatch(t, names, have)
 }

@@ -51,15 +51,24 @@ func (e *Engine) caveats(namespaces map[string]bool, pods []*model.Pod) []Caveat
 		out = append(out, Caveat{Kind: u.Kind, Object: obj, Source: &src, Message: u.Effect})
 	}
 	if len(e.ipBlocks) > 0 {
-		var assigned []string
+		var assigned, onNetworks []string
 		for _, p := range pods {
-			if e.assumedIP()[p] {
+			switch {
+			case !e.assumedIP()[p]:
+			case e.netOf[p.Namespace] != "":
+				onNetworks = append(onNetworks, p.Key()+" "+p.IP.String())
+			default:
 				assigned = append(assigned, p.Key()+" "+p.IP.String())
 			}
 		}
 		if n, list := fewOf(assigned); n > 0 {
 			out = append(out, Caveat{Kind: "assumption", Message: fmt.Sprintf(
 				"%d pod IP(s) that an ipBlock covers were assigned by zonesim (the input gives no status.podIP; --pod-cidr): %s; the verdicts on them assume those addresses",
+				n, list)})
+		}
+		if n, list := fewOf(onNetworks); n > 0 {
+			out = append(out, Caveat{Kind: "assumption", Message: fmt.Sprintf(
+				"%d pod IP(s) on user-defined networks that an ipBlock covers were assigned by zonesim from their network's subnet (the input gives no k8s.ovn.org/pod-networks address): %s; the verdicts on them assume those addresses",
 				n, list)})
 		}
 	}

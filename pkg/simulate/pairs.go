@@ -186,8 +186,7 @@ func (e *Engine) classPair(s, d *Class) int32 {
 	return e.policyPair(s, d)
 }
 
-// policyPair is classPair without the networks: what the policies of both ends allow, as a router
-// reaching a backend through its service has it (UDN-3).
+// policyPair is classPair without the networks' gate: what the policies of both ends allow.
 func (e *Engine) policyPair(s, d *Class) int32 {
 	if s.HostNetwork && s.Node != "" && s.Node == d.Node {
 		return e.egressID(s, d)

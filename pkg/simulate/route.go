@@ -181,14 +181,21 @@ func (e *Engine) viaRoute(s, d Member, r *model.Route, pr *PairResult) ConnSet {
 				}
 			}
 		}
-		back := targets.Intersect(e.conns.sets[e.policyPair(rc, e.classOf[d.Pod])]) // through the service: any network (UDN-3)
+		back := targets.Intersect(e.conns.sets[e.classPair(rc, e.classOf[d.Pod])])
+		sees := fmt.Sprintf("the backend sees the router pod %s, RT-3", router.IP)
+		if net := e.classNet(e.classOf[d.Pod]); net != "" && net != e.classNet(rc) {
+			// UDN-3 [derived]: the router reaches a backend of another network through its service, via the
+			// node's management port, which OVN-Kubernetes admits on every network whatever NetworkPolicy says.
+			back = targets
+			sees = fmt.Sprintf("the backend is on %s: the router reaches it through its service via the node, which its network always admits, UDN-3 [derived]", e.networkName(net))
+		}
 		verdict, through := "blocked", ConnSet{}
 		if !in.IsEmpty() && !back.IsEmpty() {
 			verdict, through = "open", in
 			out = out.Union(in)
 		}
-		detail := fmt.Sprintf("admits %s (RT-1); %s; router -> %s at %s: %s (the backend sees the router pod %s, RT-3); path %s",
-			theRoute, how, d.Pod.Key(), targets, back, router.IP, verdict)
+		detail := fmt.Sprintf("admits %s (RT-1); %s; router -> %s at %s: %s (%s); path %s",
+			theRoute, how, d.Pod.Key(), targets, back, sees, verdict)
 		pr.Steps = append(pr.Steps, step("route", obj, ic.Source, through, detail))
 	}
 	return out

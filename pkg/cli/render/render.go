@@ -4,6 +4,7 @@ package render
 import (
 	"context"
 	"fmt"
+	"net/netip"
 	"os"
 	"path/filepath"
 
@@ -13,8 +14,10 @@ import (
 )
 
 type flags struct {
-	input  cmdutil.InputFlags
-	outDir string
+	input                cmdutil.InputFlags
+	outDir               string
+	opts                 zrender.Options
+	udnCIDR, connectCIDR string
 }
 
 // NewCommand returns zonesim render.
@@ -33,24 +36,49 @@ zero quotas for other zones' storage classes.
 
 Zoned namespaces are those listed under spec.zones[].namespaces and those the input labels with the
 zone label. Load the result next to the scenario and run zonesim check: it is clean by construction.
-The objects go to stdout as YAML, or with --out-dir one file per kind group.`,
+The objects go to stdout as YAML, or with --out-dir one file per kind group.
+
+--segmentation udn puts each zone on its own primary ClusterUserDefinedNetwork (a /16 of --udn-cidr;
+docs/user-defined-networks.md): the namespaces get the primary-network label, each pair of zones a
+contract flow joins gets a ClusterNetworkConnect for pods, and a zone admits the zones of its flows by an
+ipBlock on their network (a namespaceSelector selects its own network only). The network keeps the other
+zones out whatever NetworkPolicy says.`,
 		Example: `  zonesim render -f design.yaml > zone-objects.yaml
-  zonesim render -f design.yaml --out-dir rendered/ && zonesim check -f design.yaml -f rendered/`,
+  zonesim render -f design.yaml --out-dir rendered/ && zonesim check -f design.yaml -f rendered/
+  zonesim render -f design.yaml --segmentation udn --out-dir rendered-udn/`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return run(cmd.Context(), s, f) },
 	}
 	cmdutil.AddInputFlags(cmd, &f.input, cmdutil.Uses{})
 	cmd.Flags().StringVar(&f.outDir, "out-dir", "", "directory to write one file per kind group into (default: all to stdout)")
+	d := zrender.DefaultOptions()
+	cmd.Flags().StringVar(&f.opts.Segmentation, "segmentation", d.Segmentation, "how zones are separated: policies (NetworkPolicies on one pod network) or udn (a primary ClusterUserDefinedNetwork per zone)")
+	cmd.Flags().StringVar(&f.udnCIDR, "udn-cidr", d.UDNCIDR.String(), "with --segmentation udn: split into one /16 network per zone")
+	cmd.Flags().StringVar(&f.connectCIDR, "connect-cidr", d.ConnectCIDR.String(), "with --segmentation udn: split into one /24 per pair of zones a ClusterNetworkConnect joins")
+	_ = cmd.RegisterFlagCompletionFunc("segmentation", cmdutil.Fixed(zrender.SegmentationPolicies, zrender.SegmentationUDN))
 	_ = cmd.MarkFlagDirname("out-dir")
 	return cmd
 }
 
 func run(ctx context.Context, s cmdutil.Streams, f *flags) error {
+	for _, c := range []struct {
+		flag, val string
+		dst       *netip.Prefix
+	}{{"--udn-cidr", f.udnCIDR, &f.opts.UDNCIDR}, {"--connect-cidr", f.connectCIDR, &f.opts.ConnectCIDR}} {
+		p, err := netip.ParsePrefix(c.val)
+		if err != nil {
+			return cmdutil.InputError(fmt.Errorf("%s %q: not a CIDR", c.flag, c.val))
+		}
+		*c.dst = p
+	}
+	if f.opts.Segmentation != zrender.SegmentationPolicies && f.opts.Segmentation != zrender.SegmentationUDN {
+		return cmdutil.InputError(fmt.Errorf("--segmentation %q: use %s or %s", f.opts.Segmentation, zrender.SegmentationPolicies, zrender.SegmentationUDN))
+	}
 	e, err := f.input.Engine(ctx, s)
 	if err != nil {
 		return err
 	}
-	files, err := zrender.Render(e.Cluster)
+	files, err := zrender.Render(e.Cluster, f.opts)
 	if err != nil {
 		return cmdutil.InputError(err)
 	}
