@@ -1,7 +1,9 @@
 package check_test
 
 import (
+	"os"
 	"sort"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -85,4 +87,41 @@ func TestParseSeverity(t *testing.T) {
 	assert.False(t, fail)
 	_, _, err = check.ParseSeverity("fatal")
 	assert.Error(t, err)
+}
+
+// ZN-3, UDN-3: the udn-zones scenario is clean as rendered; without its ClusterNetworkConnect, the
+// contract's flow cannot flow, and the finding says how to connect the zones; without the NetworkPolicies,
+// the connection opens zone B to zone A.
+func TestUDNZones(t *testing.T) {
+	const dir = "../../scenarios/udn-zones/"
+	load := func(t *testing.T, drop func(doc string) bool) *check.Report {
+		l := model.NewLoader(model.DefaultLoadOptions(), nil)
+		l.AddPath(dir + "design.yaml")
+		for _, f := range []string{"namespaces.yaml", "networks.yaml", "networkpolicies.yaml", "ingresscontrollers.yaml", "egress.yaml"} {
+			data, err := os.ReadFile(dir + "rendered/" + f)
+			require.NoError(t, err)
+			var keep []string
+			for _, doc := range strings.Split(string(data), "---\n") {
+				if !drop(doc) {
+					keep = append(keep, doc)
+				}
+			}
+			l.AddBytes(f, []byte(strings.Join(keep, "---\n")))
+		}
+		c, err := l.Cluster()
+		require.NoError(t, err)
+		p, err := simulate.LookupProfile("ovn-kubernetes")
+		require.NoError(t, err)
+		return check.Run(simulate.New(c, p, ""), check.Options{})
+	}
+	assert.Empty(t, load(t, func(string) bool { return false }).Findings)
+	r := load(t, func(doc string) bool { return strings.Contains(doc, "kind: ClusterNetworkConnect") })
+	require.Len(t, r.Findings, 1)
+	assert.Contains(t, r.Findings[0].Message, "the contract lets zone A reach zone B (the shop pays through zone B), but shop-api is on CUDN zone-a")
+	assert.Contains(t, r.Findings[0].Fix, "ClusterNetworkConnect (connectivity PodNetwork)")
+	r = load(t, func(doc string) bool { return strings.Contains(doc, "kind: NetworkPolicy") })
+	assert.Contains(t, classes(r), "error ZN-3")
+	for _, f := range r.Findings {
+		assert.NotContains(t, f.Message, "no ClusterNetworkConnect connects")
+	}
 }

@@ -52,8 +52,11 @@ func (ch *checker) contractPorts(a, b string) *simulate.ConnSet {
 	return out
 }
 
-// ZN-3: traffic between zones flows only on the contract's directed pairs and ports.
+// ZN-3: traffic between zones flows only on the contract's directed pairs and ports; and a contract
+// flow between zones on networks that keep their pods apart cannot flow, whatever NetworkPolicy says
+// (UDN-3, UDN-6).
 func (ch *checker) zoneFlows() {
+	ch.separatedFlows()
 	m := ch.e.Matrix(simulate.LevelNamespace)
 	for i, from := range m.Nodes {
 		za := ch.zoneOf[from.Name]
@@ -86,6 +89,46 @@ func (ch *checker) zoneFlows() {
 				Message: fmt.Sprintf("%s (zone %s) can open connections to %s (zone %s) on %s (%d of %d pod pairs); %s",
 					from.Name, za, to.Name, zb, excess, cell.Allowed, cell.Total, what),
 				Query: ch.query(from.Name, to.Name, ""), Fix: fix})
+		}
+	}
+}
+
+// separatedFlows reports each contract flow whose zones' namespaces are on networks no
+// ClusterNetworkConnect connects for pods: no NetworkPolicy can open it (UDN-3, UDN-6).
+func (ch *checker) separatedFlows() {
+	for _, f := range ch.sc.Contract.Flows {
+		var from, to []string
+		for ns, z := range ch.zoneOf {
+			if z == f.From {
+				from = append(from, ns)
+			}
+			if z == f.To {
+				to = append(to, ns)
+			}
+		}
+		sort.Strings(from)
+		sort.Strings(to)
+	pairs:
+		for _, a := range from {
+			for _, b := range to {
+				if ch.e.PodsConnected(a, b) || ch.c.Namespace(a) == nil || ch.c.Namespace(b) == nil {
+					continue
+				}
+				na, nb := ch.e.NetworkOf(a), ch.e.NetworkOf(b)
+				if na == "" {
+					na = "the cluster default network"
+				}
+				if nb == "" {
+					nb = "the cluster default network"
+				}
+				ch.add(Finding{Rule: "ZN-3", Severity: Error, Objects: []Object{nsObject(ch.c.Namespace(a)), nsObject(ch.c.Namespace(b))},
+					Message: fmt.Sprintf("the contract lets zone %s reach zone %s (%s), but %s is on %s and %s on %s, which no ClusterNetworkConnect connects for pods: no NetworkPolicy can open it (UDN-3)",
+						f.From, f.To, f.Reason, a, na, b, nb),
+					Query: ch.query(a, b, ""),
+					Fix: fmt.Sprintf("connect the zones' networks with a ClusterNetworkConnect (connectivity PodNetwork) and admit zone %s in zone %s by an ipBlock on its network; zonesim render --segmentation udn writes both (UDN-6)",
+						f.From, f.To)})
+				break pairs // one finding per flow
+			}
 		}
 	}
 }

@@ -222,3 +222,26 @@ func (e *Engine) externalSide(c *Class, d Direction) (Side, bool) {
 	}
 	return Side{}, false
 }
+
+// NetworkOf names the network of a namespace's pods: "" for the cluster default network, else the
+// user-defined network ("CUDN zone-a (file:line)"), or why it has none.
+func (e *Engine) NetworkOf(ns string) string {
+	if net := e.netOf[ns]; net != "" {
+		return e.networkName(net)
+	}
+	return ""
+}
+
+// PodsConnected says whether the networks of two namespaces let their pods reach each other (UDN-3,
+// UDN-6): the same network, or networks a ClusterNetworkConnect connects for pods.
+func (e *Engine) PodsConnected(a, b string) bool {
+	na, nb := e.netOf[a], e.netOf[b]
+	if na == missingNetwork || nb == missingNetwork {
+		return false
+	}
+	if na == nb {
+		return true
+	}
+	l := e.links[[2]string{na, nb}]
+	return l != nil && l.pods
+}
