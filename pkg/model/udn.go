@@ -15,14 +15,56 @@ import (
 // reachability are typed; the rest of each topology's block (subnets, MTU, IPAM, VLAN, ...) is read as
 // the CRD allows it and not evaluated.
 
+// UDNLayer3, UDNLayer2, UDNLocalnet and UDNIPAM are the topology blocks of a network, with the fields the
+// CRD has (an unknown field is an error, as the API server's strict field validation makes it).
+type (
+	UDNLayer3 struct {
+		Role    string `json:"role"`
+		MTU     int32  `json:"mtu,omitempty"`
+		Subnets []struct {
+			CIDR       string `json:"cidr,omitempty"`
+			HostSubnet int32  `json:"hostSubnet,omitempty"`
+		} `json:"subnets,omitempty"`
+		JoinSubnets []string `json:"joinSubnets,omitempty"`
+	}
+	UDNIPAM struct {
+		Mode      string `json:"mode,omitempty"`
+		Lifecycle string `json:"lifecycle,omitempty"`
+	}
+	UDNLayer2 struct {
+		Role                  string   `json:"role"`
+		MTU                   int32    `json:"mtu,omitempty"`
+		Subnets               []string `json:"subnets,omitempty"`
+		ReservedSubnets       []string `json:"reservedSubnets,omitempty"`
+		InfrastructureSubnets []string `json:"infrastructureSubnets,omitempty"`
+		DefaultGatewayIPs     []string `json:"defaultGatewayIPs,omitempty"`
+		JoinSubnets           []string `json:"joinSubnets,omitempty"`
+		IPAM                  *UDNIPAM `json:"ipam,omitempty"`
+	}
+	UDNLocalnet struct {
+		Role                string   `json:"role"`
+		PhysicalNetworkName string   `json:"physicalNetworkName"`
+		Subnets             []string `json:"subnets,omitempty"`
+		ExcludeSubnets      []string `json:"excludeSubnets,omitempty"`
+		IPAM                *UDNIPAM `json:"ipam,omitempty"`
+		MTU                 int32    `json:"mtu,omitempty"`
+		VLAN                *struct {
+			Mode   string `json:"mode"`
+			Access *struct {
+				ID int32 `json:"id"`
+			} `json:"access,omitempty"`
+		} `json:"vlan,omitempty"`
+	}
+)
+
 // OVNUserDefinedNetwork is a UserDefinedNetwork: a network of its namespace (UDN-1).
 type OVNUserDefinedNetwork struct {
 	metav1.TypeMeta   `json:",inline"`
 	metav1.ObjectMeta `json:"metadata,omitempty"`
 	Spec              struct {
-		Topology string         `json:"topology"`
-		Layer3   map[string]any `json:"layer3,omitempty"`
-		Layer2   map[string]any `json:"layer2,omitempty"`
+		Topology string     `json:"topology"`
+		Layer3   *UDNLayer3 `json:"layer3,omitempty"`
+		Layer2   *UDNLayer2 `json:"layer2,omitempty"`
 	} `json:"spec"`
 	Status struct {
 		Conditions []metav1.Condition `json:"conditions,omitempty"`
@@ -38,13 +80,16 @@ type OVNClusterUserDefinedNetwork struct {
 		NamespaceSelector *metav1.LabelSelector `json:"namespaceSelector"`
 		Uplinks           []string              `json:"uplinks,omitempty"`
 		Network           struct {
-			Topology  string         `json:"topology"`
-			Layer3    map[string]any `json:"layer3,omitempty"`
-			Layer2    map[string]any `json:"layer2,omitempty"`
-			Localnet  map[string]any `json:"localnet,omitempty"`
-			Transport string         `json:"transport,omitempty"`
-			NoOverlay map[string]any `json:"noOverlay,omitempty"`
-			EVPN      map[string]any `json:"evpn,omitempty"`
+			Topology  string       `json:"topology"`
+			Layer3    *UDNLayer3   `json:"layer3,omitempty"`
+			Layer2    *UDNLayer2   `json:"layer2,omitempty"`
+			Localnet  *UDNLocalnet `json:"localnet,omitempty"`
+			Transport string       `json:"transport,omitempty"`
+			NoOverlay *struct {
+				OutboundSNAT string `json:"outboundSNAT"`
+				Routing      string `json:"routing"`
+			} `json:"noOverlay,omitempty"`
+			EVPN map[string]any `json:"evpn,omitempty"`
 		} `json:"network"`
 	} `json:"spec"`
 	Status struct {
@@ -145,8 +190,40 @@ func init() {
 	kindSpecs["ClusterNetworkConnect"] = kindSpec{versions: []string{"k8s.ovn.org/v1"}, newObj: func() any { return &OVNClusterNetworkConnect{} }, add: (*Loader).addClusterNetworkConnect, cluster: true}
 }
 
+// block is what the checks need of a topology block: whether it is given, its role, and its subnets.
+type block struct {
+	given   bool
+	role    string
+	subnets []string
+}
+
+func layer3Block(b *UDNLayer3) block {
+	if b == nil {
+		return block{}
+	}
+	out := block{given: true, role: b.Role}
+	for _, s := range b.Subnets {
+		out.subnets = append(out.subnets, s.CIDR)
+	}
+	return out
+}
+
+func layer2Block(b *UDNLayer2) block {
+	if b == nil {
+		return block{}
+	}
+	return block{given: true, role: b.Role, subnets: b.Subnets}
+}
+
+func localnetBlock(b *UDNLocalnet) block {
+	if b == nil {
+		return block{}
+	}
+	return block{given: true, role: b.Role, subnets: b.Subnets}
+}
+
 // topologyRole checks a network's topology and its block, and returns its role.
-func (v *policyValidator) topologyRole(path []any, topology string, blocks map[string]map[string]any, allowed ...string) string {
+func (v *policyValidator) topologyRole(path []any, topology string, blocks map[string]block, allowed ...string) string {
 	if !slices.Contains(allowed, topology) {
 		if topology == "" {
 			v.err(extend(path, "topology"), "required")
@@ -155,27 +232,34 @@ func (v *policyValidator) topologyRole(path []any, topology string, blocks map[s
 		}
 		return ""
 	}
-	block := map[string]string{"Layer3": "layer3", "Layer2": "layer2", "Localnet": "localnet"}
-	for field, b := range blocks {
-		if b != nil && field != block[topology] {
-			v.err(extend(path, field), fmt.Sprintf("only the %s block goes with topology %s", block[topology], topology))
+	field := map[string]string{"Layer3": "layer3", "Layer2": "layer2", "Localnet": "localnet"}[topology]
+	for f, b := range blocks {
+		if b.given && f != field {
+			v.err(extend(path, f), fmt.Sprintf("only the %s block goes with topology %s", field, topology))
 		}
 	}
-	b := blocks[block[topology]]
-	if b == nil {
-		v.err(extend(path, block[topology]), fmt.Sprintf("required with topology %s", topology))
+	b := blocks[field]
+	if !b.given {
+		v.err(extend(path, field), fmt.Sprintf("required with topology %s", topology))
 		return ""
 	}
-	role, _ := b["role"].(string)
 	switch {
-	case role == "":
-		v.err(extend(path, block[topology], "role"), "required")
-	case role == "Primary" && topology == "Localnet":
-		v.err(extend(path, block[topology], "role"), "unsupported value \"Primary\": a Localnet network is Secondary")
-	case role != "Primary" && role != "Secondary":
-		v.err(extend(path, block[topology], "role"), fmt.Sprintf("unsupported value %q: must be Primary or Secondary", role))
+	case b.role == "":
+		v.err(extend(path, field, "role"), "required")
+	case b.role == "Primary" && topology == "Localnet":
+		v.err(extend(path, field, "role"), "unsupported value \"Primary\": a Localnet network is Secondary")
+	case b.role != "Primary" && b.role != "Secondary":
+		v.err(extend(path, field, "role"), fmt.Sprintf("unsupported value %q: must be Primary or Secondary", b.role))
 	}
-	return role
+	if topology == "Layer3" && len(b.subnets) == 0 {
+		v.err(extend(path, field, "subnets"), "required with topology Layer3")
+	}
+	for i, c := range b.subnets {
+		if _, err := netip.ParsePrefix(c); err != nil {
+			v.err(extend(path, field, "subnets", i), fmt.Sprintf("invalid CIDR %q", c))
+		}
+	}
+	return b.role
 }
 
 func joinOr(values []string) string {
@@ -202,11 +286,15 @@ func joinOr(values []string) string {
 func (l *Loader) addUserDefinedNetwork(obj any, src Source, root *yaml.Node) {
 	u := obj.(*OVNUserDefinedNetwork)
 	v := &policyValidator{file: src.File, root: root}
-	role := v.topologyRole([]any{"spec"}, u.Spec.Topology, map[string]map[string]any{"layer3": u.Spec.Layer3, "layer2": u.Spec.Layer2}, "Layer2", "Layer3")
+	l3, l2 := layer3Block(u.Spec.Layer3), layer2Block(u.Spec.Layer2)
+	role := v.topologyRole([]any{"spec"}, u.Spec.Topology, map[string]block{"layer3": l3, "layer2": l2}, "Layer2", "Layer3")
+	if u.Spec.Topology == "Layer2" {
+		v.layer2IPAM([]any{"spec", "layer2"}, u.Spec.Layer2, role)
+	}
 	l.probs = append(l.probs, v.probs...)
 	if len(v.probs.Errors()) == 0 {
 		l.cluster.Networks = append(l.cluster.Networks, &Network{Kind: "UserDefinedNetwork", Namespace: u.Namespace, Name: u.Name,
-			Topology: u.Spec.Topology, Role: role, Subnets: subnetsOf(u.Spec.Layer3, u.Spec.Layer2), Source: src})
+			Topology: u.Spec.Topology, Role: role, Subnets: subnetsOf(l3, l2), Source: src})
 	}
 }
 
@@ -219,8 +307,15 @@ func (l *Loader) addClusterUserDefinedNetwork(obj any, src Source, root *yaml.No
 	} else {
 		v.selector(*u.Spec.NamespaceSelector, "spec", "namespaceSelector")
 	}
-	role := v.topologyRole([]any{"spec", "network"}, n.Topology, map[string]map[string]any{"layer3": n.Layer3, "layer2": n.Layer2, "localnet": n.Localnet},
+	l3, l2, ln := layer3Block(n.Layer3), layer2Block(n.Layer2), localnetBlock(n.Localnet)
+	role := v.topologyRole([]any{"spec", "network"}, n.Topology, map[string]block{"layer3": l3, "layer2": l2, "localnet": ln},
 		"Layer2", "Layer3", "Localnet")
+	if n.Topology == "Layer2" {
+		v.layer2IPAM([]any{"spec", "network", "layer2"}, n.Layer2, role)
+	}
+	if n.Localnet != nil && n.Localnet.PhysicalNetworkName == "" {
+		v.err([]any{"spec", "network", "localnet", "physicalNetworkName"}, "required")
+	}
 	switch n.Transport {
 	case "", "NoOverlay", "EVPN":
 	default:
@@ -229,7 +324,7 @@ func (l *Loader) addClusterUserDefinedNetwork(obj any, src Source, root *yaml.No
 	l.probs = append(l.probs, v.probs...)
 	if len(v.probs.Errors()) == 0 {
 		l.cluster.Networks = append(l.cluster.Networks, &Network{Kind: "ClusterUserDefinedNetwork", Name: u.Name, Labels: copyLabels(u.Labels),
-			Topology: n.Topology, Role: role, NamespaceSelector: u.Spec.NamespaceSelector, Subnets: subnetsOf(n.Layer3, n.Layer2, n.Localnet),
+			Topology: n.Topology, Role: role, NamespaceSelector: u.Spec.NamespaceSelector, Subnets: subnetsOf(l3, l2, ln),
 			Transport: n.Transport, Source: src})
 	}
 }
@@ -364,23 +459,31 @@ func (n *Network) holds(ns *Namespace) bool {
 	return err == nil && sel.Matches(labels.Set(ns.Labels))
 }
 
-// subnetsOf reads the subnets of a network's topology block: Layer3's [{cidr, hostSubnet}], Layer2's and
-// Localnet's [cidr].
-func subnetsOf(blocks ...map[string]any) []netip.Prefix {
+// subnetsOf are the pod subnets of a network's topology blocks.
+func subnetsOf(blocks ...block) []netip.Prefix {
 	var out []netip.Prefix
 	for _, b := range blocks {
-		list, _ := b["subnets"].([]any)
-		for _, item := range list {
-			text, _ := item.(string)
-			if m, ok := item.(map[string]any); ok {
-				text, _ = m["cidr"].(string)
-			}
-			if p, err := netip.ParsePrefix(text); err == nil {
+		for _, c := range b.subnets {
+			if p, err := netip.ParsePrefix(c); err == nil {
 				out = append(out, p.Masked())
 			}
 		}
 	}
 	return out
+}
+
+// layer2IPAM checks a Layer2 block's IPAM: a primary network assigns addresses, and needs subnets.
+func (v *policyValidator) layer2IPAM(path []any, b *UDNLayer2, role string) {
+	if b == nil {
+		return
+	}
+	disabled := b.IPAM != nil && b.IPAM.Mode == "Disabled"
+	switch {
+	case disabled && role == "Primary":
+		v.err(extend(path, "ipam", "mode"), "Disabled is for Secondary networks: a primary network assigns its pods' addresses")
+	case !disabled && len(b.Subnets) == 0:
+		v.err(extend(path, "subnets"), "required unless ipam.mode is Disabled")
+	}
 }
 
 // podNetworksAnnotation is where OVN-Kubernetes writes each pod's addresses on its networks.

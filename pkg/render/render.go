@@ -123,7 +123,11 @@ func (r *renderer) networks() ([]any, error) {
 			ObjectMeta: metav1.ObjectMeta{Name: "zone-" + objectName(z.Name), Labels: map[string]string{r.label: z.Name}}}
 		n.Spec.NamespaceSelector = &metav1.LabelSelector{MatchLabels: map[string]string{r.label: z.Name}}
 		n.Spec.Network.Topology = "Layer3"
-		n.Spec.Network.Layer3 = map[string]any{"role": "Primary", "subnets": []any{map[string]any{"cidr": sub.String()}}}
+		n.Spec.Network.Layer3 = &model.UDNLayer3{Role: "Primary"}
+		n.Spec.Network.Layer3.Subnets = append(n.Spec.Network.Layer3.Subnets, struct {
+			CIDR       string `json:"cidr,omitempty"`
+			HostSubnet int32  `json:"hostSubnet,omitempty"`
+		}{CIDR: sub.String()})
 		out = append(out, n)
 	}
 	type pair struct{ a, b string }

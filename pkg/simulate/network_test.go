@@ -221,6 +221,16 @@ metadata: {name: bad}
 spec:
   namespaceSelector: {}
   network: {topology: Localnet, localnet: {role: Primary, physicalNetworkName: phys}, layer2: {role: Primary}}
+---
+apiVersion: k8s.ovn.org/v1
+kind: UserDefinedNetwork
+metadata: {name: typo, namespace: d}
+spec: {topology: Layer2, layer2: {role: Primary, subnet: [10.9.0.0/16], ipam: {mode: Disabled}}}
+---
+apiVersion: k8s.ovn.org/v1
+kind: UserDefinedNetwork
+metadata: {name: l3, namespace: d}
+spec: {topology: Layer3, layer3: {role: Primary}}
 `))
 	_, err := l.Cluster()
 	var probs model.Problems
@@ -234,4 +244,6 @@ spec:
 	assert.Contains(t, msgs, "in.yaml:96: warning: CUDN zone-a-too is a second primary network for namespace a1, after CUDN zone-a (in.yaml:1): OVN-Kubernetes leaves it not ready there (UDN-2)")
 	assert.Contains(t, msgs, "in.yaml:108: spec.network.layer2: only the localnet block goes with topology Localnet")
 	assert.Contains(t, msgs, "in.yaml:108: spec.network.localnet.role: unsupported value \"Primary\": a Localnet network is Secondary")
+	assert.Contains(t, msgs, "in.yaml:113: spec.layer2.subnet: unknown field \"subnet\"")
+	assert.Contains(t, msgs, "in.yaml:118: spec.layer3.subnets: required with topology Layer3")
 }
