@@ -975,7 +975,8 @@ func (l *Loader) addWorkload(obj any, src Source, _ *yaml.Node) {
 
 func (l *Loader) addService(obj any, src Source, root *yaml.Node) {
 	s := obj.(*corev1.Service)
-	svc := &Service{Namespace: s.Namespace, Name: s.Name, Type: string(s.Spec.Type), Selector: s.Spec.Selector, Source: src}
+	svc := &Service{Namespace: s.Namespace, Name: s.Name, Type: string(s.Spec.Type), Selector: s.Spec.Selector,
+		ExternalTrafficPolicy: string(s.Spec.ExternalTrafficPolicy), Source: src}
 	if svc.Type == "" {
 		svc.Type = "ClusterIP"
 	}

@@ -174,7 +174,10 @@ type Service struct {
 	// spec.loadBalancerIP or MetalLB's annotation); none when the input does not give them.
 	LoadBalancerIPs  []netip.Addr
 	LoadBalancerFrom string
-	Source           Source
+	// ExternalTrafficPolicy is spec.externalTrafficPolicy ("Local" keeps outside traffic on nodes with
+	// an endpoint).
+	ExternalTrafficPolicy string
+	Source                Source
 }
 
 // NetworkPolicy is a networking.k8s.io/v1 NetworkPolicy with the lines of its rules.

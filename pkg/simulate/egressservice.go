@@ -43,15 +43,25 @@ func labelsMatch(selector, labels map[string]string) bool {
 
 // egressServiceHosts are the nodes an EgressService's traffic with the load-balancer IP ip may leave
 // through: the one its status names, else every node its nodeSelector takes in whose zone's network
-// holds ip, as the load balancer announces the address there only (EGS-2).
+// holds ip, as the load balancer announces the address there only; with externalTrafficPolicy Local,
+// only nodes that run an endpoint of the service (EGS-2).
 func (e *Engine) egressServiceHosts(es *model.EgressService, ip netip.Addr) []*model.Node {
 	if n := e.nodes[es.Host]; n != nil {
 		return []*model.Node{n}
 	}
 	zone := e.ZoneOfIP(ip)
+	local := map[string]bool{}
+	svc := e.Cluster.Service(es.Namespace, es.Name)
+	if svc != nil && svc.ExternalTrafficPolicy == "Local" {
+		for _, p := range e.podsOf(svc.Namespace) {
+			if labelsMatch(svc.Selector, p.Labels) && p.NodeName != "" {
+				local[p.NodeName] = true
+			}
+		}
+	}
 	var out []*model.Node
 	for _, n := range e.Cluster.Nodes {
-		if zone != "" && n.Zone != "" && n.Zone != zone {
+		if zone != "" && n.Zone != "" && n.Zone != zone || len(local) > 0 && !local[n.Name] {
 			continue
 		}
 		if es.NodeSelector == nil || newSelector(es.NodeSelector).matches(n.Labels) {

@@ -95,3 +95,20 @@ spec: {sourceIPBy: Sideways}`))
 	assert.Contains(t, msgs, "extra.yaml:1: warning: metadata.name: EgressService app/web: Service app/web is of type ClusterIP, not LoadBalancer: it has no effect (EGS-1)")
 	assert.Contains(t, msgs, "extra.yaml:6: warning: metadata.name: EgressService app/nothing: no Service app/nothing in the input; it applies to the endpoints of the LoadBalancer Service of its name, so it has no effect here (EGS-1)")
 }
+
+// EGS-2: with externalTrafficPolicy Local, only a node that runs an endpoint carries the service's
+// traffic.
+func TestEgressServiceLocalTrafficPolicy(t *testing.T) {
+	e := zonedEngine(t, "ovn-kubernetes", eipZ, `apiVersion: v1
+kind: Service
+metadata: {name: web-lb, namespace: app}
+spec: {type: LoadBalancer, externalTrafficPolicy: Local, selector: {app: web}, ports: [{port: 443}]}
+status: {loadBalancer: {ingress: [{ip: 10.1.0.201}]}}
+---
+apiVersion: k8s.ovn.org/v1
+kind: EgressService
+metadata: {name: web-lb, namespace: app}
+spec: {}`)
+	res := ask(t, e, "app/web", "ext:api", "tcp/443")
+	assert.Contains(t, steps(res), "leaves with the load-balancer IP 10.1.0.201 of Service app/web-lb (status.loadBalancer.ingress), through w1;")
+}
