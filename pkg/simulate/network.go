@@ -245,3 +245,21 @@ func (e *Engine) PodsConnected(a, b string) bool {
 	l := e.links[[2]string{na, nb}]
 	return l != nil && l.pods
 }
+
+// skippedAdmins names the enforced admin policies whose subject would hold a class's pods but that do
+// not apply to them on a user-defined network (UDN-5); "" when none.
+func (e *Engine) skippedAdmins(c *Class) string {
+	if !e.onUDN(c) {
+		return ""
+	}
+	var names []string
+	for _, a := range e.admins {
+		if a.holds(c) {
+			names = append(names, a.src.Key())
+		}
+	}
+	if len(names) == 0 {
+		return ""
+	}
+	return fmt.Sprintf("%s would select %s, but admin policies do not apply on %s (UDN-5)", strings.Join(names, ", "), c.Pods[0].Namespace, e.networkName(e.classNet(c)))
+}

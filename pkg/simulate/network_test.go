@@ -247,3 +247,17 @@ spec: {topology: Layer3, layer3: {role: Primary}}
 	assert.Contains(t, msgs, "in.yaml:113: spec.layer2.subnet: unknown field \"subnet\"")
 	assert.Contains(t, msgs, "in.yaml:118: spec.layer3.subnets: required with topology Layer3")
 }
+
+// UDN-5: an admin policy whose subject holds pods of a user-defined network does not apply to them, and
+// the verdict says so.
+func TestAdminPoliciesSkipUserDefinedNetworks(t *testing.T) {
+	c := loadCluster(t, networksWorld, `apiVersion: policy.networking.k8s.io/v1alpha1
+kind: AdminNetworkPolicy
+metadata: {name: deny-all}
+spec: {priority: 1, subject: {namespaces: {}}, ingress: [{action: Deny, from: [{namespaces: {}}]}]}`)
+	e := simulate.New(c, mustProfile(t, "ovn-kubernetes"), "")
+	res := ask(t, e, "a2/p", "a1/p", "")
+	assert.True(t, res.Allowed)
+	assert.Contains(t, res.Results[0].Reason, "AdminNetworkPolicy/deny-all would select a1, but admin policies do not apply on CUDN zone-a")
+	assert.False(t, ask(t, e, "plain/p", "d/p", "").Allowed, "on the default network it applies")
+}

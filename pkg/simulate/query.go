@@ -309,6 +309,13 @@ func (e *Engine) pair(s, d Member, svc *model.Service, port *PortSpec, explain b
 	if s.Pod != nil && d.Pod != nil && s.Pod != d.Pod {
 		conns = e.acrossNetworks(e.classOf[s.Pod], e.classOf[d.Pod], svc, conns, &pr)
 	}
+	for _, m := range []Member{s, d} {
+		if m.Pod != nil && explain {
+			if note := e.skippedAdmins(e.classOf[m.Pod]); note != "" {
+				pr.Reason = joinReason(pr.Reason, note)
+			}
+		}
+	}
 	if svc != nil && d.Pod != nil {
 		conns = e.throughService(conns, svc, d.Pod, &pr)
 		if er := d.Pod.EgressRouter; er != nil {
