@@ -370,6 +370,24 @@ func (l *Loader) addClusterNetworkConnect(obj any, src Source, root *yaml.Node) 
 	if n := len(c.Spec.ConnectSubnets); n < 1 || n > 2 {
 		v.err([]any{"spec", "connectSubnets"}, fmt.Sprintf("must have 1 or 2 subnets (one per IP family), got %d", n))
 	}
+	families := map[bool]bool{}
+	for i, cs := range c.Spec.ConnectSubnets {
+		path := []any{"spec", "connectSubnets", i}
+		p, err := netip.ParsePrefix(cs.CIDR)
+		switch {
+		case err != nil:
+			v.err(extend(path, "cidr"), fmt.Sprintf("invalid CIDR %q", cs.CIDR))
+			continue
+		case p != p.Masked():
+			v.err(extend(path, "cidr"), fmt.Sprintf("invalid CIDR %q: host bits are set; write %s", cs.CIDR, p.Masked()))
+		case families[p.Addr().Is4()]:
+			v.err(extend(path, "cidr"), "one subnet per IP family")
+		}
+		families[p.Addr().Is4()] = true
+		if int(cs.NetworkPrefix) <= p.Bits() || int(cs.NetworkPrefix) > p.Addr().BitLen() {
+			v.err(extend(path, "networkPrefix"), fmt.Sprintf("must be longer than the cidr's prefix /%d and at most /%d, got %d", p.Bits(), p.Addr().BitLen(), cs.NetworkPrefix))
+		}
+	}
 	if n := len(c.Spec.Connectivity); n < 1 || n > 2 {
 		v.err([]any{"spec", "connectivity"}, fmt.Sprintf("must have 1 or 2 values, got %d", n))
 	}

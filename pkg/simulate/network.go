@@ -73,6 +73,9 @@ func (e *Engine) compileNetworks() {
 		}
 		for i, a := range ids { // every pair of the selected networks, both ways; not transitive
 			for _, b := range ids[i+1:] {
+				if overlap(e.netByID[a], e.netByID[b]) {
+					continue // networks with overlapping pod subnets cannot be connected (UDN-6)
+				}
 				for _, k := range [][2]string{{a, b}, {b, a}} {
 					l := e.links[k]
 					if l == nil {
@@ -262,4 +265,19 @@ func (e *Engine) skippedAdmins(c *Class) string {
 		return ""
 	}
 	return fmt.Sprintf("%s would select %s, but admin policies do not apply on %s (UDN-5)", strings.Join(names, ", "), c.Pods[0].Namespace, e.networkName(e.classNet(c)))
+}
+
+// overlap says whether two networks' pod subnets overlap.
+func overlap(a, b *model.Network) bool {
+	if a == nil || b == nil {
+		return false
+	}
+	for _, p := range a.Subnets {
+		for _, q := range b.Subnets {
+			if p.Overlaps(q) {
+				return true
+			}
+		}
+	}
+	return false
 }

@@ -261,3 +261,33 @@ spec: {priority: 1, subject: {namespaces: {}}, ingress: [{action: Deny, from: [{
 	assert.Contains(t, res.Results[0].Reason, "AdminNetworkPolicy/deny-all would select a1, but admin policies do not apply on CUDN zone-a")
 	assert.False(t, ask(t, e, "plain/p", "d/p", "").Allowed, "on the default network it applies")
 }
+
+// UDN-6: networks whose pod subnets overlap are not connected; a connect subnet has no host bits, one
+// per family, and a networkPrefix longer than its prefix.
+func TestClusterNetworkConnectLimits(t *testing.T) {
+	overlapping := strings.Replace(networksWorld, "subnets: [10.200.0.0/16]", "subnets: [10.100.0.0/16]", 1)
+	e := simulate.New(loadCluster(t, overlapping, connectByNamespace), mustProfile(t, "ovn-kubernetes"), "")
+	assert.False(t, ask(t, e, "a1/p", "b1/p", "").Allowed)
+
+	l := model.NewLoader(model.DefaultLoadOptions(), nil)
+	l.AddBytes("in.yaml", []byte(`apiVersion: k8s.ovn.org/v1
+kind: ClusterNetworkConnect
+metadata: {name: bad}
+spec:
+  networkSelectors: [{networkSelectionType: PrimaryUserDefinedNetworks, primaryUserDefinedNetworkSelector: {namespaceSelector: {}}}]
+  connectSubnets: [{cidr: 192.168.0.1/16, networkPrefix: 24}, {cidr: 10.0.0.0/8, networkPrefix: 8}]
+  connectivity: [PodNetwork, PodNetwork]`))
+	_, err := l.Cluster()
+	var probs model.Problems
+	require.ErrorAs(t, err, &probs)
+	var msgs []string
+	for _, p := range probs {
+		msgs = append(msgs, p.String())
+	}
+	assert.Equal(t, []string{
+		`in.yaml:6: spec.connectSubnets[0].cidr: invalid CIDR "192.168.0.1/16": host bits are set; write 192.168.0.0/16`,
+		`in.yaml:6: spec.connectSubnets[1].cidr: one subnet per IP family`,
+		`in.yaml:6: spec.connectSubnets[1].networkPrefix: must be longer than the cidr's prefix /8 and at most /32, got 8`,
+		`in.yaml:7: spec.connectivity[1]: duplicate value "PodNetwork"`,
+	}, msgs)
+}
