@@ -249,7 +249,7 @@ func explainPair(e *Engine, s, t Member) (pairVerdict, bool) {
 		}
 		for _, h := range side.Admin {
 			add(h.Policy.Name+" "+side.Direction+" "+h.Action, adminFingerprint(e, h.Policy.Name, side.Direction, h.Rule),
-				fmt.Sprintf("%s %s[%d] %s", h.Policy.Name, side.Direction, h.Rule, strings.ToLower(h.Action)), srcText(h.Policy.Source, h.Line))
+				fmt.Sprintf("%s%s %s[%d] %s", h.Policy.Name, tierText(h), side.Direction, h.Rule, strings.ToLower(h.Action)), srcText(h.Policy.Source, h.Line))
 		}
 	}
 	for _, st := range res.Results[0].Steps { // the pipeline around the flow: egress firewall, SNAT, perimeter, …
@@ -323,4 +323,13 @@ func deciderDiff(before, after map[string]string) []string {
 		}
 	}
 	return out
+}
+
+// tierText is " (Admin tier, priority 10)" for a ClusterNetworkPolicy's rule, whose tier is not in its
+// kind's name; "" for the v1alpha1 kinds.
+func tierText(h AdminHit) string {
+	if !strings.HasPrefix(h.Policy.Name, "ClusterNetworkPolicy/") || h.Priority == nil {
+		return ""
+	}
+	return fmt.Sprintf(" (%s tier, priority %d)", h.Tier, *h.Priority)
 }
