@@ -71,6 +71,8 @@ func TestBoundaries(t *testing.T) {
 		{"pkg/simulate", []string{"k8s.io/client-go", module + "pkg/live", module + "pkg/apply"}, "the engine is pure"},
 		{"pkg/tui", []string{"k8s.io/client-go", module + "pkg/apply", module + "pkg/lab"}, "the offline TUI needs no cluster client"},
 		{"pkg/check", []string{"k8s.io/client-go"}, "the contract is checked offline"},
+		{"pkg/convert", []string{"k8s.io/client-go", module + "pkg/live", module + "pkg/cli"}, "conversion and its proof are offline, under the commands"},
+		{"pkg/render", []string{"k8s.io/client-go", module + "pkg/live", module + "pkg/simulate"}, "rendering writes objects from the model; it evaluates nothing"},
 		{"pkg/capture", []string{module}, "capture decoding stands alone"},
 		{"pkg/result", []string{module, "k8s.io/"}, "run results are plain data"},
 		{"pkg/lab", []string{module + "pkg/simulate", module + "pkg/audit"}, "the lab runs a cluster; it predicts nothing"},
