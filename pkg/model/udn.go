@@ -437,6 +437,16 @@ type primaryOf struct{ network *Network }
 func (l *Loader) finishNetworks() {
 	c := l.cluster
 	c.primary = map[string]primaryOf{}
+	for _, n := range c.Networks {
+		if n.Role != "Secondary" {
+			continue
+		}
+		// UDN-1: an extra interface for the pods that request it, which NetworkPolicy does not govern
+		// (MultiNetworkPolicy does): every verdict it may affect carries a caveat.
+		c.Unmodelled = append(c.Unmodelled, &Unmodelled{Kind: n.Kind, APIVersion: "k8s.ovn.org/v1", Namespace: n.Namespace, Name: n.Name,
+			Effect: fmt.Sprintf("a secondary %s network: pods that request it (k8s.v1.cni.cncf.io/networks) get an interface on it that NetworkPolicy does not govern; zonesim models the primary network only (UDN-1)", n.Topology),
+			Source: n.Source})
+	}
 	for _, ns := range c.Namespaces {
 		_, labelled := ns.Labels[PrimaryUDNLabel]
 		var first *Network

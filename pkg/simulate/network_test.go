@@ -291,3 +291,22 @@ spec:
 		`in.yaml:7: spec.connectivity[1]: duplicate value "PodNetwork"`,
 	}, msgs)
 }
+
+// UDN-1: a secondary network is an interface NetworkPolicy does not govern: a caveat on the verdicts of
+// its namespace (a UDN) or of every namespace (a CUDN).
+func TestSecondaryNetworksAreCaveats(t *testing.T) {
+	e := simulate.New(loadCluster(t, networksWorld, `apiVersion: k8s.ovn.org/v1
+kind: UserDefinedNetwork
+metadata: {name: storage, namespace: d}
+spec: {topology: Layer2, layer2: {role: Secondary, subnets: [172.16.0.0/24]}}`), mustProfile(t, "ovn-kubernetes"), "")
+	has := func(res *simulate.QueryResult) bool {
+		for _, c := range res.Caveats {
+			if strings.Contains(c.Message, "a secondary Layer2 network") {
+				return true
+			}
+		}
+		return false
+	}
+	assert.True(t, has(ask(t, e, "plain/p", "d/p", "")))
+	assert.False(t, has(ask(t, e, "a1/p", "a2/p", "")))
+}
