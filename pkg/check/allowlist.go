@@ -145,6 +145,7 @@ func (ch *checker) allowlist(x *model.External) Allowlist {
 			whys[id.IP] = union(whys[id.IP], id.Why)
 		}
 	}
+	unknown := false // some namespace leaves with an address the input does not give
 	notes := map[string]bool{}
 	note := func(n string) {
 		if !notes[n] {
@@ -169,7 +170,8 @@ func (ch *checker) allowlist(x *model.External) Allowlist {
 				}
 				switch {
 				case path.Unknown != "":
-					note(fmt.Sprintf("%s: %s, so the address its traffic leaves with is unknown", ns, path.Unknown))
+					unknown = true
+					note(fmt.Sprintf("%s: %s, so the address its traffic leaves with is unknown, and no entry is called stale", ns, path.Unknown))
 				case path.Dropped:
 					note(fmt.Sprintf("%s's external traffic is dropped: its egress IPs are set but no node hosts them (SDN-1)", ns))
 				case len(path.Identities) == 0 && len(ch.c.Nodes) == 0:
@@ -216,7 +218,7 @@ func (ch *checker) allowlist(x *model.External) Allowlist {
 		note(fmt.Sprintf("egress IP(s) %s of %s: no node can host them (EIP-2, ZN-6), so no traffic leaves with them until one can", strings.Join(unhosted[obj], ", "), obj))
 	}
 	for i, pfx := range x.AcceptsFrom {
-		if !used[i] {
+		if !used[i] && !unknown { // an address not known offline may be the one the entry admits
 			a.Entries = append(a.Entries, AllowlistEntry{Address: listed(pfx), Status: Stale})
 		}
 	}

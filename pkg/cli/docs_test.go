@@ -34,6 +34,8 @@ func TestDocumentExamplesAreCurrent(t *testing.T) {
 		doc, command string
 		wantCode     int
 	}{
+		{"scenarios/udn-zones/README.md", "zonesim check -f scenarios/udn-zones/design.yaml -f scenarios/udn-zones/rendered", 0},
+		{"scenarios/udn-zones/README.md", "zonesim matrix -f scenarios/udn-zones/design.yaml -f scenarios/udn-zones/rendered --level zone", 0},
 		{"docs/user-defined-networks.md", "zonesim matrix -f docs/examples/udn-zones.yaml --level namespace", 0},
 		{"docs/user-defined-networks.md", "zonesim query -f docs/examples/udn-zones.yaml from legacy to shop", 1},
 		{"docs/egress-service.md", "zonesim query -f scenarios/three-tier/scenario.yaml -f docs/examples/egress-service.yaml from orders/deployment/orders-api to ext:partner-api", 0},

@@ -179,9 +179,11 @@ type NetworkConnect struct {
 	NamespaceSelectors []metav1.LabelSelector
 	Pods, Services     bool
 	// Failed: its status says OVN-Kubernetes could not set it up (status.status Failure, or condition
-	// Accepted False); it connects nothing.
+	// Accepted False), or its connect subnets overlap a network's pod subnets; it connects nothing.
 	Failed bool
-	Source Source
+	// Subnets are its connectSubnets.
+	Subnets []netip.Prefix
+	Source  Source
 }
 
 func init() {
@@ -384,6 +386,7 @@ func (l *Loader) addClusterNetworkConnect(obj any, src Source, root *yaml.Node) 
 			v.err(extend(path, "cidr"), "one subnet per IP family")
 		}
 		families[p.Addr().Is4()] = true
+		nc.Subnets = append(nc.Subnets, p.Masked())
 		if int(cs.NetworkPrefix) <= p.Bits() || int(cs.NetworkPrefix) > p.Addr().BitLen() {
 			v.err(extend(path, "networkPrefix"), fmt.Sprintf("must be longer than the cidr's prefix /%d and at most /%d, got %d", p.Bits(), p.Addr().BitLen(), cs.NetworkPrefix))
 		}
@@ -437,6 +440,19 @@ type primaryOf struct{ network *Network }
 func (l *Loader) finishNetworks() {
 	c := l.cluster
 	c.primary = map[string]primaryOf{}
+	for _, nc := range c.NetworkConnects {
+		for _, n := range c.Networks {
+			for _, p := range n.Subnets {
+				for _, q := range nc.Subnets {
+					if p.Overlaps(q) && !nc.Failed {
+						nc.Failed = true
+						l.warn(nc.Source.File, nc.Source.Line, "spec.connectSubnets", fmt.Sprintf(
+							"ClusterNetworkConnect %s: connect subnet %s overlaps %s's pod subnet %s: OVN-Kubernetes refuses it, and it connects nothing (UDN-6)", nc.Name, q, n, p))
+					}
+				}
+			}
+		}
+	}
 	for _, n := range c.Networks {
 		if n.Role != "Secondary" {
 			continue

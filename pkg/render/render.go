@@ -53,6 +53,32 @@ func DefaultOptions() Options {
 	return Options{Segmentation: SegmentationPolicies, UDNCIDR: netip.MustParsePrefix("10.192.0.0/12"), ConnectCIDR: netip.MustParsePrefix("100.90.0.0/16")}
 }
 
+// Check checks the options before any input is read: CIDRs without host bits, IPv4 (a /16 per zone and a
+// /24 per connection), a connect range apart from the networks' range.
+func (o Options) Check() error {
+	if o.Segmentation != SegmentationPolicies && o.Segmentation != SegmentationUDN {
+		return fmt.Errorf("--segmentation %q: use %s or %s", o.Segmentation, SegmentationPolicies, SegmentationUDN)
+	}
+	for _, c := range []struct {
+		flag string
+		p    netip.Prefix
+		max  int
+	}{{"--udn-cidr", o.UDNCIDR, 16}, {"--connect-cidr", o.ConnectCIDR, 24}} {
+		switch {
+		case !c.p.Addr().Is4():
+			return fmt.Errorf("%s %s: an IPv4 CIDR (IPv6 zone networks are not supported yet)", c.flag, c.p)
+		case c.p != c.p.Masked():
+			return fmt.Errorf("%s %s: host bits are set; write %s", c.flag, c.p, c.p.Masked())
+		case c.p.Bits() > c.max:
+			return fmt.Errorf("%s %s: at most /%d, to hold a /%d per %s", c.flag, c.p, c.max, c.max, map[int]string{16: "zone", 24: "connection"}[c.max])
+		}
+	}
+	if o.UDNCIDR.Overlaps(o.ConnectCIDR) {
+		return fmt.Errorf("--connect-cidr %s overlaps --udn-cidr %s: OVN-Kubernetes refuses connect subnets that overlap pod subnets", o.ConnectCIDR, o.UDNCIDR)
+	}
+	return nil
+}
+
 // Render turns the scenario of c into manifests. Zoned namespaces are those the zones list plus those
 // the input labels with the zone label.
 func Render(c *model.Cluster, o Options) ([]File, error) {
@@ -60,21 +86,25 @@ func Render(c *model.Cluster, o Options) ([]File, error) {
 	if sc == nil {
 		return nil, fmt.Errorf("render needs a kind: Scenario with zones and a contract (see docs/scenario.md)")
 	}
+	if o.Segmentation == "" {
+		o.Segmentation = SegmentationPolicies
+	}
+	if err := o.Check(); err != nil {
+		return nil, err
+	}
 	r := &renderer{c: c, sc: sc, label: sc.ZoneLabel, zoneOf: map[string]string{}, opts: o}
 	if err := r.collectNamespaces(); err != nil {
 		return nil, err
 	}
 	files := []File{{Name: "namespaces.yaml", Objects: r.namespaces()}}
 	switch o.Segmentation {
-	case SegmentationPolicies, "":
+	case SegmentationPolicies:
 	case SegmentationUDN:
 		nets, err := r.networks()
 		if err != nil {
 			return nil, err
 		}
 		files = append(files, File{Name: "networks.yaml", Objects: nets})
-	default:
-		return nil, fmt.Errorf("--segmentation %q: use %s or %s", o.Segmentation, SegmentationPolicies, SegmentationUDN)
 	}
 	files = append(files, []File{
 		{Name: "networkpolicies.yaml", Objects: r.policies()},

@@ -2,6 +2,7 @@ package render_test
 
 import (
 	"flag"
+	"net/netip"
 	"os"
 	"testing"
 
@@ -123,4 +124,28 @@ func TestUDNZonesScenarioIsCurrent(t *testing.T) {
 		have = append(have, e.Name())
 	}
 	assert.ElementsMatch(t, names, have)
+}
+
+func TestOptionsAreChecked(t *testing.T) {
+	tests := []struct {
+		name, segmentation, udn, connect, want string
+	}{
+		{"the defaults", render.SegmentationUDN, "10.192.0.0/12", "100.90.0.0/16", ""},
+		{"an unknown segmentation", "vlan", "10.192.0.0/12", "100.90.0.0/16", `--segmentation "vlan": use policies or udn`},
+		{"host bits", render.SegmentationUDN, "10.0.0.1/12", "100.90.0.0/16", "--udn-cidr 10.0.0.1/12: host bits are set; write 10.0.0.0/12"},
+		{"IPv6", render.SegmentationUDN, "fd00::/48", "100.90.0.0/16", "--udn-cidr fd00::/48: an IPv4 CIDR (IPv6 zone networks are not supported yet)"},
+		{"too small for a zone", render.SegmentationUDN, "10.0.0.0/20", "100.90.0.0/16", "--udn-cidr 10.0.0.0/20: at most /16, to hold a /16 per zone"},
+		{"overlapping ranges", render.SegmentationUDN, "100.64.0.0/12", "100.64.0.0/16", "--connect-cidr 100.64.0.0/16 overlaps --udn-cidr 100.64.0.0/12: OVN-Kubernetes refuses connect subnets that overlap pod subnets"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			o := render.Options{Segmentation: tt.segmentation, UDNCIDR: netip.MustParsePrefix(tt.udn), ConnectCIDR: netip.MustParsePrefix(tt.connect)}
+			err := o.Check()
+			if tt.want == "" {
+				assert.NoError(t, err)
+			} else {
+				assert.EqualError(t, err, tt.want)
+			}
+		})
+	}
 }

@@ -75,6 +75,7 @@ func (e *Engine) caveats(namespaces map[string]bool, pods []*model.Pod) []Caveat
 	out = append(out, e.dnsNameCaveats(namespaces, pods)...)
 	out = append(out, e.domainNameCaveats(namespaces, pods)...)
 	out = append(out, e.samePriorityCaveats(namespaces, pods)...)
+	out = append(out, e.egressServiceCaveats(pods)...)
 	var host []string
 	for _, p := range pods {
 		if p.HostNetwork {

@@ -144,3 +144,22 @@ func (e *Engine) egressServiceIdentities(p *model.Pod, dst netip.Addr) (path Egr
 	}
 	return path, true
 }
+
+// egressServiceCaveats say which pods leave through an EgressService whose load-balancer IP the input
+// does not give: the verdicts of their traffic out of the cluster (perimeter, allowlists) depend on it
+// (EGS-2).
+func (e *Engine) egressServiceCaveats(pods []*model.Pod) []Caveat {
+	var out []Caveat
+	seen := map[*model.EgressService]bool{}
+	for _, p := range pods {
+		es, svc := e.egressServiceOf(p)
+		if es == nil || seen[es] || es.SourceIPBy != model.SourceIPByLoadBalancer || len(svc.LoadBalancerIPs) > 0 {
+			continue
+		}
+		seen[es] = true
+		out = append(out, Caveat{Kind: "assumption", Message: fmt.Sprintf(
+			"EgressService %s gives the pods of Service %s its load-balancer IP, which the input does not give (status.loadBalancer.ingress, spec.loadBalancerIP): where their traffic leaving the cluster is allowed depends on it (EGS-2)",
+			es.Key(), es.Key())})
+	}
+	return out
+}

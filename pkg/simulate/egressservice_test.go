@@ -2,6 +2,7 @@ package simulate_test
 
 import (
 	"net/netip"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -111,4 +112,24 @@ metadata: {name: web-lb, namespace: app}
 spec: {}`)
 	res := ask(t, e, "app/web", "ext:api", "tcp/443")
 	assert.Contains(t, steps(res), "leaves with the load-balancer IP 10.1.0.201 of Service app/web-lb (status.loadBalancer.ingress), through w1;")
+}
+
+// EGS-2: an EgressService whose load-balancer IP the input does not give makes the verdicts of its pods'
+// traffic out of the cluster depend on it: a caveat says so.
+func TestEgressServiceUnknownAddressIsACaveat(t *testing.T) {
+	e := zonedEngine(t, "ovn-kubernetes", eipZ, `apiVersion: v1
+kind: Service
+metadata: {name: web-lb, namespace: app}
+spec: {type: LoadBalancer, selector: {app: web}, ports: [{port: 443}]}
+---
+apiVersion: k8s.ovn.org/v1
+kind: EgressService
+metadata: {name: web-lb, namespace: app}
+spec: {}`)
+	res := ask(t, e, "app/web", "ext:api", "tcp/443")
+	var msgs []string
+	for _, c := range res.Caveats {
+		msgs = append(msgs, c.Message)
+	}
+	assert.Contains(t, strings.Join(msgs, "\n"), "EgressService app/web-lb gives the pods of Service app/web-lb its load-balancer IP, which the input does not give")
 }

@@ -34,7 +34,7 @@ func NewCommand(s cmdutil.Streams) *cobra.Command {
 	f := &flags{}
 	cmd := &cobra.Command{
 		Use:   "convert",
-		Short: "Write the ClusterNetworkPolicy (v1alpha2) equivalent of AdminNetworkPolicy/BaselineAdminNetworkPolicy objects, and prove it",
+		Short: "Write the ClusterNetworkPolicy (v1alpha2 or v1beta1) equivalent of AdminNetworkPolicy/BaselineAdminNetworkPolicy objects, and prove it",
 		Long: `Reads the input and writes, on stdout, one ClusterNetworkPolicy for each AdminNetworkPolicy (tier Admin, the
 same priority) and for the BaselineAdminNetworkPolicy (tier Baseline, priority ` + fmt.Sprint(zconvert.BaselinePriority) + `): Allow becomes Accept,
 ports become protocols, networks are written masked. A name that a ClusterNetworkPolicy of the input
@@ -45,8 +45,9 @@ Then it proves the conversion: the converted objects are read back as the API se
 the reachability matrix (--level, pod by default) of the input with the v1alpha1 objects is compared with
 the matrix of the input with the ClusterNetworkPolicies in their place (profile generic, which enforces
 both). A policy that cannot be converted stays in both matrices as it is. On stderr: "proof: the <level>
-matrices are equal", or every cell that differs with the deciding rules before and after, the converted
-ones cited by their line in convert's output (a domainNames peer is where they can differ: zonesim matches a
+matrices before and after are equal (N cells compared, profile generic)", "proof: nothing to compare"
+when the input has no pods, or every cell that differs with the deciding rules before and after, the
+converted ones cited by their line in convert's output (a domainNames peer is where they can differ: zonesim matches a
 ClusterNetworkPolicy's against the scenario's external endpoints, and an AdminNetworkPolicy's not at all).
 
 Exit code: 0 when the matrices are equal; 1 when a cell differs; 2 for bad input, or a policy a
@@ -109,9 +110,12 @@ func run(ctx context.Context, s cmdutil.Streams, f *flags) error {
 	}
 	fmt.Fprintf(s.ErrOut, "converted %d policy(ies) to ClusterNetworkPolicy (%s)\n", len(res.Objects), f.apiVersion)
 	differs := len(d.Changes) > 0 || len(d.Added) > 0 || len(d.Removed) > 0
-	if !differs {
+	switch {
+	case d.Compared == 0 && !differs:
+		fmt.Fprintln(s.ErrOut, "proof: nothing to compare: the input has no pods; give the cluster's workloads too (-f) to prove the conversion")
+	case !differs:
 		fmt.Fprintf(s.ErrOut, "proof: the %s matrices before and after are equal (%d cells compared, profile generic)\n", level, d.Compared)
-	} else {
+	default:
 		fmt.Fprintf(s.ErrOut, "proof failed: the %s matrices before and after differ in %d of %d cells:\n", level, len(d.Changes), d.Compared)
 		if err := report.WriteDiff(s.ErrOut, report.Diff{MatrixDiff: d}, report.Table); err != nil {
 			return err

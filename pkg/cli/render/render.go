@@ -18,6 +18,7 @@ type flags struct {
 	outDir               string
 	opts                 zrender.Options
 	udnCIDR, connectCIDR string
+	set                  func(name string) bool // the flags given
 }
 
 // NewCommand returns zonesim render.
@@ -47,7 +48,10 @@ zones out whatever NetworkPolicy says.`,
   zonesim render -f design.yaml --out-dir rendered/ && zonesim check -f design.yaml -f rendered/
   zonesim render -f design.yaml --segmentation udn --out-dir rendered-udn/`,
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error { return run(cmd.Context(), s, f) },
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			f.set = cmd.Flags().Changed
+			return run(cmd.Context(), s, f)
+		},
 	}
 	cmdutil.AddInputFlags(cmd, &f.input, cmdutil.Uses{})
 	cmd.Flags().StringVar(&f.outDir, "out-dir", "", "directory to write one file per kind group into (default: all to stdout)")
@@ -71,8 +75,11 @@ func run(ctx context.Context, s cmdutil.Streams, f *flags) error {
 		}
 		*c.dst = p
 	}
-	if f.opts.Segmentation != zrender.SegmentationPolicies && f.opts.Segmentation != zrender.SegmentationUDN {
-		return cmdutil.InputError(fmt.Errorf("--segmentation %q: use %s or %s", f.opts.Segmentation, zrender.SegmentationPolicies, zrender.SegmentationUDN))
+	if err := f.opts.Check(); err != nil {
+		return cmdutil.InputError(err)
+	}
+	if f.opts.Segmentation != zrender.SegmentationUDN && (f.set("udn-cidr") || f.set("connect-cidr")) {
+		return cmdutil.InputError(fmt.Errorf("--udn-cidr and --connect-cidr go with --segmentation udn"))
 	}
 	e, err := f.input.Engine(ctx, s)
 	if err != nil {
