@@ -873,16 +873,18 @@ func (l *Loader) addNode(obj any, src Source, root *yaml.Node) {
 	n := obj.(*corev1.Node)
 	node := &Node{Name: n.Name, Labels: copyLabels(n.Labels), Source: src}
 	for _, a := range n.Status.Addresses {
-		if a.Type != corev1.NodeInternalIP {
-			continue
+		if a.Type != corev1.NodeInternalIP && a.Type != corev1.NodeExternalIP {
+			continue // a hostname or DNS name
 		}
 		ip, err := netip.ParseAddr(a.Address)
-		if err != nil {
+		switch {
+		case err != nil:
 			l.problem(src.File, lineAt(root, "status", "addresses"), "status.addresses", fmt.Sprintf("invalid IP %q", a.Address))
-			continue
+		case a.Type == corev1.NodeInternalIP && !node.IP.IsValid():
+			node.IP = ip
+		default:
+			node.Addresses = append(node.Addresses, ip)
 		}
-		node.IP = ip
-		break
 	}
 	l.cluster.Nodes = append(l.cluster.Nodes, node)
 }

@@ -101,6 +101,9 @@ type Node struct {
 	Name   string
 	Labels map[string]string
 	IP     netip.Addr
+	// Addresses are the node's other addresses of status.addresses (ExternalIP, a second family's
+	// InternalIP): a nodes peer selects them too (ANP-2, CNP-3).
+	Addresses []netip.Addr
 	// Zone is the node's network zone: its zone label, or the scenario's zone for it (ZN-1).
 	Zone   string
 	Source Source

@@ -217,3 +217,30 @@ spec:
 		})
 	}
 }
+
+// CNP-3: a nodes peer selects every address in a node's status.addresses, not only the InternalIP.
+func TestNodesPeerSelectsEveryNodeAddress(t *testing.T) {
+	c := loadCluster(t, `apiVersion: v1
+kind: Node
+metadata: {name: n1, labels: {kubernetes.io/os: linux}}
+status: {addresses: [{type: InternalIP, address: 10.0.0.5}, {type: ExternalIP, address: 198.51.100.50}, {type: Hostname, address: n1}]}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: p, namespace: a}
+spec: {nodeName: n1, containers: [{name: c, image: i}]}
+---
+apiVersion: policy.networking.k8s.io/v1alpha2
+kind: ClusterNetworkPolicy
+metadata: {name: no-nodes}
+spec:
+  tier: Admin
+  priority: 1
+  subject: {namespaces: {}}
+  egress: [{action: Deny, to: [{nodes: {matchLabels: {kubernetes.io/os: linux}}}]}]`)
+	e := simulate.New(c, mustProfile(t, "generic"), "")
+	for _, ip := range []string{"10.0.0.5", "198.51.100.50"} {
+		assert.False(t, ask(t, e, "a/p", ip, "").Allowed, ip)
+	}
+	assert.True(t, ask(t, e, "a/p", "198.51.100.51", "").Allowed)
+}

@@ -68,7 +68,12 @@ func New(c *model.Cluster, p Profile, zoneLabel string) *Engine {
 	}
 	for _, n := range c.Nodes {
 		e.nodes[n.Name] = n
-		e.nodeByIP[n.IP] = n
+		for _, a := range n.Addresses { // a nodes peer selects every address of the node (ANP-2, CNP-3)
+			e.nodeByIP[a] = n
+		}
+	}
+	for _, n := range c.Nodes {
+		e.nodeByIP[n.IP] = n // the InternalIP names the node first
 	}
 	for _, pod := range c.Pods {
 		if !pod.HostNetwork {
