@@ -2,6 +2,7 @@ package simulate
 
 import (
 	"fmt"
+	"net/netip"
 	"slices"
 	"strings"
 
@@ -273,4 +274,26 @@ func (s *Side) explain(rest string, rules ...string) {
 		rules = append(rules, "CNP-2")
 	}
 	s.Reason = decided + "; " + rest + " (" + strings.Join(rules, ", ") + ")"
+}
+
+// domainMatches says which DNS name of the scenario's endpoints at ip the domainNames peers of a side's
+// deciding rules matched (CNP-3); "" when none did.
+func (e *Engine) domainMatches(side *Side, ip netip.Addr) string {
+	var out []string
+	for _, h := range side.Admin {
+		for _, a := range e.admins {
+			if a.src.Key() != h.Policy.Name || h.Rule >= len(a.rules[Egress]) {
+				continue
+			}
+			for _, id := range a.rules[Egress][h.Rule].peers {
+				if p := e.peers[Egress].peers[id]; p.domains != nil {
+					if name, ok := e.domainAt(p.domains, ip); ok {
+						out = append(out, fmt.Sprintf("%s egress[%d] matched %s: domainNames %s, and the scenario gives %s the address %s (CNP-3)",
+							h.Policy.Name, h.Rule, name, strings.Join(p.domains, ", "), name, ip))
+					}
+				}
+			}
+		}
+	}
+	return strings.Join(out, "; ")
 }

@@ -244,3 +244,17 @@ spec:
 	}
 	assert.True(t, ask(t, e, "a/p", "198.51.100.51", "").Allowed)
 }
+
+// CNP-3: the verdict names the DNS name a domainNames peer matched, and the address that name has.
+func TestDomainNamesMatchIsNamed(t *testing.T) {
+	e := zonedEngine(t, "generic", eipZ, `apiVersion: policy.networking.k8s.io/v1alpha2
+kind: ClusterNetworkPolicy
+metadata: {name: allowlist}
+spec:
+  tier: Admin
+  priority: 1
+  subject: {namespaces: {}}
+  egress: [{action: Accept, to: [{domainNames: ["*.example.com"]}]}]`)
+	res := ask(t, e, "app/web", "ext:api", "tcp/443")
+	assert.Contains(t, res.Results[0].Reason, "ClusterNetworkPolicy/allowlist egress[0] matched api.example.com: domainNames *.example.com, and the scenario gives api.example.com the address 203.0.113.5 (CNP-3)")
+}

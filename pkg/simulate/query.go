@@ -297,6 +297,9 @@ func (e *Engine) pair(s, d Member, svc *model.Service, port *PortSpec, explain b
 		in := Side{Direction: "ingress", Conns: AllConns(), Reason: "the destination is not a pod: no NetworkPolicy applies to it (NP-4)"}
 		pr.Egress, pr.Ingress = &eg, &in
 		pr.SourceIP = s.Pod.IP.String()
+		if m := e.domainMatches(&eg, d.IP); m != "" {
+			pr.Reason = joinReason(pr.Reason, m)
+		}
 		conns = e.leaveCluster(s.Pod, d, eg.Conns, &pr)
 	default:
 		in := e.ingressFromIP(e.classOf[d.Pod], s.IP, explain)
