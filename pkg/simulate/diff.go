@@ -252,6 +252,18 @@ func explainPair(e *Engine, s, t Member) (pairVerdict, bool) {
 				fmt.Sprintf("%s%s %s[%d] %s", h.Policy.Name, tierText(h), side.Direction, h.Rule, strings.ToLower(h.Action)), srcText(h.Policy.Source, h.Line))
 		}
 	}
+	if s.Pod != nil && t.Pod != nil { // UDN-3, UDN-6: the networks of the two ends, as e has the pods
+		if sc, tc := e.classOf[e.Cluster.Pod(s.Pod.Key())], e.classOf[e.Cluster.Pod(t.Pod.Key())]; sc != nil && tc != nil {
+			sn, tn := e.classNet(sc), e.classNet(tc)
+			if l := e.links[[2]string{sn, tn}]; l != nil && sn != tn {
+				text := fmt.Sprintf("%s connects %s and %s", strings.Join(l.by, ", "), e.networkName(sn), e.networkName(tn))
+				add("network-link "+sn+" "+tn, fingerprint(l.pods, l.services), text, "UDN-6")
+			} else if sn != tn && e.separated(sc, tc) {
+				text := fmt.Sprintf("%s and %s keep their pods apart", e.networkName(sn), e.networkName(tn))
+				add("network-apart "+sn+" "+tn, "", text, "UDN-3")
+			}
+		}
+	}
 	for _, st := range res.Results[0].Steps { // the pipeline around the flow: egress firewall, SNAT, perimeter, …
 		if st.Object != "" {
 			text := fmt.Sprintf("%s %s: %s", st.Step, st.Object, strings.Join(st.Connections, ", "))

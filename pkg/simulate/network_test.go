@@ -310,3 +310,30 @@ spec: {topology: Layer2, layer2: {role: Secondary, subnets: [172.16.0.0/24]}}`),
 	assert.True(t, has(ask(t, e, "plain/p", "d/p", "")))
 	assert.False(t, has(ask(t, e, "a1/p", "a2/p", "")))
 }
+
+// UDN-6: diff names a ClusterNetworkConnect as the cause of the cells it opens, and the networks that
+// kept them apart before.
+func TestDiffNamesTheNetworks(t *testing.T) {
+	const connect = `apiVersion: k8s.ovn.org/v1
+kind: ClusterNetworkConnect
+metadata: {name: a-b}
+spec:
+  networkSelectors: [{networkSelectionType: PrimaryUserDefinedNetworks, primaryUserDefinedNetworkSelector: {namespaceSelector: {matchExpressions: [{key: kubernetes.io/metadata.name, operator: In, values: [a1, b1]}]}}}]
+  connectSubnets: [{cidr: 192.168.0.0/16, networkPrefix: 24}]
+  connectivity: [PodNetwork]`
+	p := mustProfile(t, "ovn-kubernetes")
+	before := simulate.New(loadCluster(t, networksWorld), p, "")
+	after := simulate.New(loadCluster(t, networksWorld, connect), p, "")
+	d, nodes, err := simulate.DiffEngines(before, after, simulate.LevelPod)
+	require.NoError(t, err)
+	d.Explain(before, after, nodes, 1)
+	var causes []string
+	for _, ch := range d.Changes {
+		if ch.From == "a1/p" && ch.To == "b1/p" {
+			causes = ch.Causes
+		}
+	}
+	require.Len(t, causes, 2)
+	assert.Contains(t, causes[0], "+ ClusterNetworkConnect a-b connects CUDN zone-a")
+	assert.Contains(t, causes[1], "- CUDN zone-a (in-0.yaml:1) and UDN b1/net (in-0.yaml:8) keep their pods apart (UDN-3)")
+}
