@@ -76,7 +76,9 @@ func NewPlan(c *model.Cluster, runID string) *Plan {
 		p.nsMap[ns.Name] = mapped
 		labels := map[string]string{ProbeLabel: runID}
 		for k, v := range ns.Labels {
-			if k != model.NamespaceNameLabel {
+			// The primary-network label goes with the user-defined networks, which are not applied: without
+			// them it would stop the namespace's pods (UDN-2).
+			if k != model.NamespaceNameLabel && k != model.PrimaryUDNLabel {
 				labels[k] = v
 			}
 		}

@@ -109,3 +109,18 @@ spec:
 		"x/[other pods] -> zs-r1-x/rep-other-pods",
 	}, got)
 }
+
+// The user-defined networks are not applied, so neither is the label that puts a namespace on one: the
+// prediction and the probes both see the one pod network (UDN-2).
+func TestPlanLeavesTheNetworksOut(t *testing.T) {
+	l := model.NewLoader(model.DefaultLoadOptions(), nil)
+	l.AddPath("../../scenarios/udn-zones/design.yaml")
+	l.AddPath("../../scenarios/udn-zones/rendered")
+	c, err := l.Cluster()
+	require.NoError(t, err)
+	p := apply.NewPlan(c, "r1")
+	for _, ns := range p.Namespaces {
+		assert.NotContains(t, ns.Labels, model.PrimaryUDNLabel, ns.Name)
+	}
+	assert.Contains(t, p.Skipped, "2 UserDefinedNetwork/ClusterUserDefinedNetwork object(s): probes cover pod-to-pod NetworkPolicy only")
+}
