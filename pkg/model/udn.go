@@ -97,27 +97,35 @@ type OVNClusterUserDefinedNetwork struct {
 	} `json:"status,omitempty"`
 }
 
+// CNCNetworkSelector selects networks for a ClusterNetworkConnect: CUDNs by their labels, or the primary
+// networks of namespaces.
+type CNCNetworkSelector struct {
+	NetworkSelectionType              string `json:"networkSelectionType"`
+	ClusterUserDefinedNetworkSelector *struct {
+		NetworkSelector metav1.LabelSelector `json:"networkSelector"`
+	} `json:"clusterUserDefinedNetworkSelector,omitempty"`
+	PrimaryUserDefinedNetworkSelector *struct {
+		NamespaceSelector metav1.LabelSelector `json:"namespaceSelector"`
+	} `json:"primaryUserDefinedNetworkSelector,omitempty"`
+	SecondaryUserDefinedNetworkSelector map[string]any `json:"secondaryUserDefinedNetworkSelector,omitempty"`
+	NetworkAttachmentDefinitionSelector map[string]any `json:"networkAttachmentDefinitionSelector,omitempty"`
+}
+
+// CNCConnectSubnet is a ClusterNetworkConnect's range for one IP family, split by networkPrefix among the
+// networks it connects.
+type CNCConnectSubnet struct {
+	CIDR          string `json:"cidr"`
+	NetworkPrefix int32  `json:"networkPrefix"`
+}
+
 // OVNClusterNetworkConnect is a ClusterNetworkConnect: it connects the primary networks it selects (UDN-6).
 type OVNClusterNetworkConnect struct {
 	metav1.TypeMeta   `json:",inline"`
 	metav1.ObjectMeta `json:"metadata,omitempty"`
 	Spec              struct {
-		NetworkSelectors []struct {
-			NetworkSelectionType              string `json:"networkSelectionType"`
-			ClusterUserDefinedNetworkSelector *struct {
-				NetworkSelector metav1.LabelSelector `json:"networkSelector"`
-			} `json:"clusterUserDefinedNetworkSelector,omitempty"`
-			PrimaryUserDefinedNetworkSelector *struct {
-				NamespaceSelector metav1.LabelSelector `json:"namespaceSelector"`
-			} `json:"primaryUserDefinedNetworkSelector,omitempty"`
-			SecondaryUserDefinedNetworkSelector map[string]any `json:"secondaryUserDefinedNetworkSelector,omitempty"`
-			NetworkAttachmentDefinitionSelector map[string]any `json:"networkAttachmentDefinitionSelector,omitempty"`
-		} `json:"networkSelectors"`
-		ConnectSubnets []struct {
-			CIDR          string `json:"cidr"`
-			NetworkPrefix int32  `json:"networkPrefix"`
-		} `json:"connectSubnets"`
-		Connectivity []string `json:"connectivity"`
+		NetworkSelectors []CNCNetworkSelector `json:"networkSelectors"`
+		ConnectSubnets   []CNCConnectSubnet   `json:"connectSubnets"`
+		Connectivity     []string             `json:"connectivity"`
 	} `json:"spec"`
 	Status struct {
 		Status     string             `json:"status,omitempty"`

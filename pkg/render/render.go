@@ -187,25 +187,12 @@ func (r *renderer) networks() ([]any, error) {
 		a[2] += byte(i)
 		c := &model.OVNClusterNetworkConnect{TypeMeta: meta("ClusterNetworkConnect", "k8s.ovn.org/v1"),
 			ObjectMeta: metav1.ObjectMeta{Name: "zone-" + objectName(p.a) + "-zone-" + objectName(p.b)}}
-		sel := struct {
-			NetworkSelectionType              string `json:"networkSelectionType"`
-			ClusterUserDefinedNetworkSelector *struct {
-				NetworkSelector metav1.LabelSelector `json:"networkSelector"`
-			} `json:"clusterUserDefinedNetworkSelector,omitempty"`
-			PrimaryUserDefinedNetworkSelector *struct {
-				NamespaceSelector metav1.LabelSelector `json:"namespaceSelector"`
-			} `json:"primaryUserDefinedNetworkSelector,omitempty"`
-			SecondaryUserDefinedNetworkSelector map[string]any `json:"secondaryUserDefinedNetworkSelector,omitempty"`
-			NetworkAttachmentDefinitionSelector map[string]any `json:"networkAttachmentDefinitionSelector,omitempty"`
-		}{NetworkSelectionType: "ClusterUserDefinedNetworks"}
+		sel := model.CNCNetworkSelector{NetworkSelectionType: "ClusterUserDefinedNetworks"}
 		sel.ClusterUserDefinedNetworkSelector = &struct {
 			NetworkSelector metav1.LabelSelector `json:"networkSelector"`
 		}{NetworkSelector: metav1.LabelSelector{MatchExpressions: []metav1.LabelSelectorRequirement{{Key: r.label, Operator: metav1.LabelSelectorOpIn, Values: []string{p.a, p.b}}}}}
 		c.Spec.NetworkSelectors = append(c.Spec.NetworkSelectors, sel)
-		c.Spec.ConnectSubnets = append(c.Spec.ConnectSubnets, struct {
-			CIDR          string `json:"cidr"`
-			NetworkPrefix int32  `json:"networkPrefix"`
-		}{CIDR: netip.PrefixFrom(netip.AddrFrom4(a), 24).String(), NetworkPrefix: 28})
+		c.Spec.ConnectSubnets = append(c.Spec.ConnectSubnets, model.CNCConnectSubnet{CIDR: netip.PrefixFrom(netip.AddrFrom4(a), 24).String(), NetworkPrefix: 28})
 		c.Spec.Connectivity = []string{model.ConnectPods}
 		out = append(out, c)
 	}
