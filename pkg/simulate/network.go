@@ -13,9 +13,10 @@ import (
 // default network included) cannot reach each other, whatever NetworkPolicy says, unless a
 // ClusterNetworkConnect connects the two networks for pods. NetworkPolicy applies within a network, and
 // its peers select pods of the policy's network only; admin policies apply on the default network only.
-// What crosses networks: a pod's own node (kubelet probes), NodePort and LoadBalancer services, the
-// default network's kubernetes and kube-dns services for a UDN pod, ClusterIP services of networks
-// connected for services, and routes (the router reaches a backend through its service).
+// What crosses networks: the kubelet of a pod's own node (node:N, for probes), NodePort and
+// LoadBalancer services, the default network's API and DNS services for a UDN pod, ClusterIP services of
+// networks connected for services, and routes (the router reaches a backend through its service, via
+// the node). Host-network pods and outside traffic by a pod's own address do not reach UDN pods.
 
 // missingNetwork stands for the network of a namespace labelled for a primary network that has none:
 // its pods cannot start (UDN-2).
