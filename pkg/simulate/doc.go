@@ -6,10 +6,12 @@
 //
 // New (engine.go) compiles the cluster once, in this order:
 //
+//  0. Each namespace gets its network: the cluster default network, or its primary user-defined
+//     network; ClusterNetworkConnects say which networks reach each other (network.go; UDN-*).
 //  1. NetworkPolicies become per-direction rules whose peers are interned into peer tables
 //     (compile.go; selectors in selector.go; NP-*).
-//  2. AdminNetworkPolicies and the BaselineAdminNetworkPolicy become tiers of rules whose peers share
-//     those tables (admin.go; ANP-*).
+//  2. AdminNetworkPolicies, the BaselineAdminNetworkPolicy and ClusterNetworkPolicies become tiers of
+//     rules whose peers share those tables (admin.go; ANP-*, CNP-*).
 //  3. Pods that every policy treats alike (namespace, labels, named ports, node, host network) form
 //     equivalence classes (compile.go, Class); each peer is matched against classes, not pods.
 //  4. Each class gets the policies that isolate it and a key per direction, so classes with the same key
@@ -17,10 +19,12 @@
 //
 // A pair of members (endpoint.go: pods, or addresses outside the pod network) is then decided side by
 // side: the source's egress and the destination's ingress, each by its admin tiers, then NetworkPolicy,
-// then the baseline (eval.go), intersected (conn.go: connection sets). Traffic that leaves the pod network
-// goes on through the flow pipeline (flow.go): EgressFirewall (EF-*), SNAT to an EgressIP or node IP
-// (EIP-*), the perimeter firewall and the destination's allowlist (ZN-*, OB-*). Services evaluate on
-// their backends at the target port, routes through the router shards that admit them (route.go; RT-*).
+// then the baseline (eval.go), intersected (conn.go: connection sets), unless their networks keep them
+// apart (network.go). Traffic that leaves the pod network goes on through the flow pipeline (flow.go):
+// EgressFirewall (EF-*), SNAT to an EgressService's load-balancer IP (egressservice.go; EGS-*), an
+// EgressIP or the node IP (EIP-*), the perimeter firewall and the destination's allowlist (ZN-*, OB-*). Services evaluate on
+// their backends at the target port, routes (and the routes OpenShift writes for Ingresses, IN-*) through
+// the router shards that admit them (route.go; RT-*).
 // Addresses outside the cluster are grouped into atoms that every ipBlock treats alike (atoms.go).
 // What a plugin decides differently lives in a Profile (profile.go; NP-11, NP-19, NP-20, SDN-2), and the
 // notes that tell the user where the input meets such a case in notes.go.
