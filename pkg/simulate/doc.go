@@ -22,9 +22,9 @@
 // then the baseline (eval.go), intersected (conn.go: connection sets), unless their networks keep them
 // apart (network.go). Traffic that leaves the pod network goes on through the flow pipeline (flow.go):
 // EgressFirewall (EF-*), SNAT to an EgressService's load-balancer IP (egressservice.go; EGS-*), an
-// EgressIP or the node IP (EIP-*), the perimeter firewall and the destination's allowlist (ZN-*, OB-*). Services evaluate on
-// their backends at the target port, routes (and the routes OpenShift writes for Ingresses, IN-*) through
-// the router shards that admit them (route.go; RT-*).
+// EgressIP or the node IP (EIP-*), the perimeter firewall and the destination's allowlist (ZN-*, OB-*).
+// Services evaluate on their backends at the target port, routes (and the routes OpenShift writes for
+// Ingresses, IN-*) through the router shards that admit them (route.go; RT-*).
 // Addresses outside the cluster are grouped into atoms that every ipBlock treats alike (atoms.go).
 // What a plugin decides differently lives in a Profile (profile.go; NP-11, NP-19, NP-20, SDN-2), and the
 // notes that tell the user where the input meets such a case in notes.go.
