@@ -186,6 +186,8 @@ func (l *Loader) finishIngresses() {
 				skip = "a rule without host: ingress-to-route writes no route for it (IN-2)"
 			case b.Exact:
 				skip = "pathType Exact: ingress-to-route writes no route for it (IN-2)"
+			case !servesPort(c.Service(in.Namespace, b.Service), b.Port):
+				skip = fmt.Sprintf("service %s has no port %s: ingress-to-route writes no route for it (IN-2)", b.Service, b.Port.String())
 			}
 			if skip != "" {
 				l.warn(in.Source.File, b.Line, "", fmt.Sprintf("Ingress %s: %s", in.Key(), skip))
@@ -197,4 +199,18 @@ func (l *Loader) finishIngresses() {
 			c.Routes = append(c.Routes, r)
 		}
 	}
+}
+
+// servesPort says whether a service has the port an Ingress backend names, by number or name; a service
+// the input does not have is left to the route, which says so.
+func servesPort(svc *Service, port intstr.IntOrString) bool {
+	if svc == nil {
+		return true
+	}
+	for _, sp := range svc.Ports {
+		if port.Type == intstr.String && sp.Name == port.StrVal || port.Type == intstr.Int && sp.Port == port.IntVal {
+			return true
+		}
+	}
+	return false
 }

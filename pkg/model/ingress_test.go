@@ -72,3 +72,31 @@ spec:` + spec + `
 		})
 	}
 }
+
+// IN-2: a backend naming a port its service does not have gets no route, and a warning.
+func TestIngressBackendPortMustExist(t *testing.T) {
+	c, probs := load(t, `apiVersion: v1
+kind: Namespace
+metadata: {name: openshift-ingress}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: web, namespace: shop}
+spec: {selector: {app: web}, ports: [{name: http, port: 80}]}
+---
+apiVersion: networking.k8s.io/v1
+kind: Ingress
+metadata: {name: shop, namespace: shop}
+spec:
+  rules:
+    - host: shop.example.com
+      http:
+        paths:
+          - {path: /, pathType: Prefix, backend: {service: {name: web, port: {number: 9999}}}}
+          - {path: /api, pathType: Prefix, backend: {service: {name: web, port: {name: http}}}}`)
+	require.Empty(t, probs.Errors())
+	require.Len(t, c.Routes, 1)
+	assert.Equal(t, "shop-0", c.Routes[0].Name)
+	assert.Equal(t, "http", c.Routes[0].TargetPort.String())
+	assert.Contains(t, problemStrings(probs), "in.yaml:18: warning: Ingress shop/shop: service web has no port 9999: ingress-to-route writes no route for it (IN-2)")
+}
