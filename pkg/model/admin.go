@@ -168,10 +168,15 @@ func (v *adminValidator) subject(s anpv1alpha1.AdminNetworkPolicySubject) {
 	case s.Namespaces != nil:
 		v.selector(*s.Namespaces, "spec", "subject", "namespaces")
 	default:
-		v.required([]any{"spec", "subject", "pods"}, "namespaceSelector", "podSelector")
-		v.selector(s.Pods.NamespaceSelector, "spec", "subject", "pods", "namespaceSelector")
-		v.selector(s.Pods.PodSelector, "spec", "subject", "pods", "podSelector")
+		v.pods([]any{"spec", "subject", "pods"}, s.Pods)
 	}
+}
+
+// pods checks a v1alpha1 pods subject or peer: both selectors are required.
+func (v *adminValidator) pods(path []any, p *anpv1alpha1.NamespacedPod) {
+	v.required(path, "namespaceSelector", "podSelector")
+	v.selector(p.NamespaceSelector, extend(path, "namespaceSelector")...)
+	v.selector(p.PodSelector, extend(path, "podSelector")...)
 }
 
 func (v *adminValidator) count(n int, dir string) {
@@ -210,43 +215,14 @@ func (v *adminValidator) rule(path []any, peersField, name, action string, peers
 	default:
 		v.err(extend(path, "action"), fmt.Sprintf("unsupported value %q: must be Allow, Deny or Pass", action))
 	}
-	if !has(v.root, extend(path, peersField)...) {
-		v.err(extend(path, peersField), "required")
-	} else if len(peers) == 0 || len(peers) > 100 {
-		v.err(extend(path, peersField), fmt.Sprintf("must have 1 to 100 peers, got %d", len(peers)))
-	}
-	nonPod := false
-	for i, p := range peers {
-		pp := extend(path, peersField, i)
-		set := 0
-		if p.Namespaces != nil {
-			set++
-			v.selector(*p.Namespaces, extend(pp, "namespaces")...)
-		}
-		if p.Pods != nil {
-			set++
-			v.required(extend(pp, "pods"), "namespaceSelector", "podSelector")
-			v.selector(p.Pods.NamespaceSelector, extend(pp, "pods", "namespaceSelector")...)
-			v.selector(p.Pods.PodSelector, extend(pp, "pods", "podSelector")...)
-		}
-		if p.Nodes != nil {
-			set++
-			nonPod = true
-			v.selector(*p.Nodes, extend(pp, "nodes")...)
-		}
-		if p.networksGiven {
-			set++
-			nonPod = true
-		}
-		if len(p.DomainNames) > 0 {
-			set++
-			nonPod = true
+	nonPod := v.peers(path, peersField, peers, peerRules{max: 100, ruleID: "ANP-2", pods: v.pods,
+		domains: func(pp []any, p AdminPeer) bool {
+			if len(p.DomainNames) == 0 {
+				return false
+			}
 			v.warn(extend(pp, "domainNames"), "not supported: domainNames peers are not modelled; this peer matches no destination")
-		}
-		if set != 1 {
-			v.err(pp, fmt.Sprintf("must set exactly one peer field, got %d (ANP-2)", set))
-		}
-	}
+			return true
+		}})
 	if ports != nil {
 		r.Ports = *ports
 		if len(r.Ports) == 0 || len(r.Ports) > 100 {
@@ -292,6 +268,55 @@ func (v *adminValidator) rule(path []any, peersField, name, action string, peers
 		}
 	}
 	return r
+}
+
+// peerRules are what the two admin policy APIs check differently in a rule's peers: how many a rule
+// holds, the rule ID a peer of the wrong shape cites, what a pods peer requires, and whether a peer sets
+// domainNames (with what the API says of them).
+type peerRules struct {
+	max     int
+	ruleID  string
+	pods    func(path []any, p *anpv1alpha1.NamespacedPod)
+	domains func(path []any, p AdminPeer) bool
+}
+
+// peers checks a rule's peers (ANP-2, CNP-3): 1 to max of them, each setting exactly one field. nonPod
+// says whether one is a nodes, networks or domainNames peer, which named ports cannot go with.
+func (v *policyValidator) peers(path []any, peersField string, peers []AdminPeer, r peerRules) (nonPod bool) {
+	if !has(v.root, extend(path, peersField)...) {
+		v.err(extend(path, peersField), "required")
+	} else if len(peers) == 0 || len(peers) > r.max {
+		v.err(extend(path, peersField), fmt.Sprintf("must have 1 to %d peers, got %d", r.max, len(peers)))
+	}
+	for i, p := range peers {
+		pp := extend(path, peersField, i)
+		set := 0
+		if p.Namespaces != nil {
+			set++
+			v.selector(*p.Namespaces, extend(pp, "namespaces")...)
+		}
+		if p.Pods != nil {
+			set++
+			r.pods(extend(pp, "pods"), p.Pods)
+		}
+		if p.Nodes != nil {
+			set++
+			nonPod = true
+			v.selector(*p.Nodes, extend(pp, "nodes")...)
+		}
+		if p.networksGiven {
+			set++
+			nonPod = true
+		}
+		if r.domains(pp, p) {
+			set++
+			nonPod = true
+		}
+		if set != 1 {
+			v.err(pp, fmt.Sprintf("must set exactly one peer field, got %d (%s)", set, r.ruleID))
+		}
+	}
+	return nonPod
 }
 
 // protocol checks a port's protocol. The v1alpha1 CRD does not restrict its case: a lower-case one is

@@ -103,12 +103,13 @@ func (v *cnpValidator) subject(s cnp.ClusterNetworkPolicySubject) anpv1alpha1.Ad
 	case s.Namespaces != nil:
 		v.selector(*s.Namespaces, extend(path, "namespaces")...)
 	default:
-		v.pods(extend(path, "pods"), s.Pods)
+		v.pods(extend(path, "pods"), namespacedPod(s.Pods))
 	}
 	return anpv1alpha1.AdminNetworkPolicySubject{Namespaces: s.Namespaces, Pods: namespacedPod(s.Pods)}
 }
 
-func (v *cnpValidator) pods(path []any, p *cnp.NamespacedPod) {
+// pods checks a pods subject or peer: the podSelector is required, the namespaceSelector is not.
+func (v *cnpValidator) pods(path []any, p *anpv1alpha1.NamespacedPod) {
 	v.required(path, "podSelector")
 	v.selector(p.NamespaceSelector, extend(path, "namespaceSelector")...)
 	v.selector(p.PodSelector, extend(path, "podSelector")...)
@@ -178,40 +179,8 @@ func (v *cnpValidator) rule(path []any, peersField, name, action string, peers [
 	default:
 		v.err(extend(path, "action"), fmt.Sprintf("unsupported value %q: must be Accept, Deny or Pass (CNP-2)", action))
 	}
-	if !has(v.root, extend(path, peersField)...) {
-		v.err(extend(path, peersField), "required")
-	} else if len(peers) == 0 || len(peers) > cnpMaxItems {
-		v.err(extend(path, peersField), fmt.Sprintf("must have 1 to %d peers, got %d", cnpMaxItems, len(peers)))
-	}
-	nonPod := false
-	for i, p := range peers {
-		pp := extend(path, peersField, i)
-		set := 0
-		if p.Namespaces != nil {
-			set++
-			v.selector(*p.Namespaces, extend(pp, "namespaces")...)
-		}
-		if p.Pods != nil {
-			set++
-			v.pods(extend(pp, "pods"), &cnp.NamespacedPod{NamespaceSelector: p.Pods.NamespaceSelector, PodSelector: p.Pods.PodSelector})
-		}
-		if p.Nodes != nil {
-			set++
-			nonPod = true
-			v.selector(*p.Nodes, extend(pp, "nodes")...)
-		}
-		if p.networksGiven {
-			set++
-			nonPod = true
-		}
-		if has(v.root, extend(pp, "domainNames")...) {
-			set++
-			nonPod = true
-		}
-		if set != 1 {
-			v.err(pp, fmt.Sprintf("must set exactly one peer field, got %d (CNP-3)", set))
-		}
-	}
+	nonPod := v.peers(path, peersField, peers, peerRules{max: cnpMaxItems, ruleID: "CNP-3", pods: v.pods,
+		domains: func(pp []any, _ AdminPeer) bool { return has(v.root, extend(pp, "domainNames")...) }})
 	if has(v.root, extend(path, "protocols")...) && (len(protocols) == 0 || len(protocols) > cnpMaxItems) {
 		v.err(extend(path, "protocols"), fmt.Sprintf("must have 1 to %d protocols, got %d", cnpMaxItems, len(protocols)))
 	}

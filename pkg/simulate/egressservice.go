@@ -24,21 +24,12 @@ func (e *Engine) egressServiceOf(p *model.Pod) (*model.EgressService, *model.Ser
 			continue
 		}
 		svc := e.Cluster.Service(es.Namespace, es.Name)
-		if svc == nil || svc.Type != "LoadBalancer" || len(svc.Selector) == 0 || !labelsMatch(svc.Selector, p.Labels) {
+		if svc == nil || svc.Type != "LoadBalancer" || !selects(svc, p) {
 			continue
 		}
 		return es, svc
 	}
 	return nil, nil
-}
-
-func labelsMatch(selector, labels map[string]string) bool {
-	for k, v := range selector {
-		if labels[k] != v {
-			return false
-		}
-	}
-	return true
 }
 
 // egressServiceHosts are the nodes an EgressService's traffic with the load-balancer IP ip may leave
@@ -53,8 +44,8 @@ func (e *Engine) egressServiceHosts(es *model.EgressService, ip netip.Addr) []*m
 	local := map[string]bool{}
 	svc := e.Cluster.Service(es.Namespace, es.Name)
 	if svc != nil && svc.ExternalTrafficPolicy == "Local" {
-		for _, p := range e.podsOf(svc.Namespace) {
-			if labelsMatch(svc.Selector, p.Labels) && p.NodeName != "" {
+		for _, p := range e.backends(svc) {
+			if p.NodeName != "" {
 				local[p.NodeName] = true
 			}
 		}

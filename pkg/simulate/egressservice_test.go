@@ -6,7 +6,6 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/assert"
-	"github.com/stretchr/testify/require"
 	"github.com/zonesim/zonesim/pkg/model"
 )
 
@@ -86,12 +85,7 @@ kind: EgressService
 metadata: {name: lb, namespace: app}
 spec: {sourceIPBy: Sideways}`))
 	_, err := l.Cluster()
-	var probs model.Problems
-	require.ErrorAs(t, err, &probs)
-	var msgs []string
-	for _, p := range probs {
-		msgs = append(msgs, p.String())
-	}
+	msgs := problemMessages(t, err)
 	assert.Contains(t, msgs, "extra.yaml:18: spec.sourceIPBy: unsupported value \"Sideways\": must be LoadBalancerIP or Network")
 	assert.Contains(t, msgs, "extra.yaml:1: warning: metadata.name: EgressService app/web: Service app/web is of type ClusterIP, not LoadBalancer: it has no effect (EGS-1)")
 	assert.Contains(t, msgs, "extra.yaml:6: warning: metadata.name: EgressService app/nothing: no Service app/nothing in the input; it applies to the endpoints of the LoadBalancer Service of its name, so it has no effect here (EGS-1)")

@@ -197,16 +197,25 @@ func (e *Engine) podsOf(ns string) []*model.Pod {
 	return out
 }
 
-func (e *Engine) serviceEndpoint(svc *model.Service) (*Endpoint, error) {
+// selects says whether a service's selector takes in a pod of its namespace; a service without a
+// selector selects none.
+func selects(svc *model.Service, p *model.Pod) bool {
+	return len(svc.Selector) > 0 && p.Namespace == svc.Namespace && (&selector{labels: svc.Selector}).matches(p.Labels)
+}
+
+// backends are the pods a service's selector takes in.
+func (e *Engine) backends(svc *model.Service) []*model.Pod {
 	var pods []*model.Pod
-	if len(svc.Selector) > 0 {
-		sel := &selector{labels: svc.Selector}
-		for _, p := range e.podsOf(svc.Namespace) {
-			if sel.matches(p.Labels) {
-				pods = append(pods, p)
-			}
+	for _, p := range e.podsOf(svc.Namespace) {
+		if selects(svc, p) {
+			pods = append(pods, p)
 		}
 	}
+	return pods
+}
+
+func (e *Engine) serviceEndpoint(svc *model.Service) (*Endpoint, error) {
+	pods := e.backends(svc)
 	name := "svc:" + svc.Namespace + "/" + svc.Name
 	if len(pods) == 0 {
 		return nil, fmt.Errorf("service %s selects no pods, so no traffic reaches a backend (NP-17)", name)

@@ -1,6 +1,7 @@
 package simulate_test
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 
@@ -10,10 +11,12 @@ import (
 	"github.com/zonesim/zonesim/pkg/simulate"
 )
 
-// networksWorld: namespaces a1 and a2 on CUDN zone-a, b1 on its own UDN, d and n on the default network
+// networksWorld: namespaces a1 and a2 on CUDN zone-a, b1 on its own UDN, d and plain on the default network
 // (plain is selected by zone-a but lacks the label), m labelled without a network; kube-dns, a LoadBalancer
 // and a ClusterIP service.
-const networksWorld = `apiVersion: k8s.ovn.org/v1
+var networksWorld = networkObjects + networkPods
+
+const networkObjects = `apiVersion: k8s.ovn.org/v1
 kind: ClusterUserDefinedNetwork
 metadata: {name: zone-a, labels: {connect: "yes"}}
 spec:
@@ -77,39 +80,16 @@ apiVersion: v1
 kind: Service
 metadata: {name: web, namespace: b1}
 spec: {selector: {app: p}, ports: [{port: 80}]}
-` + networkPods
-
-const networkPods = `---
-apiVersion: v1
-kind: Pod
-metadata: {name: p, namespace: a1, labels: {app: p}}
-spec: {containers: [{name: c, image: i, ports: [{containerPort: 80}]}]}
----
-apiVersion: v1
-kind: Pod
-metadata: {name: p, namespace: a2, labels: {app: p}}
-spec: {containers: [{name: c, image: i, ports: [{containerPort: 80}]}]}
----
-apiVersion: v1
-kind: Pod
-metadata: {name: p, namespace: b1, labels: {app: p}}
-spec: {containers: [{name: c, image: i, ports: [{containerPort: 80}]}]}
----
-apiVersion: v1
-kind: Pod
-metadata: {name: p, namespace: m, labels: {app: p}}
-spec: {containers: [{name: c, image: i, ports: [{containerPort: 80}]}]}
----
-apiVersion: v1
-kind: Pod
-metadata: {name: p, namespace: plain, labels: {app: p}}
-spec: {containers: [{name: c, image: i, ports: [{containerPort: 80}]}]}
----
-apiVersion: v1
-kind: Pod
-metadata: {name: p, namespace: d, labels: {app: p}}
-spec: {containers: [{name: c, image: i, ports: [{containerPort: 80}]}]}
 `
+
+// networkPods is one pod labelled app: p in each namespace of networksWorld but kube-system.
+var networkPods = func() string {
+	var b strings.Builder
+	for _, ns := range []string{"a1", "a2", "b1", "m", "plain", "d"} {
+		fmt.Fprintf(&b, "---\napiVersion: v1\nkind: Pod\nmetadata: {name: p, namespace: %s, labels: {app: p}}\nspec: {containers: [{name: c, image: i, ports: [{containerPort: 80}]}]}\n", ns)
+	}
+	return b.String()
+}()
 
 // UDN-1..UDN-6: pods of different primary networks do not reach each other, whatever NetworkPolicy
 // says, unless a ClusterNetworkConnect connects the networks (for pods, or for ClusterIP services);
@@ -204,6 +184,18 @@ status: {podIP: 10.128.2.9}`)
 	assert.True(t, strings.HasPrefix(c.Pod("d/p").IP.String(), "10.128."), c.Pod("d/p").IP)
 }
 
+// problemMessages are the problems a load failed with, as zonesim prints them.
+func problemMessages(t *testing.T, err error) []string {
+	t.Helper()
+	var probs model.Problems
+	require.ErrorAs(t, err, &probs)
+	var msgs []string
+	for _, p := range probs {
+		msgs = append(msgs, p.String())
+	}
+	return msgs
+}
+
 // UDN-2: the loader says where a namespace's label and its networks do not meet.
 func TestUserDefinedNetworkWarnings(t *testing.T) {
 	l := model.NewLoader(model.DefaultLoadOptions(), nil)
@@ -233,12 +225,7 @@ metadata: {name: l3, namespace: d}
 spec: {topology: Layer3, layer3: {role: Primary}}
 `))
 	_, err := l.Cluster()
-	var probs model.Problems
-	require.ErrorAs(t, err, &probs)
-	var msgs []string
-	for _, p := range probs {
-		msgs = append(msgs, p.String())
-	}
+	msgs := problemMessages(t, err)
 	assert.Contains(t, msgs, "in.yaml:1: warning: CUDN zone-a is a primary network for namespace plain, which lacks the label k8s.ovn.org/primary-user-defined-network it needs at creation: the namespace stays on the cluster default network (UDN-2)")
 	assert.Contains(t, msgs, "in.yaml:25: warning: metadata.labels: namespace m carries k8s.ovn.org/primary-user-defined-network but no primary UserDefinedNetwork or ClusterUserDefinedNetwork takes it in: its pods cannot start (UDN-2)")
 	assert.Contains(t, msgs, "in.yaml:96: warning: CUDN zone-a-too is a second primary network for namespace a1, after CUDN zone-a (in.yaml:1): OVN-Kubernetes leaves it not ready there (UDN-2)")
@@ -278,12 +265,7 @@ spec:
   connectSubnets: [{cidr: 192.168.0.1/16, networkPrefix: 24}, {cidr: 10.0.0.0/8, networkPrefix: 8}]
   connectivity: [PodNetwork, PodNetwork]`))
 	_, err := l.Cluster()
-	var probs model.Problems
-	require.ErrorAs(t, err, &probs)
-	var msgs []string
-	for _, p := range probs {
-		msgs = append(msgs, p.String())
-	}
+	msgs := problemMessages(t, err)
 	assert.Equal(t, []string{
 		`in.yaml:6: spec.connectSubnets[0].cidr: invalid CIDR "192.168.0.1/16": host bits are set; write 192.168.0.0/16`,
 		`in.yaml:6: spec.connectSubnets[1].cidr: one subnet per IP family`,
