@@ -252,7 +252,7 @@ func explainPair(e *Engine, s, t Member) (pairVerdict, bool) {
 				fmt.Sprintf("%s%s %s[%d] %s", h.Policy.Name, tierText(h), side.Direction, h.Rule, strings.ToLower(h.Action)), srcText(h.Policy.Source, h.Line))
 		}
 	}
-	if s.Pod != nil && t.Pod != nil { // UDN-3, UDN-6: the networks of the two ends, as e has the pods
+	if s.Pod != nil && t.Pod != nil && len(e.netOf) > 0 { // UDN-3, UDN-6: the networks of the two ends, as e has the pods
 		if sc, tc := e.classOf[e.Cluster.Pod(s.Pod.Key())], e.classOf[e.Cluster.Pod(t.Pod.Key())]; sc != nil && tc != nil {
 			sn, tn := e.classNet(sc), e.classNet(tc)
 			if l := e.links[[2]string{sn, tn}]; l != nil && sn != tn {
