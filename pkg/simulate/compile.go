@@ -50,6 +50,8 @@ type Class struct {
 	// named says, by direction, whether a rule of the isolating policies names a port: only then does
 	// the other end's named ports matter to this side.
 	named [2]bool
+	// net is the network of the class's pods: "" the cluster default network (UDN-1).
+	net string
 }
 
 type cpolicy struct {
@@ -276,6 +278,9 @@ func (e *Engine) buildClasses() {
 		if !ok {
 			c = &Class{ID: len(e.classes), Namespace: e.Cluster.Namespace(p.Namespace), Labels: p.Labels,
 				HostNetwork: p.HostNetwork, Node: node, NamedPorts: named, IP: p.IP}
+			if !p.HostNetwork { // host-network pods are the node's, on no pod network
+				c.net = e.netOf[p.Namespace]
+			}
 			byKey[k] = c
 			e.classes = append(e.classes, c)
 			e.nsIndex[p.Namespace] = append(e.nsIndex[p.Namespace], c)

@@ -93,18 +93,16 @@ func (e *Engine) compileNetworks() {
 }
 
 // classNet is the network of a class's pods: host-network pods are the node's, on no pod network.
-func (e *Engine) classNet(c *Class) string {
-	if c.HostNetwork {
-		return ""
-	}
-	return e.netOf[c.Namespace.Name]
-}
+func (e *Engine) classNet(c *Class) string { return c.net }
 
 // separated says whether the networks keep a pod of s from a pod of d (UDN-3, UDN-6): different
 // networks that no ClusterNetworkConnect connects for pods. A host-network source is its node: its own
 // node's pods take its traffic (kubelet probes), the pods of user-defined networks on other nodes do not.
 func (e *Engine) separated(s, d *Class) bool {
-	sn, dn := e.classNet(s), e.classNet(d)
+	sn, dn := s.net, d.net
+	if sn == dn && !s.HostNetwork {
+		return sn == missingNetwork // the common case: one network
+	}
 	if sn == missingNetwork || dn == missingNetwork {
 		return true
 	}
