@@ -67,7 +67,7 @@ FUZZTIME ?= 30s
 # Minimizing each new input by count, not time: the loader finds new coverage at nearly every step, and
 # the default (60s of minimizing per input) leaves no time for fuzzing.
 FUZZMINIMIZE ?= 100x
-FUZZ_TARGETS := pkg/capture:FuzzReadFlows pkg/capture:FuzzDecoderKey pkg/capture:FuzzReadLogs pkg/model:FuzzLoader pkg/model:FuzzReadAhead pkg/model:FuzzFastDocument pkg/model:FuzzDecodeInto pkg/model:FuzzScenario pkg/probe:FuzzReadJob pkg/sources/gitrev:FuzzParse \
+FUZZ_TARGETS := pkg/capture:FuzzReadFlows pkg/capture:FuzzDecoderKey pkg/capture:FuzzReadLogs pkg/model:FuzzLoader pkg/model:FuzzReadAhead pkg/model:FuzzFastDocument pkg/model:FuzzDecodeInto pkg/model:FuzzScenario pkg/model:FuzzNameChecks pkg/probe:FuzzReadJob pkg/sources/gitrev:FuzzParse \
 	pkg/simulate:FuzzParsePort pkg/simulate:FuzzResolveEndpoint pkg/simulate:FuzzEngine
 fuzz:
 	@for t in $(FUZZ_TARGETS); do pkg=$${t%%:*}; fn=$${t##*:}; echo "fuzz $$fn ($$pkg, $(FUZZTIME))"; \

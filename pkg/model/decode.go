@@ -289,10 +289,45 @@ func lineAt(n *yaml.Node, path ...any) int {
 type schemaChecker struct {
 	file  string
 	probs *Problems
+	base  string     // the path of the checked node
+	steps []pathStep // from base to the field being checked, written out only for a problem
 }
 
-func (c *schemaChecker) add(n *yaml.Node, field, msg string) {
-	*c.probs = append(*c.probs, Problem{File: c.file, Line: n.Line, Field: field, Message: msg})
+// pathStep is a field or key (name), or a list item (index, when name is "").
+type pathStep struct {
+	name  string
+	index int
+}
+
+// path is the field being checked.
+func (c *schemaChecker) path() string {
+	p := c.base
+	for _, s := range c.steps {
+		if s.name == "" {
+			p = fmt.Sprintf("%s[%d]", p, s.index)
+		} else {
+			p = joinPath(p, s.name)
+		}
+	}
+	return p
+}
+
+func (c *schemaChecker) add(n *yaml.Node, msg string) {
+	*c.probs = append(*c.probs, Problem{File: c.file, Line: n.Line, Field: c.path(), Message: msg})
+}
+
+// addField reports a problem of the field whose key is k, below the field being checked.
+func (c *schemaChecker) addField(k *yaml.Node, msg string) {
+	c.steps = append(c.steps, pathStep{name: k.Value})
+	c.add(k, msg)
+	c.steps = c.steps[:len(c.steps)-1]
+}
+
+// checkStep checks n as the step s below the field being checked.
+func (c *schemaChecker) checkStep(n *yaml.Node, t reflect.Type, s pathStep) {
+	c.steps = append(c.steps, s)
+	c.check(n, t)
+	c.steps = c.steps[:len(c.steps)-1]
 }
 
 var (
@@ -302,7 +337,7 @@ var (
 	timeType        = reflect.TypeFor[metav1.Time]()
 )
 
-func (c *schemaChecker) check(n *yaml.Node, t reflect.Type, path string) {
+func (c *schemaChecker) check(n *yaml.Node, t reflect.Type) {
 	n = resolveAlias(n)
 	for t.Kind() == reflect.Pointer {
 		t = t.Elem()
@@ -317,19 +352,19 @@ func (c *schemaChecker) check(n *yaml.Node, t reflect.Type, path string) {
 				return // 80.0: the API server reads the number 80
 			}
 		}
-		c.scalarOf(n, path, "integer or string", scalarInt, scalarString)
+		c.scalarOf(n, "integer or string", scalarInt, scalarString)
 		return
 	case quantityType:
 		before := len(*c.probs)
-		c.scalarOf(n, path, "quantity", scalarInt, scalarFloat, scalarString)
+		c.scalarOf(n, "quantity", scalarInt, scalarFloat, scalarString)
 		if len(*c.probs) == before {
 			if _, err := resource.ParseQuantity(n.Value); err != nil {
-				c.add(n, path, fmt.Sprintf("invalid quantity %q: a number with an optional suffix, like 100Gi, 500m or 2", n.Value))
+				c.add(n, fmt.Sprintf("invalid quantity %q: a number with an optional suffix, like 100Gi, 500m or 2", n.Value))
 			}
 		}
 		return
 	case timeType:
-		c.scalarOf(n, path, "timestamp string", scalarString)
+		c.scalarOf(n, "timestamp string", scalarString)
 		return
 	}
 	if decoderOf(t) == jsonUnmarshaler {
@@ -338,7 +373,7 @@ func (c *schemaChecker) check(n *yaml.Node, t reflect.Type, path string) {
 	switch t.Kind() {
 	case reflect.Struct:
 		if n.Kind != yaml.MappingNode {
-			c.add(n, path, "expected an object, got "+nodeKind(n))
+			c.add(n, "expected an object, got "+nodeKind(n))
 			return
 		}
 		fields := jsonFields(t)
@@ -348,58 +383,57 @@ func (c *schemaChecker) check(n *yaml.Node, t reflect.Type, path string) {
 		}
 		for i := 0; i+1 < len(n.Content); i += 2 {
 			k, v := resolveAlias(n.Content[i]), n.Content[i+1]
-			sub := joinPath(path, k.Value)
 			dup := seen[k.Value]
 			if seen == nil {
 				dup = repeats(n, i)
 			}
 			if dup {
-				c.add(k, sub, "duplicate field")
+				c.addField(k, "duplicate field")
 			}
 			if seen != nil {
 				seen[k.Value] = true
 			}
 			ft, ok := fields[k.Value]
 			if !ok {
-				c.add(k, sub, fmt.Sprintf("unknown field %q", k.Value))
+				c.addField(k, fmt.Sprintf("unknown field %q", k.Value))
 				continue
 			}
-			c.check(v, ft, sub)
+			c.checkStep(v, ft, pathStep{name: k.Value})
 		}
 	case reflect.Map:
 		if n.Kind != yaml.MappingNode {
-			c.add(n, path, "expected an object, got "+nodeKind(n))
+			c.add(n, "expected an object, got "+nodeKind(n))
 			return
 		}
 		for i := 0; i+1 < len(n.Content); i += 2 {
 			k := resolveAlias(n.Content[i])
 			if k.Kind == yaml.ScalarNode && classify(k) == scalarBool {
-				*c.probs = append(*c.probs, Problem{File: c.file, Line: k.Line, Field: path, Severity: Warning, Message: fmt.Sprintf(
+				*c.probs = append(*c.probs, Problem{File: c.file, Line: k.Line, Field: c.path(), Severity: Warning, Message: fmt.Sprintf(
 					"key %q is a boolean in YAML 1.1, as kubectl and the API server read it: it is stored as %q; quote it to mean %q", k.Value, keyString(k), k.Value)})
 			}
-			c.check(n.Content[i+1], t.Elem(), joinPath(path, keyString(k)))
+			c.checkStep(n.Content[i+1], t.Elem(), pathStep{name: keyString(k)})
 		}
 	case reflect.Slice:
 		if t.Elem().Kind() == reflect.Uint8 {
-			c.scalarOf(n, path, "base64 string", scalarString)
+			c.scalarOf(n, "base64 string", scalarString)
 			return
 		}
 		if n.Kind != yaml.SequenceNode {
-			c.add(n, path, "expected a list, got "+nodeKind(n))
+			c.add(n, "expected a list, got "+nodeKind(n))
 			return
 		}
 		for i, e := range n.Content {
-			c.check(e, t.Elem(), fmt.Sprintf("%s[%d]", path, i))
+			c.checkStep(e, t.Elem(), pathStep{index: i})
 		}
 	case reflect.String:
-		c.scalarOf(n, path, "string", scalarString)
+		c.scalarOf(n, "string", scalarString)
 	case reflect.Bool:
-		c.scalarOf(n, path, "boolean", scalarBool)
+		c.scalarOf(n, "boolean", scalarBool)
 	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
 		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
-		c.scalarOf(n, path, "integer", scalarInt)
+		c.scalarOf(n, "integer", scalarInt)
 	case reflect.Float32, reflect.Float64:
-		c.scalarOf(n, path, "number", scalarInt, scalarFloat)
+		c.scalarOf(n, "number", scalarInt, scalarFloat)
 	}
 }
 
@@ -416,9 +450,9 @@ func repeats(n *yaml.Node, i int) bool {
 }
 
 // scalarOf checks that n is a scalar of one of the wanted kinds and explains YAML 1.1 surprises.
-func (c *schemaChecker) scalarOf(n *yaml.Node, path, want string, kinds ...scalarKind) {
+func (c *schemaChecker) scalarOf(n *yaml.Node, want string, kinds ...scalarKind) {
 	if n.Kind != yaml.ScalarNode {
-		c.add(n, path, fmt.Sprintf("expected %s, got %s", want, nodeKind(n)))
+		c.add(n, fmt.Sprintf("expected %s, got %s", want, nodeKind(n)))
 		return
 	}
 	got := classify(n)
@@ -428,14 +462,14 @@ func (c *schemaChecker) scalarOf(n *yaml.Node, path, want string, kinds ...scala
 		}
 	}
 	if _, ok := yaml11Bools[n.Value]; ok && got == scalarBool && n.Tag == "!!str" {
-		c.add(n, path, fmt.Sprintf("unquoted %q is a boolean in YAML 1.1, as kubectl and the API server read it; quote it (\"%s\")", n.Value, n.Value))
+		c.add(n, fmt.Sprintf("unquoted %q is a boolean in YAML 1.1, as kubectl and the API server read it; quote it (\"%s\")", n.Value, n.Value))
 		return
 	}
 	if n.Style&(yaml.DoubleQuotedStyle|yaml.SingleQuotedStyle) != 0 {
-		c.add(n, path, fmt.Sprintf("expected %s, got the quoted string %q (write it without quotes)", want, n.Value))
+		c.add(n, fmt.Sprintf("expected %s, got the quoted string %q (write it without quotes)", want, n.Value))
 		return
 	}
-	c.add(n, path, fmt.Sprintf("expected %s, got %s %q (quote it if a string is meant)", want, got, n.Value))
+	c.add(n, fmt.Sprintf("expected %s, got %s %q (quote it if a string is meant)", want, got, n.Value))
 }
 
 func nodeKind(n *yaml.Node) string {

@@ -778,7 +778,8 @@ func (c *schemaChecker) checkAt(n *yaml.Node, t reflect.Type, path string) {
 		}
 		n = &trimmed
 	}
-	c.check(n, t, path)
+	c.base = path
+	c.check(n, t)
 }
 
 // withKind gives a typed list's item the list's item kind and apiVersion, where it has none.

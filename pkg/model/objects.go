@@ -18,7 +18,6 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/util/intstr"
-	"k8s.io/apimachinery/pkg/util/validation"
 )
 
 // validateObject checks what the API server's validation checks of the objects zonesim reads beyond their
@@ -32,12 +31,12 @@ func validateObject(kind string, obj any, file string, root *yaml.Node) Problems
 	}
 	switch kind {
 	case "Namespace", "Service":
-		for _, msg := range validation.IsDNS1123Label(meta.GetName()) {
+		for _, msg := range dns1123LabelProblems(meta.GetName()) {
 			v.err([]any{"metadata", "name"}, fmt.Sprintf("invalid name %q: %s", meta.GetName(), msg))
 		}
 	case "NetworkPolicy": // validateNetworkPolicy checks it
 	default:
-		for _, msg := range validation.IsDNS1123Subdomain(meta.GetName()) {
+		for _, msg := range dns1123SubdomainProblems(meta.GetName()) {
 			v.err([]any{"metadata", "name"}, fmt.Sprintf("invalid name %q: %s", meta.GetName(), msg))
 		}
 	}
@@ -248,10 +247,10 @@ func (v *policyValidator) labels(l map[string]string, path ...any) {
 
 func labelProblems(k, val string) []string {
 	var out []string
-	for _, msg := range validation.IsQualifiedName(k) {
+	for _, msg := range qualifiedNameProblems(k) {
 		out = append(out, fmt.Sprintf("invalid label key %q: %s", k, msg))
 	}
-	for _, msg := range validation.IsValidLabelValue(val) {
+	for _, msg := range labelValueProblems(val) {
 		out = append(out, fmt.Sprintf("invalid label value %q: %s", val, msg))
 	}
 	return out
@@ -308,7 +307,7 @@ func (v *policyValidator) podSpec(spec *corev1.PodSpec, path ...any) {
 			case containers[c.Name]:
 				v.err(extend(cp, "name"), fmt.Sprintf("duplicate value %q", c.Name))
 			default:
-				for _, msg := range validation.IsDNS1123Label(c.Name) {
+				for _, msg := range dns1123LabelProblems(c.Name) {
 					v.err(extend(cp, "name"), fmt.Sprintf("invalid container name %q: %s", c.Name, msg))
 				}
 			}
@@ -326,7 +325,7 @@ func (v *policyValidator) podSpec(spec *corev1.PodSpec, path ...any) {
 				if p.Name == "" {
 					continue
 				}
-				for _, msg := range validation.IsValidPortName(p.Name) {
+				for _, msg := range portNameProblems(p.Name) {
 					v.err(extend(pp, "name"), fmt.Sprintf("invalid port name %q: %s", p.Name, msg))
 				}
 				if names[p.Name] {
@@ -356,7 +355,7 @@ func (v *policyValidator) servicePorts(ports []corev1.ServicePort) {
 		v.protocol(string(p.Protocol), extend(pp, "protocol"))
 		switch {
 		case p.TargetPort.Type == intstr.String && p.TargetPort.StrVal != "":
-			for _, msg := range validation.IsValidPortName(p.TargetPort.StrVal) {
+			for _, msg := range portNameProblems(p.TargetPort.StrVal) {
 				v.err(extend(pp, "targetPort"), fmt.Sprintf("invalid port name %q: %s", p.TargetPort.StrVal, msg))
 			}
 		case p.TargetPort.Type == intstr.Int && p.TargetPort.IntVal != 0: // 0: the same as port

@@ -295,7 +295,7 @@ func (s *scenarioLoader) err(path []any, msg string) {
 func (l *Loader) addScenario(file string, n *yaml.Node, path0 string) {
 	var doc scenarioDoc
 	before := len(l.probs)
-	(&schemaChecker{file: file, probs: &l.probs}).check(n, reflect.TypeOf(doc), path0)
+	(&schemaChecker{file: file, probs: &l.probs, base: path0}).check(n, reflect.TypeOf(doc))
 	if len(l.probs[before:].Errors()) > 0 {
 		return
 	}

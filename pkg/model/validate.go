@@ -10,7 +10,6 @@ import (
 	networkingv1 "k8s.io/api/networking/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
-	"k8s.io/apimachinery/pkg/util/validation"
 )
 
 // policyValidator checks a NetworkPolicy as the API server's validation does (NP-8, NP-10, NP-13, NP-14),
@@ -23,7 +22,7 @@ type policyValidator struct {
 
 func validateNetworkPolicy(np *networkingv1.NetworkPolicy, file string, root *yaml.Node) Problems {
 	v := &policyValidator{file: file, root: root}
-	for _, msg := range validation.IsDNS1123Subdomain(np.Name) {
+	for _, msg := range dns1123SubdomainProblems(np.Name) {
 		v.err([]any{"metadata", "name"}, fmt.Sprintf("invalid name %q: %s", np.Name, msg))
 	}
 	v.selector(np.Spec.PodSelector, "spec", "podSelector")
@@ -98,16 +97,16 @@ func extend(path []any, more ...any) []any {
 
 func (v *policyValidator) selector(s metav1.LabelSelector, path ...any) {
 	for k, val := range s.MatchLabels {
-		for _, msg := range validation.IsQualifiedName(k) {
+		for _, msg := range qualifiedNameProblems(k) {
 			v.err(extend(path, "matchLabels", k), "invalid label key: "+msg)
 		}
-		for _, msg := range validation.IsValidLabelValue(val) {
+		for _, msg := range labelValueProblems(val) {
 			v.err(extend(path, "matchLabels", k), fmt.Sprintf("invalid label value %q: %s", val, msg))
 		}
 	}
 	for i, e := range s.MatchExpressions {
 		p := extend(path, "matchExpressions", i)
-		for _, msg := range validation.IsQualifiedName(e.Key) {
+		for _, msg := range qualifiedNameProblems(e.Key) {
 			v.err(extend(p, "key"), "invalid label key: "+msg)
 		}
 		switch e.Operator {
@@ -123,7 +122,7 @@ func (v *policyValidator) selector(s metav1.LabelSelector, path ...any) {
 			v.err(extend(p, "operator"), fmt.Sprintf("not a valid selector operator %q: must be In, NotIn, Exists or DoesNotExist", e.Operator))
 		}
 		for j, val := range e.Values {
-			for _, msg := range validation.IsValidLabelValue(val) {
+			for _, msg := range labelValueProblems(val) {
 				v.err(extend(p, "values", j), fmt.Sprintf("invalid label value %q: %s", val, msg))
 			}
 		}
@@ -150,7 +149,7 @@ func (v *policyValidator) ports(ports []networkingv1.NetworkPolicyPort, path ...
 			if p.Port.Type == intstr.Int {
 				v.portNumber(p.Port.IntVal, extend(pp, "port")...)
 			} else {
-				for _, msg := range validation.IsValidPortName(p.Port.StrVal) {
+				for _, msg := range portNameProblems(p.Port.StrVal) {
 					v.err(extend(pp, "port"), fmt.Sprintf("invalid port name %q: %s", p.Port.StrVal, msg))
 				}
 			}
