@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/zonesim/zonesim/pkg/apply"
@@ -32,6 +33,9 @@ func TestMain(m *testing.M) {
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(2)
+	}
+	if os.Getenv("ZONESIM_E2E_BACKEND") == "kind" {
+		os.Exit(onKind(m, cfg))
 	}
 	if cfg.KubeconfigFile() != "" {
 		// An existing cluster (kind, OpenShift, ...): probe pods from an agnhost image, probes by exec.
@@ -78,6 +82,31 @@ func TestMain(m *testing.M) {
 		return ctx, nil
 	})
 	os.Exit(testenv.Run(m))
+}
+
+// onKind runs the suite on a kind cluster it creates (and deletes afterwards): the node image of
+// ZONESIM_E2E_KIND_IMAGE (default kind's own), the image archives of ZONESIM_E2E_KIND_LOAD (comma-separated)
+// loaded into its nodes, every test through the existing backend. make e2e-kind runs it.
+func onKind(m *testing.M, cfg *envconf.Config) int {
+	ko := apply.KindOptions{Name: "zonesim-e2e", Image: os.Getenv("ZONESIM_E2E_KIND_IMAGE"), Workers: 1}
+	if l := os.Getenv("ZONESIM_E2E_KIND_LOAD"); l != "" {
+		ko.Load = strings.Split(l, ",")
+	}
+	b, release, err := apply.NewKindBackend(context.Background(), ko, apply.ExistingOptions{CNI: os.Getenv("ZONESIM_E2E_CNI")}, os.Stderr)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 2
+	}
+	defer func() {
+		if err := release(); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+		}
+	}()
+	opts := b.Options()
+	existing = &opts
+	cfg.WithKubeconfigFile(opts.Kubeconfig)
+	testenv = env.NewWithConfig(cfg)
+	return testenv.Run(m)
 }
 
 // buildZonesim builds the binary the lab runs inside pod network namespaces.

@@ -125,6 +125,9 @@ func NewExistingBackend(ctx context.Context, opts ExistingOptions) (*ExistingBac
 	return b, nil
 }
 
+// Options are the options the backend runs with, its kubeconfig and context included.
+func (b *ExistingBackend) Options() ExistingOptions { return b.opts }
+
 // Name is "existing (context NAME)".
 func (b *ExistingBackend) Name() string { return "existing (context " + b.context + ")" }
 

@@ -12,6 +12,7 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"path"
 	"path/filepath"
 	"strings"
 )
@@ -39,17 +40,20 @@ func CacheDir() string {
 	return filepath.Join(os.TempDir(), "zonesim-cache")
 }
 
-// component is one program built from the Go module proxy.
-type component struct {
-	name, version, pkg string
-	goMod              func(ctx context.Context) (string, error)
-	ldflags            string
-	versionArgs        []string
-	wantVersion        string
+// GoProgram is a program built from the Go module proxy and kept in the cache by version.
+type GoProgram struct {
+	Name, Version, Package string
+	// GoMod is the go.mod of the module the program is built in (it requires the program's module).
+	GoMod   func(ctx context.Context) (string, error)
+	LDFlags string
+	// VersionArgs make the program print WantVersion; a cached binary that does not is built again.
+	VersionArgs []string
+	WantVersion string
 }
 
-func (c component) path() string {
-	return filepath.Join(CacheDir(), "bin", c.name+"-"+c.version)
+// Path is where the built program is kept.
+func (c GoProgram) Path() string {
+	return filepath.Join(CacheDir(), "bin", c.Name+"-"+c.Version)
 }
 
 // EnsureBinaries returns the lab's programs, building kube-apiserver and kube-router once per version
@@ -62,10 +66,10 @@ func EnsureBinaries(ctx context.Context, log io.Writer) (Binaries, error) {
 	}
 	b := Binaries{Etcd: etcd}
 	for _, c := range []struct {
-		comp component
+		comp GoProgram
 		dst  *string
-	}{{apiServerComponent(), &b.APIServer}, {kubeRouterComponent(), &b.KubeRouter}} {
-		p, err := ensure(ctx, c.comp, log)
+	}{{KubernetesProgram("kube-apiserver"), &b.APIServer}, {KubeRouterProgram(), &b.KubeRouter}} {
+		p, err := c.comp.Ensure(ctx, log)
 		if err != nil {
 			return Binaries{}, err
 		}
@@ -74,7 +78,9 @@ func EnsureBinaries(ctx context.Context, log io.Writer) (Binaries, error) {
 	return b, nil
 }
 
-func apiServerComponent() component {
+// KubernetesProgram is a command of k8s.io/kubernetes at KubernetesVersion (cmd/<name>, or a package path
+// below k8s.io/kubernetes/).
+func KubernetesProgram(name string) GoProgram {
 	v := strings.TrimPrefix(KubernetesVersion, "v")
 	parts := strings.Split(v, ".")
 	ld := []string{
@@ -84,10 +90,14 @@ func apiServerComponent() component {
 		"-X k8s.io/component-base/version.gitTreeState=clean",
 		"-X k8s.io/client-go/pkg/version.gitVersion=" + KubernetesVersion,
 	}
-	return component{
-		name: "kube-apiserver", version: KubernetesVersion, pkg: "k8s.io/kubernetes/cmd/kube-apiserver",
-		ldflags: strings.Join(ld, " "), versionArgs: []string{"--version"}, wantVersion: "Kubernetes " + KubernetesVersion,
-		goMod: func(ctx context.Context) (string, error) {
+	pkg := "k8s.io/kubernetes/cmd/" + name
+	if strings.Contains(name, "/") {
+		pkg, name = "k8s.io/kubernetes/"+name, path.Base(name)
+	}
+	return GoProgram{
+		Name: name, Version: KubernetesVersion, Package: pkg,
+		LDFlags: strings.Join(ld, " "), VersionArgs: []string{"--version"}, WantVersion: "Kubernetes " + KubernetesVersion,
+		GoMod: func(ctx context.Context) (string, error) {
 			// k8s.io/kubernetes replaces its staging modules with local paths; point each at its release.
 			staging, err := stagingModules(ctx, "k8s.io/kubernetes@"+KubernetesVersion)
 			if err != nil {
@@ -95,7 +105,7 @@ func apiServerComponent() component {
 			}
 			stagingVersion := "v0." + strings.Join(parts[1:], ".")
 			var b strings.Builder
-			fmt.Fprintf(&b, "module zonesim.dev/lab/kube-apiserver\n\ngo 1.26\n\nrequire k8s.io/kubernetes %s\n\nreplace (\n", KubernetesVersion)
+			fmt.Fprintf(&b, "module zonesim.dev/lab/%s\n\ngo 1.26\n\nrequire k8s.io/kubernetes %s\n\nreplace (\n", name, KubernetesVersion)
 			for _, m := range staging {
 				fmt.Fprintf(&b, "\t%s => %s %s\n", m, m, stagingVersion)
 			}
@@ -105,15 +115,16 @@ func apiServerComponent() component {
 	}
 }
 
-func kubeRouterComponent() component {
-	return component{
-		name: "kube-router", version: KubeRouterVersion, pkg: "github.com/cloudnativelabs/kube-router/v2/cmd/kube-router",
-		versionArgs: []string{"--version"}, wantVersion: KubeRouterVersion,
-		goMod: func(context.Context) (string, error) {
+// KubeRouterProgram is kube-router at KubeRouterVersion.
+func KubeRouterProgram() GoProgram {
+	return GoProgram{
+		Name: "kube-router", Version: KubeRouterVersion, Package: "github.com/cloudnativelabs/kube-router/v2/cmd/kube-router",
+		VersionArgs: []string{"--version"}, WantVersion: KubeRouterVersion,
+		GoMod: func(context.Context) (string, error) {
 			return "module zonesim.dev/lab/kube-router\n\ngo 1.26\n\nrequire github.com/cloudnativelabs/kube-router/v2 " + KubeRouterVersion +
 				"\n\n// kube-router " + KubeRouterVersion + " needs this netlink release to build.\nreplace github.com/vishvananda/netlink => github.com/vishvananda/netlink v1.3.1\n", nil
 		},
-		ldflags: "-X github.com/cloudnativelabs/kube-router/v2/pkg/version.Version=" + KubeRouterVersion,
+		LDFlags: "-X github.com/cloudnativelabs/kube-router/v2/pkg/version.Version=" + KubeRouterVersion,
 	}
 }
 
@@ -143,25 +154,25 @@ func stagingModules(ctx context.Context, modVersion string) ([]string, error) {
 	return mods, sc.Err()
 }
 
-// ensure returns a cached binary that reports the pinned version, building it when absent.
-func ensure(ctx context.Context, c component, log io.Writer) (string, error) {
-	bin := c.path()
+// Ensure returns the cached binary when it reports the pinned version, and builds it when not.
+func (c GoProgram) Ensure(ctx context.Context, log io.Writer) (string, error) {
+	bin := c.Path()
 	if verify(ctx, bin, c) == nil {
 		return bin, nil
 	}
-	fmt.Fprintf(log, "building %s %s from the Go module proxy into %s (once; several minutes)\n", c.name, c.version, bin)
-	src := filepath.Join(CacheDir(), "src", c.name+"-"+c.version)
+	fmt.Fprintf(log, "building %s %s from the Go module proxy into %s (once; several minutes)\n", c.Name, c.Version, bin)
+	src := filepath.Join(CacheDir(), "src", c.Name+"-"+c.Version)
 	if err := os.MkdirAll(src, 0o755); err != nil {
 		return "", err
 	}
-	gomod, err := c.goMod(ctx)
+	gomod, err := c.GoMod(ctx)
 	if err != nil {
 		return "", err
 	}
 	if err := os.WriteFile(filepath.Join(src, "go.mod"), []byte(gomod), 0o644); err != nil {
 		return "", err
 	}
-	tools := "//go:build tools\n\npackage tools\n\nimport _ \"" + c.pkg + "\"\n"
+	tools := "//go:build tools\n\npackage tools\n\nimport _ \"" + c.Package + "\"\n"
 	if err := os.WriteFile(filepath.Join(src, "tools.go"), []byte(tools), 0o644); err != nil {
 		return "", err
 	}
@@ -172,7 +183,7 @@ func ensure(ctx context.Context, c component, log io.Writer) (string, error) {
 		var out bytes.Buffer
 		cmd.Stdout, cmd.Stderr = &out, &out
 		if err := cmd.Run(); err != nil {
-			return fmt.Errorf("go %s for %s: %w\n%s", args[0], c.name, err, tail(out.String(), 20))
+			return fmt.Errorf("go %s for %s: %w\n%s", args[0], c.Name, err, tail(out.String(), 20))
 		}
 		return nil
 	}
@@ -183,7 +194,7 @@ func ensure(ctx context.Context, c component, log io.Writer) (string, error) {
 		return "", err
 	}
 	tmp := bin + ".tmp"
-	if err := run("build", "-trimpath", "-ldflags", c.ldflags, "-o", tmp, c.pkg); err != nil {
+	if err := run("build", "-trimpath", "-ldflags", c.LDFlags, "-o", tmp, c.Package); err != nil {
 		return "", err
 	}
 	if err := os.Rename(tmp, bin); err != nil {
@@ -195,13 +206,13 @@ func ensure(ctx context.Context, c component, log io.Writer) (string, error) {
 	return bin, nil
 }
 
-func verify(ctx context.Context, bin string, c component) error {
-	out, err := exec.CommandContext(ctx, bin, c.versionArgs...).CombinedOutput()
+func verify(ctx context.Context, bin string, c GoProgram) error {
+	out, err := exec.CommandContext(ctx, bin, c.VersionArgs...).CombinedOutput()
 	if err != nil {
-		return fmt.Errorf("%s %v: %w", bin, c.versionArgs, err)
+		return fmt.Errorf("%s %v: %w", bin, c.VersionArgs, err)
 	}
-	if !strings.Contains(string(out), c.wantVersion) {
-		return fmt.Errorf("%s reports %q, want %s", bin, strings.TrimSpace(string(out)), c.wantVersion)
+	if !strings.Contains(string(out), c.WantVersion) {
+		return fmt.Errorf("%s reports %q, want %s", bin, strings.TrimSpace(string(out)), c.WantVersion)
 	}
 	return nil
 }

@@ -410,7 +410,7 @@ func Down(ctx context.Context, name string, log io.Writer) error {
 			killPID(pid)
 		}
 	}
-	if bin := kubeRouterComponent().path(); fileExists(bin) {
+	if bin := KubeRouterProgram().Path(); fileExists(bin) {
 		if out, err := exec.CommandContext(ctx, bin, "--cleanup-config").CombinedOutput(); err != nil {
 			errs = append(errs, fmt.Errorf("kube-router --cleanup-config: %v: %s", err, tail(string(out), 5)))
 		}

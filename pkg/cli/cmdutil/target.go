@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"os/exec"
 	"strings"
 	"time"
 
@@ -20,7 +19,8 @@ import (
 type TargetFlags struct {
 	Backend, LabName                              string
 	TargetKubeconfig, TargetContext, AllowContext string
-	Image, KindCluster                            string
+	Image                                         string
+	Kind                                          apply.KindOptions
 	SkipProtocols                                 []string
 	PodTimeout                                    time.Duration
 
@@ -37,9 +37,11 @@ const TargetHelp = `Backends (--backend):
             --image (agnhost), probes are "kubectl exec ... /agnhost connect"; a context other than
             kind-* or zonesim-lab-* is refused unless --allow-context names it; --cni says which plugin
             enforces there
-  kind      creates a kind cluster (sigs.k8s.io/e2e-framework; needs a Docker engine and the kind CLI,
-            installed with go install when missing) and runs as existing; e2e deletes it afterwards
-            (unless --keep), apply leaves it`
+  kind      creates a kind cluster (sigs.k8s.io/e2e-framework; the kind CLI is installed with go install
+            when missing) with docker or podman (--kind-provider; the first whose engine answers), a
+            control plane and --kind-workers workers, loads --kind-load image archives into its nodes,
+            and runs as existing; e2e deletes it afterwards (unless --keep), apply leaves it. Without
+            a registry, build a node image and the probe image first: make kind-image (hack/kindnode)`
 
 // AddTargetFlags adds the target flags to a command that also has the input flags read.
 func AddTargetFlags(cmd *cobra.Command, f *TargetFlags, read *InputFlags) {
@@ -51,10 +53,15 @@ func AddTargetFlags(cmd *cobra.Command, f *TargetFlags, read *InputFlags) {
 	fl.StringVar(&f.TargetContext, "target-context", "", "existing backend: context of the cluster to act on (default --context, or the current one)")
 	fl.StringVar(&f.AllowContext, "allow-context", "", "existing backend: allow this context although it is not kind-* or zonesim-lab-*")
 	fl.StringVar(&f.Image, "image", apply.DefaultImage, "existing and kind backends: probe pod image (agnhost porter and connect)")
-	fl.StringVar(&f.KindCluster, "kind-name", "zonesim-e2e", "kind backend: the cluster to create and delete")
+	fl.StringVar(&f.Kind.Name, "kind-name", "zonesim-e2e", "kind backend: the cluster to create and delete")
+	fl.StringVar(&f.Kind.Image, "kind-image", "", "kind backend: the node image (default: kind's own, which is pulled)")
+	fl.StringVar(&f.Kind.Provider, "kind-provider", "", "kind backend: docker or podman (default: the first whose engine answers)")
+	fl.IntVar(&f.Kind.Workers, "kind-workers", 1, "kind backend: worker nodes beside the control plane")
+	fl.StringSliceVar(&f.Kind.Load, "kind-load", nil, "kind backend: image archives to load into the nodes (kind load image-archive), e.g. the probe image")
 	fl.StringSliceVar(&f.SkipProtocols, "skip-protocol", nil, "existing and kind backends: protocols the cluster cannot carry (e.g. SCTP): not served, not probed")
 	fl.DurationVar(&f.PodTimeout, "pod-timeout", 5*time.Minute, "existing and kind backends: how long probe pods may take to run (image pulls)")
 	_ = cmd.RegisterFlagCompletionFunc("backend", Fixed("lab", "existing", "kind"))
+	_ = cmd.RegisterFlagCompletionFunc("kind-provider", Fixed("docker", "podman"))
 }
 
 // resolve picks the backend and the cluster to act on from what was given.
@@ -108,11 +115,10 @@ func (f *TargetFlags) Open(ctx context.Context, cni string, keep bool, log io.Wr
 		b, err := apply.NewExistingBackend(ctx, existing)
 		return b, nothing, err
 	case "kind":
-		if out, err := exec.CommandContext(ctx, "docker", "info").CombinedOutput(); err != nil {
-			return nil, nothing, fmt.Errorf("--backend kind needs a running Docker engine, and this machine has none (docker info: %v: %s); use --backend lab",
-				err, strings.TrimSpace(lastLine(string(out))))
+		if f.Kind.Workers < 0 {
+			return nil, nothing, fmt.Errorf("--kind-workers %d: want 0 or more", f.Kind.Workers)
 		}
-		b, release, err := apply.NewKindBackend(ctx, f.KindCluster, existing, log)
+		b, release, err := apply.NewKindBackend(ctx, f.Kind, existing, log)
 		if err != nil {
 			return nil, nothing, err
 		}
@@ -141,12 +147,7 @@ func (f *TargetFlags) Args() string {
 		flag("target-context", f.TargetContext, "")
 		flag("allow-context", f.AllowContext, "")
 	case "kind":
-		flag("kind-name", f.KindCluster, "zonesim-e2e")
+		flag("kind-name", f.Kind.Name, "zonesim-e2e")
 	}
 	return b.String()
-}
-
-func lastLine(s string) string {
-	lines := strings.Split(strings.TrimSpace(s), "\n")
-	return lines[len(lines)-1]
 }
