@@ -130,6 +130,17 @@ func build(ctx context.Context, image string, log io.Writer) (built, error) {
 	if err := os.MkdirAll(archives, 0o755); err != nil {
 		return built{}, err
 	}
+	out := built{image: image, probeArchive: filepath.Join(archives, archiveName(ProbeImage))}
+	key, err := inputsKey(bins, nodeRoot, netRoot)
+	if err != nil {
+		return built{}, err
+	}
+	var label strings.Builder
+	_ = podman(ctx, nil, &label, "image", "inspect", "--format", `{{index .Labels "`+inputsLabel+`"}}`, image)
+	if _, err := os.Stat(out.probeArchive); err == nil && strings.TrimSpace(label.String()) == key {
+		fmt.Fprintf(log, "%s is up to date\n", image)
+		return out, nil
+	}
 	var preload []string
 	for _, img := range images(bins, netRoot) {
 		out := filepath.Join(archives, archiveName(img.ref))
@@ -141,10 +152,40 @@ func build(ctx context.Context, image string, log io.Writer) (built, error) {
 			preload = append(preload, out)
 		}
 	}
-	if err := assemble(ctx, image, nodeRoot, bins, preload, log); err != nil {
+	if err := assemble(ctx, image, nodeRoot, bins, preload, key, log); err != nil {
 		return built{}, err
 	}
-	return built{image: image, probeArchive: filepath.Join(archives, archiveName(ProbeImage))}, nil
+	return out, nil
+}
+
+// inputsLabel is the image label that holds the key of what the image was built from.
+const inputsLabel = "zonesim.dev/kindnode-inputs"
+
+// inputsKey digests what the image is made of: this program (its image list, files and script), the
+// programs it packs, and the root file systems.
+func inputsKey(bins map[string]string, roots ...string) (string, error) {
+	h := sha256.New()
+	self, err := os.Executable()
+	if err != nil {
+		return "", err
+	}
+	files := []string{self}
+	for _, name := range sortedKeys(bins) {
+		files = append(files, bins[name])
+	}
+	for _, p := range files {
+		f, err := os.Open(p)
+		if err != nil {
+			return "", err
+		}
+		_, err = io.Copy(h, f)
+		f.Close()
+		if err != nil {
+			return "", err
+		}
+	}
+	fmt.Fprintln(h, strings.Join(roots, " "))
+	return hex.EncodeToString(h.Sum(nil))[:16], nil
 }
 
 func archiveName(ref string) string {
@@ -253,7 +294,7 @@ func images(bins map[string]string, netRoot string) []image {
 
 // assemble makes the node image: the node's root file system, the kube binaries and kind's files, and the
 // images imported into containerd's store (namespace k8s.io), where kind's node images have them.
-func assemble(ctx context.Context, image, root string, bins map[string]string, preload []string, log io.Writer) error {
+func assemble(ctx context.Context, image, root string, bins map[string]string, preload []string, key string, log io.Writer) error {
 	base := "localhost/zonesim/kind-base:" + filepath.Base(root)
 	if podman(ctx, nil, io.Discard, "image", "exists", base) != nil {
 		fmt.Fprintf(log, "importing %s\n", base)
@@ -306,7 +347,6 @@ for a in /kind/preload/*.tar; do
   ctr --namespace=k8s.io images import --all-platforms --no-unpack --digests "$a" >/dev/null
 done
 rm -rf /kind/preload
-ctr --namespace=k8s.io images ls -q
 kill %1; wait || true
 rm -f /etc/machine-id /var/lib/dbus/machine-id
 `
@@ -317,7 +357,7 @@ rm -f /etc/machine-id /var/lib/dbus/machine-id
 	fmt.Fprintf(log, "committing %s\n", image)
 	return podman(ctx, nil, io.Discard, "commit", "-q",
 		"--change", `ENTRYPOINT ["/usr/local/bin/entrypoint", "/sbin/init"]`, "--change", "CMD []",
-		"--change", "STOPSIGNAL SIGRTMIN+3", "--change", "ENV container=podman", name, image)
+		"--change", "STOPSIGNAL SIGRTMIN+3", "--change", "ENV container=podman", "--change", "LABEL "+inputsLabel+"="+key, name, image)
 }
 
 func podman(ctx context.Context, stdin io.Reader, stdout io.Writer, args ...string) error {

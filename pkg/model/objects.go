@@ -17,6 +17,7 @@ import (
 	storagev1 "k8s.io/api/storage/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/api/validation/path"
 	"k8s.io/apimachinery/pkg/util/intstr"
 )
 
@@ -35,6 +36,11 @@ func validateObject(kind string, obj any, file string, root *yaml.Node) Problems
 			v.err([]any{"metadata", "name"}, fmt.Sprintf("invalid name %q: %s", meta.GetName(), msg))
 		}
 	case "NetworkPolicy": // validateNetworkPolicy checks it
+	case "Role", "ClusterRole", "RoleBinding", "ClusterRoleBinding":
+		// RBAC names are path segments: system:aggregate-to-admin is one.
+		for _, msg := range path.IsValidPathSegmentName(meta.GetName()) {
+			v.err([]any{"metadata", "name"}, fmt.Sprintf("invalid name %q: %s", meta.GetName(), msg))
+		}
 	default:
 		for _, msg := range dns1123SubdomainProblems(meta.GetName()) {
 			v.err([]any{"metadata", "name"}, fmt.Sprintf("invalid name %q: %s", meta.GetName(), msg))
