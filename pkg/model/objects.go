@@ -15,7 +15,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	storagev1 "k8s.io/api/storage/v1"
-	"k8s.io/apimachinery/pkg/api/validation/path"
+	"k8s.io/apimachinery/pkg/api/validate/content"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/util/intstr"
@@ -38,7 +38,7 @@ func validateObject(kind string, obj any, file string, root *yaml.Node) Problems
 	case "NetworkPolicy": // validateNetworkPolicy checks it
 	case "Role", "ClusterRole", "RoleBinding", "ClusterRoleBinding":
 		// RBAC names are path segments: system:aggregate-to-admin is one.
-		for _, msg := range path.IsValidPathSegmentName(meta.GetName()) {
+		for _, msg := range content.IsPathSegmentName(meta.GetName()) {
 			v.err([]any{"metadata", "name"}, fmt.Sprintf("invalid name %q: %s", meta.GetName(), msg))
 		}
 	default:
