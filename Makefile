@@ -84,7 +84,7 @@ KIND_PROBE := $(ZONESIM_CACHE)/kind/images/registry.k8s.io_e2e-test-images_agnho
 KIND_FLAGS := --backend kind --kind-image $(KIND_IMAGE) --kind-load $(KIND_PROBE)
 
 kind-image: kind-deps
-	$(GO) run ./hack/kindnode -image $(KIND_IMAGE)
+	$(GO) run -trimpath ./hack/kindnode -image $(KIND_IMAGE)
 
 e2e-kind: build kind-image
 	$(BIN) e2e $(KIND_FLAGS)

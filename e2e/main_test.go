@@ -81,14 +81,20 @@ func TestMain(m *testing.M) {
 		}
 		return ctx, nil
 	})
-	os.Exit(testenv.Run(m))
+	code := testenv.Run(m)
+	os.RemoveAll(filepath.Dir(bin)) // the zonesim built for the lab's pods
+	os.Exit(code)
 }
 
-// onKind runs the suite on a kind cluster it creates (and deletes afterwards): the node image of
-// ZONESIM_E2E_KIND_IMAGE (default kind's own), the image archives of ZONESIM_E2E_KIND_LOAD (comma-separated)
-// loaded into its nodes, every test through the existing backend. make e2e-kind runs it.
+// onKind runs the suite on a kind cluster it creates (and deletes afterwards): ZONESIM_E2E_KIND_NAME
+// (default zonesim-e2e), the node image of ZONESIM_E2E_KIND_IMAGE (default kind's own), the image archives
+// of ZONESIM_E2E_KIND_LOAD (comma-separated) loaded into its nodes, every test through the existing
+// backend. make e2e-kind runs it.
 func onKind(m *testing.M, cfg *envconf.Config) int {
 	ko := apply.KindOptions{Name: "zonesim-e2e", Image: os.Getenv("ZONESIM_E2E_KIND_IMAGE"), Workers: 1}
+	if n := os.Getenv("ZONESIM_E2E_KIND_NAME"); n != "" {
+		ko.Name = n
+	}
 	if l := os.Getenv("ZONESIM_E2E_KIND_LOAD"); l != "" {
 		ko.Load = strings.Split(l, ",")
 	}

@@ -151,11 +151,11 @@ func writeArchive(img image, dir, out string) error {
 	type layerFile struct{ name, digest string }
 	var layers []layerFile
 	for i, l := range img.layers {
-		tmp := filepath.Join(dir, fmt.Sprintf("layer-%d.tar", i))
-		f, err := os.Create(tmp)
+		f, err := os.CreateTemp(dir, fmt.Sprintf("layer-%d-*.tar", i))
 		if err != nil {
 			return err
 		}
+		tmp := f.Name()
 		h := sha256.New()
 		err = writeLayer(io.MultiWriter(f, h), l)
 		if cerr := f.Close(); err == nil {
@@ -185,10 +185,11 @@ func writeArchive(img image, dir, out string) error {
 	if err != nil {
 		return err
 	}
-	f, err := os.Create(out + ".tmp")
+	f, err := os.CreateTemp(filepath.Dir(out), filepath.Base(out)+".*.tmp")
 	if err != nil {
 		return err
 	}
+	defer os.Remove(f.Name())
 	defer f.Close()
 	tw := tar.NewWriter(f)
 	put := func(name string, data []byte) error {
@@ -232,7 +233,7 @@ func writeArchive(img image, dir, out string) error {
 	if err := f.Close(); err != nil {
 		return err
 	}
-	return os.Rename(out+".tmp", out)
+	return os.Rename(f.Name(), out)
 }
 
 func layerNames[T any](ls []T, name func(T) string) []string {

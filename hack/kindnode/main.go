@@ -2,7 +2,7 @@
 // `zonesim e2e --backend kind` with podman: everything is built here, from Debian's packages and the Go
 // module proxy.
 //
-//	go run ./hack/kindnode            # or: make kind-image
+//	go run -trimpath ./hack/kindnode    # or: make kind-image
 //
 // The node is a Debian bookworm root file system (debootstrap) with systemd, containerd, runc, the CNI
 // plugins and iptables from Debian, and kubelet, kubeadm and kubectl built from k8s.io/kubernetes. The
@@ -307,7 +307,7 @@ func assemble(ctx context.Context, image, root string, bins map[string]string, p
 			return err
 		}
 	}
-	name := "zonesim-kindnode-build"
+	name := "zonesim-kindnode-" + strings.NewReplacer("/", "-", ":", "-", ".", "-").Replace(image)
 	_ = podman(ctx, nil, io.Discard, "rm", "-f", name)
 	defer podman(context.WithoutCancel(ctx), nil, io.Discard, "rm", "-f", name)
 	if err := podman(ctx, nil, io.Discard, "run", "-d", "--name", name, "--privileged", "--entrypoint", "sleep", base, "infinity"); err != nil {
@@ -354,10 +354,16 @@ rm -f /etc/machine-id /var/lib/dbus/machine-id
 	if err := podman(ctx, strings.NewReader(script), log, "exec", "-i", name, "bash", "-s"); err != nil {
 		return err
 	}
+	var old strings.Builder
+	_ = podman(ctx, nil, &old, "image", "inspect", "--format", "{{.Id}}", image)
 	fmt.Fprintf(log, "committing %s\n", image)
-	return podman(ctx, nil, io.Discard, "commit", "-q",
+	err := podman(ctx, nil, io.Discard, "commit", "-q",
 		"--change", `ENTRYPOINT ["/usr/local/bin/entrypoint", "/sbin/init"]`, "--change", "CMD []",
 		"--change", "STOPSIGNAL SIGRTMIN+3", "--change", "ENV container=podman", "--change", "LABEL "+inputsLabel+"="+key, name, image)
+	if id := strings.TrimSpace(old.String()); err == nil && id != "" {
+		_ = podman(ctx, nil, io.Discard, "rmi", id) // the image this one replaces (kept if a container uses it)
+	}
+	return err
 }
 
 func podman(ctx context.Context, stdin io.Reader, stdout io.Writer, args ...string) error {

@@ -52,6 +52,7 @@ type ExistingOptions struct {
 // ExistingBackend runs on any cluster a kubeconfig reaches: probe pods from an image, probes by exec.
 type ExistingBackend struct {
 	opts    ExistingOptions
+	name    string // the backend's name when not "existing (context NAME)" (kind's)
 	context string
 	lab     bool // the cluster is a zonesim lab (its node says so)
 	config  *rest.Config
@@ -128,8 +129,13 @@ func NewExistingBackend(ctx context.Context, opts ExistingOptions) (*ExistingBac
 // Options are the options the backend runs with, its kubeconfig and context included.
 func (b *ExistingBackend) Options() ExistingOptions { return b.opts }
 
-// Name is "existing (context NAME)".
-func (b *ExistingBackend) Name() string { return "existing (context " + b.context + ")" }
+// Name is "existing (context NAME)", or "kind (cluster NAME, PROVIDER)" for the kind backend.
+func (b *ExistingBackend) Name() string {
+	if b.name != "" {
+		return b.name
+	}
+	return "existing (context " + b.context + ")"
+}
 
 // Capabilities are what the user said of the cluster (--cni, --skip-protocol), and, on a zonesim lab, what
 // the lab lacks: SCTP, and a namespace controller (zonesim finalizes the namespaces it deleted there, and

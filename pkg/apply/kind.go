@@ -32,6 +32,8 @@ type KindOptions struct {
 	// Load are image archives (docker save / podman save) loaded into every node before pods run, for
 	// images no registry serves (kind load image-archive).
 	Load []string
+	// Existing uses the cluster only if it is there, and never creates one (apply --delete).
+	Existing bool
 }
 
 // kindProviders are the container engines kind runs nodes in.
@@ -150,11 +152,11 @@ func NewKindBackend(ctx context.Context, ko KindOptions, opts ExistingOptions, l
 	if err != nil {
 		return nil, nothing, err
 	}
+	// kind runs its nodes with the provider it is told (else it prefers a docker CLI it finds).
+	if err := os.Setenv("KIND_EXPERIMENTAL_PROVIDER", provider); err != nil {
+		return nil, nothing, err
+	}
 	if provider == "podman" {
-		// kind runs its nodes with podman when told so (it prefers a docker CLI it finds).
-		if err := os.Setenv("KIND_EXPERIMENTAL_PROVIDER", "podman"); err != nil {
-			return nil, nothing, err
-		}
 		if err := PodmanLimits(log); err != nil {
 			return nil, nothing, err
 		}
@@ -168,6 +170,12 @@ func NewKindBackend(ctx context.Context, ko KindOptions, opts ExistingOptions, l
 		}
 	}
 	existed := exec.CommandContext(ctx, provider, "inspect", ko.Name+"-control-plane").Run() == nil
+	if ko.Existing && !existed {
+		return nil, nothing, fmt.Errorf("no kind cluster %s (%s has no container %s-control-plane)", ko.Name, provider, ko.Name)
+	}
+	if !existed && strings.HasPrefix(ko.Image, "localhost/") && exec.CommandContext(ctx, provider, "image", "inspect", ko.Image).Run() != nil {
+		return nil, nothing, fmt.Errorf("the node image %s is not in %s's images: build it (make kind-image) or give another --kind-image", ko.Image, provider)
+	}
 	// kind makes the network its nodes share and never removes it: what zonesim made, it removes.
 	network := kindNetwork(provider)
 	networkExisted := exec.CommandContext(ctx, provider, "network", "inspect", network).Run() == nil
@@ -178,22 +186,29 @@ func NewKindBackend(ctx context.Context, ko KindOptions, opts ExistingOptions, l
 	}
 	var kubeconfig string
 	if existed {
-		fmt.Fprintf(log, "using the kind cluster %s that is already there (it is not deleted afterwards)\n", ko.Name)
+		fmt.Fprintf(log, "using the kind cluster %s that is already there (it is not deleted afterwards; --kind-image, --kind-workers apply to a cluster zonesim creates)\n", ko.Name)
 		kubeconfig, err = cluster.Create(ctx)
 	} else {
 		fmt.Fprintf(log, "creating the kind cluster %s with %s (kind %s, %d worker(s); a few minutes)\n", ko.Name, provider, KindVersion, ko.Workers)
 		kubeconfig, err = createKind(ctx, cluster, KindConfig(ko.Workers, cgroupV1()))
 	}
+	created := !existed && err == nil
 	release := func() error {
 		if existed {
+			// e2e-framework wrote the cluster's kubeconfig to a file of its own; the cluster keeps its own.
+			if f := cluster.GetKubeconfig(); f != "" {
+				return os.Remove(f)
+			}
 			return nil
 		}
-		fmt.Fprintf(log, "deleting the kind cluster %s\n", ko.Name)
 		ctx := context.WithoutCancel(ctx)
+		if created {
+			fmt.Fprintf(log, "deleting the kind cluster %s\n", ko.Name)
+		}
 		if err := cluster.Destroy(ctx); err != nil {
 			return err
 		}
-		if networkExisted {
+		if networkExisted || exec.CommandContext(ctx, provider, "network", "inspect", network).Run() != nil {
 			return nil
 		}
 		if out, err := exec.CommandContext(ctx, provider, "network", "rm", network).CombinedOutput(); err != nil {
@@ -202,12 +217,12 @@ func NewKindBackend(ctx context.Context, ko KindOptions, opts ExistingOptions, l
 		return nil
 	}
 	if err != nil {
-		return nil, nothing, fmt.Errorf("kind: %w (cleanup: %v)", err, release())
+		return nil, nothing, withCleanup(err, release())
 	}
 	for _, a := range ko.Load {
 		fmt.Fprintf(log, "loading %s into the nodes of %s\n", a, ko.Name)
 		if err := cluster.LoadImageArchive(ctx, a); err != nil {
-			return nil, nothing, fmt.Errorf("%w (cleanup: %v)", err, release())
+			return nil, nothing, withCleanup(err, release())
 		}
 	}
 	opts.Kubeconfig, opts.Context = kubeconfig, cluster.GetKubectlContext()
@@ -222,9 +237,18 @@ func NewKindBackend(ctx context.Context, ko KindOptions, opts ExistingOptions, l
 	}
 	b, err := NewExistingBackend(ctx, opts)
 	if err != nil {
-		return nil, nothing, fmt.Errorf("%w (cleanup: %v)", err, release())
+		return nil, nothing, withCleanup(err, release())
 	}
+	b.name = fmt.Sprintf("kind (cluster %s, %s)", ko.Name, provider)
 	return b, release, nil
+}
+
+// withCleanup adds what went wrong in cleaning up after err, if anything did.
+func withCleanup(err, cleanup error) error {
+	if cleanup != nil {
+		return fmt.Errorf("%w (cleanup: %v)", err, cleanup)
+	}
+	return err
 }
 
 // sctpSocket opens and closes an SCTP socket: an error says the kernel has no SCTP.

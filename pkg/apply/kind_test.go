@@ -52,6 +52,7 @@ case "$1 $2" in
 "inspect "*) [ -e "$d/clusters/${2%-control-plane}" ] ;;
 "network inspect") [ -e "$d/network" ] ;;
 "network rm") rm "$d/network" ;;
+"image inspect") case "$3" in *missing*) exit 1 ;; esac ;;
 esac
 `
 		require.NoError(t, os.WriteFile(filepath.Join(bin, engine), []byte(script), 0o755))
@@ -71,14 +72,18 @@ func TestKindBackendCreatesAndDeletesItsCluster(t *testing.T) {
 	var log bytes.Buffer
 	b, release, err := apply.NewKindBackend(context.Background(), apply.KindOptions{Name: "zs", Workers: 1}, apply.ExistingOptions{}, &log)
 	require.NoError(t, err)
-	assert.Equal(t, "existing (context kind-zs)", b.Name())
+	assert.Equal(t, "kind (cluster zs, docker)", b.Name())
+	kubeconfig := b.Options().Kubeconfig
+	assert.FileExists(t, kubeconfig)
 	assert.FileExists(t, filepath.Join(dir, "clusters", "zs"))
 	require.NoError(t, release())
 	assert.NoFileExists(t, filepath.Join(dir, "clusters", "zs"))
 	assert.Contains(t, calls(), "kind create cluster --name zs")
+	assert.Contains(t, calls(), "provider=docker")
 	assert.Contains(t, calls(), "kind delete cluster --name zs")
 	assert.Contains(t, log.String(), "creating the kind cluster zs")
 	assert.Contains(t, calls(), "docker network rm kind", "the network kind made is removed")
+	assert.NoFileExists(t, kubeconfig)
 	assert.NoFileExists(t, filepath.Join(dir, "network"))
 }
 
@@ -97,12 +102,13 @@ func TestKindBackendKeepsAClusterItDidNotCreate(t *testing.T) {
 	var log bytes.Buffer
 	b, release, err := apply.NewKindBackend(context.Background(), apply.KindOptions{Name: "mine"}, apply.ExistingOptions{}, &log)
 	require.NoError(t, err)
-	assert.Equal(t, "existing (context kind-mine)", b.Name())
+	assert.Equal(t, "kind (cluster mine, docker)", b.Name())
 	require.NoError(t, release())
 	assert.FileExists(t, filepath.Join(dir, "clusters", "mine"))
 	assert.NotContains(t, calls(), "create cluster")
 	assert.NotContains(t, calls(), "delete cluster")
-	assert.Contains(t, log.String(), "already there (it is not deleted afterwards)")
+	assert.Contains(t, log.String(), "already there (it is not deleted afterwards;")
+	assert.NoFileExists(t, b.Options().Kubeconfig, "the kubeconfig written for the run is removed")
 }
 
 func TestKindBackendRunsOnPodmanWhenDockerDoesNotAnswer(t *testing.T) {
@@ -138,6 +144,10 @@ func TestKindBackendErrors(t *testing.T) {
 		{"unknown provider", nil, apply.KindOptions{Name: "zs", Provider: "lxd"}, `unknown kind provider "lxd": use docker or podman`},
 		{"missing archive", nil, apply.KindOptions{Name: "zs", Load: []string{"/nonexistent/probe.tar"}},
 			"--kind-load: stat /nonexistent/probe.tar: no such file or directory"},
+		{"a node image that was not built", nil, apply.KindOptions{Name: "zs", Image: "localhost/zonesim/missing:v1"},
+			"the node image localhost/zonesim/missing:v1 is not in docker's images: build it (make kind-image) or give another --kind-image"},
+		{"only an existing cluster, and there is none", nil, apply.KindOptions{Name: "zs", Existing: true},
+			"no kind cluster zs (docker has no container zs-control-plane)"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

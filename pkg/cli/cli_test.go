@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"net"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -222,13 +221,24 @@ func TestCheckFormats(t *testing.T) {
 	assert.Equal(t, 0, code)
 }
 
-func TestKindBackendNeedsDocker(t *testing.T) {
-	if exec.Command("docker", "info").Run() == nil {
-		t.Skip("a Docker engine runs here: --backend kind would create a cluster")
+func TestKindFlags(t *testing.T) {
+	tests := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"e2e", "--kind-image", "localhost/node:v1"}, "error: --kind-image is a flag of --backend kind, and the backend is lab"},
+		{[]string{"apply", "--target-context", "kind-x", "--kind-workers", "3"}, "error: --kind-workers is a flag of --backend kind, and the backend is existing"},
+		{[]string{"e2e", "--backend", "kind", "--kind-provider", "lxd"}, `error: unknown kind provider "lxd": use docker or podman`},
+		{[]string{"e2e", "--backend", "kind", "--kind-workers", "-1"}, "error: --kind-workers -1: want 0 or more"},
 	}
-	code, _, stderr := run("e2e", "--backend", "kind")
-	assert.Equal(t, 2, code)
-	assert.Contains(t, stderr, "--backend kind needs a running Docker engine, and this machine has none")
+	for _, tt := range tests {
+		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
+			code, out, stderr := run(tt.args...)
+			assert.Equal(t, 2, code)
+			assert.Empty(t, out)
+			assert.Contains(t, stderr, tt.want)
+		})
+	}
 }
 
 func TestDiffAgainstBaseAndGolden(t *testing.T) {

@@ -57,6 +57,7 @@ func run(ctx context.Context, s cmdutil.Streams, f *flags) error {
 	if f.delRun != "" && len(f.input.Files) > 0 {
 		return cmdutil.InputError(fmt.Errorf("--delete removes a run by its name: it reads no -f"))
 	}
+	f.target.Kind.Existing = f.delRun != "" // deleting a run never creates a cluster
 	b, release, err := f.target.Open(ctx, f.input.CNI, true, s.ErrOut)
 	if err != nil {
 		return cmdutil.InputError(err)

@@ -73,6 +73,13 @@ func (f *TargetFlags) resolve(log io.Writer) error {
 	if targeted && f.Backend != "existing" {
 		return fmt.Errorf("--target-kubeconfig/--target-context name the cluster of --backend existing, not of --backend %s", f.Backend)
 	}
+	if f.Backend != "kind" {
+		for _, name := range []string{"kind-name", "kind-image", "kind-provider", "kind-workers", "kind-load"} {
+			if f.cmd.Flags().Changed(name) {
+				return fmt.Errorf("--%s is a flag of --backend kind, and the backend is %s", name, f.Backend)
+			}
+		}
+	}
 	if f.Backend == "existing" && !targeted && f.read.Live() {
 		f.TargetKubeconfig, f.TargetContext = f.read.Kubeconfig, f.read.Context
 		fmt.Fprintf(log, "note: acting on the cluster that is read (%s); give --target-context to act on another\n", describe(f.read.Kubeconfig, f.read.Context))

@@ -58,7 +58,7 @@ Exit code: 0 when observation matches prediction, 1 on any mismatch, 2 for bad i
 	fl.DurationVar(&f.opts.Timeout, "timeout", time.Second, "how long one probe waits for an answer")
 	fl.IntVar(&f.opts.Parallel, "parallel", 16, "probes at once")
 	fl.IntVar(&f.opts.Retries, "retries", 3, "extra probes of a disagreeing cell while the enforcer converges")
-	fl.BoolVar(&f.opts.Keep, "keep", false, "leave the probe namespaces, pods and policies on the cluster")
+	fl.BoolVar(&f.opts.Keep, "keep", false, "leave the probe namespaces, pods and policies on the cluster (and, with --backend kind, the cluster)")
 	fl.Var(flipValue{&f.opts.Flip}, "flip", "invert the prediction from one pod to another (FROM,TO as ns/pod), to see a mismatch reported")
 	_ = fl.MarkHidden("flip")
 	return cmd
