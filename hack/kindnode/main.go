@@ -250,7 +250,7 @@ func rootfs(ctx context.Context, name string, packages []string, log io.Writer) 
 	}
 	cmd := exec.CommandContext(ctx, "debootstrap", "--variant=minbase", "--include="+strings.Join(packages, ","), debianSuite, dir, debianMirror)
 	if out, err := cmd.CombinedOutput(); err != nil {
-		return "", fmt.Errorf("debootstrap %s: %w\n%s", name, err, lastLines(string(out), 20))
+		return "", fmt.Errorf("debootstrap %s: %w\n%s", name, err, lab.LastLines(string(out), 20))
 	}
 	// No package cache or apt lists in an image.
 	for _, p := range []string{"var/cache/apt/archives", "var/lib/apt/lists"} {
@@ -372,15 +372,7 @@ func podman(ctx context.Context, stdin io.Reader, stdout io.Writer, args ...stri
 	var stderr strings.Builder
 	cmd.Stderr = &stderr
 	if err := cmd.Run(); err != nil {
-		return fmt.Errorf("podman %s: %w: %s", strings.Join(args, " "), err, lastLines(stderr.String(), 10))
+		return fmt.Errorf("podman %s: %w: %s", strings.Join(args, " "), err, lab.LastLines(stderr.String(), 10))
 	}
 	return nil
-}
-
-func lastLines(s string, n int) string {
-	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
-	if len(lines) > n {
-		lines = lines[len(lines)-n:]
-	}
-	return strings.Join(lines, "\n")
 }

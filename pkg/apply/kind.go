@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -42,12 +43,10 @@ var kindProviders = []string{"docker", "podman"}
 // pickKindProvider returns the provider asked for, or the first whose engine answers.
 func pickKindProvider(ctx context.Context, asked string) (string, error) {
 	if asked != "" {
-		for _, p := range kindProviders {
-			if p == asked {
-				return p, engineAnswers(ctx, p)
-			}
+		if !slices.Contains(kindProviders, asked) {
+			return "", fmt.Errorf("unknown kind provider %q: use docker or podman", asked)
 		}
-		return "", fmt.Errorf("unknown kind provider %q: use docker or podman", asked)
+		return asked, engineAnswers(ctx, asked)
 	}
 	var tried []string
 	for _, p := range kindProviders {

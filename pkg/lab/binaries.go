@@ -183,7 +183,7 @@ func (c GoProgram) Ensure(ctx context.Context, log io.Writer) (string, error) {
 		var out bytes.Buffer
 		cmd.Stdout, cmd.Stderr = &out, &out
 		if err := cmd.Run(); err != nil {
-			return fmt.Errorf("go %s for %s: %w\n%s", args[0], c.Name, err, tail(out.String(), 20))
+			return fmt.Errorf("go %s for %s: %w\n%s", args[0], c.Name, err, LastLines(out.String(), 20))
 		}
 		return nil
 	}
@@ -217,7 +217,8 @@ func verify(ctx context.Context, bin string, c GoProgram) error {
 	return nil
 }
 
-func tail(s string, n int) string {
+// LastLines is the last n lines of s, for error messages that quote a command's output.
+func LastLines(s string, n int) string {
 	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
 	if len(lines) > n {
 		lines = lines[len(lines)-n:]

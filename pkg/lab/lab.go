@@ -186,7 +186,7 @@ func Up(ctx context.Context, name string, log io.Writer) (*State, error) {
 	if err := waitReady(ctx, token, 90*time.Second, func() bool { return s.Alive()["kube-apiserver"] }); err != nil {
 		logFile := filepath.Join(dir, "kube-apiserver.log")
 		last, _ := os.ReadFile(logFile)
-		return nil, fmt.Errorf("kube-apiserver: %w\n%s\n(log: %s)", err, tail(string(last), 5), logFile)
+		return nil, fmt.Errorf("kube-apiserver: %w\n%s\n(log: %s)", err, LastLines(string(last), 5), logFile)
 	}
 	if err := s.writeKubeconfig(token); err != nil {
 		return nil, err
@@ -205,7 +205,7 @@ func Up(ctx context.Context, name string, log io.Writer) (*State, error) {
 	if err := waitListening(ctx, net.JoinHostPort(s.NodeIP, strconv.Itoa(KubeletPort)), 20*time.Second, func() bool { return s.Alive()["kubelet"] }); err != nil {
 		logFile := filepath.Join(dir, "kubelet.log")
 		last, _ := os.ReadFile(logFile)
-		return nil, fmt.Errorf("node agent: %w\n%s\n(log: %s)", err, tail(string(last), 5), logFile)
+		return nil, fmt.Errorf("node agent: %w\n%s\n(log: %s)", err, LastLines(string(last), 5), logFile)
 	}
 	fmt.Fprintf(log, "starting kube-router %s on node %s\n", KubeRouterVersion, s.Node)
 	if err := s.start("kube-router", bins.KubeRouter, "--run-firewall=true", "--run-router=false", "--run-service-proxy=false",
@@ -412,7 +412,7 @@ func Down(ctx context.Context, name string, log io.Writer) error {
 	}
 	if bin := KubeRouterProgram().Path(); fileExists(bin) {
 		if out, err := exec.CommandContext(ctx, bin, "--cleanup-config").CombinedOutput(); err != nil {
-			errs = append(errs, fmt.Errorf("kube-router --cleanup-config: %v: %s", err, tail(string(out), 5)))
+			errs = append(errs, fmt.Errorf("kube-router --cleanup-config: %v: %s", err, LastLines(string(out), 5)))
 		}
 	}
 	if err := os.RemoveAll(s.Dir); err != nil {
